@@ -1,0 +1,67 @@
+package sqlstore
+
+import (
+	"fmt"
+
+	"github.com/lockbox-ssh/lockbox/pkg/store"
+)
+
+// The audit log is append-only: rows are only ever inserted. The head row
+// in audit_head moves with a conditional update, so that two writers (two
+// CA replicas on one MySQL) can never both extend the chain from the same
+// row; in MySQL AuditHead locks it until the transaction ends.
+
+func (t *tx) AuditHead() (int64, []byte, error) {
+	suffix := ""
+	if !t.readOnly {
+		suffix = t.d.forUpdate()
+	}
+	var seq int64
+	var hash []byte
+	if err := t.q.QueryRowContext(t.ctx, `SELECT seq, hash FROM audit_head WHERE id = 1`+suffix).Scan(&seq, &hash); err != nil {
+		return 0, nil, fmt.Errorf("reading the audit head: %w", err)
+	}
+	if len(hash) == 0 {
+		hash = nil
+	}
+	return seq, hash, nil
+}
+
+func (t *tx) AppendAudit(r store.AuditRecord) error {
+	if _, err := t.exec(`INSERT INTO audit_log (seq, at_us, actor, action, subject, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		r.Seq, us(r.Time), r.Actor, r.Action, r.Subject, string(r.Detail), r.PrevHash, r.Hash); err != nil {
+		return fmt.Errorf("appending audit row %d: %w", r.Seq, err)
+	}
+	res, err := t.exec(`UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1 AND seq = ?`, r.Seq, r.Hash, r.Seq-1)
+	if err != nil {
+		return fmt.Errorf("moving the audit head to %d: %w", r.Seq, err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		return fmt.Errorf("audit row %d does not follow the head: %w", r.Seq, store.ErrConflict)
+	}
+	return nil
+}
+
+func (t *tx) Audit(after int64, limit int) ([]store.AuditRecord, error) {
+	if limit <= 0 || limit > 10000 {
+		limit = 10000
+	}
+	rows, err := t.q.QueryContext(t.ctx, fmt.Sprintf(`SELECT seq, at_us, actor, action, subject, detail, prev_hash, hash
+		FROM audit_log WHERE seq > ? ORDER BY seq LIMIT %d`, limit), after)
+	if err != nil {
+		return nil, fmt.Errorf("reading the audit log: %w", err)
+	}
+	defer rows.Close()
+	var out []store.AuditRecord
+	for rows.Next() {
+		var r store.AuditRecord
+		var at int64
+		var detail string
+		if err := rows.Scan(&r.Seq, &at, &r.Actor, &r.Action, &r.Subject, &detail, &r.PrevHash, &r.Hash); err != nil {
+			return nil, fmt.Errorf("reading the audit log: %w", err)
+		}
+		r.Time, r.Detail = fromUS(at), []byte(detail)
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,69 @@
+package sqlstore
+
+import (
+	"errors"
+
+	"github.com/go-sql-driver/mysql"
+	"modernc.org/sqlite"
+)
+
+// dialect holds what differs between the engines.
+type dialect interface {
+	name() string
+	// forUpdate is appended to a SELECT that must lock its rows.
+	forUpdate() string
+	isDuplicate(err error) bool
+	// retryable: the transaction lost a race (deadlock, busy) and may be
+	// run again.
+	retryable(err error) bool
+	readOnlyTx() bool
+}
+
+type sqliteDialect struct{}
+
+func (sqliteDialect) name() string { return "sqlite" }
+
+// SQLite has one writer at a time (BEGIN IMMEDIATE), so a write
+// transaction holds every row it reads.
+func (sqliteDialect) forUpdate() string { return "" }
+
+func (sqliteDialect) readOnlyTx() bool { return false }
+
+func sqliteCode(err error) int {
+	var e *sqlite.Error
+	if errors.As(err, &e) {
+		return e.Code()
+	}
+	return -1
+}
+
+func (sqliteDialect) isDuplicate(err error) bool {
+	c := sqliteCode(err)
+	return c == 1555 || c == 2067 // SQLITE_CONSTRAINT_PRIMARYKEY, _UNIQUE
+}
+
+func (sqliteDialect) retryable(err error) bool {
+	c := sqliteCode(err)
+	return c >= 0 && (c&0xff == 5 || c&0xff == 6) // SQLITE_BUSY, SQLITE_LOCKED
+}
+
+type mysqlDialect struct{}
+
+func (mysqlDialect) name() string      { return "mysql" }
+func (mysqlDialect) forUpdate() string { return " FOR UPDATE" }
+func (mysqlDialect) readOnlyTx() bool  { return true }
+
+func mysqlCode(err error) uint16 {
+	var e *mysql.MySQLError
+	if errors.As(err, &e) {
+		return e.Number
+	}
+	return 0
+}
+
+func (mysqlDialect) isDuplicate(err error) bool { return mysqlCode(err) == 1062 }
+
+func (mysqlDialect) retryable(err error) bool {
+	c := mysqlCode(err)
+	return c == 1213 || c == 1205 // deadlock, lock wait timeout
+}

@@ -1,0 +1,64 @@
+package sqlstore
+
+import (
+	"database/sql"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/go-sql-driver/mysql"
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// OpenSQLite opens (creating if needed) the SQLite database at path, in WAL
+// mode with synchronous=FULL, so every committed Update survives a power
+// cut.
+func OpenSQLite(path string, o Options) (*DB, error) {
+	if path == "" || strings.ContainsAny(path, "?#") {
+		return nil, fmt.Errorf("sqlite: bad database path %q", path)
+	}
+	pragmas := url.Values{}
+	for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", "busy_timeout(10000)", "foreign_keys(ON)"} {
+		pragmas.Add("_pragma", p)
+	}
+	base := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + pragmas.Encode()
+	write, err := sql.Open("sqlite", base+"&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("opening %s: %w", path, err)
+	}
+	write.SetMaxOpenConns(1)
+	write.SetMaxIdleConns(1)
+	write.SetConnMaxLifetime(0)
+	read, err := sql.Open("sqlite", base)
+	if err != nil {
+		write.Close()
+		return nil, fmt.Errorf("opening %s: %w", path, err)
+	}
+	read.SetMaxOpenConns(8)
+	read.SetMaxIdleConns(8)
+	return newDB(sqliteDialect{}, write, read, o)
+}
+
+// OpenMySQL opens the MySQL or MariaDB database named by dsn
+// (go-sql-driver/mysql syntax, e.g. "lockbox:pw@tcp(db:3306)/lockbox").
+// The database must exist; Open creates the tables.
+func OpenMySQL(dsn string, o Options) (*DB, error) {
+	cfg, err := mysql.ParseDSN(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("mysql: bad DSN: %w", err)
+	}
+	if cfg.DBName == "" {
+		return nil, fmt.Errorf("mysql: the DSN names no database")
+	}
+	cfg.MultiStatements = false
+	connector, err := mysql.NewConnector(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("mysql: %w", err)
+	}
+	write := sql.OpenDB(connector)
+	write.SetMaxOpenConns(2)
+	read := sql.OpenDB(connector)
+	read.SetMaxOpenConns(16)
+	read.SetMaxIdleConns(16)
+	return newDB(mysqlDialect{}, write, read, o)
+}

@@ -1,0 +1,99 @@
+// Package sqlstore is the SQL engine of store.Store, for SQLite (pure Go,
+// no cgo: the embedded default) and MySQL/MariaDB (for production and
+// several CA replicas). Both use the same queries; the dialect holds the
+// few differences. Migrations are embedded and run by Open.
+//
+// Writes are group-committed: one writer goroutine takes every Update
+// waiting at that moment and runs them in one transaction, each inside its
+// own savepoint, so that a thousand concurrent issuances cost a handful of
+// fsyncs rather than a thousand, and each is durable when Update returns.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/lockbox-ssh/lockbox/pkg/store"
+)
+
+// DB is a store.Store on a SQL database.
+type DB struct {
+	d       dialect
+	write   *sql.DB // one connection per writer
+	read    *sql.DB
+	ops     chan *op
+	quit    chan struct{}
+	wg      sync.WaitGroup
+	timeout time.Duration
+	once    sync.Once
+}
+
+// Options tune a DB; the zero value is sensible.
+type Options struct {
+	// TxTimeout bounds each transaction, so an unreachable database makes
+	// callers fail closed instead of waiting for ever. Default 10s.
+	TxTimeout time.Duration
+	// MaxBatch bounds how many Updates share one transaction. Default 256.
+	MaxBatch int
+}
+
+const defaultTxTimeout = 10 * time.Second
+
+func newDB(d dialect, write, read *sql.DB, o Options) (*DB, error) {
+	if o.TxTimeout <= 0 {
+		o.TxTimeout = defaultTxTimeout
+	}
+	if o.MaxBatch <= 0 {
+		o.MaxBatch = 256
+	}
+	db := &DB{d: d, write: write, read: read, ops: make(chan *op, o.MaxBatch), quit: make(chan struct{}), timeout: o.TxTimeout}
+	ctx, cancel := context.WithTimeout(context.Background(), o.TxTimeout)
+	defer cancel()
+	if err := migrate(ctx, write, d); err != nil {
+		write.Close()
+		read.Close()
+		return nil, err
+	}
+	db.wg.Add(1)
+	go db.writer(o.MaxBatch)
+	return db, nil
+}
+
+// Close stops the writer after the Updates already queued and closes the
+// database.
+func (db *DB) Close() error {
+	db.once.Do(func() { close(db.quit) })
+	db.wg.Wait()
+	return errors.Join(db.write.Close(), db.read.Close())
+}
+
+// Ping reports whether the database answers.
+func (db *DB) Ping(ctx context.Context) error {
+	if err := db.write.PingContext(ctx); err != nil {
+		return fmt.Errorf("%w: %v", store.ErrUnavailable, err)
+	}
+	return nil
+}
+
+// View runs fn in a read-only transaction.
+func (db *DB) View(ctx context.Context, fn func(store.Tx) error) error {
+	ctx, cancel := context.WithTimeout(ctx, db.timeout)
+	defer cancel()
+	sqlTx, err := db.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: db.d.readOnlyTx()})
+	if err != nil {
+		return unavailable(err)
+	}
+	defer sqlTx.Rollback() //nolint:errcheck // read-only; nothing to keep
+	return fn(&tx{ctx: ctx, q: sqlTx, d: db.d, readOnly: true})
+}
+
+func unavailable(err error) error {
+	if errors.Is(err, context.Canceled) {
+		return err
+	}
+	return fmt.Errorf("%w: %v", store.ErrUnavailable, err)
+}
