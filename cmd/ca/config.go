@@ -1,0 +1,92 @@
+package main
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+	"github.com/spf13/viper"
+)
+
+// config is ca's configuration: a YAML file (--config), LOCKBOX_*
+// environment variables (LOCKBOX_STORE_DSN for store.dsn), and flags, in
+// rising order of precedence.
+type config struct {
+	Listen         string        `mapstructure:"listen"`
+	Data           string        `mapstructure:"data"`
+	Policy         string        `mapstructure:"policy"`
+	PendingTimeout time.Duration `mapstructure:"pending_timeout"`
+	SweepInterval  time.Duration `mapstructure:"sweep_interval"`
+	TLSCert        string        `mapstructure:"tls_cert"`
+	TLSKey         string        `mapstructure:"tls_key"`
+	Store          storeConfig   `mapstructure:"store"`
+}
+
+type storeConfig struct {
+	Driver string `mapstructure:"driver"` // sqlite | mysql
+	DSN    string `mapstructure:"dsn"`    // sqlite: file path (default DATA/lockbox.db); mysql: go-sql-driver DSN
+}
+
+func defaults(v *viper.Viper) {
+	v.SetDefault("listen", "127.0.0.1:7443")
+	v.SetDefault("data", "/var/lib/lockbox")
+	v.SetDefault("policy", "/etc/lockbox/policy")
+	v.SetDefault("pending_timeout", 24*time.Hour)
+	v.SetDefault("sweep_interval", 5*time.Second)
+	v.SetDefault("store.driver", "sqlite")
+	v.SetDefault("store.dsn", "")
+	v.SetDefault("tls_cert", "")
+	v.SetDefault("tls_key", "")
+}
+
+// loadConfig reads the config file named by --config (if any), the
+// environment and the flags, strictly: unknown keys are errors.
+func loadConfig(flags *pflag.FlagSet) (*config, error) {
+	v := viper.New()
+	defaults(v)
+	v.SetEnvPrefix("LOCKBOX")
+	v.SetEnvKeyReplacer(strings.NewReplacer(".", "_"))
+	v.AutomaticEnv()
+	for _, name := range []string{"listen", "data", "policy", "pending_timeout", "sweep_interval"} {
+		if f := flags.Lookup(name); f != nil {
+			if err := v.BindPFlag(name, f); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if path, _ := flags.GetString("config"); path != "" {
+		v.SetConfigFile(path)
+		if err := v.ReadInConfig(); err != nil {
+			return nil, fmt.Errorf("reading %s: %w", path, err)
+		}
+	}
+	var c config
+	if err := v.UnmarshalExact(&c); err != nil {
+		return nil, fmt.Errorf("configuration: %w", err)
+	}
+	if c.Store.Driver == "sqlite" && c.Store.DSN == "" {
+		c.Store.DSN = filepath.Join(c.Data, "lockbox.db")
+	}
+	switch {
+	case c.Store.Driver != "sqlite" && c.Store.Driver != "mysql":
+		return nil, fmt.Errorf("store.driver %q: want sqlite or mysql", c.Store.Driver)
+	case c.Store.DSN == "":
+		return nil, fmt.Errorf("store.dsn is required for %s", c.Store.Driver)
+	case (c.TLSCert == "") != (c.TLSKey == ""):
+		return nil, fmt.Errorf("tls_cert and tls_key go together")
+	case c.SweepInterval <= 0:
+		return nil, fmt.Errorf("sweep_interval must be positive")
+	}
+	return &c, nil
+}
+
+func addServeFlags(f *pflag.FlagSet) {
+	f.String("config", "", "config file (YAML)")
+	f.String("listen", "", "address to serve the API on (default 127.0.0.1:7443)")
+	f.String("data", "", "directory with the CA keys and the SQLite database (default /var/lib/lockbox)")
+	f.String("policy", "", "policy directory (default /etc/lockbox/policy)")
+	f.Duration("pending_timeout", 0, "how long a request may wait for a decision (default 24h)")
+	f.Duration("sweep_interval", 0, "how often expiry is swept (default 5s)")
+}

@@ -1,0 +1,29 @@
+// Command ca is Lockbox's control plane: the HTTP API, policy, workflow,
+// certificate authority and audit log.
+//
+//	ca init --data DIR             make the user, hop and host CA keys
+//	ca serve [--config ca.yaml]    run the CA
+//	ca sign-host --host-key K.pub --hostname H   certify a host key
+//	ca policy check DIR            validate a policy directory
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	root := &cobra.Command{Use: "ca", Short: "Lockbox certificate authority and control plane", SilenceUsage: true, SilenceErrors: true}
+	root.AddCommand(initCmd(), serveCmd(), signHostCmd(), policyCmd())
+	if err := root.ExecuteContext(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, "ca:", err)
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,170 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/crypto/ssh"
+
+	"github.com/lockbox-ssh/lockbox/pkg/api"
+	"github.com/lockbox-ssh/lockbox/pkg/apiauth"
+	"github.com/lockbox-ssh/lockbox/pkg/policy"
+	"github.com/lockbox-ssh/lockbox/pkg/store/sqlstore"
+	"github.com/lockbox-ssh/lockbox/pkg/workflow"
+)
+
+func serveCmd() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "serve [--config ca.yaml]",
+		Short: "Run the CA: API, workflow, signing, audit",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := loadConfig(cmd.Flags())
+			if err != nil {
+				return err
+			}
+			return serve(cmd.Context(), cfg, slog.New(slog.NewTextHandler(os.Stderr, nil)))
+		},
+	}
+	addServeFlags(c.Flags())
+	return c
+}
+
+func openStore(c storeConfig) (*sqlstore.DB, error) {
+	if c.Driver == "mysql" {
+		return sqlstore.OpenMySQL(c.DSN, sqlstore.Options{})
+	}
+	return sqlstore.OpenSQLite(c.DSN, sqlstore.Options{})
+}
+
+// buildService opens what a workflow.Service needs.
+func buildService(cfg *config) (*workflow.Service, *policy.Holder, *caKeys, *sqlstore.DB, error) {
+	keys, err := loadKeys(cfg.Data)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	pol, err := policy.LoadDir(cfg.Policy)
+	if err != nil {
+		return nil, nil, nil, nil, fmt.Errorf("loading the policy: %w", err)
+	}
+	db, err := openStore(cfg.Store)
+	if err != nil {
+		return nil, nil, nil, nil, fmt.Errorf("opening the %s store: %w", cfg.Store.Driver, err)
+	}
+	holder := policy.NewHolder(pol)
+	svc, err := workflow.New(workflow.Config{
+		Store: db, Policy: holder, UserCA: keys.user, HopCA: keys.hop, HostCA: keys.host,
+		Secrets: keys.secrets, PendingTimeout: cfg.PendingTimeout,
+	})
+	if err != nil {
+		db.Close()
+		return nil, nil, nil, nil, err
+	}
+	return svc, holder, keys, db, nil
+}
+
+// registeredKeys resolves API principals to the keys the policy registers.
+func registeredKeys(h *policy.Holder) apiauth.KeysFunc {
+	return func(principal string) []ssh.PublicKey {
+		p := h.Get()
+		if name, ok := strings.CutPrefix(principal, "user:"); ok {
+			return p.UserKeys(name)
+		}
+		if name, ok := strings.CutPrefix(principal, "bastion:"); ok {
+			return p.BastionKeys(name)
+		}
+		return nil
+	}
+}
+
+func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
+	svc, holder, keys, db, err := buildService(cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	srv, err := api.New(api.Config{
+		Workflow: svc, Keys: registeredKeys(holder), UserCA: keys.user.PublicKey(), HopCA: keys.hop.PublicKey(),
+		HostCA: keys.host.PublicKey(), Ping: db.Ping, Logger: log,
+	})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return err
+	}
+	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10}
+	go sweep(ctx, svc, cfg.SweepInterval, log)
+	go reloadOnHUP(ctx, holder, cfg.Policy, log)
+	errc := make(chan error, 1)
+	go func() {
+		if cfg.TLSCert != "" {
+			errc <- hs.ServeTLS(ln, cfg.TLSCert, cfg.TLSKey)
+		} else {
+			errc <- hs.Serve(ln)
+		}
+	}()
+	log.Info("ca serving", "addr", ln.Addr().String(), "store", cfg.Store.Driver, "policy", cfg.Policy, "tls", cfg.TLSCert != "")
+	fmt.Fprintf(os.Stdout, "listening on %s\n", ln.Addr())
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// sweep expires undecided requests and ended grants.
+func sweep(ctx context.Context, svc *workflow.Service, every time.Duration, log *slog.Logger) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if n, err := svc.Sweep(ctx); err != nil {
+				log.Error("expiry sweep failed", "err", err)
+			} else if n > 0 {
+				log.Info("expired requests and grants", "count", n)
+			}
+		}
+	}
+}
+
+// reloadOnHUP reloads the policy on SIGHUP; a bad policy is logged and the
+// good one stays.
+func reloadOnHUP(ctx context.Context, h *policy.Holder, dir string, log *slog.Logger) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+			if err := h.ReloadDir(dir); err != nil {
+				log.Error("policy reload failed; keeping the previous policy", "err", err)
+			} else {
+				log.Info("policy reloaded", "dir", dir)
+			}
+		}
+	}
+}

@@ -1,0 +1,113 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+
+	"github.com/lockbox-ssh/lockbox/pkg/apiauth"
+	"github.com/lockbox-ssh/lockbox/pkg/audit"
+	"github.com/lockbox-ssh/lockbox/pkg/store"
+	"github.com/lockbox-ssh/lockbox/pkg/workflow"
+)
+
+// Workflow is what the API needs from the control plane.
+type Workflow interface {
+	Submit(ctx context.Context, actor workflow.Actor, sub workflow.Submission) (*store.Request, error)
+	Approve(ctx context.Context, actor workflow.Actor, id, reason string) (*store.Request, error)
+	Deny(ctx context.Context, actor workflow.Actor, id, reason string) (*store.Request, error)
+	Revoke(ctx context.Context, actor workflow.Actor, id, reason string) (*store.Request, error)
+	Get(ctx context.Context, actor workflow.Actor, id string) (*workflow.RequestView, error)
+	List(ctx context.Context, actor workflow.Actor, f workflow.ListFilter) ([]*workflow.RequestView, error)
+	IssueUserCert(ctx context.Context, actor workflow.Actor, id string, pub ssh.PublicKey) (*ssh.Certificate, error)
+	IssueHopCert(ctx context.Context, actor workflow.Actor, id, resource string, pub ssh.PublicKey) (*ssh.Certificate, error)
+	KRL(ctx context.Context) ([]byte, error)
+	AuditLog(ctx context.Context, actor workflow.Actor, after int64, limit int) ([]audit.Record, error)
+	VerifyAudit(ctx context.Context, actor workflow.Actor) (*workflow.Verification, error)
+	EnrollMFA(ctx context.Context, actor workflow.Actor, code string) (string, error)
+	UseNonce(ctx context.Context, principal, nonce string, expires time.Time) error
+	RecordRefusal(ctx context.Context, actor workflow.Actor, action, subject string, reason error) error
+}
+
+// Config is what a Server needs.
+type Config struct {
+	Workflow Workflow
+	// Keys returns the registered keys of "user:NAME" and "bastion:NAME".
+	Keys apiauth.Keys
+	// CAKeys are served at /v1/ca for clients and targets to trust.
+	UserCA, HopCA, HostCA ssh.PublicKey
+	// Ping reports whether the database answers (for /healthz).
+	Ping   func(context.Context) error
+	Clock  func() time.Time
+	Logger *slog.Logger
+}
+
+// Server serves the API. Use it as an http.Handler.
+type Server struct {
+	wf      Workflow
+	cfg     Config
+	log     *slog.Logger
+	mux     *http.ServeMux
+	signed  *apiauth.Verifier // state-changing calls: nonces in the store, for every replica
+	reading *apiauth.Verifier // reads: nonces in memory
+}
+
+// New checks cfg and builds the routes.
+func New(cfg Config) (*Server, error) {
+	if cfg.Workflow == nil || cfg.Keys == nil || cfg.UserCA == nil || cfg.HopCA == nil {
+		return nil, errors.New("api: workflow, keys and CA keys are required")
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	s := &Server{wf: cfg.Workflow, cfg: cfg, log: cfg.Logger, mux: http.NewServeMux()}
+	s.signed = &apiauth.Verifier{Keys: cfg.Keys, Nonces: storeNonces{cfg.Workflow}, Clock: cfg.Clock}
+	s.reading = &apiauth.Verifier{Keys: cfg.Keys, Nonces: &apiauth.MemoryNonces{Clock: cfg.Clock}, Clock: cfg.Clock}
+	s.routes()
+	return s, nil
+}
+
+func (s *Server) routes() {
+	s.mux.HandleFunc("GET /healthz", s.health)
+	s.mux.HandleFunc("GET /v1/ca", s.caKeys)
+	s.mux.HandleFunc("GET /v1/krl", s.krl)
+	s.mux.Handle("GET /v1/whoami", s.auth(s.whoami))
+	s.mux.Handle("POST /v1/requests", s.auth(s.submit))
+	s.mux.Handle("GET /v1/requests", s.auth(s.list))
+	s.mux.Handle("GET /v1/requests/{id}", s.auth(s.get))
+	s.mux.Handle("POST /v1/requests/{id}/approve", s.auth(s.approve))
+	s.mux.Handle("POST /v1/requests/{id}/deny", s.auth(s.deny))
+	s.mux.Handle("POST /v1/requests/{id}/revoke", s.auth(s.revoke))
+	s.mux.Handle("POST /v1/requests/{id}/certificate", s.auth(s.certificate))
+	s.mux.Handle("POST /v1/requests/{id}/hop-certificate", s.auth(s.hopCertificate))
+	s.mux.Handle("GET /v1/audit", s.auth(s.auditLog))
+	s.mux.Handle("GET /v1/audit/verify", s.auth(s.auditVerify))
+	s.mux.Handle("POST /v1/mfa/enroll", s.auth(s.enrollMFA))
+}
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	s.mux.ServeHTTP(w, r)
+}
+
+// storeNonces records nonces through the workflow's store and reports a
+// reused one as a replay.
+type storeNonces struct{ wf Workflow }
+
+func (n storeNonces) Use(ctx context.Context, principal, nonce string, expires time.Time) error {
+	err := n.wf.UseNonce(ctx, principal, nonce, expires)
+	if errors.Is(err, store.ErrDuplicate) {
+		return apiauth.ErrReplay
+	}
+	return err
+}

@@ -1,0 +1,147 @@
+package cli
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/crypto/ssh"
+
+	"github.com/lockbox-ssh/lockbox/pkg/client"
+	"github.com/lockbox-ssh/lockbox/pkg/wire"
+)
+
+func (a *app) certCmd() *cobra.Command {
+	var out string
+	var wait bool
+	var timeout time.Duration
+	c := &cobra.Command{
+		Use:   "cert ID [--out PATH] [--wait]",
+		Short: "Make a fresh key for a grant and fetch its certificate",
+		Long: `cert makes a new Ed25519 key on this machine for the grant, asks the CA to
+certify it, and writes PATH (the private key, mode 0600), PATH.pub and
+PATH-cert.pub. The private key never leaves this machine. With --wait it
+first waits for the request to be approved.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cl, err := a.client()
+			if err != nil {
+				return err
+			}
+			id := args[0]
+			if wait {
+				if err := waitApproved(cmd.Context(), cl, id, timeout); err != nil {
+					return err
+				}
+			}
+			if out == "" {
+				out = filepath.Join(a.settings().Dir, id)
+			}
+			cert, err := fetchCert(cmd.Context(), cl, id, out)
+			if err != nil {
+				return err
+			}
+			if a.settings().JSON {
+				return a.printJSON(cert)
+			}
+			fmt.Fprintf(a.out, "%s\n%s-cert.pub\n", out, out)
+			fmt.Fprintf(a.err, "certificate %s for %v, valid until %s\n", cert.Serial, cert.Principals, cert.ValidBefore.Local().Format(time.RFC3339))
+			return nil
+		},
+	}
+	c.Flags().StringVar(&out, "out", "", "key path (default DIR/ID)")
+	c.Flags().BoolVar(&wait, "wait", false, "wait for approval first")
+	c.Flags().DurationVar(&timeout, "timeout", 30*time.Minute, "how long --wait waits")
+	return c
+}
+
+// waitApproved polls the request until it is approved, or fails when it
+// ends otherwise or the timeout passes.
+func waitApproved(ctx context.Context, cl *client.Client, id string, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	tick := time.NewTicker(2 * time.Second)
+	defer tick.Stop()
+	for {
+		req, err := cl.Get(ctx, id)
+		if err != nil {
+			return err
+		}
+		switch req.State {
+		case "approved":
+			return nil
+		case "pending":
+		default:
+			return fmt.Errorf("%s is %s: %s", id, req.State, req.Decision)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%s still pending after %v", id, timeout)
+		case <-tick.C:
+		}
+	}
+}
+
+// fetchCert makes an Ed25519 key, has it certified, and writes the key
+// files. Nothing is written unless the CA signed.
+func fetchCert(ctx context.Context, cl *client.Client, id, path string) (*wire.Certificate, error) {
+	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	sshPub, err := ssh.NewPublicKey(pub)
+	if err != nil {
+		return nil, err
+	}
+	pubLine := ssh.MarshalAuthorizedKey(sshPub)
+	cert, err := cl.Certificate(ctx, id, string(pubLine))
+	if err != nil {
+		return nil, err
+	}
+	block, err := ssh.MarshalPrivateKey(priv, "lockbox "+id)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, err
+	}
+	// Replace any older key for the same grant: remove first, so the
+	// O_EXCL create below never writes through someone else's link.
+	for _, p := range []string{path, path + ".pub", path + "-cert.pub"} {
+		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, err
+		}
+	}
+	files := []struct {
+		path string
+		data []byte
+		mode os.FileMode
+	}{
+		{path, pem.EncodeToMemory(block), 0o600}, {path + ".pub", pubLine, 0o644}, {path + "-cert.pub", []byte(cert.Certificate), 0o644},
+	}
+	for _, f := range files {
+		if err := writeNew(f.path, f.data, f.mode); err != nil {
+			return nil, err
+		}
+	}
+	return cert, nil
+}
+
+func writeNew(path string, data []byte, mode os.FileMode) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}

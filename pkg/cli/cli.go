@@ -1,0 +1,162 @@
+// Package cli is the lockbox command: requests, approvals, certificates,
+// revocation, audit and MFA enrolment, for engineers, approvers and SREs.
+// cmd/lockbox wires it to configuration (flags, LOCKBOX_* environment,
+// config file); everything else is here.
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/crypto/ssh"
+
+	"github.com/lockbox-ssh/lockbox/pkg/apiauth"
+	"github.com/lockbox-ssh/lockbox/pkg/client"
+)
+
+// Settings are the global options, from flags, environment or config.
+type Settings struct {
+	CA       string // CA URL
+	User     string // your Lockbox user name
+	Identity string // SSH identity key file (private key, or .pub of a key in the agent)
+	Agent    string // ssh-agent socket; "" = none
+	Dir      string // where grant keys and certificates go
+	JSON     bool
+}
+
+// app is one invocation.
+type app struct {
+	settings func() Settings
+	out, err io.Writer
+}
+
+// NewCommand builds the command tree. settings is called after flags are
+// parsed, so it sees them.
+func NewCommand(settings func() Settings, out, errOut io.Writer) *cobra.Command {
+	a := &app{settings: settings, out: out, err: errOut}
+	root := &cobra.Command{
+		Use:           "lockbox",
+		Short:         "Just-in-time, approved, recorded SSH access",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	pf := root.PersistentFlags()
+	pf.String("ca", "http://127.0.0.1:7443", "CA URL (LOCKBOX_CA)")
+	pf.String("user", os.Getenv("USER"), "your Lockbox user name (LOCKBOX_USER)")
+	pf.String("identity", defaultIdentity(), "SSH identity key: a private key file, or a .pub whose key is in ssh-agent (LOCKBOX_IDENTITY)")
+	pf.String("dir", defaultDir(), "where grant keys and certificates are written (LOCKBOX_DIR)")
+	pf.Bool("json", false, "print JSON instead of tables")
+	root.SetOut(out)
+	root.SetErr(errOut)
+	root.AddCommand(a.requestCmd(), a.requestsCmd(), a.approveCmd(), a.denyCmd(), a.revokeCmd(),
+		a.certCmd(), a.auditCmd(), a.mfaCmd(), a.whoamiCmd())
+	return root
+}
+
+func defaultIdentity() string {
+	home, _ := os.UserHomeDir()
+	return filepath.Join(home, ".ssh", "id_ed25519")
+}
+
+func defaultDir() string {
+	home, _ := os.UserHomeDir()
+	return filepath.Join(home, ".lockbox")
+}
+
+// Execute runs the command and returns the process exit code: 0, 1 for a
+// failure or refusal, 2 for bad usage.
+func Execute(ctx context.Context, root *cobra.Command, args []string) int {
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return 0
+	}
+	msg := err.Error()
+	var ce *client.Error
+	if errors.As(err, &ce) {
+		msg = fmt.Sprintf("%s [%s]", ce.Message, ce.Code)
+	}
+	fmt.Fprintln(root.ErrOrStderr(), "lockbox:", clean(msg))
+	var ue usageError
+	if errors.As(err, &ue) || strings.HasPrefix(err.Error(), "unknown ") || strings.Contains(err.Error(), "flag") {
+		return 2
+	}
+	return 1
+}
+
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+// client builds a signed API client from the settings.
+func (a *app) client() (*client.Client, error) {
+	s := a.settings()
+	if s.User == "" {
+		return nil, usageError{"no user name: set --user or LOCKBOX_USER"}
+	}
+	key, err := loadIdentity(s)
+	if err != nil {
+		return nil, err
+	}
+	return client.New(s.CA, &apiauth.Signer{Principal: "user:" + s.User, Key: key}, nil)
+}
+
+// loadIdentity finds the identity key: the agent's copy of the key in
+// Identity(.pub) if an agent has it, else the private key file.
+func loadIdentity(s Settings) (ssh.Signer, error) {
+	privPath := strings.TrimSuffix(s.Identity, ".pub")
+	if s.Agent != "" {
+		if pubBytes, err := os.ReadFile(privPath + ".pub"); err == nil {
+			if pub, _, _, _, err := ssh.ParseAuthorizedKey(pubBytes); err == nil {
+				signers, closeAgent, err := apiauth.AgentSigners(s.Agent)
+				if err == nil {
+					// The connection stays open for this short-lived process.
+					_ = closeAgent
+					if signer, err := apiauth.PickSigner(signers, []ssh.PublicKey{pub}); err == nil {
+						return signer, nil
+					}
+				}
+			}
+		}
+	}
+	signer, err := apiauth.LoadKeyFile(privPath)
+	if err != nil {
+		return nil, fmt.Errorf("identity %s: %w", privPath, err)
+	}
+	return signer, nil
+}
+
+func (a *app) printJSON(v any) error {
+	enc := json.NewEncoder(a.out)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// clean makes text from the CA safe to print on a terminal: control
+// characters and escapes (a justification could hold ESC sequences) are
+// shown quoted, never interpreted.
+func clean(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == '\n' || r == '\t':
+			b.WriteByte(' ')
+		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0):
+			fmt.Fprintf(&b, "\\x%02x", r)
+		case (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069):
+			// Bidirectional overrides could make text read differently
+			// from what it is.
+			fmt.Fprintf(&b, "\\u%04x", r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}

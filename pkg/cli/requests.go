@@ -1,0 +1,164 @@
+package cli
+
+import (
+	"fmt"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/lockbox-ssh/lockbox/pkg/client"
+	"github.com/lockbox-ssh/lockbox/pkg/wire"
+)
+
+func (a *app) requestCmd() *cobra.Command {
+	var in wire.SubmitRequest
+	var resources []string
+	var duration time.Duration
+	c := &cobra.Command{
+		Use:   "request --role R --resource X[,Y] --duration D --reason TEXT [--ticket T]",
+		Short: "Ask for a role on resources for a while",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cl, err := a.client()
+			if err != nil {
+				return err
+			}
+			in.Resources, in.Duration = resources, duration.String()
+			req, err := cl.Submit(cmd.Context(), in)
+			if err != nil {
+				return err
+			}
+			if a.settings().JSON {
+				return a.printJSON(req)
+			}
+			fmt.Fprintln(a.out, req.ID)
+			if req.State == "approved" {
+				fmt.Fprintf(a.err, "approved at once (auto-approval); valid until %s\n", req.NotAfter.Local().Format(time.RFC3339))
+			} else {
+				fmt.Fprintf(a.err, "pending approval; expires undecided at %s\n", req.PendingUntil.Local().Format(time.RFC3339))
+			}
+			return nil
+		},
+	}
+	f := c.Flags()
+	f.StringVar(&in.Role, "role", "", "role to request")
+	f.StringSliceVar(&resources, "resource", nil, "resource(s), comma-separated or repeated")
+	f.DurationVar(&duration, "duration", time.Hour, "how long the grant should last")
+	f.StringVar(&in.Reason, "reason", "", "justification")
+	f.StringVar(&in.Ticket, "ticket", "", "ticket reference (some roles require one)")
+	for _, name := range []string{"role", "resource", "reason"} {
+		c.MarkFlagRequired(name) //nolint:errcheck // the flag exists
+	}
+	return c
+}
+
+func (a *app) requestsCmd() *cobra.Command {
+	var mine, pending bool
+	c := &cobra.Command{
+		Use:   "requests [--mine] [--pending]",
+		Short: "List requests you made or may decide",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cl, err := a.client()
+			if err != nil {
+				return err
+			}
+			reqs, err := cl.List(cmd.Context(), mine, pending)
+			if err != nil {
+				return err
+			}
+			if a.settings().JSON {
+				return a.printJSON(reqs)
+			}
+			a.printRequests(reqs)
+			return nil
+		},
+	}
+	c.Flags().BoolVar(&mine, "mine", false, "only your own requests")
+	c.Flags().BoolVar(&pending, "pending", false, "only pending requests")
+	return c
+}
+
+func (a *app) printRequests(reqs []wire.Request) {
+	tw := tabwriter.NewWriter(a.out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tSTATE\tUSER\tROLE\tRESOURCES\tDURATION\tCREATED\tDETAIL")
+	for _, r := range reqs {
+		detail := r.Reason
+		switch {
+		case r.State == "pending" && len(r.Outstanding) > 0:
+			detail = "needs " + strings.Join(r.Outstanding, ", ")
+		case r.State == "approved" && r.NotAfter != nil:
+			detail = "until " + r.NotAfter.Local().Format("2006-01-02 15:04")
+		case r.Decision != "":
+			detail = r.Decision
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.State, clean(r.User), clean(r.Role),
+			clean(strings.Join(r.Resources, ",")), r.Duration, r.CreatedAt.Local().Format("2006-01-02 15:04"), clean(truncate(detail, 60)))
+	}
+	tw.Flush()
+}
+
+func truncate(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	return s
+}
+
+// decisionCmd builds approve, deny and revoke.
+func (a *app) decisionCmd(use, short string, reasonRequired bool,
+	call func(cl *client.Client, cmd *cobra.Command, id, reason string) (*wire.Request, error)) *cobra.Command {
+	var reason string
+	c := &cobra.Command{
+		Use:   use,
+		Short: short,
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cl, err := a.client()
+			if err != nil {
+				return err
+			}
+			req, err := call(cl, cmd, args[0], reason)
+			if err != nil {
+				return err
+			}
+			if a.settings().JSON {
+				return a.printJSON(req)
+			}
+			msg := fmt.Sprintf("%s is %s", req.ID, req.State)
+			if req.State == "pending" && len(req.Outstanding) > 0 {
+				msg += "; still needs " + strings.Join(req.Outstanding, ", ")
+			}
+			fmt.Fprintln(a.out, clean(msg))
+			return nil
+		},
+	}
+	c.Flags().StringVar(&reason, "reason", "", "reason for the decision")
+	if reasonRequired {
+		c.MarkFlagRequired("reason") //nolint:errcheck // the flag exists
+	}
+	return c
+}
+
+func (a *app) approveCmd() *cobra.Command {
+	return a.decisionCmd("approve ID [--reason TEXT]", "Approve someone else's request", false,
+		func(cl *client.Client, cmd *cobra.Command, id, reason string) (*wire.Request, error) {
+			return cl.Approve(cmd.Context(), id, reason)
+		})
+}
+
+func (a *app) denyCmd() *cobra.Command {
+	return a.decisionCmd("deny ID --reason TEXT", "Deny a request (or withdraw your own)", true,
+		func(cl *client.Client, cmd *cobra.Command, id, reason string) (*wire.Request, error) {
+			return cl.Deny(cmd.Context(), id, reason)
+		})
+}
+
+func (a *app) revokeCmd() *cobra.Command {
+	return a.decisionCmd("revoke ID [--reason TEXT]", "End a grant now", false,
+		func(cl *client.Client, cmd *cobra.Command, id, reason string) (*wire.Request, error) {
+			return cl.Revoke(cmd.Context(), id, reason)
+		})
+}

@@ -1,0 +1,108 @@
+// Package client is a Go client of the CA's HTTP API, used by the lockbox
+// CLI and the bastion. Every call is signed with an SSH key (package
+// apiauth).
+package client
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/lockbox-ssh/lockbox/pkg/apiauth"
+	"github.com/lockbox-ssh/lockbox/pkg/wire"
+)
+
+// Client talks to one CA.
+type Client struct {
+	base   *url.URL
+	http   *http.Client
+	signer *apiauth.Signer
+}
+
+// New returns a client of the CA at baseURL (e.g. "http://127.0.0.1:7443")
+// that signs with signer (nil for the public calls only).
+func New(baseURL string, signer *apiauth.Signer, hc *http.Client) (*Client, error) {
+	u, err := url.Parse(baseURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("CA URL %q: want http(s)://host:port", baseURL)
+	}
+	if hc == nil {
+		hc = &http.Client{Timeout: 30 * time.Second}
+	}
+	return &Client{base: u, http: hc, signer: signer}, nil
+}
+
+// Error is an error the CA answered with.
+type Error struct {
+	Status  int
+	Code    string
+	Message string
+}
+
+func (e *Error) Error() string { return e.Message }
+
+// IsCode reports whether err is an API error with code.
+func IsCode(err error, code string) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Code == code
+}
+
+// do sends one call. in, if not nil, is sent as JSON; out, if not nil,
+// receives the JSON answer.
+func (c *Client) do(ctx context.Context, method, path string, query url.Values, in, out any) error {
+	var body []byte
+	if in != nil {
+		var err error
+		if body, err = json.Marshal(in); err != nil {
+			return err
+		}
+	}
+	u := c.base.JoinPath(path)
+	u.RawQuery = query.Encode()
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.signer != nil && !strings.HasPrefix(path, "/v1/ca") && path != "/v1/krl" {
+		if err := c.signer.Sign(req, body); err != nil {
+			return fmt.Errorf("signing the request: %w", err)
+		}
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("reaching the CA: %w", err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return fmt.Errorf("reading the CA's answer: %w", err)
+	}
+	if resp.StatusCode >= 300 {
+		var e wire.Error
+		if json.Unmarshal(data, &e) != nil || e.Error.Code == "" {
+			return &Error{Status: resp.StatusCode, Code: "http", Message: fmt.Sprintf("the CA answered %s", resp.Status)}
+		}
+		return &Error{Status: resp.StatusCode, Code: e.Error.Code, Message: e.Error.Message}
+	}
+	if out == nil {
+		return nil
+	}
+	if b, ok := out.(*[]byte); ok {
+		*b = data
+		return nil
+	}
+	if err := json.Unmarshal(data, out); err != nil {
+		return fmt.Errorf("decoding the CA's answer: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,73 @@
+package policy
+
+// Outstanding returns the requirements of reqs not yet met by approvers,
+// with the counts still missing, in the order of reqs. An empty result means
+// the request is fully approved.
+//
+// Each person counts once in total: someone who is both a manager and in the
+// security group fills one slot, not two. Approvals are therefore assigned
+// to requirement slots by a maximum bipartite matching, so that the answer
+// does not depend on the order of approvers. The requester, repeated names,
+// and approvers no longer in the policy count for nothing.
+func (p *Policy) Outstanding(requester string, reqs []Requirement, approvers []string) []Requirement {
+	managers := p.ManagersOf(requester)
+	m := matching{
+		slots: make([][]string, len(reqs)),
+		can: func(person string, i int) bool {
+			return p.fills(person, reqs[i], managers)
+		},
+		capacity: func(i int) int { return reqs[i].Count },
+	}
+	seen := map[string]bool{}
+	for _, a := range approvers {
+		if a == requester || seen[a] || p.Users[a] == nil {
+			continue
+		}
+		seen[a] = true
+		m.add(a)
+	}
+	var out []Requirement
+	for i, r := range reqs {
+		if left := r.Count - len(m.slots[i]); left > 0 {
+			r.Count = left
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// matching assigns people to requirements, each requirement i holding up to
+// capacity(i) people, each person in at most one requirement.
+type matching struct {
+	slots    [][]string // people assigned to each requirement
+	can      func(person string, i int) bool
+	capacity func(i int) int
+}
+
+// add tries to place person, moving others along an augmenting path if
+// needed (Kuhn's algorithm, with capacities). A person who cannot be placed
+// is left out: every slot they could fill is taken by someone who has no
+// other place.
+func (m *matching) add(person string) {
+	m.augment(person, make([]bool, len(m.slots)))
+}
+
+func (m *matching) augment(person string, visited []bool) bool {
+	for i := range m.slots {
+		if visited[i] || !m.can(person, i) {
+			continue
+		}
+		visited[i] = true
+		if len(m.slots[i]) < m.capacity(i) {
+			m.slots[i] = append(m.slots[i], person)
+			return true
+		}
+		for j, other := range m.slots[i] {
+			if m.augment(other, visited) {
+				m.slots[i][j] = person
+				return true
+			}
+		}
+	}
+	return false
+}

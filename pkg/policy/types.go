@@ -1,0 +1,129 @@
+package policy
+
+import (
+	"net/netip"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+)
+
+// Policy is a parsed, validated policy. It is read-only after Parse and safe
+// for concurrent use; callers must not modify it or anything it points to.
+// Load a new one and swap it in (see Holder) instead.
+type Policy struct {
+	Settings  Settings
+	Users     map[string]*User
+	Groups    map[string]*Group
+	Teams     map[string]*Team
+	Roles     map[string]*Role
+	Resources map[string]*Resource
+	Bastions  map[string]*Bastion
+}
+
+// Settings are the policy-wide thresholds, with defaults filled in.
+type Settings struct {
+	MaxActiveGrantsPerUser    int
+	MaxPendingRequestsPerUser int
+	// DefaultMaxDuration is the MaxDuration of roles that set none.
+	DefaultMaxDuration time.Duration
+	// Auditors are the groups whose members may read the audit log, list
+	// and replay sessions, and revoke grants. None by default.
+	Auditors []string
+}
+
+// Defaults for Settings, and the longest grant any role may allow.
+const (
+	DefaultMaxActiveGrantsPerUser    = 3
+	DefaultMaxPendingRequestsPerUser = 5
+	DefaultMaxDuration               = 4 * time.Hour
+	LongestMaxDuration               = 168 * time.Hour
+)
+
+// User is a person. Keys are identity keys: they prove who the user is and
+// open nothing by themselves.
+type User struct {
+	Name   string
+	Keys   []ssh.PublicKey
+	Groups []string // sorted
+}
+
+// Group is a named set of users, used by approval rules.
+type Group struct {
+	Name        string
+	Description string
+	Members     []string // derived from the users' groups, sorted
+}
+
+// Team holds users, their managers, and what the members may request.
+// Managers are not members unless they are also listed as members.
+type Team struct {
+	Name        string
+	Description string
+	Members     []string
+	Managers    []string
+	Eligible    []Eligibility
+}
+
+// Eligibility lets a team's members request any of Roles on any resource
+// named in Resources or carrying one of Tags.
+type Eligibility struct {
+	Roles     []string
+	Resources []string
+	Tags      []string // without the "tag:" prefix
+}
+
+// Role is what a grant lets its holder do on a resource.
+type Role struct {
+	Name        string
+	Description string
+	// Login is the account on the target.
+	Login string
+	// ForceCommand, when set, goes into certificates as force-command.
+	ForceCommand string
+	MaxDuration  time.Duration
+	// Interactive permits a PTY and a shell.
+	Interactive    bool
+	TicketRequired bool
+	// AllowedCommands are patterns for MatchCommand; empty allows any command.
+	AllowedCommands []string
+	Approval        Approval
+}
+
+// Approval is an approval rule. A role's rule is either Auto or a non-empty
+// Require list; a resource's extra rule is never Auto.
+type Approval struct {
+	Auto    bool
+	Require []Requirement
+}
+
+// Requirement asks for Count distinct approvers who are members of Group, or
+// (when Managers is set) managers of a team the requester is a member of.
+// Exactly one of Group and Managers is set.
+type Requirement struct {
+	Group    string `json:"group,omitempty"`
+	Managers bool   `json:"managers,omitempty"`
+	Count    int    `json:"count"`
+}
+
+// Resource is a target host.
+type Resource struct {
+	Name        string
+	Description string
+	// Address is host:port.
+	Address string
+	Tags    []string // sorted
+	// HostKey is the pinned host key, or nil when the host CA is trusted.
+	HostKey ssh.PublicKey
+	// Approval is the resource's extra rule (Customer Lockbox); its Require
+	// list is empty when the resource adds nothing.
+	Approval Approval
+}
+
+// Bastion is a registered bastion: it may ask the CA for hop certificates.
+type Bastion struct {
+	Name string
+	Keys []ssh.PublicKey
+	// Egress are the bastion's egress addresses, used as source-address in
+	// hop certificates.
+	Egress []netip.Prefix
+}

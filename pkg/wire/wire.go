@@ -1,0 +1,134 @@
+// Package wire holds the JSON shapes of Lockbox's HTTP API (/v1/), shared
+// by the server (package api) and its clients. Field names are the
+// contract: add fields, never rename them.
+package wire
+
+import "time"
+
+// Error is every error response's body.
+type Error struct {
+	Error ErrorBody `json:"error"`
+}
+
+// ErrorBody names the error with a stable code and explains it.
+type ErrorBody struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// SubmitRequest is the body of POST /v1/requests.
+type SubmitRequest struct {
+	Role      string   `json:"role"`
+	Resources []string `json:"resources"`
+	Duration  string   `json:"duration"` // Go duration, e.g. "2h"
+	Reason    string   `json:"reason"`
+	Ticket    string   `json:"ticket,omitempty"`
+}
+
+// Decision is the body of approve, deny and revoke.
+type Decision struct {
+	Reason string `json:"reason,omitempty"`
+}
+
+// Approval is one approver's yes.
+type Approval struct {
+	Approver string    `json:"approver"`
+	Reason   string    `json:"reason,omitempty"`
+	At       time.Time `json:"at"`
+}
+
+// Request is a request, or a grant once approved.
+type Request struct {
+	ID           string     `json:"id"`
+	User         string     `json:"user"`
+	Role         string     `json:"role"`
+	Resources    []string   `json:"resources"`
+	Duration     string     `json:"duration"`
+	Reason       string     `json:"reason"`
+	Ticket       string     `json:"ticket,omitempty"`
+	State        string     `json:"state"`
+	CreatedAt    time.Time  `json:"created_at"`
+	PendingUntil *time.Time `json:"pending_until,omitempty"`
+	DecidedAt    *time.Time `json:"decided_at,omitempty"`
+	DecidedBy    string     `json:"decided_by,omitempty"`
+	Decision     string     `json:"decision,omitempty"`
+	NotBefore    *time.Time `json:"not_before,omitempty"`
+	NotAfter     *time.Time `json:"not_after,omitempty"`
+	Approvals    []Approval `json:"approvals,omitempty"`
+	Outstanding  []string   `json:"outstanding,omitempty"`
+	CanApprove   bool       `json:"can_approve,omitempty"`
+}
+
+// Requests is the body of GET /v1/requests.
+type Requests struct {
+	Requests []Request `json:"requests"`
+}
+
+// CertificateRequest is the body of POST /v1/requests/{id}/certificate.
+type CertificateRequest struct {
+	PublicKey string `json:"public_key"` // authorized_keys line
+}
+
+// HopCertificateRequest is the body of POST /v1/requests/{id}/hop-certificate.
+type HopCertificateRequest struct {
+	Resource  string `json:"resource"`
+	PublicKey string `json:"public_key"`
+}
+
+// Certificate is a signed certificate.
+type Certificate struct {
+	Certificate string    `json:"certificate"` // authorized_keys line
+	Serial      string    `json:"serial"`      // decimal; uint64 does not survive JSON numbers
+	KeyID       string    `json:"key_id"`
+	Principals  []string  `json:"principals"`
+	ValidAfter  time.Time `json:"valid_after"`
+	ValidBefore time.Time `json:"valid_before"`
+}
+
+// CAKeys is the body of GET /v1/ca: the public keys to trust.
+type CAKeys struct {
+	UserCA string `json:"user_ca"`
+	HopCA  string `json:"hop_ca"`
+	HostCA string `json:"host_ca,omitempty"`
+}
+
+// AuditRecord is one audit row.
+type AuditRecord struct {
+	Seq      int64          `json:"seq"`
+	Time     time.Time      `json:"time"`
+	Actor    string         `json:"actor"`
+	Action   string         `json:"action"`
+	Subject  string         `json:"subject"`
+	Detail   map[string]any `json:"detail"`
+	PrevHash string         `json:"prev_hash"` // hex
+	Hash     string         `json:"hash"`      // hex
+}
+
+// Audit is the body of GET /v1/audit.
+type Audit struct {
+	Records []AuditRecord `json:"records"`
+}
+
+// AuditVerification is the body of GET /v1/audit/verify.
+type AuditVerification struct {
+	OK       bool   `json:"ok"`
+	Rows     int64  `json:"rows"`
+	HeadSeq  int64  `json:"head_seq"`
+	HeadHash string `json:"head_hash"`
+	Error    string `json:"error,omitempty"`
+}
+
+// MFAEnroll is the body of POST /v1/mfa/enroll.
+type MFAEnroll struct {
+	Code string `json:"code,omitempty"` // a current code, when enrolling again
+}
+
+// MFAEnrolled is its answer.
+type MFAEnrolled struct {
+	URI string `json:"otpauth_uri"`
+}
+
+// WhoAmI is the body of GET /v1/whoami.
+type WhoAmI struct {
+	Principal string `json:"principal"`
+}

@@ -1,0 +1,265 @@
+package workflow
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/lockbox-ssh/lockbox/pkg/audit"
+	"github.com/lockbox-ssh/lockbox/pkg/policy"
+	"github.com/lockbox-ssh/lockbox/pkg/store"
+)
+
+const maxDecisionReason = 1000
+
+// checkDecisionReason keeps decision reasons to one readable paragraph.
+func checkDecisionReason(reason string, required bool) error {
+	switch {
+	case required && strings.TrimSpace(reason) == "":
+		return fmt.Errorf("%w: a reason is required", ErrBadInput)
+	case len(reason) > maxDecisionReason:
+		return fmt.Errorf("%w: the reason is longer than %d bytes", ErrBadInput, maxDecisionReason)
+	case strings.ContainsFunc(reason, func(r rune) bool { return r < 0x20 || r == 0x7f }):
+		return fmt.Errorf("%w: the reason holds control characters", ErrBadInput)
+	}
+	return nil
+}
+
+// lockPending locks request id for a decision and checks that it is still
+// pending and not past its deadline; a request found past its deadline is
+// expired on the spot.
+func (s *Service) lockPending(tx store.Tx, actor Actor, action, id string) (*store.Request, error) {
+	r, err := tx.LockRequest(id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, s.refuse(tx, actor, action, id, fmt.Errorf("%w: %s", ErrNotFound, id), nil)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if r.State != store.Pending {
+		return nil, s.refuse(tx, actor, action, id, fmt.Errorf("%w: %s is %s", ErrNotPending, id, r.State), nil)
+	}
+	if !s.now().Before(r.PendingUntil) {
+		if err := s.expirePending(tx, r); err != nil {
+			return nil, err
+		}
+		return nil, s.refuse(tx, actor, action, id, fmt.Errorf("%w: %s", ErrPendingExpired, id), nil)
+	}
+	return r, nil
+}
+
+// Approve records actor's approval of request id. When the approvals meet
+// every requirement, the grant starts now and lasts the requested
+// duration, clamped to the role's current maximum. The requester can never
+// approve; each person counts once; the check runs inside the transaction
+// that records the approval, with the request row locked, so racing
+// approvers make exactly one transition.
+func (s *Service) Approve(ctx context.Context, actor Actor, id, reason string) (*store.Request, error) {
+	if err := checkDecisionReason(reason, false); err != nil {
+		return nil, s.RecordRefusal(ctx, actor, "approval.refused", id, err)
+	}
+	var out *store.Request
+	err := s.update(ctx, func(tx store.Tx) error {
+		out = nil
+		r, err := s.lockPending(tx, actor, "approval.refused", id)
+		if err != nil {
+			return err
+		}
+		p := s.policy()
+		reqs, _ := p.Requirements(r.Role, r.Resources)
+		if !actor.IsUser() {
+			return s.refuse(tx, actor, "approval.refused", id, fmt.Errorf("%w: only people approve", ErrForbidden), nil)
+		}
+		if err := p.CheckApprover(r.User, actor.User(), reqs); err != nil {
+			return s.refuse(tx, actor, "approval.refused", id, err, nil)
+		}
+		now := s.now()
+		err = tx.AddApproval(store.Approval{RequestID: id, Approver: actor.User(), Reason: reason, At: now})
+		if errors.Is(err, store.ErrDuplicate) {
+			return s.refuse(tx, actor, "approval.refused", id, fmt.Errorf("%w: %s", ErrAlreadyApproved, id), nil)
+		}
+		if err != nil {
+			return err
+		}
+		approvals, err := tx.Approvals(id)
+		if err != nil {
+			return err
+		}
+		outstanding := p.Outstanding(r.User, reqs, approverNames(approvals))
+		if err := record(tx, audit.Event{Time: now, Actor: string(actor), Action: "approval.recorded", Subject: id,
+			Detail: map[string]any{"reason": reason, "outstanding": describeRequirements(outstanding)}}); err != nil {
+			return err
+		}
+		out = r
+		if len(outstanding) > 0 {
+			return nil
+		}
+		return s.startGrant(tx, p, r)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// startGrant moves a fully approved request to approved.
+func (s *Service) startGrant(tx store.Tx, p *policy.Policy, r *store.Request) error {
+	now := s.now()
+	d := r.Duration
+	if role := p.Roles[r.Role]; role != nil && d > role.MaxDuration {
+		d = role.MaxDuration
+	}
+	r.State, r.DecidedAt, r.DecidedBy, r.Decision = store.Approved, now, "approvers", "all required approvals given"
+	r.NotBefore, r.NotAfter = now, now.Add(d)
+	if err := tx.UpdateRequest(r, store.Pending); err != nil {
+		return err
+	}
+	return record(tx, audit.Event{Time: now, Actor: "system", Action: "request.approved", Subject: r.ID,
+		Detail: map[string]any{"not_before": r.NotBefore, "not_after": r.NotAfter, "duration": d.String()}})
+}
+
+func approverNames(as []store.Approval) []string {
+	out := make([]string, len(as))
+	for i, a := range as {
+		out[i] = a.Approver
+	}
+	return out
+}
+
+// Deny ends a pending request. Anyone who may approve it may deny it; the
+// requester may withdraw it. A reason is required.
+func (s *Service) Deny(ctx context.Context, actor Actor, id, reason string) (*store.Request, error) {
+	if err := checkDecisionReason(reason, true); err != nil {
+		return nil, s.RecordRefusal(ctx, actor, "denial.refused", id, err)
+	}
+	var out *store.Request
+	err := s.update(ctx, func(tx store.Tx) error {
+		out = nil
+		r, err := s.lockPending(tx, actor, "denial.refused", id)
+		if err != nil {
+			return err
+		}
+		p := s.policy()
+		reqs, _ := p.Requirements(r.Role, r.Resources)
+		if !actor.IsUser() || (actor.User() != r.User && !p.CanApproveAny(actor.User(), r.User, reqs)) {
+			return s.refuse(tx, actor, "denial.refused", id, fmt.Errorf("%w: %s may not deny %s", ErrForbidden, actor, id), nil)
+		}
+		now := s.now()
+		r.State, r.DecidedAt, r.DecidedBy, r.Decision = store.Denied, now, actor.User(), reason
+		if err := tx.UpdateRequest(r, store.Pending); err != nil {
+			return err
+		}
+		out = r
+		return record(tx, audit.Event{Time: now, Actor: string(actor), Action: "request.denied", Subject: id,
+			Detail: map[string]any{"reason": reason}})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Revoke ends an approved grant now. The requester, anyone who may approve
+// such a request, and auditors may revoke. Certificates of a revoked grant
+// appear in the KRL, and the bastion ends its sessions.
+func (s *Service) Revoke(ctx context.Context, actor Actor, id, reason string) (*store.Request, error) {
+	if err := checkDecisionReason(reason, false); err != nil {
+		return nil, s.RecordRefusal(ctx, actor, "revocation.refused", id, err)
+	}
+	var out *store.Request
+	err := s.update(ctx, func(tx store.Tx) error {
+		out = nil
+		r, err := tx.LockRequest(id)
+		if errors.Is(err, store.ErrNotFound) {
+			return s.refuse(tx, actor, "revocation.refused", id, fmt.Errorf("%w: %s", ErrNotFound, id), nil)
+		}
+		if err != nil {
+			return err
+		}
+		if !s.mayManage(actor, r) {
+			return s.refuse(tx, actor, "revocation.refused", id, fmt.Errorf("%w: %s may not revoke %s", ErrForbidden, actor, id), nil)
+		}
+		now := s.now()
+		if !r.Live(now) {
+			return s.refuse(tx, actor, "revocation.refused", id, fmt.Errorf("%w: %s is %s", ErrNotLive, id, r.State), nil)
+		}
+		if reason == "" {
+			reason = "revoked by " + actor.User()
+		}
+		r.State, r.DecidedAt, r.DecidedBy, r.Decision = store.Revoked, now, actor.User(), reason
+		if err := tx.UpdateRequest(r, store.Approved); err != nil {
+			return err
+		}
+		out = r
+		return record(tx, audit.Event{Time: now, Actor: string(actor), Action: "grant.revoked", Subject: id,
+			Detail: map[string]any{"reason": reason}})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// mayManage: the requester, a possible approver, or an auditor.
+func (s *Service) mayManage(actor Actor, r *store.Request) bool {
+	if !actor.IsUser() {
+		return false
+	}
+	u := actor.User()
+	if u == r.User {
+		return true
+	}
+	p := s.policy()
+	reqs, _ := p.Requirements(r.Role, r.Resources)
+	return p.CanApproveAny(u, r.User, reqs) || p.IsAuditor(u)
+}
+
+func (s *Service) expirePending(tx store.Tx, r *store.Request) error {
+	now := s.now()
+	r.State, r.DecidedAt, r.DecidedBy = store.Expired, now, "system"
+	r.Decision = fmt.Sprintf("nobody decided within %v", s.cfg.PendingTimeout)
+	if err := tx.UpdateRequest(r, store.Pending); err != nil {
+		return err
+	}
+	return record(tx, audit.Event{Time: now, Actor: "system", Action: "request.expired", Subject: r.ID,
+		Detail: map[string]any{"reason": r.Decision}})
+}
+
+// Sweep expires pending requests past their deadline and ends grants past
+// their window, auditing each, and prunes used API nonces. The CA runs it
+// every few seconds; it returns how many requests it moved.
+func (s *Service) Sweep(ctx context.Context) (int, error) {
+	n := 0
+	err := s.update(ctx, func(tx store.Tx) error {
+		n = 0
+		now := s.now()
+		due, err := tx.Requests(store.RequestFilter{PendingBefore: now})
+		if err != nil {
+			return err
+		}
+		for _, r := range due {
+			if err := s.expirePending(tx, r); err != nil {
+				return err
+			}
+			n++
+		}
+		ended, err := tx.Requests(store.RequestFilter{EndedBefore: now})
+		if err != nil {
+			return err
+		}
+		for _, r := range ended {
+			r.State, r.DecidedAt, r.DecidedBy, r.Decision = store.Expired, now, "system", "grant window ended"
+			if err := tx.UpdateRequest(r, store.Approved); err != nil {
+				return err
+			}
+			if err := record(tx, audit.Event{Time: now, Actor: "system", Action: "grant.expired", Subject: r.ID,
+				Detail: map[string]any{"not_after": r.NotAfter}}); err != nil {
+				return err
+			}
+			n++
+		}
+		return tx.PruneNonces(now)
+	})
+	return n, err
+}

@@ -1,0 +1,226 @@
+package workflow
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"slices"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+
+	"github.com/lockbox-ssh/lockbox/pkg/audit"
+	"github.com/lockbox-ssh/lockbox/pkg/sshcert"
+	"github.com/lockbox-ssh/lockbox/pkg/store"
+)
+
+// Certificates are built and signed outside the store's writer (it is one
+// goroutine), then recorded in a transaction that checks again, with the
+// row locked, that the grant is still live: a revocation that lands in
+// between wins.
+
+// IssueUserCert signs a grant certificate for pub, which the requester made
+// for this grant. The client chooses nothing but the key: principals,
+// options and validity come from the approved grant and the role.
+func (s *Service) IssueUserCert(ctx context.Context, actor Actor, id string, pub ssh.PublicKey) (*ssh.Certificate, error) {
+	const refused = "cert.refused"
+	if err := sshcert.CheckSubjectKey(pub); err != nil {
+		return nil, s.RecordRefusal(ctx, actor, refused, id, fmt.Errorf("%w: %w", ErrBadInput, err))
+	}
+	r, err := s.grantFor(ctx, actor, refused, id)
+	if err != nil {
+		return nil, err
+	}
+	if actor.User() != r.User || !actor.IsUser() {
+		return nil, s.RecordRefusal(ctx, actor, refused, id, fmt.Errorf("%w: %s is %s's grant", ErrForbidden, id, r.User))
+	}
+	role := s.policy().Roles[r.Role]
+	if role == nil {
+		return nil, s.RecordRefusal(ctx, actor, refused, id, fmt.Errorf("%w: role %s is no longer in the policy", ErrNotLive, r.Role))
+	}
+	principals := make([]string, len(r.Resources))
+	for i, res := range r.Resources {
+		principals[i] = sshcert.Principal(r.Role, res)
+	}
+	spec := sshcert.UserSpec{
+		KeyID:        fmt.Sprintf("%s/%s", r.User, r.ID),
+		Principals:   principals,
+		ForceCommand: role.ForceCommand,
+		PermitPTY:    role.Interactive,
+		ValidAfter:   r.NotBefore.Add(-s.cfg.Skew),
+		ValidBefore:  r.NotAfter,
+	}
+	return s.issue(ctx, actor, refused, r, pub, spec, store.UserCert, s.cfg.UserCA)
+}
+
+// IssueHopCert signs the certificate a bastion uses toward resource for
+// one session of grant id, for an ephemeral key it made for that session.
+// Only registered bastions may ask; the certificate carries the bastion's
+// egress addresses as source-address and never outlives the grant.
+func (s *Service) IssueHopCert(ctx context.Context, actor Actor, id, resource string, pub ssh.PublicKey) (*ssh.Certificate, error) {
+	const refused = "hopcert.refused"
+	p := s.policy()
+	b := p.Bastions[actor.Bastion()]
+	if b == nil {
+		return nil, s.RecordRefusal(ctx, actor, refused, id, fmt.Errorf("%w: %s", ErrNotBastion, actor))
+	}
+	if err := sshcert.CheckSubjectKey(pub); err != nil {
+		return nil, s.RecordRefusal(ctx, actor, refused, id, fmt.Errorf("%w: %w", ErrBadInput, err))
+	}
+	r, err := s.grantFor(ctx, actor, refused, id)
+	if err != nil {
+		return nil, err
+	}
+	if !slices.Contains(r.Resources, resource) {
+		return nil, s.RecordRefusal(ctx, actor, refused, id, fmt.Errorf("%w: %s is not in %s", ErrNotInGrant, resource, id))
+	}
+	role := p.Roles[r.Role]
+	if role == nil {
+		return nil, s.RecordRefusal(ctx, actor, refused, id, fmt.Errorf("%w: role %s is no longer in the policy", ErrNotLive, r.Role))
+	}
+	now := s.now()
+	until := r.NotAfter
+	if cap := now.Add(s.cfg.HopTTL); cap.Before(until) {
+		until = cap
+	}
+	spec := sshcert.UserSpec{
+		KeyID:         fmt.Sprintf("hop/%s/%s/%s/%s", b.Name, r.User, r.ID, resource),
+		Principals:    []string{sshcert.Principal(r.Role, resource)},
+		ForceCommand:  role.ForceCommand,
+		SourceAddress: prefixStrings(b.Egress),
+		PermitPTY:     role.Interactive,
+		ValidAfter:    now.Add(-s.cfg.Skew),
+		ValidBefore:   until,
+	}
+	return s.issue(ctx, actor, refused, r, pub, spec, store.HopCert, s.cfg.HopCA)
+}
+
+func prefixStrings(ps []netip.Prefix) []string {
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = p.String()
+	}
+	return out
+}
+
+// grantFor reads request id and checks that it is a live grant.
+func (s *Service) grantFor(ctx context.Context, actor Actor, refused, id string) (*store.Request, error) {
+	var r *store.Request
+	err := s.cfg.Store.View(ctx, func(tx store.Tx) (err error) {
+		r, err = tx.Request(id)
+		return err
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, s.RecordRefusal(ctx, actor, refused, id, fmt.Errorf("%w: %s", ErrNotFound, id))
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !r.Live(s.now()) {
+		return nil, s.RecordRefusal(ctx, actor, refused, id, fmt.Errorf("%w: %s is %s", ErrNotLive, id, r.State))
+	}
+	return r, nil
+}
+
+// issue signs spec and records the certificate, if the grant is still
+// live when the record commits.
+func (s *Service) issue(ctx context.Context, actor Actor, refused string, r *store.Request, pub ssh.PublicKey,
+	spec sshcert.UserSpec, kind store.CertKind, ca ssh.Signer) (*ssh.Certificate, error) {
+	serial, err := sshcert.NewSerial(s.cfg.Rand)
+	if err != nil {
+		return nil, err
+	}
+	spec.Serial = serial
+	cert, err := sshcert.UserCertificate(pub, spec)
+	if err != nil {
+		return nil, fmt.Errorf("building the certificate for %s: %w", r.ID, err)
+	}
+	if err := sshcert.Sign(cert, ca, s.cfg.Rand); err != nil {
+		return nil, fmt.Errorf("signing the certificate for %s: %w", r.ID, err)
+	}
+	rec := &store.Certificate{
+		Serial: serial, Kind: kind, RequestID: r.ID, User: r.User, Bastion: actor.Bastion(), KeyID: spec.KeyID,
+		Principals: spec.Principals, Fingerprint: ssh.FingerprintSHA256(pub),
+		ValidAfter: spec.ValidAfter, ValidBefore: spec.ValidBefore,
+	}
+	err = s.update(ctx, func(tx store.Tx) error {
+		now := s.now()
+		cur, err := tx.LockRequest(r.ID)
+		if err != nil {
+			return err
+		}
+		if !cur.Live(now) {
+			return s.refuse(tx, actor, refused, r.ID, fmt.Errorf("%w: %s is %s", ErrNotLive, r.ID, cur.State), nil)
+		}
+		rec.IssuedAt = now
+		if err := tx.AddCertificate(rec); err != nil {
+			return err
+		}
+		return record(tx, audit.Event{Time: now, Actor: string(actor), Action: string(kind) + "cert.issued", Subject: r.ID,
+			Detail: map[string]any{
+				"serial": fmt.Sprint(serial), "key_id": spec.KeyID, "principals": spec.Principals,
+				"valid_after": spec.ValidAfter.UTC(), "valid_before": spec.ValidBefore.UTC(),
+				"fingerprint": rec.Fingerprint, "force_command": spec.ForceCommand,
+				"source_address": spec.SourceAddress, "permit_pty": spec.PermitPTY,
+			}})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return cert, nil
+}
+
+// IssueHostCert signs a host certificate (for the bastion or a target) with
+// the host CA. It is an operator's action, run on the CA host.
+func (s *Service) IssueHostCert(ctx context.Context, operator string, pub ssh.PublicKey, hostnames []string, validity time.Duration) (*ssh.Certificate, error) {
+	if s.cfg.HostCA == nil {
+		return nil, errors.New("no host CA key loaded")
+	}
+	serial, err := sshcert.NewSerial(s.cfg.Rand)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	spec := sshcert.HostSpec{Serial: serial, KeyID: "host/" + hostnames[0], Hostnames: hostnames,
+		ValidAfter: now.Add(-s.cfg.Skew), ValidBefore: now.Add(validity)}
+	cert, err := sshcert.HostCertificate(pub, spec)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadInput, err)
+	}
+	if err := sshcert.Sign(cert, s.cfg.HostCA, s.cfg.Rand); err != nil {
+		return nil, err
+	}
+	err = s.update(ctx, func(tx store.Tx) error {
+		return record(tx, audit.Event{Time: now, Actor: "operator:" + operator, Action: "hostcert.issued", Subject: hostnames[0],
+			Detail: map[string]any{"serial": fmt.Sprint(serial), "hostnames": hostnames, "fingerprint": ssh.FingerprintSHA256(pub),
+				"valid_before": spec.ValidBefore}})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return cert, nil
+}
+
+// KRL returns an OpenSSH key revocation list of every still-valid
+// certificate of a revoked grant: grant certificates under the user CA
+// (for the bastion) and hop certificates under the hop CA (for targets'
+// RevokedKeys).
+func (s *Service) KRL(ctx context.Context) ([]byte, error) {
+	now := s.now()
+	var user, hop []uint64
+	err := s.cfg.Store.View(ctx, func(tx store.Tx) (err error) {
+		if user, err = tx.RevokedSerials(store.UserCert, now); err != nil {
+			return err
+		}
+		hop, err = tx.RevokedSerials(store.HopCert, now)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reading revoked certificates: %w", err)
+	}
+	return sshcert.MarshalKRL(uint64(now.Unix()), now, "lockbox", []sshcert.KRLSection{
+		{CA: s.cfg.UserCA.PublicKey(), Serials: user},
+		{CA: s.cfg.HopCA.PublicKey(), Serials: hop},
+	}), nil
+}

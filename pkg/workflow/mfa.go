@@ -1,0 +1,91 @@
+package workflow
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/lockbox-ssh/lockbox/pkg/audit"
+	"github.com/lockbox-ssh/lockbox/pkg/store"
+	"github.com/lockbox-ssh/lockbox/pkg/totp"
+	"time"
+)
+
+func mfaAD(user string) []byte { return []byte("lockbox-mfa:" + user) }
+
+// EnrollMFA makes a new TOTP secret for the actor and returns its otpauth
+// URI. A user already enrolled must give a current code from the old
+// secret, so a stolen identity key alone cannot move someone's second
+// factor to the thief's phone.
+func (s *Service) EnrollMFA(ctx context.Context, actor Actor, code string) (string, error) {
+	if !actor.IsUser() {
+		return "", fmt.Errorf("%w: only people enroll", ErrForbidden)
+	}
+	user := actor.User()
+	var uri string
+	err := s.update(ctx, func(tx store.Tx) error {
+		now := s.now()
+		old, err := tx.MFA(user)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+		case err != nil:
+			return err
+		default:
+			if err := s.checkCode(tx, old, code); err != nil {
+				return s.refuse(tx, actor, "mfa.refused", user, fmt.Errorf("%w: to enroll again give a current code (--code)", ErrMFAEnrolled), nil)
+			}
+		}
+		secret, u, err := totp.NewSecret("Lockbox", user, s.cfg.Rand)
+		if err != nil {
+			return err
+		}
+		uri = u
+		if err := tx.PutMFA(&store.MFA{User: user, Secret: s.cfg.Secrets.Seal(secret, mfaAD(user)), LastStep: 0, EnrolledAt: now}); err != nil {
+			return err
+		}
+		return record(tx, audit.Event{Time: now, Actor: string(actor), Action: "mfa.enrolled", Subject: user})
+	})
+	if err != nil {
+		return "", err
+	}
+	return uri, nil
+}
+
+// CheckMFA checks user's TOTP code; a code is good once.
+func (s *Service) CheckMFA(ctx context.Context, actor Actor, user, code string) error {
+	return s.update(ctx, func(tx store.Tx) error {
+		m, err := tx.MFA(user)
+		if errors.Is(err, store.ErrNotFound) {
+			return s.refuse(tx, actor, "mfa.refused", user, ErrMFANotEnrolled, nil)
+		}
+		if err != nil {
+			return err
+		}
+		if err := s.checkCode(tx, m, code); err != nil {
+			return s.refuse(tx, actor, "mfa.refused", user, err, nil)
+		}
+		return nil
+	})
+}
+
+// checkCode validates code and spends its time step.
+func (s *Service) checkCode(tx store.Tx, m *store.MFA, code string) error {
+	secret, err := s.cfg.Secrets.Open(m.Secret, mfaAD(m.User))
+	if err != nil {
+		return fmt.Errorf("opening %s's MFA secret: %w", m.User, err)
+	}
+	step, err := totp.Validate(secret, code, s.now(), m.LastStep)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrMFACode, err)
+	}
+	if err := tx.AdvanceMFAStep(m.User, step); err != nil {
+		return fmt.Errorf("%w: %w", ErrMFACode, err)
+	}
+	return nil
+}
+
+// UseNonce records a signed API call's nonce in the store, so a replay is
+// refused by every CA replica. It implements apiauth.NonceStore.
+func (s *Service) UseNonce(ctx context.Context, principal, nonce string, expires time.Time) error {
+	return s.cfg.Store.Update(ctx, func(tx store.Tx) error { return tx.UseNonce(principal, nonce, expires) })
+}

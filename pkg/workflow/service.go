@@ -1,0 +1,193 @@
+package workflow
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base32"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+
+	"github.com/lockbox-ssh/lockbox/pkg/audit"
+	"github.com/lockbox-ssh/lockbox/pkg/policy"
+	"github.com/lockbox-ssh/lockbox/pkg/secretbox"
+	"github.com/lockbox-ssh/lockbox/pkg/store"
+)
+
+// Config is what a Service needs. New checks it once.
+type Config struct {
+	Store  store.Store
+	Policy *policy.Holder
+	// UserCA signs grant certificates, HopCA the bastion's per-session
+	// certificates. HostCA, optional, signs host certificates.
+	UserCA, HopCA, HostCA ssh.Signer
+	// Secrets seals TOTP secrets at rest.
+	Secrets *secretbox.Box
+	// PendingTimeout: a request nobody decides within it expires. Default 24h.
+	PendingTimeout time.Duration
+	// Skew backdates certificates for clocks that run behind. Default and
+	// maximum 1m.
+	Skew time.Duration
+	// HopTTL caps a hop certificate's life; it never outlives the grant
+	// either. Default 24h (the session cap).
+	HopTTL time.Duration
+	Clock  func() time.Time
+	Rand   io.Reader
+}
+
+// Service runs the workflow. It is safe for concurrent use.
+type Service struct {
+	cfg Config
+}
+
+// New checks cfg and fills its defaults.
+func New(cfg Config) (*Service, error) {
+	switch {
+	case cfg.Store == nil:
+		return nil, errors.New("workflow: no store")
+	case cfg.Policy == nil || cfg.Policy.Get() == nil:
+		return nil, errors.New("workflow: no policy")
+	case cfg.UserCA == nil || cfg.HopCA == nil:
+		return nil, errors.New("workflow: the user and hop CA keys are required")
+	case cfg.Secrets == nil:
+		return nil, errors.New("workflow: no secret box for MFA secrets")
+	case cfg.Skew < 0 || cfg.Skew > time.Minute:
+		return nil, fmt.Errorf("workflow: skew %v outside 0..1m", cfg.Skew)
+	case cfg.PendingTimeout < 0 || cfg.HopTTL < 0:
+		return nil, errors.New("workflow: negative timeout")
+	}
+	if caKeysEqual(cfg.UserCA, cfg.HopCA) || caKeysEqual(cfg.UserCA, cfg.HostCA) || caKeysEqual(cfg.HopCA, cfg.HostCA) {
+		return nil, errors.New("workflow: the user, hop and host CAs must be three different keys")
+	}
+	if cfg.PendingTimeout == 0 {
+		cfg.PendingTimeout = 24 * time.Hour
+	}
+	if cfg.Skew == 0 {
+		cfg.Skew = time.Minute
+	}
+	if cfg.HopTTL == 0 {
+		cfg.HopTTL = 24 * time.Hour
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = time.Now
+	}
+	if cfg.Rand == nil {
+		cfg.Rand = rand.Reader
+	}
+	return &Service{cfg: cfg}, nil
+}
+
+func caKeysEqual(a, b ssh.Signer) bool {
+	if a == nil || b == nil {
+		return false
+	}
+	return string(a.PublicKey().Marshal()) == string(b.PublicKey().Marshal())
+}
+
+func (s *Service) now() time.Time { return s.cfg.Clock().UTC() }
+
+func (s *Service) policy() *policy.Policy { return s.cfg.Policy.Get() }
+
+// Actor is an authenticated caller: "user:NAME" or "bastion:NAME".
+type Actor string
+
+// User returns the user name, or "" if the actor is not a user.
+func (a Actor) User() string { return strings.TrimPrefix(string(a), "user:") }
+
+// IsUser reports whether the actor is a person.
+func (a Actor) IsUser() bool { return strings.HasPrefix(string(a), "user:") && len(a) > 5 }
+
+// Bastion returns the bastion name, or "" if the actor is not a bastion.
+func (a Actor) Bastion() string {
+	if !strings.HasPrefix(string(a), "bastion:") {
+		return ""
+	}
+	return string(a)[len("bastion:"):]
+}
+
+// UserActor and BastionActor build actors.
+func UserActor(name string) Actor    { return Actor("user:" + name) }
+func BastionActor(name string) Actor { return Actor("bastion:" + name) }
+
+// update runs fn in a store transaction. A refusal returned by fn commits
+// (its audit record must stay) and is then returned to the caller.
+func (s *Service) update(ctx context.Context, fn func(tx store.Tx) error) error {
+	var refused error
+	err := s.cfg.Store.Update(ctx, func(tx store.Tx) error {
+		refused = nil
+		err := fn(tx)
+		var r refusal
+		if errors.As(err, &r) {
+			refused = r.err
+			return nil
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return refused
+}
+
+// record appends an audit event inside tx.
+func record(tx store.Tx, e audit.Event) error {
+	seq, hash, err := tx.AuditHead()
+	if err != nil {
+		return err
+	}
+	if hash == nil {
+		hash = audit.Genesis
+	}
+	r, err := audit.Seal(seq, hash, e)
+	if err != nil {
+		return err
+	}
+	return tx.AppendAudit(store.AuditRecord{Seq: r.Seq, Time: r.Time, Actor: r.Actor, Action: r.Action,
+		Subject: r.Subject, Detail: r.Detail, PrevHash: r.PrevHash, Hash: r.Hash})
+}
+
+// refuse audits a refusal and returns it so that update commits the audit
+// record and hands err to the caller.
+func (s *Service) refuse(tx store.Tx, actor Actor, action, subject string, err error, detail map[string]any) error {
+	if detail == nil {
+		detail = map[string]any{}
+	}
+	detail["reason"] = err.Error()
+	if aerr := record(tx, audit.Event{Time: s.now(), Actor: string(actor), Action: action, Subject: subject, Detail: detail}); aerr != nil {
+		return aerr
+	}
+	return refusal{err}
+}
+
+// RecordRefusal audits a refusal made at the edge (bad signature, bad
+// input) before any workflow method ran.
+func (s *Service) RecordRefusal(ctx context.Context, actor Actor, action, subject string, reason error) error {
+	return s.update(ctx, func(tx store.Tx) error {
+		return s.refuse(tx, actor, action, subject, reason, nil)
+	})
+}
+
+var idEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
+
+// newID makes a request ID: "req-" and 16 random base32 characters.
+func (s *Service) newID() (string, error) {
+	b := make([]byte, 10)
+	if _, err := io.ReadFull(s.cfg.Rand, b); err != nil {
+		return "", fmt.Errorf("making a request ID: %w", err)
+	}
+	return "req-" + idEncoding.EncodeToString(b), nil
+}
+
+// ValidRequestID reports whether id has the shape newID makes, so that the
+// edge refuses anything else before it reaches the store.
+func ValidRequestID(id string) bool {
+	if len(id) != 20 || !strings.HasPrefix(id, "req-") {
+		return false
+	}
+	_, err := idEncoding.DecodeString(id[4:])
+	return err == nil
+}
