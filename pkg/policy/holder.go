@@ -12,7 +12,8 @@ type Holder struct {
 	p atomic.Pointer[Policy]
 }
 
-// NewHolder returns a Holder holding p.
+// NewHolder returns a Holder holding p. If p is nil, Get returns nil until
+// a reload succeeds, and callers must then refuse every decision.
 func NewHolder(p *Policy) *Holder {
 	h := &Holder{}
 	h.p.Store(p)
