@@ -7,6 +7,8 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"io"
+	"log/slog"
+	"os"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -21,6 +23,7 @@ import (
 	"github.com/lockbox-ssh/lockbox/pkg/client"
 	"github.com/lockbox-ssh/lockbox/pkg/policy"
 	"github.com/lockbox-ssh/lockbox/pkg/secretbox"
+	"github.com/lockbox-ssh/lockbox/pkg/store"
 	"github.com/lockbox-ssh/lockbox/pkg/store/sqlstore"
 	"github.com/lockbox-ssh/lockbox/pkg/wire"
 	"github.com/lockbox-ssh/lockbox/pkg/workflow"
@@ -47,6 +50,17 @@ type server struct {
 
 func newServer(t testing.TB) *server {
 	t.Helper()
+	st, err := sqlstore.OpenSQLite(filepath.Join(t.TempDir(), "lockbox.db"), sqlstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return newServerOn(t, st)
+}
+
+// newServerOn is newServer on the given store.
+func newServerOn(t testing.TB, st store.Store) *server {
+	t.Helper()
 	p, err := policy.LoadDir(filepath.Join("..", "..", "policy"))
 	if err != nil {
 		t.Fatal(err)
@@ -62,11 +76,6 @@ func newServer(t testing.TB) *server {
 		b.Keys = []ssh.PublicKey{k.PublicKey()}
 		s.keys["bastion:"+name] = k
 	}
-	st, err := sqlstore.OpenSQLite(filepath.Join(t.TempDir(), "lockbox.db"), sqlstore.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
 	box, _ := secretbox.New(make([]byte, 32))
 	holder := policy.NewHolder(p)
 	userCA, hopCA := newSigner(t), newSigner(t)
@@ -75,7 +84,7 @@ func newServer(t testing.TB) *server {
 		t.Fatal(err)
 	}
 	srv, err := api.New(api.Config{
-		Workflow: s.wf, UserCA: userCA.PublicKey(), HopCA: hopCA.PublicKey(), Ping: st.Ping,
+		Workflow: s.wf, UserCA: userCA.PublicKey(), HopCA: hopCA.PublicKey(), Ping: st.Ping, Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		Keys: apiauth.KeysFunc(func(principal string) []ssh.PublicKey {
 			if k := s.keys[principal]; k != nil {
 				return []ssh.PublicKey{k.PublicKey()}

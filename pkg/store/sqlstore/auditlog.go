@@ -18,7 +18,7 @@ func (t *tx) AuditHead() (int64, []byte, error) {
 	}
 	var seq int64
 	var hash []byte
-	if err := t.q.QueryRowContext(t.ctx, `SELECT seq, hash FROM audit_head WHERE id = 1`+suffix).Scan(&seq, &hash); err != nil {
+	if err := t.q.QueryRowContext(t.ctx, qAuditHead+suffix).Scan(&seq, &hash); err != nil {
 		return 0, nil, fmt.Errorf("reading the audit head: %w", err)
 	}
 	if len(hash) == 0 {
@@ -28,11 +28,11 @@ func (t *tx) AuditHead() (int64, []byte, error) {
 }
 
 func (t *tx) AppendAudit(r store.AuditRecord) error {
-	if _, err := t.exec(`INSERT INTO audit_log (seq, at_us, actor, action, subject, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+	if _, err := t.exec(qInsertAudit,
 		r.Seq, us(r.Time), r.Actor, r.Action, r.Subject, string(r.Detail), r.PrevHash, r.Hash); err != nil {
 		return fmt.Errorf("appending audit row %d: %w", r.Seq, err)
 	}
-	res, err := t.exec(`UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1 AND seq = ?`, r.Seq, r.Hash, r.Seq-1)
+	res, err := t.exec(qMoveAuditHead, r.Seq, r.Hash, r.Seq-1)
 	if err != nil {
 		return fmt.Errorf("moving the audit head to %d: %w", r.Seq, err)
 	}
@@ -46,8 +46,8 @@ func (t *tx) Audit(after int64, limit int) ([]store.AuditRecord, error) {
 	if limit <= 0 || limit > 10000 {
 		limit = 10000
 	}
-	rows, err := t.q.QueryContext(t.ctx, fmt.Sprintf(`SELECT seq, at_us, actor, action, subject, detail, prev_hash, hash
-		FROM audit_log WHERE seq > ? ORDER BY seq LIMIT %d`, limit), after)
+	rows, err := t.q.QueryContext(t.ctx, `SELECT seq, at_us, actor, action, subject, detail, prev_hash, hash
+		FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?`, after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("reading the audit log: %w", err)
 	}

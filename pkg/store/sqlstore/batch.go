@@ -115,7 +115,7 @@ func (db *DB) runBatch(batch []*op) (errs []error, err error) {
 	if err != nil {
 		return nil, unavailable(err)
 	}
-	t := &tx{ctx: ctx, q: sqlTx, d: db.d}
+	t := &tx{ctx: ctx, q: cachedTx{sqlTx, db.wstmts}, d: db.d}
 	errs = make([]error, len(batch))
 	kept := 0
 	for i, o := range batch {
@@ -144,7 +144,7 @@ func (db *DB) runBatch(batch []*op) (errs []error, err error) {
 // error is o's own (opErr) and undoes only o's changes.
 func (db *DB) runOne(t *tx, o *op, shared bool) (opErr, err error) {
 	if shared {
-		if _, err := t.q.ExecContext(t.ctx, "SAVEPOINT op"); err != nil {
+		if _, err := t.q.ExecContext(t.ctx, qSavepoint); err != nil {
 			return nil, unavailable(err)
 		}
 	}
@@ -156,11 +156,11 @@ func (db *DB) runOne(t *tx, o *op, shared bool) (opErr, err error) {
 		return opErr, nil
 	}
 	if opErr != nil {
-		if _, err := t.q.ExecContext(t.ctx, "ROLLBACK TO SAVEPOINT op"); err != nil {
+		if _, err := t.q.ExecContext(t.ctx, qRollbackSavepoint); err != nil {
 			return nil, unavailable(err)
 		}
 	}
-	if _, err := t.q.ExecContext(t.ctx, "RELEASE SAVEPOINT op"); err != nil {
+	if _, err := t.q.ExecContext(t.ctx, qReleaseSavepoint); err != nil {
 		return nil, unavailable(err)
 	}
 	return opErr, nil

@@ -11,8 +11,7 @@ import (
 // bit for bit.
 
 func (t *tx) AddCertificate(c *store.Certificate) error {
-	_, err := t.exec(`INSERT INTO certificates (serial, kind, request_id, requester, bastion, key_id, principals, fingerprint,
-		valid_after_us, valid_before_us, issued_us) VALUES (`+placeholders(11)+`)`,
+	_, err := t.exec(qInsertCertificate,
 		int64(c.Serial), string(c.Kind), c.RequestID, c.User, c.Bastion, c.KeyID, marshalList(c.Principals), c.Fingerprint,
 		us(c.ValidAfter), us(c.ValidBefore), us(c.IssuedAt))
 	if err != nil {

@@ -40,7 +40,7 @@ func scanRequest(s scanner) (*store.Request, error) {
 }
 
 func (t *tx) CreateRequest(r *store.Request) error {
-	_, err := t.exec(`INSERT INTO requests (`+requestColumns+`) VALUES (`+placeholders(15)+`)`, requestArgs(r)...)
+	_, err := t.exec(qInsertRequest, requestArgs(r)...)
 	if err != nil {
 		return fmt.Errorf("creating request %s: %w", r.ID, err)
 	}
@@ -57,7 +57,7 @@ func (t *tx) LockRequest(id string) (*store.Request, error) {
 }
 
 func (t *tx) request(id, suffix string) (*store.Request, error) {
-	r, err := scanRequest(t.q.QueryRowContext(t.ctx, `SELECT `+requestColumns+` FROM requests WHERE id = ?`+suffix, id))
+	r, err := scanRequest(t.q.QueryRowContext(t.ctx, qSelectRequest+suffix, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("request %q: %w", id, store.ErrNotFound)
 	}
@@ -70,9 +70,7 @@ func (t *tx) request(id, suffix string) (*store.Request, error) {
 func (t *tx) UpdateRequest(r *store.Request, from store.State) error {
 	args := requestArgs(r)[1:]
 	args = append(args, r.ID, string(from))
-	res, err := t.exec(`UPDATE requests SET requester = ?, role = ?, resources = ?, duration_us = ?, reason = ?, ticket = ?, state = ?,
-		created_us = ?, pending_until_us = ?, decided_us = ?, decided_by = ?, decision = ?, not_before_us = ?, not_after_us = ?
-		WHERE id = ? AND state = ?`, args...)
+	res, err := t.exec(qUpdateRequest, args...)
 	if err != nil {
 		return fmt.Errorf("updating request %s: %w", r.ID, err)
 	}
@@ -130,10 +128,11 @@ func (t *tx) Requests(f store.RequestFilter) ([]*store.Request, error) {
 }
 
 func (t *tx) CountOpen(user string, now time.Time) (pending, active int, err error) {
-	err = t.q.QueryRowContext(t.ctx, `SELECT
-		COALESCE(SUM(CASE WHEN state = 'pending' AND pending_until_us > ? THEN 1 ELSE 0 END), 0),
-		COALESCE(SUM(CASE WHEN state = 'approved' AND not_after_us > ? THEN 1 ELSE 0 END), 0)
-		FROM requests WHERE requester = ? AND state IN ('pending', 'approved')`, us(now), us(now), user).Scan(&pending, &active)
+	suffix := ""
+	if !t.readOnly {
+		suffix = t.d.forUpdate() // a user's submissions serialise on their rows
+	}
+	err = t.q.QueryRowContext(t.ctx, qCountOpen+suffix, us(now), us(now), user).Scan(&pending, &active)
 	if err != nil {
 		return 0, 0, fmt.Errorf("counting %s's requests: %w", user, err)
 	}
@@ -141,7 +140,7 @@ func (t *tx) CountOpen(user string, now time.Time) (pending, active int, err err
 }
 
 func (t *tx) AddApproval(a store.Approval) error {
-	_, err := t.exec(`INSERT INTO approvals (request_id, approver, reason, at_us) VALUES (?, ?, ?, ?)`,
+	_, err := t.exec(qInsertApproval,
 		a.RequestID, a.Approver, a.Reason, us(a.At))
 	if err != nil {
 		return fmt.Errorf("recording %s's approval of %s: %w", a.Approver, a.RequestID, err)
@@ -150,7 +149,7 @@ func (t *tx) AddApproval(a store.Approval) error {
 }
 
 func (t *tx) Approvals(requestID string) ([]store.Approval, error) {
-	rows, err := t.q.QueryContext(t.ctx, `SELECT request_id, approver, reason, at_us FROM approvals WHERE request_id = ? ORDER BY at_us, approver`, requestID)
+	rows, err := t.q.QueryContext(t.ctx, qSelectApprovals, requestID)
 	if err != nil {
 		return nil, fmt.Errorf("reading approvals of %s: %w", requestID, err)
 	}

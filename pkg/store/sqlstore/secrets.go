@@ -10,7 +10,7 @@ import (
 )
 
 func (t *tx) UseNonce(principal, nonce string, expires time.Time) error {
-	if _, err := t.exec(`INSERT INTO nonces (principal, nonce, expires_us) VALUES (?, ?, ?)`, principal, nonce, us(expires)); err != nil {
+	if _, err := t.exec(qInsertNonce, principal, nonce, us(expires)); err != nil {
 		return fmt.Errorf("recording nonce: %w", err)
 	}
 	return nil

@@ -30,6 +30,8 @@ type DB struct {
 	wg      sync.WaitGroup
 	timeout time.Duration
 	once    sync.Once
+	wstmts  *stmtCache
+	rstmts  *stmtCache
 }
 
 // Options tune a DB; the zero value is sensible.
@@ -50,13 +52,19 @@ func newDB(d dialect, write, read *sql.DB, o Options) (*DB, error) {
 	if o.MaxBatch <= 0 {
 		o.MaxBatch = 256
 	}
-	db := &DB{d: d, write: write, read: read, ops: make(chan *op, o.MaxBatch), quit: make(chan struct{}), timeout: o.TxTimeout}
+	db := &DB{d: d, write: write, read: read, ops: make(chan *op, o.MaxBatch), quit: make(chan struct{}), timeout: o.TxTimeout,
+		wstmts: newStmtCache(write), rstmts: newStmtCache(read)}
 	ctx, cancel := context.WithTimeout(context.Background(), o.TxTimeout)
 	defer cancel()
 	if err := migrate(ctx, write, d); err != nil {
 		write.Close()
 		read.Close()
 		return nil, err
+	}
+	if err := errors.Join(db.wstmts.prepare(ctx, writeQueries(d)...), db.rstmts.prepare(ctx, readQueries...)); err != nil {
+		write.Close()
+		read.Close()
+		return nil, unavailable(fmt.Errorf("preparing statements: %w", err))
 	}
 	db.wg.Add(1)
 	go db.writer(o.MaxBatch)
@@ -68,6 +76,8 @@ func newDB(d dialect, write, read *sql.DB, o Options) (*DB, error) {
 func (db *DB) Close() error {
 	db.once.Do(func() { close(db.quit) })
 	db.wg.Wait()
+	db.wstmts.close()
+	db.rstmts.close()
 	return errors.Join(db.write.Close(), db.read.Close())
 }
 
@@ -88,7 +98,7 @@ func (db *DB) View(ctx context.Context, fn func(store.Tx) error) error {
 		return unavailable(err)
 	}
 	defer sqlTx.Rollback() //nolint:errcheck // read-only; nothing to keep
-	return fn(&tx{ctx: ctx, q: sqlTx, d: db.d, readOnly: true})
+	return fn(&tx{ctx: ctx, q: cachedTx{sqlTx, db.rstmts}, d: db.d, readOnly: true})
 }
 
 func unavailable(err error) error {

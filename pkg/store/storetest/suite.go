@@ -43,6 +43,7 @@ func Run(t *testing.T, o Opener) {
 		{"MFAStepAdvancesOnlyForward", testMFA},
 		{"FailedUpdateUndoesOnlyItsOwnChanges", testBatchIsolation},
 		{"ViewCannotWrite", testViewReadOnly},
+		{"ManyConcurrentReadersAndWritersFinish", testConcurrentReaders},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -473,4 +474,41 @@ func testViewReadOnly(t *testing.T, s store.Store) {
 	if !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("the write in a View was kept: %v", err)
 	}
+}
+
+// More concurrent Views than the read pool has connections, beside
+// Updates, must all finish (a statement prepared lazily inside a View once
+// deadlocked exactly this way).
+func testConcurrentReaders(t *testing.T, s store.Store) {
+	mustUpdate(t, s, func(tx store.Tx) error { return tx.CreateRequest(newRequest("req-1", "alice")) })
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	var wg sync.WaitGroup
+	for i := 0; i < 64; i++ {
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			err := s.View(ctx, func(tx store.Tx) error {
+				if _, err := tx.Request("req-1"); err != nil {
+					return err
+				}
+				if _, _, err := tx.AuditHead(); err != nil {
+					return err
+				}
+				_, err := tx.Approvals("req-1")
+				return err
+			})
+			if err != nil {
+				t.Errorf("view %d: %v", i, err)
+			}
+		}()
+		go func() {
+			defer wg.Done()
+			err := s.Update(ctx, func(tx store.Tx) error { return tx.UseNonce("user:alice", fmt.Sprint("n", i), t0) })
+			if err != nil {
+				t.Errorf("update %d: %v", i, err)
+			}
+		}()
+	}
+	wg.Wait()
 }

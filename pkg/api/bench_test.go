@@ -1,0 +1,133 @@
+package api_test
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+
+	"github.com/lockbox-ssh/lockbox/pkg/store"
+	"github.com/lockbox-ssh/lockbox/pkg/store/sqlstore"
+	"github.com/lockbox-ssh/lockbox/pkg/store/storetest"
+)
+
+// BenchmarkIssueCertificate measures certificate issuance through the API
+// (HTTP, signature check, nonce, policy, store, audit, signing) from 16
+// concurrent clients, with every issuance durably committed before its
+// answer: SQLite in WAL mode with synchronous=FULL, and MySQL with its
+// defaults (innodb_flush_log_at_trx_commit=1).
+func BenchmarkIssueCertificate(b *testing.B) {
+	b.Run("sqlite", func(b *testing.B) {
+		st, err := sqlstore.OpenSQLite(filepath.Join(b.TempDir(), "lockbox.db"), sqlstore.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer st.Close()
+		benchIssue(b, st)
+	})
+	b.Run("mysql", func(b *testing.B) {
+		st, err := sqlstore.OpenMySQL(storetest.MySQLDSN(b), sqlstore.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer st.Close()
+		benchIssue(b, st)
+	})
+}
+
+func benchIssue(b *testing.B, st store.Store) {
+	s := newServerOn(b, st)
+	req, err := s.client(b, "user:alice").Submit(ctx, wireHealth())
+	if err != nil {
+		b.Fatal(err)
+	}
+	keys := make([]string, 64)
+	for i := range keys {
+		keys[i] = string(ssh.MarshalAuthorizedKey(newSigner(b).PublicKey()))
+	}
+	var mu sync.Mutex
+	var lat []time.Duration
+	b.SetParallelism(8) // 8 x GOMAXPROCS(2) = 16 clients
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		cl := s.client(b, "user:alice")
+		var mine []time.Duration
+		for i := 0; pb.Next(); i++ {
+			t0 := time.Now()
+			if _, err := cl.Certificate(ctx, req.ID, keys[i%len(keys)]); err != nil {
+				b.Error(err)
+				return
+			}
+			mine = append(mine, time.Since(t0))
+		}
+		mu.Lock()
+		lat = append(lat, mine...)
+		mu.Unlock()
+	})
+	b.StopTimer()
+	reportLatency(b, lat)
+}
+
+func reportLatency(b *testing.B, lat []time.Duration) {
+	if len(lat) == 0 {
+		return
+	}
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
+	b.ReportMetric(float64(len(lat))/b.Elapsed().Seconds(), "certs/s")
+}
+
+// BenchmarkOpenSSHKeygenSign is the yardstick: OpenSSH's ssh-keygen -s
+// signing the same number of keys with an Ed25519 CA, 500 keys per
+// invocation, two invocations at a time (one per core).
+func BenchmarkOpenSSHKeygenSign(b *testing.B) {
+	keygen, err := exec.LookPath("ssh-keygen")
+	if err != nil {
+		storetest.MissingPeer(b, "ssh-keygen (Debian package openssh-client)")
+	}
+	dir := b.TempDir()
+	ca := filepath.Join(dir, "ca")
+	if out, err := exec.Command(keygen, "-q", "-t", "ed25519", "-N", "", "-f", ca).CombinedOutput(); err != nil {
+		b.Fatalf("%v: %s", err, out)
+	}
+	var chunks [][]string
+	for i := 0; i < b.N; i++ {
+		if i%500 == 0 {
+			chunks = append(chunks, nil)
+		}
+		p := filepath.Join(dir, fmt.Sprintf("k%d.pub", i))
+		if err := os.WriteFile(p, ssh.MarshalAuthorizedKey(newSigner(b).PublicKey()), 0o644); err != nil {
+			b.Fatal(err)
+		}
+		chunks[len(chunks)-1] = append(chunks[len(chunks)-1], p)
+	}
+	b.ResetTimer()
+	var wg sync.WaitGroup
+	work := make(chan []string)
+	for w := 0; w < 2; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for files := range work {
+				args := append([]string{"-q", "-s", ca, "-I", "alice/req", "-n", "health@db-1", "-V", "+1h"}, files...)
+				if out, err := exec.Command(keygen, args...).CombinedOutput(); err != nil {
+					b.Errorf("%v: %s", err, out)
+				}
+			}
+		}()
+	}
+	for _, c := range chunks {
+		work <- c
+	}
+	close(work)
+	wg.Wait()
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "certs/s")
+}
