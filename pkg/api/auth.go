@@ -35,10 +35,7 @@ func (s *Server) auth(h handler) http.Handler {
 		principal, err := v.Verify(r.Context(), r, body)
 		if err != nil {
 			claimed := workflow.Actor(claimedPrincipal(r))
-			if aerr := s.wf.RecordRefusal(r.Context(), claimed, "auth.refused", r.Method+" "+r.URL.Path, err); aerr != nil {
-				s.log.Error("auditing a refused call", "err", aerr)
-			}
-			s.writeError(w, r, err)
+			s.writeError(w, r, s.wf.RecordRefusal(r.Context(), claimed, "auth.refused", r.Method+" "+r.URL.Path, err))
 			return
 		}
 		h(w, r, workflow.Actor(principal), body)

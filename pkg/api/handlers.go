@@ -61,23 +61,19 @@ func truncate(s string, n int) string {
 }
 
 // refuseInput audits bad input and answers it.
-func (s *Server) refuseInput(w http.ResponseWriter, r *http.Request, actor workflow.Actor, subject string, err error) {
-	if aerr := s.wf.RecordRefusal(r.Context(), actor, "input.refused", r.Method+" "+r.URL.Path, err); aerr != nil {
-		s.writeError(w, r, aerr)
-		return
-	}
-	s.writeError(w, r, err)
+func (s *Server) refuseInput(w http.ResponseWriter, r *http.Request, actor workflow.Actor, err error) {
+	s.writeError(w, r, s.wf.RecordRefusal(r.Context(), actor, "input.refused", r.Method+" "+r.URL.Path, err))
 }
 
 func (s *Server) submit(w http.ResponseWriter, r *http.Request, actor workflow.Actor, body []byte) {
 	var in wire.SubmitRequest
 	if err := decode(body, &in); err != nil {
-		s.refuseInput(w, r, actor, "", err)
+		s.refuseInput(w, r, actor, err)
 		return
 	}
 	d, err := time.ParseDuration(in.Duration)
 	if err != nil {
-		s.refuseInput(w, r, actor, "", fmt.Errorf("%w: duration %q: use Go syntax such as 30m or 2h", workflow.ErrBadInput, truncate(in.Duration, 40)))
+		s.refuseInput(w, r, actor, fmt.Errorf("%w: duration %q: use Go syntax such as 30m or 2h", workflow.ErrBadInput, truncate(in.Duration, 40)))
 		return
 	}
 	req, err := s.wf.Submit(r.Context(), actor, workflow.Submission{Role: in.Role, Resources: in.Resources, Duration: d, Reason: in.Reason, Ticket: in.Ticket})
@@ -133,7 +129,7 @@ func (s *Server) decision(w http.ResponseWriter, r *http.Request, actor workflow
 	}
 	var in wire.Decision
 	if err := decode(body, &in); err != nil {
-		s.refuseInput(w, r, actor, id, err)
+		s.refuseInput(w, r, actor, err)
 		return
 	}
 	out, err := act(id, in.Reason)
@@ -207,12 +203,12 @@ func (s *Server) certificate(w http.ResponseWriter, r *http.Request, actor workf
 	}
 	var in wire.CertificateRequest
 	if err := decode(body, &in); err != nil {
-		s.refuseInput(w, r, actor, id, err)
+		s.refuseInput(w, r, actor, err)
 		return
 	}
 	pub, err := parseKey(in.PublicKey)
 	if err != nil {
-		s.refuseInput(w, r, actor, id, err)
+		s.refuseInput(w, r, actor, err)
 		return
 	}
 	cert, err := s.wf.IssueUserCert(r.Context(), actor, id, pub)
@@ -230,12 +226,12 @@ func (s *Server) hopCertificate(w http.ResponseWriter, r *http.Request, actor wo
 	}
 	var in wire.HopCertificateRequest
 	if err := decode(body, &in); err != nil {
-		s.refuseInput(w, r, actor, id, err)
+		s.refuseInput(w, r, actor, err)
 		return
 	}
 	pub, err := parseKey(in.PublicKey)
 	if err != nil {
-		s.refuseInput(w, r, actor, id, err)
+		s.refuseInput(w, r, actor, err)
 		return
 	}
 	cert, err := s.wf.IssueHopCert(r.Context(), actor, id, in.Resource, pub)
@@ -287,7 +283,7 @@ func (s *Server) auditVerify(w http.ResponseWriter, r *http.Request, actor workf
 func (s *Server) enrollMFA(w http.ResponseWriter, r *http.Request, actor workflow.Actor, body []byte) {
 	var in wire.MFAEnroll
 	if err := decode(body, &in); err != nil {
-		s.refuseInput(w, r, actor, "", err)
+		s.refuseInput(w, r, actor, err)
 		return
 	}
 	uri, err := s.wf.EnrollMFA(r.Context(), actor, in.Code)

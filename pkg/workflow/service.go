@@ -164,7 +164,9 @@ func (s *Service) refuse(tx store.Tx, actor Actor, action, subject string, err e
 }
 
 // RecordRefusal audits a refusal made at the edge (bad signature, bad
-// input) before any workflow method ran.
+// input) before any workflow method ran. It returns reason once audited,
+// or the error that kept it from being audited; either way the caller
+// answers with what it returns.
 func (s *Service) RecordRefusal(ctx context.Context, actor Actor, action, subject string, reason error) error {
 	return s.update(ctx, func(tx store.Tx) error {
 		return s.refuse(tx, actor, action, subject, reason, nil)

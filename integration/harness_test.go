@@ -1,0 +1,249 @@
+// Package integration drives the real binaries (ca, lockbox) as separate
+// processes, with a real database (SQLite, and MySQL at 127.0.0.1:3306)
+// and OpenSSH's tools. Missing peers skip, or fail when
+// LOCKBOX_REQUIRE_INTEGRATION=1 (as CI sets).
+package integration
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/pem"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+
+	"github.com/lockbox-ssh/lockbox/pkg/store/storetest"
+)
+
+var bin string // directory holding the built binaries
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "lockbox-bin-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	bin = dir
+	cmd := exec.Command("go", "build", "-o", dir, "../cmd/ca", "../cmd/lockbox")
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "building the binaries:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// ca is a running `ca serve` with its own data, policy and user keys.
+type ca struct {
+	t      *testing.T
+	url    string
+	dir    string // data dir
+	policy string
+	keys   string // user identity keys: keys/NAME
+	cmd    *exec.Cmd
+	driver string
+	dsn    string
+	log    *syncBuffer
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// engines runs fn once per store engine.
+func engines(t *testing.T, fn func(t *testing.T, driver string)) {
+	for _, d := range []string{"sqlite", "mysql"} {
+		t.Run(d, func(t *testing.T) { fn(t, d) })
+	}
+}
+
+// startCA initialises and starts a CA on driver ("sqlite" or "mysql").
+func startCA(t *testing.T, driver string) *ca {
+	t.Helper()
+	root := t.TempDir()
+	c := &ca{t: t, dir: filepath.Join(root, "data"), policy: filepath.Join(root, "policy"), keys: filepath.Join(root, "keys"), driver: driver}
+	run(t, filepath.Join(bin, "ca"), "init", "--data", c.dir)
+	c.writePolicy()
+	switch driver {
+	case "sqlite":
+		c.dsn = filepath.Join(c.dir, "lockbox.db")
+	case "mysql":
+		c.dsn = storetest.MySQLDSN(t)
+	}
+	c.start()
+	return c
+}
+
+func (c *ca) start() {
+	t := c.t
+	c.log = &syncBuffer{}
+	cmd := exec.Command(filepath.Join(bin, "ca"), "serve", "--data", c.dir, "--policy", c.policy,
+		"--listen", "127.0.0.1:0", "--sweep_interval", "1s", "--pending_timeout", "1h")
+	cmd.Env = append(os.Environ(), "LOCKBOX_STORE_DRIVER="+c.driver, "LOCKBOX_STORE_DSN="+c.dsn)
+	cmd.Stderr = c.log
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	c.cmd = cmd
+	t.Cleanup(func() {
+		cmd.Process.Signal(os.Interrupt)
+		cmd.Wait()
+		if t.Failed() {
+			t.Logf("ca log:\n%s", c.log.String())
+		}
+	})
+	lines := bufio.NewScanner(out)
+	if !lines.Scan() {
+		t.Fatalf("ca serve printed nothing; log:\n%s", c.log.String())
+	}
+	addr, ok := strings.CutPrefix(lines.Text(), "listening on ")
+	if !ok {
+		t.Fatalf("ca serve: %q", lines.Text())
+	}
+	c.url = "http://" + addr
+}
+
+var exampleKey = regexp.MustCompile(`"ssh-ed25519 [A-Za-z0-9+/=]+ ([a-z0-9-]+)@lockbox-example"`)
+
+// writePolicy copies the example policy, giving every user (and the
+// bastion) a fresh key whose private half is in c.keys.
+func (c *ca) writePolicy() {
+	t := c.t
+	for _, d := range []string{c.policy, c.keys} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	files, err := filepath.Glob("../policy/*.yaml")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("example policy: %v", err)
+	}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		data = exampleKey.ReplaceAllFunc(data, func(m []byte) []byte {
+			name := string(exampleKey.FindSubmatch(m)[1])
+			return []byte(`"` + strings.TrimSpace(newKeyFile(t, filepath.Join(c.keys, name))) + `"`)
+		})
+		if err := os.WriteFile(filepath.Join(c.policy, filepath.Base(f)), data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// newKeyFile writes an Ed25519 key to path (0600) and path.pub, and
+// returns the public key line.
+func newKeyFile(t *testing.T, path string) string {
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, err := ssh.MarshalPrivateKey(priv, filepath.Base(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, _ := ssh.NewSignerFromKey(priv)
+	pub := string(ssh.MarshalAuthorizedKey(signer.PublicKey()))
+	if err := os.WriteFile(path, pem.EncodeToMemory(block), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path+".pub", []byte(pub), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return pub
+}
+
+// result is what a finished command printed.
+type result struct {
+	stdout, stderr string
+	code           int
+}
+
+// lockbox runs the CLI as user.
+func (c *ca) lockbox(user string, args ...string) result {
+	c.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, filepath.Join(bin, "lockbox"), args...)
+	cmd.Env = append(os.Environ(), "LOCKBOX_CA="+c.url, "LOCKBOX_USER="+user,
+		"LOCKBOX_IDENTITY="+filepath.Join(c.keys, user), "LOCKBOX_DIR="+filepath.Join(c.keys, user+"-grants"), "SSH_AUTH_SOCK=")
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err := cmd.Run()
+	code := 0
+	if exit, ok := err.(*exec.ExitError); ok {
+		code = exit.ExitCode()
+	} else if err != nil {
+		c.t.Fatal(err)
+	}
+	return result{out.String(), errOut.String(), code}
+}
+
+// ok runs the CLI and fails the test unless it succeeds.
+func (c *ca) ok(user string, args ...string) string {
+	c.t.Helper()
+	r := c.lockbox(user, args...)
+	if r.code != 0 {
+		c.t.Fatalf("lockbox %s as %s: exit %d\n%s%s", strings.Join(args, " "), user, r.code, r.stdout, r.stderr)
+	}
+	return r.stdout
+}
+
+// refused runs the CLI and fails the test unless it fails saying want.
+func (c *ca) refused(want, user string, args ...string) {
+	c.t.Helper()
+	r := c.lockbox(user, args...)
+	if r.code == 0 || !strings.Contains(r.stderr, want) {
+		c.t.Fatalf("lockbox %s as %s: exit %d, stderr %q; want a refusal with %q", strings.Join(args, " "), user, r.code, r.stderr, want)
+	}
+}
+
+func run(t *testing.T, name string, args ...string) string {
+	t.Helper()
+	out, err := exec.Command(name, args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+func needTool(t *testing.T, name, pkg string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		storetest.MissingPeer(t, "%s (Debian package %s)", name, pkg)
+	}
+	return p
+}
