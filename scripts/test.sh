@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# Runs every Lockbox check: formatting, vet, staticcheck, the tests with the
+# race detector (unit, store suite on SQLite and MySQL, integration with the
+# real binaries and OpenSSH tools), short fuzzing of every parser of outside
+# input, and the quick-start demo.
+#
+# It installs or starts what it needs when it can (as root, with apt-get),
+# and otherwise says what is missing. With LOCKBOX_REQUIRE_INTEGRATION=1
+# (as CI sets) a missing peer fails the run instead of skipping tests.
+#
+# Environment:
+#   LOCKBOX_FUZZTIME        how long each fuzz target runs (default 5s; 0 skips)
+#   LOCKBOX_TEST_MYSQL      MySQL server DSN for tests (default root@tcp(127.0.0.1:3306)/)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf '\n== %s\n' "$*"; }
+missing=()
+
+as_root() { [ "$(id -u)" = 0 ]; }
+
+apt_install() {
+	if as_root && command -v apt-get >/dev/null; then
+		say "installing $*"
+		if [ -z "${LOCKBOX_APT_UPDATED:-}" ]; then
+			DEBIAN_FRONTEND=noninteractive apt-get update -qq
+			export LOCKBOX_APT_UPDATED=1
+		fi
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+	else
+		return 1
+	fi
+}
+
+command -v go >/dev/null || { echo "Go is not installed: see https://go.dev/doc/install" >&2; exit 1; }
+
+# OpenSSH's ssh-keygen reads back certificates and KRLs in the tests.
+if ! command -v ssh-keygen >/dev/null; then
+	apt_install openssh-client || missing+=("ssh-keygen (apt-get install openssh-client)")
+fi
+
+# MySQL or MariaDB at 127.0.0.1:3306 for the store suite and integration tests.
+mysql_up() { (exec 3<>/dev/tcp/127.0.0.1/3306) 2>/dev/null; }
+if [ -z "${LOCKBOX_TEST_MYSQL:-}" ] && ! mysql_up; then
+	if ! command -v mariadbd >/dev/null && [ ! -x /usr/sbin/mariadbd ]; then
+		apt_install mariadb-server || true
+	fi
+	if as_root && [ -x /usr/sbin/mariadbd ]; then
+		say "starting MariaDB"
+		mkdir -p /run/mysqld && chown mysql:mysql /run/mysqld 2>/dev/null || true
+		start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd
+		for _ in $(seq 1 60); do mysql_up && break; sleep 0.5; done
+	fi
+	mysql_up || missing+=("MySQL/MariaDB at 127.0.0.1:3306 (apt-get install mariadb-server, then start it)")
+fi
+# Tests log in over TCP as root with an empty password unless told
+# otherwise. Where root may not (Debian's default is socket login), make a
+# test user that may only create and drop lockbox_test_* databases.
+if [ -z "${LOCKBOX_TEST_MYSQL:-}" ] && mysql_up && command -v mariadb >/dev/null; then
+	if ! mariadb -h127.0.0.1 -uroot -e 'SELECT 1' >/dev/null 2>&1; then
+		if as_root && mariadb -uroot -e 'SELECT 1' >/dev/null 2>&1; then
+			mariadb -uroot -e "CREATE USER IF NOT EXISTS 'lockbox_test'@'127.0.0.1'; GRANT ALL ON \`lockbox\_test\_%\`.* TO 'lockbox_test'@'127.0.0.1'"
+			export LOCKBOX_TEST_MYSQL='lockbox_test@tcp(127.0.0.1:3306)/'
+		else
+			missing+=("a MySQL login for tests: set LOCKBOX_TEST_MYSQL=user:pw@tcp(127.0.0.1:3306)/ (the user must create databases lockbox_test_*)")
+		fi
+	fi
+fi
+
+if [ ${#missing[@]} -gt 0 ]; then
+	say "missing test peers:"
+	printf '  - %s\n' "${missing[@]}"
+	if [ "${LOCKBOX_REQUIRE_INTEGRATION:-}" = 1 ]; then
+		echo "LOCKBOX_REQUIRE_INTEGRATION=1: failing instead of skipping" >&2
+		exit 1
+	fi
+	echo "tests that need them will be skipped"
+fi
+
+say "gofmt"
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
+if [ -n "$unformatted" ]; then
+	echo "gofmt would change:"; echo "$unformatted"; exit 1
+fi
+
+say "go vet"
+go vet ./...
+
+say "staticcheck"
+go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
+
+say "go test -race"
+go test -race -count=1 -timeout 20m ./...
+
+fuzztime=${LOCKBOX_FUZZTIME:-5s}
+if [ "$fuzztime" != 0 ]; then
+	say "fuzzing each target for $fuzztime"
+	for pkg in $(go list ./...); do
+		dir=$(go list -f '{{.Dir}}' "$pkg")
+		for target in $(grep -ho '^func Fuzz[A-Za-z0-9_]*' "$dir"/*_test.go 2>/dev/null | sed 's/^func //'); do
+			echo "$pkg $target"
+			go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" "$pkg" >/tmp/lockbox-fuzz.log 2>&1 || { cat /tmp/lockbox-fuzz.log; exit 1; }
+		done
+	done
+fi
+
+say "quick start"
+scripts/demo.sh --check
+
+say "all checks passed"
