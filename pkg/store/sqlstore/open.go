@@ -36,8 +36,10 @@ func OpenSQLite(path string, o Options) (*DB, error) {
 	}
 	read.SetMaxOpenConns(8)
 	read.SetMaxIdleConns(8)
-	return newDB(sqliteDialect{}, write, read, o)
+	return newDB(sqliteDialect{}, write, read, 1, o)
 }
+
+const mysqlWriters = 4
 
 // OpenMySQL opens the MySQL or MariaDB database named by dsn
 // (go-sql-driver/mysql syntax, e.g. "lockbox:pw@tcp(db:3306)/lockbox").
@@ -56,9 +58,9 @@ func OpenMySQL(dsn string, o Options) (*DB, error) {
 		return nil, fmt.Errorf("mysql: %w", err)
 	}
 	write := sql.OpenDB(connector)
-	write.SetMaxOpenConns(2)
+	write.SetMaxOpenConns(mysqlWriters + 1) // and one for Ping
 	read := sql.OpenDB(connector)
 	read.SetMaxOpenConns(16)
 	read.SetMaxIdleConns(16)
-	return newDB(mysqlDialect{}, write, read, o)
+	return newDB(mysqlDialect{}, write, read, mysqlWriters, o)
 }

@@ -3,10 +3,13 @@
 // several CA replicas). Both use the same queries; the dialect holds the
 // few differences. Migrations are embedded and run by Open.
 //
-// Writes are group-committed: one writer goroutine takes every Update
+// Writes are group-committed: a writer goroutine takes every Update
 // waiting at that moment and runs them in one transaction, each inside its
 // own savepoint, so that a thousand concurrent issuances cost a handful of
 // fsyncs rather than a thousand, and each is durable when Update returns.
+// SQLite has one writer (it allows one write transaction at a time); MySQL
+// has several, so that while one waits on the network or on a row lock,
+// another commits.
 package sqlstore
 
 import (
@@ -45,7 +48,7 @@ type Options struct {
 
 const defaultTxTimeout = 10 * time.Second
 
-func newDB(d dialect, write, read *sql.DB, o Options) (*DB, error) {
+func newDB(d dialect, write, read *sql.DB, writers int, o Options) (*DB, error) {
 	if o.TxTimeout <= 0 {
 		o.TxTimeout = defaultTxTimeout
 	}
@@ -66,8 +69,10 @@ func newDB(d dialect, write, read *sql.DB, o Options) (*DB, error) {
 		read.Close()
 		return nil, unavailable(fmt.Errorf("preparing statements: %w", err))
 	}
-	db.wg.Add(1)
-	go db.writer(o.MaxBatch)
+	for i := 0; i < writers; i++ {
+		db.wg.Add(1)
+		go db.writer(o.MaxBatch)
+	}
 	return db, nil
 }
 

@@ -1,0 +1,65 @@
+package integration
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/lockbox-ssh/lockbox/"
+
+// deps lists the project packages pkg depends on, directly or not.
+func deps(t *testing.T, pkg string) []string {
+	t.Helper()
+	out, err := exec.Command("go", "list", "-deps", module+pkg).Output()
+	if err != nil {
+		t.Fatalf("go list -deps %s: %v", pkg, err)
+	}
+	var own []string
+	for _, d := range strings.Fields(string(out)) {
+		if strings.HasPrefix(d, module) && d != module+pkg {
+			own = append(own, strings.TrimPrefix(d, module))
+		}
+	}
+	return own
+}
+
+// Dependencies point one way: leaves import no project package, the
+// workflow knows nothing of its edges, and only cmd/* reads configuration.
+func TestDependenciesPointOneWay(t *testing.T) {
+	for _, leaf := range []string{"pkg/policy", "pkg/sshcert", "pkg/audit", "pkg/store", "pkg/apiauth", "pkg/totp", "pkg/secretbox", "pkg/wire"} {
+		if d := deps(t, leaf); len(d) > 0 {
+			t.Errorf("leaf %s imports %v", leaf, d)
+		}
+	}
+	forbidden := map[string][]string{
+		"pkg/workflow": {"pkg/api", "pkg/client", "pkg/cli", "pkg/store/sqlstore", "pkg/wire"},
+		"pkg/api":      {"pkg/cli", "pkg/client", "pkg/store/sqlstore"},
+		"pkg/client":   {"pkg/api", "pkg/workflow", "pkg/store", "pkg/policy"},
+		"pkg/cli":      {"pkg/api", "pkg/workflow", "pkg/store", "pkg/policy"},
+	}
+	for pkg, bad := range forbidden {
+		for _, d := range deps(t, pkg) {
+			for _, b := range bad {
+				if d == b {
+					t.Errorf("%s imports %s", pkg, b)
+				}
+			}
+		}
+	}
+	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}} {{join .Imports " "}}`, "../...").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		fields := strings.Fields(line)
+		if strings.HasPrefix(fields[0], module+"cmd/") {
+			continue
+		}
+		for _, imp := range fields[1:] {
+			if imp == "github.com/spf13/viper" {
+				t.Errorf("%s reads configuration (imports viper); only cmd/* may", fields[0])
+			}
+		}
+	}
+}
