@@ -218,3 +218,24 @@ func TestBadPolicyReloadKeepsTheOldPolicy(t *testing.T) {
 	}
 	c.ok("alice", "request", "--role", "health", "--resource", "db-1", "--duration", "10m", "--reason", "still works")
 }
+
+// ca sign-host certifies a host key that OpenSSH then reads as a host
+// certificate from the host CA.
+func TestSignHost(t *testing.T) {
+	keygen := needTool(t, "ssh-keygen", "openssh-client")
+	c := startCA(t, "sqlite")
+	hostKey := filepath.Join(t.TempDir(), "ssh_host_ed25519_key")
+	newKeyFile(t, hostKey)
+	out := run(t, filepath.Join(bin, "ca"), "sign-host", "--data", c.dir, "--policy", c.policy,
+		"--host-key", hostKey+".pub", "--hostname", "bastion.example.com", "--validity", "1h")
+	if strings.TrimSpace(out) != hostKey+"-cert.pub" {
+		t.Fatalf("sign-host printed %q", out)
+	}
+	listing := run(t, keygen, "-L", "-f", hostKey+"-cert.pub")
+	fp := strings.Fields(run(t, keygen, "-l", "-f", filepath.Join(c.dir, "host_ca.pub")))[1]
+	for _, want := range []string{"host certificate", "Signing CA: ED25519 " + fp, "Principals: \n                bastion.example.com\n"} {
+		if !strings.Contains(listing, want) {
+			t.Errorf("ssh-keygen -L lacks %q:\n%s", want, listing)
+		}
+	}
+}

@@ -49,6 +49,9 @@ func (a *app) whoamiCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if a.settings().JSON {
+				return a.printJSON(map[string]string{"principal": p})
+			}
 			fmt.Fprintln(a.out, p)
 			return nil
 		},

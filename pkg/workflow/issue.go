@@ -177,6 +177,9 @@ func (s *Service) IssueHostCert(ctx context.Context, operator string, pub ssh.Pu
 	if s.cfg.HostCA == nil {
 		return nil, errors.New("no host CA key loaded")
 	}
+	if len(hostnames) == 0 || validity <= 0 {
+		return nil, fmt.Errorf("%w: a host certificate needs a host name and a positive validity", ErrBadInput)
+	}
 	serial, err := sshcert.NewSerial(s.cfg.Rand)
 	if err != nil {
 		return nil, err

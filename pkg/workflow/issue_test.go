@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"golang.org/x/crypto/ssh"
 
 	"github.com/lockbox-ssh/lockbox/pkg/sshcert"
@@ -336,4 +337,26 @@ func (d *downStore) View(ctx context.Context, fn func(store.Tx) error) error {
 		return store.ErrUnavailable
 	}
 	return d.Store.View(ctx, fn)
+}
+
+func TestHostCertificate(t *testing.T) {
+	e := newEnv(t, nil)
+	cert, err := e.svc.IssueHostCert(ctx, "ops", newPublicKey(t), []string{"bastion.example.com", "127.0.0.1"}, 24*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := e.clock.Now()
+	want := certFields{Type: ssh.HostCert, KeyID: "host/bastion.example.com", Principals: []string{"bastion.example.com", "127.0.0.1"},
+		Critical: map[string]string{}, Extensions: map[string]string{}, ValidAfter: now.Add(-time.Minute), ValidBefore: now.Add(24 * time.Hour),
+		Authority: ssh.FingerprintSHA256(e.cas.host.PublicKey())}
+	if diff := cmp.Diff(want, fields(cert), cmpopts.EquateEmpty()); diff != "" {
+		t.Fatalf("host certificate (-want +got):\n%s", diff)
+	}
+	for _, names := range [][]string{{"*.example.com"}, {}, {"a,b"}} {
+		_, err = e.svc.IssueHostCert(ctx, "ops", newPublicKey(t), names, time.Hour)
+		requireErr(t, err, workflow.ErrBadInput)
+	}
+	if acts := e.actions("bastion.example.com"); len(acts) != 1 || acts[0] != "hostcert.issued" {
+		t.Fatalf("audit: %v", acts)
+	}
 }
