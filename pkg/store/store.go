@@ -78,6 +78,24 @@ type Tx interface {
 	UseNonce(principal, nonce string, expires time.Time) error
 	PruneNonces(now time.Time) error
 
+	CreateSession(s *Session) error
+	Session(id string) (*Session, error)
+	UpdateSession(s *Session) error
+	Sessions(f SessionFilter) ([]*Session, error)
+
+	// TakeLease gives l.User's lease to l.SessionID if nobody holds it or
+	// the holder's lease expired before now; ErrConflict (with the holder
+	// returned) otherwise.
+	TakeLease(l Lease, now time.Time) (holder *Lease, err error)
+	// RenewLease extends the lease if sessionID still holds it;
+	// ErrNotFound otherwise.
+	RenewLease(user, sessionID string, expires time.Time) error
+	// ReleaseLease frees the lease if sessionID holds it.
+	ReleaseLease(user, sessionID string) error
+
+	Throttle(key string) (*Throttle, error) // a zero Throttle if none
+	PutThrottle(t *Throttle) error
+
 	MFA(user string) (*MFA, error)
 	PutMFA(m *MFA) error
 	// AdvanceMFAStep sets the last used TOTP step to step if it is still

@@ -53,6 +53,9 @@ func OpenMySQL(dsn string, o Options) (*DB, error) {
 		return nil, fmt.Errorf("mysql: the DSN names no database")
 	}
 	cfg.MultiStatements = false
+	// Conditional updates count the rows they matched, not the rows whose
+	// values changed (MySQL's default), as SQLite does.
+	cfg.ClientFoundRows = true
 	connector, err := mysql.NewConnector(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("mysql: %w", err)

@@ -44,6 +44,10 @@ func Run(t *testing.T, o Opener) {
 		{"FailedUpdateUndoesOnlyItsOwnChanges", testBatchIsolation},
 		{"ViewCannotWrite", testViewReadOnly},
 		{"ManyConcurrentReadersAndWritersFinish", testConcurrentReaders},
+		{"SessionsRoundTripAndFilter", testSessions},
+		{"LeaseIsOnePerUserAndReclaimedAfterExpiry", testLeases},
+		{"RacingSessionsTakeTheLeaseOnce", testLeaseRace},
+		{"ThrottlesRoundTrip", testThrottles},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
