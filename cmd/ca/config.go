@@ -19,6 +19,8 @@ type config struct {
 	Policy         string        `mapstructure:"policy"`
 	PendingTimeout time.Duration `mapstructure:"pending_timeout"`
 	SweepInterval  time.Duration `mapstructure:"sweep_interval"`
+	LeaseTTL       time.Duration `mapstructure:"session_lease_ttl"`
+	Recordings     string        `mapstructure:"recordings"`
 	TLSCert        string        `mapstructure:"tls_cert"`
 	TLSKey         string        `mapstructure:"tls_key"`
 	Store          storeConfig   `mapstructure:"store"`
@@ -35,6 +37,8 @@ func defaults(v *viper.Viper) {
 	v.SetDefault("policy", "/etc/lockbox/policy")
 	v.SetDefault("pending_timeout", 24*time.Hour)
 	v.SetDefault("sweep_interval", 5*time.Second)
+	v.SetDefault("session_lease_ttl", 30*time.Second)
+	v.SetDefault("recordings", "")
 	v.SetDefault("store.driver", "sqlite")
 	v.SetDefault("store.dsn", "")
 	v.SetDefault("tls_cert", "")
@@ -49,7 +53,7 @@ func loadConfig(flags *pflag.FlagSet) (*config, error) {
 	v.SetEnvPrefix("LOCKBOX")
 	v.SetEnvKeyReplacer(strings.NewReplacer(".", "_"))
 	v.AutomaticEnv()
-	for _, name := range []string{"listen", "data", "policy", "pending_timeout", "sweep_interval"} {
+	for _, name := range []string{"listen", "data", "policy", "pending_timeout", "sweep_interval", "session_lease_ttl", "recordings"} {
 		if f := flags.Lookup(name); f != nil {
 			if err := v.BindPFlag(name, f); err != nil {
 				return nil, err
@@ -65,6 +69,9 @@ func loadConfig(flags *pflag.FlagSet) (*config, error) {
 	var c config
 	if err := v.UnmarshalExact(&c); err != nil {
 		return nil, fmt.Errorf("configuration: %w", err)
+	}
+	if c.Recordings == "" {
+		c.Recordings = filepath.Join(c.Data, "recordings")
 	}
 	if c.Store.Driver == "sqlite" && c.Store.DSN == "" {
 		c.Store.DSN = filepath.Join(c.Data, "lockbox.db")
@@ -89,4 +96,6 @@ func addServeFlags(f *pflag.FlagSet) {
 	f.String("policy", "", "policy directory (default /etc/lockbox/policy)")
 	f.Duration("pending_timeout", 0, "how long a request may wait for a decision (default 24h)")
 	f.Duration("sweep_interval", 0, "how often expiry is swept (default 5s)")
+	f.Duration("session_lease_ttl", 0, "how long a session's one-per-user lease lasts without a heartbeat (default 30s)")
+	f.String("recordings", "", "directory for session recordings (default DATA/recordings; shared storage for several replicas)")
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/lockbox-ssh/lockbox/pkg/api"
 	"github.com/lockbox-ssh/lockbox/pkg/apiauth"
 	"github.com/lockbox-ssh/lockbox/pkg/policy"
+	"github.com/lockbox-ssh/lockbox/pkg/recstore"
 	"github.com/lockbox-ssh/lockbox/pkg/store/sqlstore"
 	"github.com/lockbox-ssh/lockbox/pkg/workflow"
 )
@@ -62,9 +63,14 @@ func buildService(cfg *config) (*workflow.Service, *policy.Holder, *caKeys, *sql
 		return nil, nil, nil, nil, fmt.Errorf("opening the %s store: %w", cfg.Store.Driver, err)
 	}
 	holder := policy.NewHolder(pol)
+	recs, err := recstore.Open(cfg.Recordings)
+	if err != nil {
+		db.Close()
+		return nil, nil, nil, nil, err
+	}
 	svc, err := workflow.New(workflow.Config{
 		Store: db, Policy: holder, UserCA: keys.user, HopCA: keys.hop, HostCA: keys.host,
-		Secrets: keys.secrets, PendingTimeout: cfg.PendingTimeout,
+		Secrets: keys.secrets, PendingTimeout: cfg.PendingTimeout, LeaseTTL: cfg.LeaseTTL, Recordings: recs,
 	})
 	if err != nil {
 		db.Close()

@@ -30,6 +30,13 @@ type Workflow interface {
 	AuditLog(ctx context.Context, actor workflow.Actor, after int64, limit int) ([]audit.Record, error)
 	VerifyAudit(ctx context.Context, actor workflow.Actor) (*workflow.Verification, error)
 	EnrollMFA(ctx context.Context, actor workflow.Actor, code string) (string, error)
+	CheckMFA(ctx context.Context, actor workflow.Actor, user, code, addr string) error
+	StartSession(ctx context.Context, actor workflow.Actor, in workflow.SessionStart) (*workflow.SessionGrant, error)
+	Heartbeat(ctx context.Context, actor workflow.Actor, ids []string) (map[string]workflow.SessionStatus, error)
+	EndSession(ctx context.Context, actor workflow.Actor, id, reason string) error
+	StoreRecording(ctx context.Context, actor workflow.Actor, id string, r io.Reader) error
+	Sessions(ctx context.Context, actor workflow.Actor, f store.SessionFilter) ([]*store.Session, error)
+	Recording(ctx context.Context, actor workflow.Actor, id string) (io.ReadCloser, *store.Session, error)
 	UseNonce(ctx context.Context, principal, nonce string, expires time.Time) error
 	RecordRefusal(ctx context.Context, actor workflow.Actor, action, subject string, reason error) error
 }
@@ -91,6 +98,13 @@ func (s *Server) routes() {
 	s.mux.Handle("GET /v1/audit", s.auth(s.auditLog))
 	s.mux.Handle("GET /v1/audit/verify", s.auth(s.auditVerify))
 	s.mux.Handle("POST /v1/mfa/enroll", s.auth(s.enrollMFA))
+	s.mux.Handle("POST /v1/mfa/check", s.auth(s.checkMFA))
+	s.mux.Handle("POST /v1/sessions", s.auth(s.startSession))
+	s.mux.Handle("POST /v1/sessions/heartbeat", s.auth(s.heartbeat))
+	s.mux.Handle("POST /v1/sessions/{id}/end", s.auth(s.endSession))
+	s.mux.HandleFunc("PUT /v1/sessions/{id}/recording", s.uploadRecording)
+	s.mux.Handle("GET /v1/sessions", s.auth(s.listSessions))
+	s.mux.Handle("GET /v1/sessions/{id}/recording", s.auth(s.getRecording))
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {

@@ -12,8 +12,7 @@ const messagePrefix = "lockbox-api-sig-v1\n"
 
 // signedMessage builds the bytes a request signature covers. Signer and
 // Verifier both call it, so they cannot disagree on the format.
-func signedMessage(p *authParams, r *http.Request, body []byte) []byte {
-	sum := sha256.Sum256(body)
+func signedMessage(p *authParams, r *http.Request, sum [sha256.Size]byte) []byte {
 	var b strings.Builder
 	b.WriteString(messagePrefix)
 	for _, s := range []string{

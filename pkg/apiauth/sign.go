@@ -2,6 +2,7 @@ package apiauth
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -33,6 +34,12 @@ type Signer struct {
 // changed afterwards: method, request URI, host and body are all signed. Sign
 // each attempt again when retrying, since the CA refuses a reused nonce.
 func (s *Signer) Sign(r *http.Request, body []byte) error {
+	return s.SignDigest(r, sha256.Sum256(body))
+}
+
+// SignDigest is Sign for a body too large to hold in memory: digest is the
+// SHA-256 of the body that will be sent.
+func (s *Signer) SignDigest(r *http.Request, digest [sha256.Size]byte) error {
 	if !ValidPrincipal(s.Principal) {
 		return fmt.Errorf("apiauth: invalid principal %q", s.Principal)
 	}
@@ -52,7 +59,7 @@ func (s *Signer) Sign(r *http.Request, body []byte) error {
 		ts:        s.now().Unix(),
 		nonce:     nonce,
 	}
-	p.sig, err = signMessage(s.Key, s.rand(), signedMessage(p, r, body))
+	p.sig, err = signMessage(s.Key, s.rand(), signedMessage(p, r, digest))
 	if err != nil {
 		return fmt.Errorf("apiauth: signing request: %w", err)
 	}

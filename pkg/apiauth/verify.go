@@ -2,6 +2,7 @@ package apiauth
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"net/http"
@@ -51,6 +52,13 @@ type Verifier struct {
 // ErrUnknownKey, ErrBadSignature or ErrReplay; anything else (such as a
 // failing NonceStore) is an internal error. Either way, refuse the request.
 func (v *Verifier) Verify(ctx context.Context, r *http.Request, body []byte) (principal string, err error) {
+	return v.VerifyDigest(ctx, r, sha256.Sum256(body))
+}
+
+// VerifyDigest is Verify for a body the caller streamed elsewhere (to a
+// file) while hashing it: digest is the SHA-256 of the whole body. Act on
+// the body only after VerifyDigest succeeds.
+func (v *Verifier) VerifyDigest(ctx context.Context, r *http.Request, digest [sha256.Size]byte) (principal string, err error) {
 	if v.Keys == nil || v.Nonces == nil {
 		return "", errors.New("apiauth: Verifier needs Keys and Nonces")
 	}
@@ -66,7 +74,7 @@ func (v *Verifier) Verify(ctx context.Context, r *http.Request, body []byte) (pr
 	if key == nil {
 		return "", ErrUnknownKey
 	}
-	if err := verifySignature(key, signedMessage(p, r, body), p.sig); err != nil {
+	if err := verifySignature(key, signedMessage(p, r, digest), p.sig); err != nil {
 		return "", fmt.Errorf("%w: %v", ErrBadSignature, err)
 	}
 	// Only now, with the signature checked, may the nonce be spent: otherwise

@@ -78,6 +78,11 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 			return fmt.Errorf("signing the request: %w", err)
 		}
 	}
+	return c.send(req, out)
+}
+
+// send sends a signed request and decodes the answer into out.
+func (c *Client) send(req *http.Request, out any) error {
 	resp, err := c.http.Do(req)
 	if err != nil {
 		return fmt.Errorf("reaching the CA: %w", err)

@@ -99,15 +99,22 @@ func newEnv(t *testing.T, st store.Store) *env {
 
 // service builds another Service on st sharing e's policy, keys and clock,
 // as a second CA replica would.
-func (e *env) service(st store.Store) *workflow.Service {
+func (e *env) service(st store.Store) *workflow.Service { return e.serviceWith(st, nil) }
+
+// serviceWith is service with a chance to change the configuration.
+func (e *env) serviceWith(st store.Store, change func(*workflow.Config)) *workflow.Service {
 	box, err := secretbox.New(make([]byte, 32))
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	svc, err := workflow.New(workflow.Config{
+	cfg := workflow.Config{
 		Store: st, Policy: e.holder, UserCA: e.cas.user, HopCA: e.cas.hop, HostCA: e.cas.host,
 		Secrets: box, Clock: e.clock.Now, PendingTimeout: time.Hour,
-	})
+	}
+	if change != nil {
+		change(&cfg)
+	}
+	svc, err := workflow.New(cfg)
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -16,6 +16,7 @@ var (
 	ErrMFAEnrolled     = errors.New("already enrolled in MFA")
 	ErrMFANotEnrolled  = errors.New("not enrolled in MFA")
 	ErrMFACode         = errors.New("wrong or reused MFA code")
+	ErrThrottled       = errors.New("throttled")
 )
 
 // refusal carries a refusal out of a store transaction that must still

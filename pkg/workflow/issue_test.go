@@ -282,12 +282,12 @@ func TestMFAEnrolment(t *testing.T) {
 	requireErr(t, err, workflow.ErrMFAEnrolled)
 
 	code := codeFromURI(t, uri, e.clock.Now())
-	if err := e.svc.CheckMFA(ctx, workflow.BastionActor("bastion-1"), "alice", code); err != nil {
+	if err := e.svc.CheckMFA(ctx, workflow.BastionActor("bastion-1"), "alice", code, "192.0.2.1"); err != nil {
 		t.Fatalf("a current code: %v", err)
 	}
-	err = e.svc.CheckMFA(ctx, workflow.BastionActor("bastion-1"), "alice", code)
+	err = e.svc.CheckMFA(ctx, workflow.BastionActor("bastion-1"), "alice", code, "192.0.2.1")
 	requireErr(t, err, workflow.ErrMFACode)
-	err = e.svc.CheckMFA(ctx, workflow.BastionActor("bastion-1"), "bob", code)
+	err = e.svc.CheckMFA(ctx, workflow.BastionActor("bastion-1"), "bob", code, "192.0.2.1")
 	requireErr(t, err, workflow.ErrMFANotEnrolled)
 
 	// Enrolling again needs a current code from the old secret.

@@ -35,8 +35,14 @@ type Config struct {
 	// HopTTL caps a hop certificate's life; it never outlives the grant
 	// either. Default 24h (the session cap).
 	HopTTL time.Duration
-	Clock  func() time.Time
-	Rand   io.Reader
+	// LeaseTTL is how long a session's one-per-user lease lasts without a
+	// heartbeat: after a bastion crash, the user may log in again once it
+	// runs out. Default 30s.
+	LeaseTTL time.Duration
+	// Recordings keeps uploaded session recordings.
+	Recordings Recordings
+	Clock      func() time.Time
+	Rand       io.Reader
 }
 
 // Service runs the workflow. It is safe for concurrent use.
@@ -71,6 +77,9 @@ func New(cfg Config) (*Service, error) {
 	}
 	if cfg.HopTTL == 0 {
 		cfg.HopTTL = 24 * time.Hour
+	}
+	if cfg.LeaseTTL <= 0 {
+		cfg.LeaseTTL = 30 * time.Second
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now

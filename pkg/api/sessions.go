@@ -1,0 +1,198 @@
+package api
+
+import (
+	"crypto/sha256"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"regexp"
+	"strconv"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+
+	"github.com/lockbox-ssh/lockbox/pkg/store"
+	"github.com/lockbox-ssh/lockbox/pkg/wire"
+	"github.com/lockbox-ssh/lockbox/pkg/workflow"
+)
+
+var sessionIDPattern = regexp.MustCompile(`^sess-[a-z2-7]{16}$`)
+
+func (s *Server) sessionID(w http.ResponseWriter, r *http.Request) (string, bool) {
+	id := r.PathValue("id")
+	if !sessionIDPattern.MatchString(id) {
+		s.writeError(w, r, fmt.Errorf("%w: %q is not a session ID", workflow.ErrBadInput, truncate(id, 40)))
+		return "", false
+	}
+	return id, true
+}
+
+func (s *Server) startSession(w http.ResponseWriter, r *http.Request, actor workflow.Actor, body []byte) {
+	var in wire.SessionStart
+	if err := decode(body, &in); err != nil {
+		s.refuseInput(w, r, actor, err)
+		return
+	}
+	g, err := s.wf.StartSession(r.Context(), actor, workflow.SessionStart{RequestID: in.RequestID, Resource: in.Resource,
+		User: in.User, ClientAddr: in.ClientAddr, Command: in.Command})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := wire.SessionGrant{SessionID: g.Session.ID, NotAfter: g.NotAfter, LeaseTTLSeconds: int(g.LeaseTTL / time.Second),
+		Target:      wire.Target{Address: g.Target.Address, Login: g.Target.Login},
+		Interactive: g.Interactive, AllowedCommands: g.AllowedCommands}
+	if g.Target.HostKey != nil {
+		out.Target.HostKey = string(ssh.MarshalAuthorizedKey(g.Target.HostKey))
+	}
+	writeJSON(w, http.StatusCreated, out)
+}
+
+func (s *Server) heartbeat(w http.ResponseWriter, r *http.Request, actor workflow.Actor, body []byte) {
+	var in wire.Heartbeat
+	if err := decode(body, &in); err != nil {
+		s.refuseInput(w, r, actor, err)
+		return
+	}
+	if len(in.Sessions) > 10000 {
+		s.writeError(w, r, fmt.Errorf("%w: at most 10000 sessions per heartbeat", workflow.ErrBadInput))
+		return
+	}
+	st, err := s.wf.Heartbeat(r.Context(), actor, in.Sessions)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := wire.HeartbeatResult{Sessions: make(map[string]wire.SessionStatus, len(st))}
+	for id, v := range st {
+		out.Sessions[id] = wire.SessionStatus{Live: v.Live, Reason: v.Reason, NotAfter: optTime(v.NotAfter)}
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) endSession(w http.ResponseWriter, r *http.Request, actor workflow.Actor, body []byte) {
+	id, ok := s.sessionID(w, r)
+	if !ok {
+		return
+	}
+	var in wire.SessionEnd
+	if err := decode(body, &in); err != nil {
+		s.refuseInput(w, r, actor, err)
+		return
+	}
+	if err := s.wf.EndSession(r.Context(), actor, id, in.Reason); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) checkMFA(w http.ResponseWriter, r *http.Request, actor workflow.Actor, body []byte) {
+	var in wire.MFACheck
+	if err := decode(body, &in); err != nil {
+		s.refuseInput(w, r, actor, err)
+		return
+	}
+	if actor.Bastion() == "" {
+		s.writeError(w, r, fmt.Errorf("%w: only bastions check codes for others", workflow.ErrNotBastion))
+		return
+	}
+	if err := s.wf.CheckMFA(r.Context(), actor, in.User, in.Code, in.ClientAddr); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// uploadRecording streams the body to a temporary file while hashing it,
+// checks the signature over that hash, and only then stores it.
+func (s *Server) uploadRecording(w http.ResponseWriter, r *http.Request) {
+	id, ok := s.sessionID(w, r)
+	if !ok {
+		return
+	}
+	tmp, err := os.CreateTemp("", "lockbox-upload-*")
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	defer os.Remove(tmp.Name())
+	defer tmp.Close()
+	h := sha256.New()
+	n, err := io.Copy(io.MultiWriter(tmp, h), http.MaxBytesReader(w, r.Body, workflow.MaxRecording))
+	if err != nil {
+		s.writeError(w, r, errTooLarge)
+		return
+	}
+	var digest [sha256.Size]byte
+	h.Sum(digest[:0])
+	principal, err := s.signed.VerifyDigest(r.Context(), r, digest)
+	if err != nil {
+		s.writeError(w, r, s.wf.RecordRefusal(r.Context(), workflow.Actor(claimedPrincipal(r)), "auth.refused", r.Method+" "+r.URL.Path, err))
+		return
+	}
+	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := s.wf.StoreRecording(r.Context(), workflow.Actor(principal), id, io.LimitReader(tmp, n)); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) listSessions(w http.ResponseWriter, r *http.Request, actor workflow.Actor, _ []byte) {
+	q := r.URL.Query()
+	f := store.SessionFilter{User: q.Get("user"), Resource: q.Get("resource"), EndReason: q.Get("ended"), Open: q.Get("open") == "1"}
+	for _, p := range []struct {
+		name string
+		dst  *time.Time
+	}{{"since", &f.Since}, {"until", &f.Until}} {
+		if v := q.Get(p.name); v != "" {
+			t, err := time.Parse(time.RFC3339, v)
+			if err != nil {
+				s.writeError(w, r, fmt.Errorf("%w: %s must be an RFC 3339 time", workflow.ErrBadInput, p.name))
+				return
+			}
+			*p.dst = t
+		}
+	}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 10000 {
+			s.writeError(w, r, fmt.Errorf("%w: limit must be 1..10000", workflow.ErrBadInput))
+			return
+		}
+		f.Limit = n
+	}
+	list, err := s.wf.Sessions(r.Context(), actor, f)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := wire.Sessions{Sessions: make([]wire.Session, 0, len(list))}
+	for _, x := range list {
+		out.Sessions = append(out.Sessions, wire.Session{ID: x.ID, User: x.User, RequestID: x.RequestID, Resource: x.Resource,
+			Role: x.Role, Bastion: x.Bastion, ClientAddr: x.ClientAddr, Command: x.Command, StartedAt: x.StartedAt,
+			EndedAt: optTime(x.EndedAt), EndReason: x.EndReason, RecordingSize: x.RecordingSize, RecordingSHA256: x.RecordingSHA256})
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) getRecording(w http.ResponseWriter, r *http.Request, actor workflow.Actor, _ []byte) {
+	id, ok := s.sessionID(w, r)
+	if !ok {
+		return
+	}
+	rc, sess, err := s.wf.Recording(r.Context(), actor, id)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	defer rc.Close()
+	w.Header().Set("Content-Type", "application/x-asciicast")
+	w.Header().Set("Content-Length", strconv.FormatInt(sess.RecordingSize, 10))
+	io.Copy(w, rc) //nolint:errcheck // the client went away
+}

@@ -1,0 +1,101 @@
+package client
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strconv"
+
+	"github.com/lockbox-ssh/lockbox/pkg/wire"
+)
+
+// StartSession asks, as a bastion, to open a session.
+func (c *Client) StartSession(ctx context.Context, in wire.SessionStart) (*wire.SessionGrant, error) {
+	var out wire.SessionGrant
+	return &out, c.do(ctx, http.MethodPost, "/v1/sessions", nil, in, &out)
+}
+
+// Heartbeat renews the bastion's sessions and learns which are still live.
+func (c *Client) Heartbeat(ctx context.Context, ids []string) (map[string]wire.SessionStatus, error) {
+	var out wire.HeartbeatResult
+	return out.Sessions, c.do(ctx, http.MethodPost, "/v1/sessions/heartbeat", nil, wire.Heartbeat{Sessions: ids}, &out)
+}
+
+// EndSession records a session's end and why.
+func (c *Client) EndSession(ctx context.Context, id, reason string) error {
+	return c.do(ctx, http.MethodPost, "/v1/sessions/"+url.PathEscape(id)+"/end", nil, wire.SessionEnd{Reason: reason}, nil)
+}
+
+// CheckMFA asks the CA to check a user's TOTP code.
+func (c *Client) CheckMFA(ctx context.Context, user, code, clientAddr string) error {
+	return c.do(ctx, http.MethodPost, "/v1/mfa/check", nil, wire.MFACheck{User: user, Code: code, ClientAddr: clientAddr}, nil)
+}
+
+// UploadRecording sends the recording file at path for session id.
+func (c *Client) UploadRecording(ctx context.Context, id, path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	h := sha256.New()
+	size, err := io.Copy(h, f)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	u := c.base.JoinPath("/v1/sessions/" + url.PathEscape(id) + "/recording")
+	req, err := http.NewRequestWithContext(ctx, http.MethodPut, u.String(), io.LimitReader(f, size))
+	if err != nil {
+		return err
+	}
+	req.ContentLength = size
+	req.Header.Set("Content-Type", "application/x-asciicast")
+	var digest [sha256.Size]byte
+	h.Sum(digest[:0])
+	if err := c.signer.SignDigest(req, digest); err != nil {
+		return err
+	}
+	return c.send(req, nil)
+}
+
+// SessionFilter selects sessions to list.
+type SessionFilter struct {
+	User, Resource, Ended string
+	Since, Until          string // RFC 3339
+	Open                  bool
+	Limit                 int
+}
+
+// Sessions lists sessions (auditors: everyone's; others: their own).
+func (c *Client) Sessions(ctx context.Context, f SessionFilter) ([]wire.Session, error) {
+	q := url.Values{}
+	for k, v := range map[string]string{"user": f.User, "resource": f.Resource, "ended": f.Ended, "since": f.Since, "until": f.Until} {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	if f.Open {
+		q.Set("open", "1")
+	}
+	if f.Limit > 0 {
+		q.Set("limit", strconv.Itoa(f.Limit))
+	}
+	var out wire.Sessions
+	return out.Sessions, c.do(ctx, http.MethodGet, "/v1/sessions", q, nil, &out)
+}
+
+// Recording fetches a session's recording (asciicast v2).
+func (c *Client) Recording(ctx context.Context, id string) ([]byte, error) {
+	var out []byte
+	if err := c.do(ctx, http.MethodGet, "/v1/sessions/"+url.PathEscape(id)+"/recording", nil, nil, &out); err != nil {
+		return nil, fmt.Errorf("fetching the recording of %s: %w", id, err)
+	}
+	return out, nil
+}

@@ -1,0 +1,92 @@
+// Package recstore keeps session recordings on the CA: one file per
+// session in a directory, written to a temporary file, fsynced and renamed
+// into place, so a recording is either whole or absent. Several CA
+// replicas need the directory on shared storage.
+package recstore
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+)
+
+// ErrTooLarge: the recording is over the size limit.
+var ErrTooLarge = errors.New("recording too large")
+
+// ErrNotFound: there is no recording for the session.
+var ErrNotFound = errors.New("no recording")
+
+var idPattern = regexp.MustCompile(`^[a-z0-9-]{1,64}$`)
+
+// Dir stores recordings in a directory.
+type Dir struct{ path string }
+
+// Open makes the directory (0700) if needed.
+func Open(path string) (*Dir, error) {
+	if err := os.MkdirAll(path, 0o700); err != nil {
+		return nil, fmt.Errorf("recordings directory: %w", err)
+	}
+	return &Dir{path: path}, nil
+}
+
+func (d *Dir) file(id string) (string, error) {
+	if !idPattern.MatchString(id) {
+		return "", fmt.Errorf("bad session ID %q", id)
+	}
+	return filepath.Join(d.path, id+".cast"), nil
+}
+
+// Put stores r as the recording of session id, replacing any earlier
+// upload (a bastion that lost the acknowledgement uploads again), and
+// returns its size and SHA-256. Nothing is kept if r holds more than max
+// bytes or fails.
+func (d *Dir) Put(id string, r io.Reader, max int64) (int64, string, error) {
+	path, err := d.file(id)
+	if err != nil {
+		return 0, "", err
+	}
+	tmp, err := os.CreateTemp(d.path, ".upload-*")
+	if err != nil {
+		return 0, "", err
+	}
+	defer os.Remove(tmp.Name()) // no-op once renamed
+	h := sha256.New()
+	n, err := io.Copy(io.MultiWriter(tmp, h), io.LimitReader(r, max+1))
+	if err == nil && n > max {
+		err = fmt.Errorf("%w: over %d bytes", ErrTooLarge, max)
+	}
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		return 0, "", err
+	}
+	return n, hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// Get opens the recording of session id.
+func (d *Dir) Get(id string) (io.ReadCloser, error) {
+	path, err := d.file(id)
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("%w for %s", ErrNotFound, id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return f, nil
+}

@@ -1,0 +1,312 @@
+package workflow
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+
+	"github.com/lockbox-ssh/lockbox/pkg/audit"
+	"github.com/lockbox-ssh/lockbox/pkg/store"
+)
+
+// Errors of the session workflow.
+var (
+	ErrSessionActive = errors.New("another session is open")
+	ErrNoSession     = errors.New("no such session")
+	ErrNoRecording   = errors.New("no recording")
+)
+
+// Recordings is where the CA keeps session recordings.
+type Recordings interface {
+	Put(id string, r io.Reader, max int64) (size int64, sha256 string, err error)
+	Get(id string) (io.ReadCloser, error)
+}
+
+// SessionStart is what a bastion asks when a user has logged in.
+type SessionStart struct {
+	RequestID  string
+	Resource   string
+	User       string
+	ClientAddr string
+	Command    string
+}
+
+// Target is where and how the bastion connects for a session.
+type Target struct {
+	Address string
+	Login   string
+	HostKey ssh.PublicKey // nil: trust the host CA
+}
+
+// SessionGrant is the CA's yes to a session.
+type SessionGrant struct {
+	Session         *store.Session
+	NotAfter        time.Time // the grant's end
+	LeaseTTL        time.Duration
+	Target          Target
+	Interactive     bool
+	AllowedCommands []string
+}
+
+// SessionStatus is what a heartbeat learns about a session.
+type SessionStatus struct {
+	Live     bool
+	Reason   string // why not live, for the user
+	NotAfter time.Time
+}
+
+// StartSession opens a session for a bastion: the grant must be live and
+// the user's, the resource in it, and the user must have no other session
+// open on any bastion (the lease).
+func (s *Service) StartSession(ctx context.Context, actor Actor, in SessionStart) (*SessionGrant, error) {
+	const refused = "session.refused"
+	p := s.policy()
+	if p.Bastions[actor.Bastion()] == nil {
+		return nil, s.RecordRefusal(ctx, actor, refused, in.RequestID, fmt.Errorf("%w: %s", ErrNotBastion, actor))
+	}
+	id, err := s.newSessionID()
+	if err != nil {
+		return nil, err
+	}
+	var g *SessionGrant
+	err = s.update(ctx, func(tx store.Tx) error {
+		g = nil
+		now := s.now()
+		r, err := tx.Request(in.RequestID)
+		if errors.Is(err, store.ErrNotFound) {
+			return s.refuse(tx, actor, refused, in.RequestID, fmt.Errorf("%w: %s", ErrNotFound, in.RequestID), nil)
+		}
+		if err != nil {
+			return err
+		}
+		detail := map[string]any{"user": in.User, "resource": in.Resource, "client": in.ClientAddr}
+		switch {
+		case r.User != in.User:
+			return s.refuse(tx, actor, refused, r.ID, fmt.Errorf("%w: %s is not %s's grant", ErrForbidden, r.ID, in.User), detail)
+		case !r.Live(now):
+			return s.refuse(tx, actor, refused, r.ID, fmt.Errorf("%w: %s is %s", ErrNotLive, r.ID, grantState(r, now)), detail)
+		case !slices.Contains(r.Resources, in.Resource):
+			return s.refuse(tx, actor, refused, r.ID, fmt.Errorf("%w: %s is not in %s", ErrNotInGrant, in.Resource, r.ID), detail)
+		}
+		role, res := p.Roles[r.Role], p.Resources[in.Resource]
+		if role == nil || res == nil {
+			return s.refuse(tx, actor, refused, r.ID, fmt.Errorf("%w: role or resource no longer in the policy", ErrNotLive), detail)
+		}
+		holder, err := tx.TakeLease(store.Lease{User: in.User, SessionID: id, Bastion: actor.Bastion(), Expires: now.Add(s.cfg.LeaseTTL)}, now)
+		if errors.Is(err, store.ErrConflict) {
+			return s.refuse(tx, actor, refused, r.ID, fmt.Errorf("%w: %s already has session %s open (one session per user)", ErrSessionActive, in.User, holder.SessionID), detail)
+		}
+		if err != nil {
+			return err
+		}
+		sess := &store.Session{ID: id, User: in.User, RequestID: r.ID, Resource: in.Resource, Role: r.Role, Bastion: actor.Bastion(),
+			ClientAddr: in.ClientAddr, Command: in.Command, StartedAt: now}
+		if err := tx.CreateSession(sess); err != nil {
+			return err
+		}
+		detail["request"], detail["role"], detail["command"] = r.ID, r.Role, in.Command
+		if err := record(tx, audit.Event{Time: now, Actor: string(actor), Action: "session.started", Subject: id, Detail: detail}); err != nil {
+			return err
+		}
+		g = &SessionGrant{Session: sess, NotAfter: r.NotAfter, LeaseTTL: s.cfg.LeaseTTL,
+			Target:      Target{Address: res.Address, Login: role.Login, HostKey: res.HostKey},
+			Interactive: role.Interactive, AllowedCommands: role.AllowedCommands}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return g, nil
+}
+
+func grantState(r *store.Request, now time.Time) string {
+	if r.State == store.Approved && !now.Before(r.NotAfter) {
+		return "expired"
+	}
+	return string(r.State)
+}
+
+func (s *Service) newSessionID() (string, error) {
+	id, err := s.newID()
+	if err != nil {
+		return "", err
+	}
+	return "sess-" + id[len("req-"):], nil
+}
+
+// Heartbeat renews the leases of a bastion's open sessions and tells it,
+// for each, whether its grant is still live. A session whose lease is lost
+// or whose grant ended is reported not live, with the reason to show the
+// user.
+func (s *Service) Heartbeat(ctx context.Context, actor Actor, ids []string) (map[string]SessionStatus, error) {
+	if s.policy().Bastions[actor.Bastion()] == nil {
+		return nil, fmt.Errorf("%w: %s", ErrNotBastion, actor)
+	}
+	out := map[string]SessionStatus{}
+	err := s.update(ctx, func(tx store.Tx) error {
+		clear(out)
+		now := s.now()
+		for _, id := range ids {
+			st, err := s.beat(tx, actor, id, now)
+			if err != nil {
+				return err
+			}
+			out[id] = st
+		}
+		return nil
+	})
+	return out, err
+}
+
+func (s *Service) beat(tx store.Tx, actor Actor, id string, now time.Time) (SessionStatus, error) {
+	sess, err := tx.Session(id)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && sess.Bastion != actor.Bastion()) {
+		return SessionStatus{Reason: "unknown session"}, nil
+	}
+	if err != nil {
+		return SessionStatus{}, err
+	}
+	if !sess.EndedAt.IsZero() {
+		return SessionStatus{Reason: "session already ended: " + sess.EndReason}, nil
+	}
+	r, err := tx.Request(sess.RequestID)
+	if err != nil {
+		return SessionStatus{}, err
+	}
+	switch {
+	case r.State == store.Revoked:
+		return SessionStatus{Reason: fmt.Sprintf("grant revoked by %s: %s", r.DecidedBy, r.Decision)}, nil
+	case !r.Live(now):
+		return SessionStatus{Reason: "grant ended at " + r.NotAfter.UTC().Format(time.RFC3339)}, nil
+	}
+	err = tx.RenewLease(sess.User, id, now.Add(s.cfg.LeaseTTL))
+	if errors.Is(err, store.ErrNotFound) {
+		return SessionStatus{Reason: "session lease lost (the bastion did not renew it in time)"}, nil
+	}
+	if err != nil {
+		return SessionStatus{}, err
+	}
+	return SessionStatus{Live: true, NotAfter: r.NotAfter}, nil
+}
+
+// EndSession records why a session ended and frees the user's lease.
+func (s *Service) EndSession(ctx context.Context, actor Actor, id, reason string) error {
+	if len(reason) > maxDecisionReason {
+		reason = reason[:maxDecisionReason]
+	}
+	return s.update(ctx, func(tx store.Tx) error {
+		sess, err := s.bastionSession(tx, actor, id)
+		if err != nil {
+			return err
+		}
+		if !sess.EndedAt.IsZero() {
+			return nil // ended already: the bastion retried
+		}
+		now := s.now()
+		sess.EndedAt, sess.EndReason = now, reason
+		if err := tx.UpdateSession(sess); err != nil {
+			return err
+		}
+		if err := tx.ReleaseLease(sess.User, id); err != nil {
+			return err
+		}
+		return record(tx, audit.Event{Time: now, Actor: string(actor), Action: "session.ended", Subject: id,
+			Detail: map[string]any{"user": sess.User, "request": sess.RequestID, "resource": sess.Resource,
+				"reason": reason, "duration": now.Sub(sess.StartedAt).Round(time.Millisecond).String()}})
+	})
+}
+
+// bastionSession reads session id and checks that actor's bastion runs it.
+func (s *Service) bastionSession(tx store.Tx, actor Actor, id string) (*store.Session, error) {
+	sess, err := tx.Session(id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("%w: %s", ErrNoSession, id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if actor.Bastion() == "" || sess.Bastion != actor.Bastion() {
+		return nil, fmt.Errorf("%w: %s is not %s's session", ErrForbidden, id, actor)
+	}
+	return sess, nil
+}
+
+// MaxRecording bounds one session's recording.
+const MaxRecording = 1 << 30
+
+// StoreRecording keeps a session's recording as the bastion uploads it
+// (again, if an earlier upload's answer was lost).
+func (s *Service) StoreRecording(ctx context.Context, actor Actor, id string, r io.Reader) error {
+	if s.cfg.Recordings == nil {
+		return errors.New("no recording store configured")
+	}
+	var sess *store.Session
+	if err := s.cfg.Store.View(ctx, func(tx store.Tx) (err error) { sess, err = s.bastionSession(tx, actor, id); return err }); err != nil {
+		return err
+	}
+	size, sum, err := s.cfg.Recordings.Put(id, r, MaxRecording)
+	if err != nil {
+		return fmt.Errorf("storing the recording of %s: %w", id, err)
+	}
+	return s.update(ctx, func(tx store.Tx) error {
+		cur, err := tx.Session(id)
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		cur.RecordingSize, cur.RecordingSHA256, cur.RecordedAt = size, sum, now
+		if err := tx.UpdateSession(cur); err != nil {
+			return err
+		}
+		return record(tx, audit.Event{Time: now, Actor: string(actor), Action: "recording.stored", Subject: id,
+			Detail: map[string]any{"size": size, "sha256": sum, "user": sess.User}})
+	})
+}
+
+// Sessions lists sessions: auditors see everyone's, others their own.
+func (s *Service) Sessions(ctx context.Context, actor Actor, f store.SessionFilter) ([]*store.Session, error) {
+	if !actor.IsUser() {
+		return nil, fmt.Errorf("%w: only people list sessions", ErrForbidden)
+	}
+	if !s.policy().IsAuditor(actor.User()) {
+		f.User = actor.User()
+	}
+	var out []*store.Session
+	err := s.cfg.Store.View(ctx, func(tx store.Tx) (err error) { out, err = tx.Sessions(f); return err })
+	return out, err
+}
+
+// Recording opens a session's recording for replay: auditors and the
+// session's own user. Reading it is audited.
+func (s *Service) Recording(ctx context.Context, actor Actor, id string) (io.ReadCloser, *store.Session, error) {
+	var sess *store.Session
+	err := s.cfg.Store.View(ctx, func(tx store.Tx) (err error) { sess, err = tx.Session(id); return err })
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil, fmt.Errorf("%w: %s", ErrNoSession, id)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	if !actor.IsUser() || (actor.User() != sess.User && !s.policy().IsAuditor(actor.User())) {
+		return nil, nil, fmt.Errorf("%w: %s", ErrNoSession, id)
+	}
+	if sess.RecordedAt.IsZero() || s.cfg.Recordings == nil {
+		return nil, nil, fmt.Errorf("%w for %s yet", ErrNoRecording, id)
+	}
+	rc, err := s.cfg.Recordings.Get(id)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: %v", ErrNoRecording, err)
+	}
+	if err := s.update(ctx, func(tx store.Tx) error {
+		return record(tx, audit.Event{Time: s.now(), Actor: string(actor), Action: "recording.viewed", Subject: id})
+	}); err != nil {
+		rc.Close()
+		return nil, nil, err
+	}
+	return rc, sess, nil
+}

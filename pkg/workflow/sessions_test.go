@@ -1,0 +1,190 @@
+package workflow_test
+
+import (
+	"io"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/lockbox-ssh/lockbox/pkg/recstore"
+	"github.com/lockbox-ssh/lockbox/pkg/store"
+	"github.com/lockbox-ssh/lockbox/pkg/workflow"
+)
+
+var bastion = workflow.BastionActor("bastion-1")
+
+func (e *env) startSession(who, id, resource string) (*workflow.SessionGrant, error) {
+	return e.svc.StartSession(ctx, bastion, workflow.SessionStart{RequestID: id, Resource: resource, User: who, ClientAddr: "127.0.0.1:5555"})
+}
+
+func TestSessionStartChecksTheGrantAndTheLease(t *testing.T) {
+	e := newEnv(t, nil)
+	r := e.submit("alice", "health", []string{"db-1"}, time.Hour, "")
+	g, err := e.startSession("alice", r.ID, "db-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := workflow.Target{Address: "127.0.0.1:2201", Login: "ops"}
+	if diff := cmp.Diff(want, g.Target); diff != "" || !g.NotAfter.Equal(r.NotAfter) || g.Interactive || len(g.AllowedCommands) != 2 {
+		t.Fatalf("grant: %+v (-want +got target):\n%s", g, diff)
+	}
+	refusals := []struct {
+		name, user, id, resource string
+		want                     error
+	}{
+		{"a second session of the same user", "alice", r.ID, "db-1", workflow.ErrSessionActive},
+		{"someone else's grant", "bob", r.ID, "db-1", workflow.ErrForbidden},
+		{"a resource outside the grant", "alice", r.ID, "db-2", workflow.ErrNotInGrant},
+		{"no such request", "alice", "req-aaaaaaaaaaaaaaaa", "db-1", workflow.ErrNotFound},
+	}
+	for _, tc := range refusals {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := e.startSession(tc.user, tc.id, tc.resource)
+			requireErr(t, err, tc.want)
+		})
+	}
+	_, err = e.svc.StartSession(ctx, workflow.BastionActor("rogue"), workflow.SessionStart{RequestID: r.ID, Resource: "db-1", User: "alice"})
+	requireErr(t, err, workflow.ErrNotBastion)
+
+	// Ending the session frees the lease at once.
+	if err := e.svc.EndSession(ctx, bastion, g.Session.ID, "user logged out"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.startSession("alice", r.ID, "db-1"); err != nil {
+		t.Fatalf("a sequential login was refused: %v", err)
+	}
+	if diff := cmp.Diff([]string{"session.started", "session.ended"}, e.actions(g.Session.ID)); diff != "" {
+		t.Fatalf("audit (-want +got):\n%s", diff)
+	}
+}
+
+func TestHeartbeatReportsRevocationAndGrantEnd(t *testing.T) {
+	e := newEnv(t, nil)
+	r := e.submit("alice", "health", []string{"db-1"}, 10*time.Minute, "")
+	g, err := e.startSession("alice", r.ID, "db-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := g.Session.ID
+	st, err := e.svc.Heartbeat(ctx, bastion, []string{id, "sess-unknown"})
+	if err != nil || !st[id].Live || st["sess-unknown"].Live {
+		t.Fatalf("heartbeat: %v %+v", err, st)
+	}
+	if _, err := e.svc.Revoke(ctx, user("erin"), r.ID, "suspicious"); err != nil {
+		t.Fatal(err)
+	}
+	st, _ = e.svc.Heartbeat(ctx, bastion, []string{id})
+	if st[id].Live || !strings.Contains(st[id].Reason, "revoked by erin: suspicious") {
+		t.Fatalf("after revoke: %+v", st[id])
+	}
+
+	r2 := e.submit("bob", "health", []string{"db-1"}, 10*time.Minute, "")
+	g2, err := e.startSession("bob", r2.ID, "db-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Advance(10 * time.Minute)
+	st, _ = e.svc.Heartbeat(ctx, bastion, []string{g2.Session.ID})
+	if s := st[g2.Session.ID]; s.Live || !strings.Contains(s.Reason, "grant ended") {
+		t.Fatalf("after the window: %+v", s)
+	}
+}
+
+// A bastion that crashes stops renewing; once the lease runs out, the user
+// may log in again, and the dead session learns it lost its lease.
+func TestLeaseOfACrashedBastionIsReclaimed(t *testing.T) {
+	e := newEnv(t, nil)
+	r := e.submit("alice", "health", []string{"db-1"}, time.Hour, "")
+	g, err := e.startSession("alice", r.ID, "db-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Advance(30*time.Second - time.Millisecond) // the default lease TTL
+	_, err = e.startSession("alice", r.ID, "db-1")
+	requireErr(t, err, workflow.ErrSessionActive)
+	e.clock.Advance(time.Millisecond)
+	if _, err := e.startSession("alice", r.ID, "db-1"); err != nil {
+		t.Fatalf("after the lease ran out: %v", err)
+	}
+	st, _ := e.svc.Heartbeat(ctx, bastion, []string{g.Session.ID})
+	if st[g.Session.ID].Live {
+		t.Fatal("the old session still holds the lease")
+	}
+}
+
+func TestRecordingsAreKeptAndShownOnlyToTheirUserAndAuditors(t *testing.T) {
+	e := newEnv(t, nil)
+	rec, err := recstore.Open(filepath.Join(t.TempDir(), "recordings"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.svc = e.serviceWith(e.st, func(c *workflow.Config) { c.Recordings = rec })
+	r := e.submit("alice", "health", []string{"db-1"}, time.Hour, "")
+	g, err := e.startSession("alice", r.ID, "db-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := g.Session.ID
+	_, _, err = e.svc.Recording(ctx, user("erin"), id)
+	requireErr(t, err, workflow.ErrNoRecording)
+	body := "{\"version\":2,\"width\":80,\"height\":24}\n[0.5,\"o\",\"hello\"]\n"
+	err = e.svc.StoreRecording(ctx, workflow.BastionActor("other"), id, strings.NewReader(body))
+	requireErr(t, err, workflow.ErrForbidden)
+	if err := e.svc.StoreRecording(ctx, bastion, id, strings.NewReader(body)); err != nil {
+		t.Fatal(err)
+	}
+	for who, ok := range map[string]bool{"alice": true, "erin": true, "bob": false} {
+		rc, sess, err := e.svc.Recording(ctx, user(who), id)
+		if !ok {
+			requireErr(t, err, workflow.ErrNoSession)
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", who, err)
+		}
+		got, _ := io.ReadAll(rc)
+		rc.Close()
+		if string(got) != body || sess.RecordingSize != int64(len(body)) {
+			t.Fatalf("%s got %q (%+v)", who, got, sess)
+		}
+	}
+	list, err := e.svc.Sessions(ctx, user("bob"), store.SessionFilter{})
+	if err != nil || len(list) != 0 {
+		t.Fatalf("bob sees %d sessions (%v)", len(list), err)
+	}
+	list, err = e.svc.Sessions(ctx, user("erin"), store.SessionFilter{User: "alice"})
+	if err != nil || len(list) != 1 {
+		t.Fatalf("erin sees %d of alice's sessions (%v)", len(list), err)
+	}
+}
+
+func TestWrongMFACodesAreThrottledPerUserAndAddress(t *testing.T) {
+	e := newEnv(t, nil)
+	uri, err := e.svc.EnrollMFA(ctx, user("alice"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 5; i++ {
+		err := e.svc.CheckMFA(ctx, bastion, "alice", "000000", "192.0.2.1")
+		requireErr(t, err, workflow.ErrMFACode)
+	}
+	// Now even the right code is refused for a while, from any address.
+	good := codeFromURI(t, uri, e.clock.Now())
+	err = e.svc.CheckMFA(ctx, bastion, "alice", good, "198.51.100.7")
+	requireErr(t, err, workflow.ErrThrottled)
+	e.clock.Advance(time.Second)
+	if err := e.svc.CheckMFA(ctx, bastion, "alice", codeFromURI(t, uri, e.clock.Now()), "198.51.100.7"); err != nil {
+		t.Fatalf("after the block: %v", err)
+	}
+	// The address that failed five times is throttled for other users too.
+	if _, err := e.svc.EnrollMFA(ctx, user("bob"), ""); err != nil {
+		t.Fatal(err)
+	}
+	err = e.svc.CheckMFA(ctx, bastion, "bob", "000000", "192.0.2.1")
+	requireErr(t, err, workflow.ErrMFACode)
+	err = e.svc.CheckMFA(ctx, bastion, "bob", "000000", "192.0.2.1")
+	requireErr(t, err, workflow.ErrThrottled)
+}
