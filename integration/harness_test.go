@@ -35,7 +35,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	bin = dir
-	cmd := exec.Command("go", "build", "-o", dir, "../cmd/ca", "../cmd/lockbox")
+	cmd := exec.Command("go", "build", "-o", dir, "../cmd/ca", "../cmd/lockbox", "../cmd/bastion", "../cmd/lockbox-gate")
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "building the binaries:", err)
@@ -86,25 +86,41 @@ func engines(t *testing.T, fn func(t *testing.T, driver string)) {
 // startCA initialises and starts a CA on driver ("sqlite" or "mysql").
 func startCA(t *testing.T, driver string) *ca {
 	t.Helper()
+	c := newCA(t, driver)
+	c.writePolicy(nil)
+	c.start()
+	return c
+}
+
+// newCA makes the CA's keys and picks its database, without a policy.
+func newCA(t *testing.T, driver string) *ca {
+	t.Helper()
 	root := t.TempDir()
 	c := &ca{t: t, dir: filepath.Join(root, "data"), policy: filepath.Join(root, "policy"), keys: filepath.Join(root, "keys"), driver: driver}
 	run(t, filepath.Join(bin, "ca"), "init", "--data", c.dir)
-	c.writePolicy()
 	switch driver {
 	case "sqlite":
 		c.dsn = filepath.Join(c.dir, "lockbox.db")
 	case "mysql":
 		c.dsn = storetest.MySQLDSN(t)
 	}
-	c.start()
 	return c
 }
 
-func (c *ca) start() {
+// replica starts another CA process on the same keys, policy and database
+// (MySQL), as a second replica would run.
+func (c *ca) replica() *ca {
+	r := *c
+	r.start()
+	return &r
+}
+
+func (c *ca) start(extra ...string) {
 	t := c.t
 	c.log = &syncBuffer{}
-	cmd := exec.Command(filepath.Join(bin, "ca"), "serve", "--data", c.dir, "--policy", c.policy,
-		"--listen", "127.0.0.1:0", "--sweep_interval", "1s", "--pending_timeout", "1h")
+	args := append([]string{"serve", "--data", c.dir, "--policy", c.policy,
+		"--listen", "127.0.0.1:0", "--sweep_interval", "1s", "--pending_timeout", "1h"}, extra...)
+	cmd := exec.Command(filepath.Join(bin, "ca"), args...)
 	cmd.Env = append(os.Environ(), "LOCKBOX_STORE_DRIVER="+c.driver, "LOCKBOX_STORE_DSN="+c.dsn)
 	cmd.Stderr = c.log
 	out, err := cmd.StdoutPipe()
@@ -136,8 +152,9 @@ func (c *ca) start() {
 var exampleKey = regexp.MustCompile(`"ssh-ed25519 [A-Za-z0-9+/=]+ ([a-z0-9-]+)@lockbox-example"`)
 
 // writePolicy copies the example policy, giving every user (and the
-// bastion) a fresh key whose private half is in c.keys.
-func (c *ca) writePolicy() {
+// bastion) a fresh key whose private half is in c.keys, and passing each
+// file through edit if given.
+func (c *ca) writePolicy(edit func(name string, data []byte) []byte) {
 	t := c.t
 	for _, d := range []string{c.policy, c.keys} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
@@ -157,6 +174,9 @@ func (c *ca) writePolicy() {
 			name := string(exampleKey.FindSubmatch(m)[1])
 			return []byte(`"` + strings.TrimSpace(newKeyFile(t, filepath.Join(c.keys, name))) + `"`)
 		})
+		if edit != nil {
+			data = edit(filepath.Base(f), data)
+		}
 		if err := os.WriteFile(filepath.Join(c.policy, filepath.Base(f)), data, 0o600); err != nil {
 			t.Fatal(err)
 		}

@@ -57,13 +57,15 @@ func (a hostKeyAgent) SignWithFlags(key ssh.PublicKey, data []byte, flags agent.
 	return as.SignWithAlgorithm(nil, data, algo)
 }
 
-func (a hostKeyAgent) Signers() ([]ssh.Signer, error)        { return []ssh.Signer{a.signer}, nil }
-func (hostKeyAgent) Add(agent.AddedKey) error                 { return errReadOnly }
-func (hostKeyAgent) Remove(ssh.PublicKey) error               { return errReadOnly }
-func (hostKeyAgent) RemoveAll() error                         { return errReadOnly }
-func (hostKeyAgent) Lock([]byte) error                        { return errReadOnly }
-func (hostKeyAgent) Unlock([]byte) error                      { return errReadOnly }
-func (hostKeyAgent) Extension(string, []byte) ([]byte, error) { return nil, agent.ErrExtensionUnsupported }
+func (a hostKeyAgent) Signers() ([]ssh.Signer, error) { return []ssh.Signer{a.signer}, nil }
+func (hostKeyAgent) Add(agent.AddedKey) error         { return errReadOnly }
+func (hostKeyAgent) Remove(ssh.PublicKey) error       { return errReadOnly }
+func (hostKeyAgent) RemoveAll() error                 { return errReadOnly }
+func (hostKeyAgent) Lock([]byte) error                { return errReadOnly }
+func (hostKeyAgent) Unlock([]byte) error              { return errReadOnly }
+func (hostKeyAgent) Extension(string, []byte) ([]byte, error) {
+	return nil, agent.ErrExtensionUnsupported
+}
 
 // agentServer accepts agent connections on a Unix socket until closed.
 type agentServer struct {

@@ -131,7 +131,7 @@ func Start(t testing.TB, o Options) *Server {
 // start runs sshd on port and waits until it listens. It returns
 // errPortTaken if another process got the port first.
 func (s *Server) start(t testing.TB, o Options, port int, agentSocket string) error {
-	config := filepath.Join(s.Dir, "sshd_config")
+	config := s.path(sshdConfigFile)
 	if err := os.WriteFile(config, []byte(s.config(o, port, agentSocket)), 0o644); err != nil {
 		return err
 	}
@@ -251,6 +251,6 @@ func (s *Server) writeKnownHosts(cert *ssh.Certificate) error {
 	if cert != nil {
 		line = "@cert-authority " + host + " " + string(sshcert.AuthorizedKey(cert.SignatureKey, ""))
 	}
-	s.KnownHostsFile = filepath.Join(s.Dir, "known_hosts")
+	s.KnownHostsFile = s.path(knownHostsFile)
 	return os.WriteFile(s.KnownHostsFile, []byte(line), 0o644)
 }

@@ -28,6 +28,7 @@ type Settings struct {
 	Identity string // SSH identity key file (private key, or .pub of a key in the agent)
 	Agent    string // ssh-agent socket; "" = none
 	Dir      string // where grant keys and certificates go
+	Bastion  string // bastion host:port, for lockbox ssh
 	JSON     bool
 }
 
@@ -52,11 +53,12 @@ func NewCommand(settings func() Settings, out, errOut io.Writer) *cobra.Command 
 	pf.String("user", os.Getenv("USER"), "your Lockbox user name (LOCKBOX_USER)")
 	pf.String("identity", defaultIdentity(), "SSH identity key: a private key file, or a .pub whose key is in ssh-agent (LOCKBOX_IDENTITY)")
 	pf.String("dir", defaultDir(), "where grant keys and certificates are written (LOCKBOX_DIR)")
+	pf.String("bastion", "127.0.0.1:2222", "bastion host:port for `lockbox ssh` (LOCKBOX_BASTION)")
 	pf.Bool("json", false, "print JSON instead of tables")
 	root.SetOut(out)
 	root.SetErr(errOut)
 	root.AddCommand(a.requestCmd(), a.requestsCmd(), a.approveCmd(), a.denyCmd(), a.revokeCmd(),
-		a.certCmd(), a.auditCmd(), a.mfaCmd(), a.whoamiCmd())
+		a.certCmd(), a.auditCmd(), a.mfaCmd(), a.whoamiCmd(), a.sshCmd(), a.sessionsCmd(), a.replayCmd())
 	return root
 }
 

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"strconv"
 
 	"github.com/lockbox-ssh/lockbox/pkg/wire"
@@ -35,13 +34,11 @@ func (c *Client) CheckMFA(ctx context.Context, user, code, clientAddr string) er
 	return c.do(ctx, http.MethodPost, "/v1/mfa/check", nil, wire.MFACheck{User: user, Code: code, ClientAddr: clientAddr}, nil)
 }
 
-// UploadRecording sends the recording file at path for session id.
-func (c *Client) UploadRecording(ctx context.Context, id, path string) error {
-	f, err := os.Open(path)
-	if err != nil {
+// UploadRecording sends the recording in f, from its start, for session id.
+func (c *Client) UploadRecording(ctx context.Context, id string, f io.ReadSeeker) error {
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return err
 	}
-	defer f.Close()
 	h := sha256.New()
 	size, err := io.Copy(h, f)
 	if err != nil {

@@ -17,6 +17,7 @@ var (
 	ErrMFANotEnrolled  = errors.New("not enrolled in MFA")
 	ErrMFACode         = errors.New("wrong or reused MFA code")
 	ErrThrottled       = errors.New("throttled")
+	ErrCommand         = errors.New("command not allowed")
 )
 
 // refusal carries a refusal out of a store transaction that must still

@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"strings"
 	"time"
 
 	"golang.org/x/crypto/ssh"
 
 	"github.com/lockbox-ssh/lockbox/pkg/audit"
+	"github.com/lockbox-ssh/lockbox/pkg/policy"
 	"github.com/lockbox-ssh/lockbox/pkg/sshcert"
 	"github.com/lockbox-ssh/lockbox/pkg/store"
 )
@@ -46,7 +48,7 @@ func (s *Service) IssueUserCert(ctx context.Context, actor Actor, id string, pub
 	spec := sshcert.UserSpec{
 		KeyID:        fmt.Sprintf("%s/%s", r.User, r.ID),
 		Principals:   principals,
-		ForceCommand: role.ForceCommand,
+		ForceCommand: forceCommand(role),
 		PermitPTY:    role.Interactive,
 		ValidAfter:   r.NotBefore.Add(-s.cfg.Skew),
 		ValidBefore:  r.NotAfter,
@@ -87,7 +89,7 @@ func (s *Service) IssueHopCert(ctx context.Context, actor Actor, id, resource st
 	spec := sshcert.UserSpec{
 		KeyID:         fmt.Sprintf("hop/%s/%s/%s/%s", b.Name, r.User, r.ID, resource),
 		Principals:    []string{sshcert.Principal(r.Role, resource)},
-		ForceCommand:  role.ForceCommand,
+		ForceCommand:  forceCommand(role),
 		SourceAddress: prefixStrings(b.Egress),
 		PermitPTY:     role.Interactive,
 		ValidAfter:    now.Add(-s.cfg.Skew),
@@ -226,4 +228,24 @@ func (s *Service) KRL(ctx context.Context) ([]byte, error) {
 		{CA: s.cfg.UserCA.PublicKey(), Serials: user},
 		{CA: s.cfg.HopCA.PublicKey(), Serials: hop},
 	}), nil
+}
+
+// forceCommand is the certificate's force-command for role: its
+// force_command, followed, when the role has allowed commands, by " -- "
+// and each pattern single-quoted, so the command gate on the target
+// enforces exactly the policy's patterns without a copy of the policy.
+// (sshd runs a force-command through the login's shell.)
+func forceCommand(role *policy.Role) string {
+	if role.ForceCommand == "" || len(role.AllowedCommands) == 0 {
+		return role.ForceCommand
+	}
+	var b strings.Builder
+	b.WriteString(role.ForceCommand)
+	b.WriteString(" --")
+	for _, p := range role.AllowedCommands {
+		b.WriteString(" '")
+		b.WriteString(strings.ReplaceAll(p, "'", `'\''`))
+		b.WriteString("'")
+	}
+	return b.String()
 }

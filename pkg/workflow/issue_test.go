@@ -53,7 +53,7 @@ func TestGrantCertificateEncodesExactlyTheGrant(t *testing.T) {
 		}},
 		{"read-only reader with the command gate", "reader", []string{"db-1"}, "", []string{"carol"}, func(at time.Time, id string) certFields {
 			return certFields{Type: ssh.UserCert, KeyID: "alice/" + id, Principals: []string{"reader@db-1"},
-				Critical: map[string]string{"force-command": "/usr/local/bin/lockbox-gate"}, Extensions: nil,
+				Critical: map[string]string{"force-command": "/usr/local/bin/lockbox-gate -- 'systemctl status *' 'journalctl -u * **' 'df -h' 'uptime' 'tail -n * /var/log/syslog'"}, Extensions: nil,
 				ValidAfter: at.Add(-time.Minute), ValidBefore: at.Add(time.Hour)}
 		}},
 	}
@@ -192,7 +192,7 @@ func TestHopCertificate(t *testing.T) {
 	}
 	now := e.clock.Now()
 	want := certFields{Type: ssh.UserCert, KeyID: "hop/bastion-1/alice/" + r.ID + "/db-2", Principals: []string{"health@db-2"},
-		Critical:    map[string]string{"force-command": "/usr/local/bin/lockbox-gate", "source-address": "127.0.0.1/32"},
+		Critical:    map[string]string{"force-command": "/usr/local/bin/lockbox-gate -- 'uptime' 'df -h'", "source-address": "127.0.0.1/32"},
 		Extensions:  map[string]string{},
 		ValidAfter:  now.Add(-time.Minute),
 		ValidBefore: r.NotAfter, // what is left of the grant

@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"time"
 
 	"golang.org/x/crypto/ssh"
 
 	"github.com/lockbox-ssh/lockbox/pkg/audit"
+	"github.com/lockbox-ssh/lockbox/pkg/policy"
 	"github.com/lockbox-ssh/lockbox/pkg/store"
 )
 
@@ -96,6 +98,10 @@ func (s *Service) StartSession(ctx context.Context, actor Actor, in SessionStart
 		role, res := p.Roles[r.Role], p.Resources[in.Resource]
 		if role == nil || res == nil {
 			return s.refuse(tx, actor, refused, r.ID, fmt.Errorf("%w: role or resource no longer in the policy", ErrNotLive), detail)
+		}
+		if err := checkCommand(role, in.Command); err != nil {
+			detail["command"] = in.Command
+			return s.refuse(tx, actor, refused, r.ID, err, detail)
 		}
 		holder, err := tx.TakeLease(store.Lease{User: in.User, SessionID: id, Bastion: actor.Bastion(), Expires: now.Add(s.cfg.LeaseTTL)}, now)
 		if errors.Is(err, store.ErrConflict) {
@@ -309,4 +315,17 @@ func (s *Service) Recording(ctx context.Context, actor Actor, id string) (io.Rea
 		return nil, nil, err
 	}
 	return rc, sess, nil
+}
+
+// checkCommand applies the role's command rules at the bastion (the
+// target's command gate applies them again): a shell only for interactive
+// roles without allowed commands, and a command only if it matches one.
+func checkCommand(role *policy.Role, command string) error {
+	switch {
+	case command == "" && (!role.Interactive || len(role.AllowedCommands) > 0):
+		return fmt.Errorf("%w: role %s gives no shell; run one of: %s", ErrCommand, role.Name, strings.Join(role.AllowedCommands, "; "))
+	case command != "" && len(role.AllowedCommands) > 0 && !policy.MatchCommand(role.AllowedCommands, command):
+		return fmt.Errorf("%w: role %s allows only: %s", ErrCommand, role.Name, strings.Join(role.AllowedCommands, "; "))
+	}
+	return nil
 }

@@ -17,7 +17,7 @@ import (
 var bastion = workflow.BastionActor("bastion-1")
 
 func (e *env) startSession(who, id, resource string) (*workflow.SessionGrant, error) {
-	return e.svc.StartSession(ctx, bastion, workflow.SessionStart{RequestID: id, Resource: resource, User: who, ClientAddr: "127.0.0.1:5555"})
+	return e.svc.StartSession(ctx, bastion, workflow.SessionStart{RequestID: id, Resource: resource, User: who, ClientAddr: "127.0.0.1:5555", Command: "uptime"})
 }
 
 func TestSessionStartChecksTheGrantAndTheLease(t *testing.T) {
@@ -187,4 +187,37 @@ func TestWrongMFACodesAreThrottledPerUserAndAddress(t *testing.T) {
 	requireErr(t, err, workflow.ErrMFACode)
 	err = e.svc.CheckMFA(ctx, bastion, "bob", "000000", "192.0.2.1")
 	requireErr(t, err, workflow.ErrThrottled)
+}
+
+func TestSessionCommandsFollowTheRole(t *testing.T) {
+	e := newEnv(t, nil)
+	health := e.submit("alice", "health", []string{"db-1"}, time.Hour, "")
+	admin := e.submit("bob", "admin", []string{"db-1"}, time.Hour, "INC-1")
+	e.approve("carol", admin.ID)
+	e.approve("frank", admin.ID)
+	tests := []struct {
+		name, user, id, command string
+		want                    error
+	}{
+		{"an allowed command", "alice", health.ID, "df -h", nil},
+		{"a command outside the patterns", "alice", health.ID, "cat /etc/shadow", workflow.ErrCommand},
+		{"a shell on a non-interactive role", "alice", health.ID, "", workflow.ErrCommand},
+		{"a shell on an interactive role", "bob", admin.ID, "", nil},
+		{"any command on an interactive role without patterns", "bob", admin.ID, "vim /etc/hosts", nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			g, err := e.svc.StartSession(ctx, bastion, workflow.SessionStart{RequestID: tc.id, Resource: "db-1", User: tc.user, Command: tc.command})
+			if tc.want != nil {
+				requireErr(t, err, tc.want)
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := e.svc.EndSession(ctx, bastion, g.Session.ID, "done"); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
 }

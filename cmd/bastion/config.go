@@ -1,0 +1,98 @@
+package main
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+	"github.com/spf13/viper"
+)
+
+// config is the bastion's configuration: a YAML file (--config), LOCKBOX_*
+// environment variables, and flags, in rising order of precedence.
+type config struct {
+	Name              string        `mapstructure:"name"`
+	Listen            string        `mapstructure:"listen"`
+	CA                string        `mapstructure:"ca"`
+	Data              string        `mapstructure:"data"`
+	Spool             string        `mapstructure:"spool"`
+	IdleTimeout       time.Duration `mapstructure:"idle_timeout"`
+	SessionCap        time.Duration `mapstructure:"session_cap"`
+	HeartbeatInterval time.Duration `mapstructure:"heartbeat_interval"`
+	FlushEvery        time.Duration `mapstructure:"flush_every"`
+	HandshakeTimeout  time.Duration `mapstructure:"handshake_timeout"`
+	MFARemember       time.Duration `mapstructure:"mfa_remember"`
+	// UserCAFile and HostCAFile pin the CA public keys; without them the
+	// bastion fetches them from the CA at start.
+	UserCAFile string `mapstructure:"user_ca_file"`
+	HostCAFile string `mapstructure:"host_ca_file"`
+}
+
+var settings = []struct {
+	name, usage string
+	def         any
+}{
+	{"name", "this bastion's name in the policy", "bastion-1"},
+	{"listen", "SSH address", "127.0.0.1:2222"},
+	{"ca", "CA URL", "http://127.0.0.1:7443"},
+	{"data", "directory with host_key, identity and the spool", "/var/lib/lockbox-bastion"},
+	{"spool", "recording spool (default DATA/spool)", ""},
+	{"idle_timeout", "end a session after this long without client input", 15 * time.Minute},
+	{"session_cap", "no session lasts longer", 24 * time.Hour},
+	{"heartbeat_interval", "how often sessions are checked with the CA (revocation)", 2 * time.Second},
+	{"flush_every", "how often recordings are flushed to disk", time.Second},
+	{"handshake_timeout", "key exchange and login must finish within this", 30 * time.Second},
+	{"mfa_remember", "after a good TOTP code, the same certificate from the same address logs in again without one for this long (0: always ask)", time.Duration(0)},
+	{"user_ca_file", "pinned user CA public key (default: fetched from the CA)", ""},
+	{"host_ca_file", "pinned host CA public key (default: fetched from the CA)", ""},
+}
+
+func addFlags(f *pflag.FlagSet) {
+	f.String("config", "", "config file (YAML)")
+	for _, s := range settings {
+		switch d := s.def.(type) {
+		case string:
+			f.String(s.name, d, s.usage)
+		case time.Duration:
+			f.Duration(s.name, d, s.usage)
+		}
+	}
+}
+
+func loadConfig(flags *pflag.FlagSet) (*config, error) {
+	v := viper.New()
+	v.SetEnvPrefix("LOCKBOX_BASTION")
+	v.SetEnvKeyReplacer(strings.NewReplacer(".", "_"))
+	v.AutomaticEnv()
+	for _, s := range settings {
+		v.SetDefault(s.name, s.def)
+		if err := v.BindPFlag(s.name, flags.Lookup(s.name)); err != nil {
+			return nil, err
+		}
+	}
+	if path, _ := flags.GetString("config"); path != "" {
+		v.SetConfigFile(path)
+		if err := v.ReadInConfig(); err != nil {
+			return nil, fmt.Errorf("reading %s: %w", path, err)
+		}
+	}
+	var c config
+	if err := v.UnmarshalExact(&c); err != nil {
+		return nil, fmt.Errorf("configuration: %w", err)
+	}
+	if c.Spool == "" {
+		c.Spool = filepath.Join(c.Data, "spool")
+	}
+	for name, d := range map[string]time.Duration{"idle_timeout": c.IdleTimeout, "session_cap": c.SessionCap,
+		"heartbeat_interval": c.HeartbeatInterval, "flush_every": c.FlushEvery, "handshake_timeout": c.HandshakeTimeout} {
+		if d <= 0 {
+			return nil, fmt.Errorf("%s must be positive", name)
+		}
+	}
+	if c.FlushEvery > time.Second {
+		return nil, fmt.Errorf("flush_every %v: at most 1s, so a crash loses at most the last second", c.FlushEvery)
+	}
+	return &c, nil
+}

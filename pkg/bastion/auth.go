@@ -1,0 +1,187 @@
+package bastion
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
+	gl "github.com/gliderlabs/ssh"
+	"golang.org/x/crypto/ssh"
+
+	"github.com/lockbox-ssh/lockbox/pkg/sshcert"
+)
+
+// identity is who a connection authenticated as, bound into the
+// connection's final Permissions by the TOTP step.
+type identity struct {
+	User      string
+	RequestID string
+	Role      string
+	Resource  string
+	Serial    uint64
+}
+
+const (
+	extUser      = "lockbox-user"
+	extRequest   = "lockbox-request"
+	extRole      = "lockbox-role"
+	extResource  = "lockbox-resource"
+	extSerial    = "lockbox-serial"
+	rawConnKey   = ctxKey("raw-conn")
+	totpQuestion = "TOTP code: "
+)
+
+type ctxKey string
+
+func (id identity) permissions() *ssh.Permissions {
+	return &ssh.Permissions{Extensions: map[string]string{
+		extUser: id.User, extRequest: id.RequestID, extRole: id.Role, extResource: id.Resource,
+		extSerial: strconv.FormatUint(id.Serial, 10),
+	}}
+}
+
+// identityOf reads the identity from a connection's final permissions.
+func identityOf(p *ssh.Permissions) (identity, bool) {
+	if p == nil || p.Extensions[extUser] == "" || p.Extensions[extRequest] == "" {
+		return identity{}, false
+	}
+	e := p.Extensions
+	serial, _ := strconv.ParseUint(e[extSerial], 10, 64)
+	return identity{User: e[extUser], RequestID: e[extRequest], Role: e[extRole], Resource: e[extResource], Serial: serial}, true
+}
+
+func (s *Server) serverConfig(ctx gl.Context) *ssh.ServerConfig {
+	c := &ssh.ServerConfig{
+		Config:                    ssh.Config{Ciphers: s.cfg.Ciphers, KeyExchanges: s.cfg.KeyExchanges, MACs: s.cfg.MACs},
+		VerifiedPublicKeyCallback: s.verifiedKey,
+		MaxAuthTries:              6,
+		AuthLogCallback: func(conn ssh.ConnMetadata, method string, err error) {
+			if err != nil && !errors.Is(err, ssh.ErrNoAuth) {
+				var partial *ssh.PartialSuccessError
+				if !errors.As(err, &partial) {
+					s.log.Info("login refused", "user", conn.User(), "client", conn.RemoteAddr().String(), "method", method, "err", err)
+				}
+			}
+		},
+	}
+	return c
+}
+
+// acceptConn bounds the handshake: key exchange and both authentication
+// steps must finish within HandshakeTimeout (a stalled peer holds nothing
+// for long). The deadline is lifted once TOTP succeeds.
+func (s *Server) acceptConn(ctx gl.Context, c net.Conn) net.Conn {
+	c.SetDeadline(time.Now().Add(s.cfg.HandshakeTimeout)) //nolint:errcheck // a dead conn fails its next read anyway
+	ctx.SetValue(rawConnKey, c)
+	return c
+}
+
+// checkCert verifies that key is a grant certificate from the user CA
+// for the resource the user logged in as (ssh RESOURCE@bastion; also
+// ROLE@RESOURCE), from an allowed source address. It is pure.
+func (s *Server) checkCert(key ssh.PublicKey, login string, remote net.Addr) (identity, error) {
+	cert, ok := key.(*ssh.Certificate)
+	if !ok {
+		return identity{}, sshcert.ErrNotCertificate
+	}
+	principal, err := principalFor(cert, login)
+	if err != nil {
+		return identity{}, err
+	}
+	checker := sshcert.Checker{CA: s.cfg.UserCA, Clock: s.cfg.Clock}
+	if _, err := checker.CheckUser(cert, principal); err != nil {
+		return identity{}, err
+	}
+	if err := sshcert.CheckSourceAddress(cert, remote); err != nil {
+		return identity{}, err
+	}
+	user, request, ok := strings.Cut(cert.KeyId, "/")
+	if !ok || user == "" || !strings.HasPrefix(request, "req-") {
+		return identity{}, fmt.Errorf("certificate key ID %q does not name a grant", cert.KeyId)
+	}
+	role, resource, _ := strings.Cut(principal, "@")
+	return identity{User: user, RequestID: request, Role: role, Resource: resource, Serial: cert.Serial}, nil
+}
+
+// principalFor picks the certificate's principal for login: login itself
+// when it is ROLE@RESOURCE, else the one principal ending in @login.
+func principalFor(cert *ssh.Certificate, login string) (string, error) {
+	if strings.Contains(login, "@") {
+		return login, nil
+	}
+	var found string
+	for _, p := range cert.ValidPrincipals {
+		if strings.HasSuffix(p, "@"+login) {
+			if found != "" {
+				return "", fmt.Errorf("%w: the certificate names %s more than once", sshcert.ErrPrincipalMismatch, login)
+			}
+			found = p
+		}
+	}
+	if found == "" {
+		return "", fmt.Errorf("%w: the certificate is not for %q", sshcert.ErrPrincipalMismatch, login)
+	}
+	return found, nil
+}
+
+// offeredKey answers "would this key do?" for a key the client may not
+// hold. It decides nothing about identity.
+func (s *Server) offeredKey(ctx gl.Context, key gl.PublicKey) bool {
+	_, err := s.checkCert(key, ctx.User(), ctx.RemoteAddr())
+	return err == nil
+}
+
+// verifiedKey runs once the client proved it holds key. It checks the
+// certificate again and asks for the second factor, bound to this
+// identity and login.
+func (s *Server) verifiedKey(conn ssh.ConnMetadata, key ssh.PublicKey, _ *ssh.Permissions, _ string) (*ssh.Permissions, error) {
+	id, err := s.checkCert(key, conn.User(), conn.RemoteAddr())
+	if err != nil {
+		return nil, err
+	}
+	login := conn.User()
+	if s.cfg.MFARemember > 0 && s.mfa.recall(mfaKey{id.User, id.Serial, hostOf(conn.RemoteAddr())}, s.cfg.Clock()) {
+		return id.permissions(), nil
+	}
+	return nil, &ssh.PartialSuccessError{Next: ssh.ServerAuthCallbacks{
+		KeyboardInteractiveCallback: func(conn ssh.ConnMetadata, client ssh.KeyboardInteractiveChallenge) (*ssh.Permissions, error) {
+			return s.secondFactor(conn, client, id, login)
+		},
+	}}
+}
+
+// secondFactor asks for a TOTP code and has the CA check it (single use,
+// throttled across replicas).
+func (s *Server) secondFactor(conn ssh.ConnMetadata, client ssh.KeyboardInteractiveChallenge, id identity, login string) (*ssh.Permissions, error) {
+	if conn.User() != login {
+		return nil, errors.New("the user name changed between authentication steps")
+	}
+	answers, err := client("", fmt.Sprintf("Lockbox: second factor for %s (grant %s)", id.User, id.RequestID), []string{totpQuestion}, []bool{false})
+	if err != nil {
+		return nil, err
+	}
+	if len(answers) != 1 {
+		return nil, errors.New("expected one answer")
+	}
+	ctx, cancel := context.WithTimeout(s.ctx, 10*time.Second)
+	defer cancel()
+	if err := s.cfg.CA.CheckMFA(ctx, id.User, strings.TrimSpace(answers[0]), hostOf(conn.RemoteAddr())); err != nil {
+		s.log.Info("second factor refused", "user", id.User, "client", conn.RemoteAddr().String(), "err", err)
+		return nil, &ssh.BannerError{Err: err, Message: "lockbox: " + userMessage(err) + "\n"}
+	}
+	if s.cfg.MFARemember > 0 {
+		s.mfa.remember(mfaKey{id.User, id.Serial, hostOf(conn.RemoteAddr())}, s.cfg.Clock().Add(s.cfg.MFARemember))
+	}
+	return id.permissions(), nil
+}
+
+func hostOf(a net.Addr) string {
+	if h, _, err := net.SplitHostPort(a.String()); err == nil {
+		return h
+	}
+	return a.String()
+}

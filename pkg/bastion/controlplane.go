@@ -1,0 +1,19 @@
+package bastion
+
+import (
+	"context"
+	"io"
+
+	"github.com/lockbox-ssh/lockbox/pkg/wire"
+)
+
+// ControlPlane is what the bastion needs from the CA. *client.Client,
+// signing as the bastion, implements it.
+type ControlPlane interface {
+	CheckMFA(ctx context.Context, user, code, clientAddr string) error
+	StartSession(ctx context.Context, in wire.SessionStart) (*wire.SessionGrant, error)
+	HopCertificate(ctx context.Context, requestID, resource, publicKey string) (*wire.Certificate, error)
+	Heartbeat(ctx context.Context, ids []string) (map[string]wire.SessionStatus, error)
+	EndSession(ctx context.Context, id, reason string) error
+	UploadRecording(ctx context.Context, id string, recording io.ReadSeeker) error
+}

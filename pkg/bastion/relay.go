@@ -1,0 +1,189 @@
+package bastion
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+
+	"github.com/lockbox-ssh/lockbox/pkg/recording"
+	"github.com/lockbox-ssh/lockbox/pkg/wire"
+)
+
+// relay copies the session both ways, recording it, until the target ends
+// it, the client goes away, or ctx is cancelled with the reason (a limit,
+// a revocation, a recording failure). It returns why the session ended.
+func (x *session) relay(ctx context.Context, end context.CancelCauseFunc, rec *recording.Writer, tch ssh.Channel,
+	treqs <-chan *ssh.Request, grant *wire.SessionGrant) string {
+	s := x.srv
+	var lastInput atomic.Int64
+	lastInput.Store(s.cfg.Clock().UnixNano())
+	recorded := func(err error) {
+		if err != nil {
+			end(errors.New("the recording failed, so the session ends (" + err.Error() + ")"))
+		}
+	}
+
+	var wg sync.WaitGroup
+	targetDone := make(chan struct{})
+	var exit atomic.Value // the exit-status or exit-signal the target sent, as text
+	// target stdout and stderr to the client
+	copyOut := func(dst io.Writer, src io.Reader) {
+		defer wg.Done()
+		buf := make([]byte, 32<<10)
+		for {
+			n, err := src.Read(buf)
+			if n > 0 {
+				recorded(rec.Output(buf[:n]))
+				if _, werr := dst.Write(buf[:n]); werr != nil {
+					return
+				}
+			}
+			if err != nil {
+				return
+			}
+		}
+	}
+	wg.Add(2)
+	go copyOut(x.ch, tch)
+	go copyOut(x.ch.Stderr(), tch.Stderr())
+	// target requests: exit status and signal go to the client
+	go func() {
+		for r := range treqs {
+			switch r.Type {
+			case "exit-status", "exit-signal":
+				x.ch.SendRequest(r.Type, false, r.Payload) //nolint:errcheck // the client went away
+				exit.Store(describeExit(r))
+			}
+			if r.WantReply {
+				r.Reply(false, nil) //nolint:errcheck
+			}
+		}
+		wg.Wait()
+		close(targetDone)
+	}()
+	// client input to the target: the only thing that counts as activity
+	go func() {
+		buf := make([]byte, 32<<10)
+		for {
+			n, err := x.ch.Read(buf)
+			if n > 0 {
+				lastInput.Store(s.cfg.Clock().UnixNano())
+				recorded(rec.Input(buf[:n]))
+				if _, werr := tch.Write(buf[:n]); werr != nil {
+					return
+				}
+			}
+			if err != nil {
+				tch.CloseWrite() //nolint:errcheck // the target may have gone
+				return
+			}
+		}
+	}()
+	// client requests during the session
+	clientGone := make(chan struct{})
+	go func() {
+		defer close(clientGone)
+		for r := range x.reqs {
+			ok := false
+			switch r.Type {
+			case "window-change":
+				if w, good := parseWindowChange(r.Payload); good {
+					tch.SendRequest(r.Type, false, r.Payload) //nolint:errcheck
+					recorded(rec.Resize(int(w.Cols), int(w.Rows)))
+					ok = true
+				}
+			case "signal":
+				tch.SendRequest(r.Type, false, r.Payload) //nolint:errcheck
+				ok = true
+			}
+			if r.WantReply {
+				r.Reply(ok, nil) //nolint:errcheck
+			}
+		}
+	}()
+
+	stopLimits := x.limits(ctx, end, &lastInput, grant)
+	defer stopLimits()
+
+	select {
+	case <-targetDone:
+		if e, _ := exit.Load().(string); e != "" {
+			return e
+		}
+		return "the target closed the session"
+	case <-clientGone:
+		return "the client disconnected"
+	case <-ctx.Done():
+		reason := context.Cause(ctx).Error()
+		rec.Marker("session ended: " + reason) //nolint:errcheck // best effort: the session ends anyway
+		fmt.Fprintf(x.ch.Stderr(), "\r\nlockbox: session ended: %s\r\n", reason)
+		return reason
+	}
+}
+
+func describeExit(r *ssh.Request) string {
+	if r.Type == "exit-status" {
+		var st exitStatus
+		if ssh.Unmarshal(r.Payload, &st) == nil {
+			if st.Status == 0 {
+				return "logged out"
+			}
+			return fmt.Sprintf("exited with status %d", st.Status)
+		}
+	}
+	var sig struct {
+		Signal     string
+		CoreDumped bool
+		Msg, Lang  string
+	}
+	if ssh.Unmarshal(r.Payload, &sig) == nil {
+		return "killed by signal " + sig.Signal
+	}
+	return "exited"
+}
+
+// limits ends the session when the client has sent nothing for the idle
+// timeout, at the session cap, and when the grant ends. (Revocation comes
+// from the heartbeat loop.) It returns a function that stops the timers.
+func (x *session) limits(ctx context.Context, end context.CancelCauseFunc, lastInput *atomic.Int64, grant *wire.SessionGrant) func() {
+	s := x.srv
+	start := s.cfg.Clock()
+	capTimer := time.AfterFunc(s.cfg.SessionCap, func() {
+		end(fmt.Errorf("session cap of %v reached", s.cfg.SessionCap))
+	})
+	grantTimer := time.AfterFunc(grant.NotAfter.Sub(start), func() {
+		end(fmt.Errorf("the grant ended at %s", grant.NotAfter.UTC().Format(time.RFC3339)))
+	})
+	done := make(chan struct{})
+	go func() {
+		wait := s.cfg.IdleTimeout
+		t := time.NewTimer(wait)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			idle := s.cfg.Clock().Sub(time.Unix(0, lastInput.Load()))
+			if idle >= s.cfg.IdleTimeout {
+				end(fmt.Errorf("idle for %v", s.cfg.IdleTimeout))
+				return
+			}
+			t.Reset(s.cfg.IdleTimeout - idle)
+		}
+	}()
+	return func() {
+		capTimer.Stop()
+		grantTimer.Stop()
+		close(done)
+	}
+}

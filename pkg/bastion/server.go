@@ -1,0 +1,160 @@
+package bastion
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	gl "github.com/gliderlabs/ssh"
+	"golang.org/x/crypto/ssh"
+
+	"github.com/lockbox-ssh/lockbox/pkg/recording"
+)
+
+// Config is what a Server needs. New checks it once.
+type Config struct {
+	// Name is this bastion's name in the policy.
+	Name string
+	// HostKey signs the bastion's side of the handshake; make it a
+	// certificate signer (ssh.NewCertSigner) with the host CA's
+	// certificate so that clients trust it with one @cert-authority line.
+	HostKey ssh.Signer
+	// UserCA is the only authority trusted for grant certificates; HostCA
+	// the authority for targets' host certificates.
+	UserCA, HostCA ssh.PublicKey
+	CA             ControlPlane
+	Spool          *recording.Spool
+
+	IdleTimeout       time.Duration // no client input for this long ends a session; default 15m
+	SessionCap        time.Duration // no session lasts longer; default 24h
+	HeartbeatInterval time.Duration // how often sessions are checked with the CA; default 2s
+	HandshakeTimeout  time.Duration // key exchange and authentication; default 30s
+	DialTimeout       time.Duration // connecting to a target; default 10s
+	FlushEvery        time.Duration // recording flush interval; default 1s
+	// MFARemember, if set, lets a user who passed the second factor log in
+	// again with the same certificate from the same address without a new
+	// code for this long. Zero (the default): every login asks.
+	MFARemember time.Duration
+
+	// Algorithms offered to clients and used toward targets; defaults in
+	// algorithms.go.
+	Ciphers, KeyExchanges, MACs []string
+
+	Clock  func() time.Time
+	Logger *slog.Logger
+}
+
+// Server is a running bastion. Serve it on a listener; Shutdown ends it.
+type Server struct {
+	cfg  Config
+	ssh  *gl.Server
+	log  *slog.Logger
+	reg  *registry
+	mfa  mfaMemory
+	stop context.CancelFunc
+	ctx  context.Context
+	wg   sync.WaitGroup
+}
+
+// New checks cfg, fills defaults, and builds the server.
+func New(cfg Config) (*Server, error) {
+	switch {
+	case cfg.Name == "":
+		return nil, errors.New("bastion: no name")
+	case cfg.HostKey == nil:
+		return nil, errors.New("bastion: no host key")
+	case cfg.UserCA == nil || cfg.HostCA == nil:
+		return nil, errors.New("bastion: the user and host CA keys are required")
+	case cfg.CA == nil:
+		return nil, errors.New("bastion: no control plane")
+	case cfg.Spool == nil:
+		return nil, errors.New("bastion: no recording spool")
+	}
+	setDefault(&cfg.IdleTimeout, 15*time.Minute)
+	setDefault(&cfg.SessionCap, 24*time.Hour)
+	setDefault(&cfg.HeartbeatInterval, 2*time.Second)
+	setDefault(&cfg.HandshakeTimeout, 30*time.Second)
+	setDefault(&cfg.DialTimeout, 10*time.Second)
+	setDefault(&cfg.FlushEvery, time.Second)
+	if cfg.Ciphers == nil {
+		cfg.Ciphers = DefaultCiphers
+	}
+	if cfg.KeyExchanges == nil {
+		cfg.KeyExchanges = DefaultKeyExchanges
+	}
+	if cfg.MACs == nil {
+		cfg.MACs = DefaultMACs
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	s := &Server{cfg: cfg, log: cfg.Logger, ctx: ctx, stop: stop, reg: newRegistry()}
+	s.ssh = &gl.Server{
+		HostSigners:          []gl.Signer{cfg.HostKey},
+		ServerConfigCallback: s.serverConfig,
+		ConnCallback:         s.acceptConn,
+		PublicKeyHandler:     s.offeredKey,
+		// A handler that always refuses: keyboard-interactive on its own
+		// (TOTP without a certificate) never succeeds, and its presence
+		// keeps gliderlabs/ssh from turning on NoClientAuth.
+		KeyboardInteractiveHandler: func(gl.Context, ssh.KeyboardInteractiveChallenge) bool { return false },
+		ChannelHandlers:            map[string]gl.ChannelHandler{"session": s.handleSession},
+		RequestHandlers:            map[string]gl.RequestHandler{}, // no port forwarding, no keepalive replies needed
+		SubsystemHandlers:          map[string]gl.SubsystemHandler{},
+		Handler:                    func(gl.Session) {},
+		Version:                    "Lockbox",
+	}
+	return s, nil
+}
+
+func setDefault(d *time.Duration, v time.Duration) {
+	if *d <= 0 {
+		*d = v
+	}
+}
+
+// Serve accepts connections on ln until Shutdown or Close. It also runs
+// the heartbeat loop that ends revoked sessions.
+func (s *Server) Serve(ln net.Listener) error {
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		s.heartbeats(s.ctx)
+	}()
+	err := s.ssh.Serve(ln)
+	if errors.Is(err, gl.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// HandleConn serves one connection (tests drive the server over any
+// net.Conn).
+func (s *Server) HandleConn(c net.Conn) { s.ssh.HandleConn(c) }
+
+// Shutdown stops accepting, ends open sessions with reason, and waits for
+// them to finish (or ctx to end).
+func (s *Server) Shutdown(ctx context.Context, reason string) error {
+	s.reg.endAll(reason)
+	err := s.ssh.Shutdown(ctx)
+	s.stop()
+	s.wg.Wait()
+	return err
+}
+
+// Close stops at once.
+func (s *Server) Close() error {
+	s.reg.endAll("bastion shutting down")
+	err := s.ssh.Close()
+	s.stop()
+	s.wg.Wait()
+	return err
+}

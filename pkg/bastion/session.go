@@ -1,0 +1,229 @@
+package bastion
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"time"
+
+	gl "github.com/gliderlabs/ssh"
+	"golang.org/x/crypto/ssh"
+
+	"github.com/lockbox-ssh/lockbox/pkg/recording"
+	"github.com/lockbox-ssh/lockbox/pkg/wire"
+)
+
+// session is one session channel through the bastion.
+type session struct {
+	srv  *Server
+	id   identity
+	ch   ssh.Channel
+	reqs <-chan *ssh.Request
+	addr net.Addr
+
+	pty     *ptyRequest
+	pending []held // replies that wait until the session starts, in order
+}
+
+// held is a request whose reply waits, and what decides it.
+type held struct {
+	req  *ssh.Request
+	kind heldKind
+}
+
+type heldKind int
+
+const (
+	heldNo    heldKind = iota // refused
+	heldPty                   // yes if the session gets a terminal
+	heldStart                 // the shell or exec: yes if the session starts
+)
+
+// setupTimeout bounds how long a client may take between opening the
+// session channel and asking for a shell or a command.
+const setupTimeout = 30 * time.Second
+
+func (s *Server) handleSession(_ *gl.Server, conn *ssh.ServerConn, nc ssh.NewChannel, ctx gl.Context) {
+	id, ok := identityOf(conn.Permissions)
+	if !ok {
+		nc.Reject(ssh.Prohibited, "not authenticated") //nolint:errcheck // nothing to do
+		return
+	}
+	if c, ok := ctx.Value(rawConnKey).(net.Conn); ok {
+		c.SetDeadline(time.Time{}) //nolint:errcheck // authenticated: the session's own limits apply now
+	}
+	ch, reqs, err := nc.Accept()
+	if err != nil {
+		return
+	}
+	defer ch.Close()
+	sess := &session{srv: s, id: id, ch: ch, reqs: reqs, addr: conn.RemoteAddr()}
+	sess.setup()
+}
+
+// setup reads requests until the client asks for a shell or a command.
+// Replies are held (in order, as SSH requires) until the CA has said
+// whether the session may start and with what.
+func (x *session) setup() {
+	timer := time.NewTimer(setupTimeout)
+	defer timer.Stop()
+	for {
+		var req *ssh.Request
+		var ok bool
+		select {
+		case req, ok = <-x.reqs:
+		case <-timer.C:
+			x.fail("no shell or command requested in time")
+			return
+		}
+		if !ok {
+			return
+		}
+		switch req.Type {
+		case "pty-req":
+			if p, good := parsePty(req.Payload); good && x.pty == nil {
+				x.pty = p
+				x.hold(req, heldPty)
+				continue
+			}
+			x.hold(req, heldNo)
+		case "window-change":
+			if w, good := parseWindowChange(req.Payload); good && x.pty != nil {
+				x.pty.Cols, x.pty.Rows, x.pty.Width, x.pty.Height = w.Cols, w.Rows, w.Width, w.Height
+			}
+			x.hold(req, heldNo)
+		case "shell":
+			x.hold(req, heldStart)
+			x.start("")
+			return
+		case "exec":
+			cmd, good := parseExec(req.Payload)
+			if !good {
+				x.hold(req, heldNo)
+				continue
+			}
+			x.hold(req, heldStart)
+			x.start(cmd)
+			return
+		default:
+			// env, subsystem (sftp), auth-agent-req, x11-req, signals
+			// before a session: none of them is relayed, so none is
+			// accepted; a subsystem would be an unrecorded channel.
+			x.hold(req, heldNo)
+		}
+	}
+}
+
+// hold queues req's reply, or sends a refusal at once when nothing waits
+// before it.
+func (x *session) hold(req *ssh.Request, kind heldKind) {
+	switch {
+	case !req.WantReply:
+	case kind == heldNo && len(x.pending) == 0:
+		req.Reply(false, nil) //nolint:errcheck // the client went away
+	default:
+		x.pending = append(x.pending, held{req, kind})
+	}
+}
+
+// replyAll answers the held requests in order.
+func (x *session) replyAll(ptyOK, startOK bool) {
+	for _, h := range x.pending {
+		ok := (h.kind == heldPty && ptyOK) || (h.kind == heldStart && startOK)
+		h.req.Reply(ok, nil) //nolint:errcheck // the client went away
+	}
+	x.pending = nil
+}
+
+// fail tells the user why the session cannot go on and ends the channel
+// with exit status 1.
+func (x *session) fail(msg string) {
+	x.replyAll(false, true)
+	fmt.Fprintf(x.ch.Stderr(), "lockbox: %s\r\n", msg)
+	x.ch.SendRequest("exit-status", false, ssh.Marshal(exitStatus{1})) //nolint:errcheck
+}
+
+// start asks the CA for the session, then connects and relays it.
+func (x *session) start(command string) {
+	s := x.srv
+	ctx, cancel := context.WithTimeout(s.ctx, 15*time.Second)
+	grant, err := s.cfg.CA.StartSession(ctx, wire.SessionStart{RequestID: x.id.RequestID, Resource: x.id.Resource,
+		User: x.id.User, ClientAddr: x.addr.String(), Command: command})
+	cancel()
+	if err != nil {
+		s.log.Info("session refused", "user", x.id.User, "resource", x.id.Resource, "err", err)
+		x.fail(userMessage(err))
+		return
+	}
+	life, end := context.WithCancelCause(s.ctx)
+	s.reg.add(grant.SessionID, end)
+	defer s.reg.remove(grant.SessionID)
+	reason := x.run(life, end, grant, command)
+	end(errors.New(reason))
+	s.finish(grant.SessionID, reason)
+}
+
+// run records and relays the session and returns why it ended.
+func (x *session) run(ctx context.Context, end context.CancelCauseFunc, grant *wire.SessionGrant, command string) string {
+	s := x.srv
+	usePty := x.pty != nil && grant.Interactive
+	rec, err := s.cfg.Spool.Create(grant.SessionID, x.header(grant, command, usePty), recording.WriterOptions{FlushEvery: s.cfg.FlushEvery})
+	if err != nil {
+		s.log.Error("cannot record; refusing the session", "session", grant.SessionID, "err", err)
+		x.fail("the session cannot be recorded, so it is not opened")
+		return "recording could not be started: " + err.Error()
+	}
+	defer rec.Close()
+	target, err := s.dialTarget(ctx, grant, x.id)
+	if err != nil {
+		s.log.Warn("cannot reach target", "session", grant.SessionID, "resource", x.id.Resource, "err", err)
+		x.fail(fmt.Sprintf("cannot reach %s", x.id.Resource))
+		return "target unreachable: " + err.Error()
+	}
+	defer target.Close()
+	tch, treqs, err := target.OpenChannel("session", nil)
+	if err != nil {
+		x.fail(fmt.Sprintf("%s refused the session", x.id.Resource))
+		return "target refused the session channel: " + err.Error()
+	}
+	defer tch.Close()
+	if usePty {
+		if ok, err := tch.SendRequest("pty-req", true, ssh.Marshal(x.pty)); err != nil || !ok {
+			usePty = false
+		}
+	}
+	startType, payload := "shell", []byte(nil)
+	if command != "" {
+		startType, payload = "exec", ssh.Marshal(execRequest{Command: command})
+	}
+	if ok, err := tch.SendRequest(startType, true, payload); err != nil || !ok {
+		x.fail(fmt.Sprintf("%s refused the %s", x.id.Resource, startType))
+		return "target refused " + startType
+	}
+	x.replyAll(usePty, true)
+	return x.relay(ctx, end, rec, tch, treqs, grant)
+}
+
+func (x *session) header(grant *wire.SessionGrant, command string, usePty bool) recording.Header {
+	h := recording.Header{Width: 80, Height: 24, Timestamp: x.srv.cfg.Clock(), Command: command,
+		Session: grant.SessionID, User: x.id.User, Resource: x.id.Resource, Role: x.id.Role, Request: x.id.RequestID}
+	if usePty {
+		h.Term = x.pty.Term
+		if x.pty.Cols > 0 && x.pty.Rows > 0 {
+			h.Width, h.Height = int(x.pty.Cols), int(x.pty.Rows)
+		}
+	}
+	return h
+}
+
+// finish tells the CA the session ended (which frees the user's lease)
+// and uploads the recording.
+func (s *Server) finish(id, reason string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := s.cfg.CA.EndSession(ctx, id, reason); err != nil {
+		s.log.Error("could not record the end of the session; its lease runs out by itself", "session", id, "err", err)
+	}
+	s.upload(ctx, id)
+}

@@ -1,0 +1,110 @@
+package bastion
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"net"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+
+	"github.com/lockbox-ssh/lockbox/pkg/sshcert"
+	"github.com/lockbox-ssh/lockbox/pkg/wire"
+)
+
+// dialTarget connects to the session's target as the role's login, with a
+// key made for this session alone and a hop certificate the CA signed for
+// it. The target's host key must be the one pinned in the policy or carry
+// a host certificate from the host CA for the resource's name or address.
+func (s *Server) dialTarget(ctx context.Context, grant *wire.SessionGrant, id identity) (*ssh.Client, error) {
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	key, err := ssh.NewSignerFromKey(priv)
+	if err != nil {
+		return nil, err
+	}
+	cctx, cancel := context.WithTimeout(ctx, s.cfg.DialTimeout)
+	defer cancel()
+	hop, err := s.cfg.CA.HopCertificate(cctx, id.RequestID, id.Resource, string(ssh.MarshalAuthorizedKey(key.PublicKey())))
+	if err != nil {
+		return nil, fmt.Errorf("hop certificate: %w", err)
+	}
+	parsed, _, _, _, err := ssh.ParseAuthorizedKey([]byte(hop.Certificate))
+	if err != nil {
+		return nil, fmt.Errorf("hop certificate: %w", err)
+	}
+	cert, ok := parsed.(*ssh.Certificate)
+	if !ok || !bytes.Equal(cert.Key.Marshal(), key.PublicKey().Marshal()) {
+		return nil, errors.New("hop certificate is not for the session key")
+	}
+	certSigner, err := ssh.NewCertSigner(cert, key)
+	if err != nil {
+		return nil, err
+	}
+	hostKeyCheck, algos, err := s.targetHostKey(grant.Target, id.Resource)
+	if err != nil {
+		return nil, err
+	}
+	cfg := &ssh.ClientConfig{
+		Config:            ssh.Config{Ciphers: s.cfg.Ciphers, KeyExchanges: s.cfg.KeyExchanges, MACs: s.cfg.MACs},
+		User:              grant.Target.Login,
+		Auth:              []ssh.AuthMethod{ssh.PublicKeys(certSigner)},
+		HostKeyCallback:   hostKeyCheck,
+		HostKeyAlgorithms: algos,
+		Timeout:           s.cfg.DialTimeout,
+	}
+	var d net.Dialer
+	conn, err := d.DialContext(cctx, "tcp", grant.Target.Address)
+	if err != nil {
+		return nil, err
+	}
+	if dl, ok := cctx.Deadline(); ok {
+		conn.SetDeadline(dl) //nolint:errcheck // the handshake fails on a dead conn anyway
+	}
+	c, chans, reqs, err := ssh.NewClientConn(conn, grant.Target.Address, cfg)
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	conn.SetDeadline(time.Time{}) //nolint:errcheck
+	return ssh.NewClient(c, chans, reqs), nil
+}
+
+// certHostKeyAlgos are the host key algorithms to ask a target for when its
+// host key is certified: certificates only, so no plain key can stand in.
+var certHostKeyAlgos = []string{
+	ssh.CertAlgoED25519v01, ssh.CertAlgoECDSA256v01, ssh.CertAlgoECDSA384v01, ssh.CertAlgoECDSA521v01,
+	ssh.CertAlgoRSASHA512v01, ssh.CertAlgoRSASHA256v01,
+}
+
+func (s *Server) targetHostKey(t wire.Target, resource string) (ssh.HostKeyCallback, []string, error) {
+	if t.HostKey != "" {
+		pinned, _, _, _, err := ssh.ParseAuthorizedKey([]byte(t.HostKey))
+		if err != nil {
+			return nil, nil, fmt.Errorf("pinned host key of %s: %w", resource, err)
+		}
+		return ssh.FixedHostKey(pinned), hostKeyAlgos(pinned), nil
+	}
+	checker := sshcert.Checker{CA: s.cfg.HostCA, Clock: s.cfg.Clock}
+	host, _, _ := net.SplitHostPort(t.Address)
+	return func(_ string, _ net.Addr, key ssh.PublicKey) error {
+		if _, err := checker.CheckHost(key, resource); err == nil {
+			return nil
+		}
+		_, err := checker.CheckHost(key, host)
+		return err
+	}, certHostKeyAlgos, nil
+}
+
+func hostKeyAlgos(k ssh.PublicKey) []string {
+	if k.Type() == ssh.KeyAlgoRSA {
+		return []string{ssh.KeyAlgoRSASHA512, ssh.KeyAlgoRSASHA256}
+	}
+	return []string{k.Type()}
+}

@@ -1,0 +1,132 @@
+package recording
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"time"
+	"unicode/utf8"
+)
+
+// MaxDimension is the largest terminal width or height a recording may have.
+const MaxDimension = 10000
+
+// Header describes a recording. Width, Height, Timestamp, Term, Title and
+// Command are standard asciicast fields; the others identify the Lockbox
+// session and are stored in the header's "lockbox" object.
+type Header struct {
+	Width, Height int       // terminal size at the start, 1..MaxDimension
+	Timestamp     time.Time // start of the session, kept to the second
+	Term          string    // the client's TERM, stored as env.TERM
+	Title         string
+	Command       string // the exec command, empty for a shell
+
+	Session  string // session ID
+	User     string // who connected
+	Resource string // the target
+	Role     string // the role granted
+	Request  string // the access request that granted it
+}
+
+// headerJSON is the header line as written. Command is written both as the
+// standard field and in the lockbox object, where readers look first.
+type headerJSON struct {
+	Version   int               `json:"version"`
+	Width     int               `json:"width"`
+	Height    int               `json:"height"`
+	Timestamp int64             `json:"timestamp"`
+	Command   string            `json:"command,omitempty"`
+	Title     string            `json:"title,omitempty"`
+	Env       map[string]string `json:"env,omitempty"`
+	Lockbox   lockboxJSON       `json:"lockbox"`
+}
+
+type lockboxJSON struct {
+	Session  string `json:"session"`
+	User     string `json:"user"`
+	Resource string `json:"resource"`
+	Role     string `json:"role"`
+	Request  string `json:"request"`
+	Command  string `json:"command"`
+}
+
+// headerIn is the header line as read: pointers tell missing from zero.
+type headerIn struct {
+	Version   json.RawMessage   `json:"version"`
+	Width     *int              `json:"width"`
+	Height    *int              `json:"height"`
+	Timestamp *int64            `json:"timestamp"`
+	Command   string            `json:"command"`
+	Title     string            `json:"title"`
+	Env       map[string]string `json:"env"`
+	Lockbox   *lockboxJSON      `json:"lockbox"`
+}
+
+func validDimension(n int) bool { return n >= 1 && n <= MaxDimension }
+
+// check reports what is wrong with h for writing.
+func (h *Header) check() error {
+	if !validDimension(h.Width) || !validDimension(h.Height) {
+		return fmt.Errorf("%w: size %dx%d not within 1..%d", ErrBadHeader, h.Width, h.Height, MaxDimension)
+	}
+	for _, s := range []string{h.Term, h.Title, h.Command, h.Session, h.User, h.Resource, h.Role, h.Request} {
+		if !utf8.ValidString(s) {
+			return fmt.Errorf("%w: field %q is not valid UTF-8", ErrBadHeader, s)
+		}
+	}
+	return nil
+}
+
+// marshal returns the header line, newline included.
+func (h *Header) marshal() ([]byte, error) {
+	out := headerJSON{
+		Version:   2,
+		Width:     h.Width,
+		Height:    h.Height,
+		Timestamp: h.Timestamp.Unix(),
+		Command:   h.Command,
+		Title:     h.Title,
+		Lockbox: lockboxJSON{
+			Session: h.Session, User: h.User, Resource: h.Resource,
+			Role: h.Role, Request: h.Request, Command: h.Command,
+		},
+	}
+	if h.Term != "" {
+		out.Env = map[string]string{"TERM": h.Term}
+	}
+	b, err := json.Marshal(out)
+	if err != nil {
+		return nil, fmt.Errorf("encoding recording header: %w", err)
+	}
+	return append(b, '\n'), nil
+}
+
+// parseHeader parses a header line strictly: version must be the number 2
+// and width and height integers within 1..MaxDimension. Unknown keys are
+// ignored, as asciicast v2 requires.
+func parseHeader(line []byte) (Header, error) {
+	var in headerIn
+	if err := json.Unmarshal(line, &in); err != nil {
+		return Header{}, fmt.Errorf("%w: %v", ErrBadHeader, err)
+	}
+	if !bytes.Equal(bytes.TrimSpace(in.Version), []byte("2")) {
+		return Header{}, fmt.Errorf("%w: version must be 2", ErrBadHeader)
+	}
+	if in.Width == nil || in.Height == nil {
+		return Header{}, fmt.Errorf("%w: width and height are required", ErrBadHeader)
+	}
+	if !validDimension(*in.Width) || !validDimension(*in.Height) {
+		return Header{}, fmt.Errorf("%w: size %dx%d not within 1..%d", ErrBadHeader, *in.Width, *in.Height, MaxDimension)
+	}
+	h := Header{Width: *in.Width, Height: *in.Height, Term: in.Env["TERM"], Title: in.Title, Command: in.Command}
+	if in.Timestamp != nil {
+		h.Timestamp = time.Unix(*in.Timestamp, 0).UTC()
+	}
+	if lb := in.Lockbox; lb != nil {
+		h.Session, h.User, h.Resource, h.Role, h.Request = lb.Session, lb.User, lb.Resource, lb.Role, lb.Request
+		if lb.Command != "" {
+			h.Command = lb.Command
+		}
+	}
+	return h, nil
+}

@@ -1,0 +1,175 @@
+package recording
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestOpenSpoolCreatesPrivateDirectory(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "a", "spool")
+	if _, err := OpenSpool(dir); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(dir)
+	mustNil(t, err)
+	if perm := fi.Mode().Perm(); perm != 0o700 {
+		t.Errorf("spool mode = %v, want 0700", perm)
+	}
+}
+
+func TestOpenSpoolRefusesSharedDirectory(t *testing.T) {
+	for _, mode := range []os.FileMode{0o770, 0o702, 0o777} {
+		t.Run(mode.String(), func(t *testing.T) {
+			dir := t.TempDir()
+			mustNil(t, os.Chmod(dir, mode))
+			if _, err := OpenSpool(dir); !errors.Is(err, ErrSpoolMode) {
+				t.Errorf("OpenSpool on a %v directory = %v, want ErrSpoolMode", mode, err)
+			}
+		})
+	}
+	t.Run("readable by others is fine", func(t *testing.T) {
+		dir := t.TempDir()
+		mustNil(t, os.Chmod(dir, 0o755))
+		if _, err := OpenSpool(dir); err != nil {
+			t.Errorf("OpenSpool on a 0755 directory: %v", err)
+		}
+	})
+}
+
+func TestOpenSpoolRefusesFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "file")
+	mustNil(t, os.WriteFile(path, nil, 0o600))
+	if _, err := OpenSpool(path); err == nil {
+		t.Errorf("OpenSpool on a file succeeded")
+	}
+}
+
+func TestSpoolCreateWritesPrivateFileOnce(t *testing.T) {
+	s, dir := newTestSpool(t)
+	w, err := s.Create("sess-1", testHeader(), WriterOptions{})
+	mustNil(t, err)
+	fi, err := os.Stat(filepath.Join(dir, "sess-1.cast"))
+	mustNil(t, err)
+	if perm := fi.Mode().Perm(); perm != 0o600 {
+		t.Errorf("recording mode = %v, want 0600", perm)
+	}
+	if _, err := s.Create("sess-1", testHeader(), WriterOptions{}); !errors.Is(err, fs.ErrExist) {
+		t.Errorf("second Create while writing = %v, want fs.ErrExist", err)
+	}
+	mustNil(t, w.Output([]byte("hello")))
+	mustNil(t, w.Close())
+	if _, err := s.Create("sess-1", testHeader(), WriterOptions{}); !errors.Is(err, fs.ErrExist) {
+		t.Errorf("Create over a finished recording = %v, want fs.ErrExist", err)
+	}
+
+	f, err := s.Open("sess-1")
+	mustNil(t, err)
+	defer f.Close()
+	rec, err := Read(f, 1<<20)
+	mustNil(t, err)
+	if string(Output(rec)) != "hello" {
+		t.Errorf("spooled recording output = %q", Output(rec))
+	}
+}
+
+func TestSpoolCreateRefusedHeaderLeavesNoFile(t *testing.T) {
+	s, dir := newTestSpool(t)
+	if _, err := s.Create("sess-1", Header{}, WriterOptions{}); !errors.Is(err, ErrBadHeader) {
+		t.Fatalf("Create with a bad header = %v, want ErrBadHeader", err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("spool holds %v after a refused Create", entries)
+	}
+	if _, err := s.Create("sess-1", testHeader(), WriterOptions{}); err != nil {
+		t.Errorf("Create after a refused Create: %v", err)
+	}
+}
+
+func TestSpoolRefusesBadSessionIDs(t *testing.T) {
+	s, _ := newTestSpool(t)
+	for _, id := range []string{"", "../etc", "a/b", "A", "a.cast", "a b", "a_b", strings.Repeat("a", 65), "é"} {
+		t.Run(id, func(t *testing.T) {
+			if _, err := s.Create(id, testHeader(), WriterOptions{}); !errors.Is(err, ErrBadSessionID) {
+				t.Errorf("Create = %v, want ErrBadSessionID", err)
+			}
+			if _, err := s.Open(id); !errors.Is(err, ErrBadSessionID) {
+				t.Errorf("Open = %v, want ErrBadSessionID", err)
+			}
+			if err := s.Remove(id); !errors.Is(err, ErrBadSessionID) {
+				t.Errorf("Remove = %v, want ErrBadSessionID", err)
+			}
+		})
+	}
+	if _, err := s.Create(strings.Repeat("a", 64), testHeader(), WriterOptions{}); err != nil {
+		t.Errorf("64-character ID refused: %v", err)
+	}
+}
+
+func TestSpoolPendingListsFinishedOldestFirst(t *testing.T) {
+	s, dir := newTestSpool(t)
+	for _, id := range []string{"c", "a", "b"} {
+		w, err := s.Create(id, testHeader(), WriterOptions{})
+		mustNil(t, err)
+		mustNil(t, w.Close())
+	}
+	// A crashed bastion's file, and things that are not recordings.
+	mustNil(t, os.WriteFile(filepath.Join(dir, "crashed.cast"), []byte(validHeader+"\n[1, \"o\", \"a"), 0o600))
+	mustNil(t, os.WriteFile(filepath.Join(dir, "notes.txt"), nil, 0o600))
+	mustNil(t, os.WriteFile(filepath.Join(dir, "Bad.cast"), nil, 0o600))
+	mustNil(t, os.Mkdir(filepath.Join(dir, "d.cast"), 0o700))
+	for id, age := range map[string]time.Duration{"c": 3 * time.Hour, "a": time.Hour, "b": 2 * time.Hour, "crashed": 4 * time.Hour} {
+		mod := time.Now().Add(-age)
+		mustNil(t, os.Chtimes(filepath.Join(dir, id+".cast"), mod, mod))
+	}
+	open, err := s.Create("open", testHeader(), WriterOptions{})
+	mustNil(t, err)
+
+	got, err := s.Pending()
+	mustNil(t, err)
+	if diff := cmp.Diff([]string{"crashed", "c", "b", "a"}, got); diff != "" {
+		t.Errorf("Pending (-want +got):\n%s", diff)
+	}
+	if err := s.Remove("open"); !errors.Is(err, ErrSessionOpen) {
+		t.Errorf("Remove of a recording being written = %v, want ErrSessionOpen", err)
+	}
+
+	mustNil(t, open.Close())
+	mustNil(t, s.Remove("c"))
+	got, err = s.Pending()
+	mustNil(t, err)
+	if len(got) != 4 || got[0] != "crashed" || got[3] != "open" {
+		t.Errorf("Pending after closing one and removing another = %v", got)
+	}
+	if err := s.Remove("c"); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("second Remove = %v, want fs.ErrNotExist", err)
+	}
+}
+
+func TestSpoolCrashedFileReadsAsTruncated(t *testing.T) {
+	s, dir := newTestSpool(t)
+	data := validHeader + "\n" + `[1, "o", "ok"]` + "\n" + `[2, "o", "lo`
+	mustNil(t, os.WriteFile(filepath.Join(dir, "crashed.cast"), []byte(data), 0o600))
+	f, err := s.Open("crashed")
+	mustNil(t, err)
+	defer f.Close()
+	rec, err := Read(f, 1<<20)
+	mustNil(t, err)
+	if !rec.Truncated || string(Output(rec)) != "ok" {
+		t.Errorf("crashed recording: truncated=%v output=%q", rec.Truncated, Output(rec))
+	}
+}
+
+func newTestSpool(t *testing.T) (*Spool, string) {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "spool")
+	s, err := OpenSpool(dir)
+	mustNil(t, err)
+	return s, dir
+}

@@ -1,0 +1,295 @@
+package recording
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// DefaultFlushEvery is how often a Writer flushes and syncs by default.
+const DefaultFlushEvery = time.Second
+
+// File is what a Writer writes to. *os.File satisfies it.
+type File interface {
+	io.Writer
+	Sync() error
+	Close() error
+}
+
+// WriterOptions tune a Writer. The zero value is ready to use.
+type WriterOptions struct {
+	// FlushEvery bounds how long an event can sit in memory before it is
+	// written to the file and the file is synced. Zero means
+	// DefaultFlushEvery.
+	FlushEvery time.Duration
+	// Clock returns the current time; nil means time.Now.
+	Clock func() time.Time
+}
+
+// Writer writes one asciicast v2 recording. It is safe for concurrent use.
+//
+// The first error writing or syncing the file is sticky: every later call
+// returns it. The caller must then end the session, since what happens next
+// would not be recorded. The caller must call Close, which stops the
+// Writer's flushing goroutine and closes the file.
+type Writer struct {
+	f       File
+	clock   func() time.Time
+	start   time.Time
+	onClose func()
+	stop    chan struct{}
+	done    chan struct{}
+
+	mu     sync.Mutex
+	bw     *bufio.Writer
+	last   time.Duration // time of the latest event; times never go back
+	carry  [2]carry      // output, input
+	dirty  bool          // written since the last sync
+	closed bool
+	err    error
+	joined []byte // scratch for a carry joined to new data
+}
+
+// carry holds an incomplete UTF-8 sequence from the end of a stream's last
+// chunk.
+type carry struct {
+	buf [utf8Max - 1]byte
+	n   int
+}
+
+const utf8Max = 4
+
+// Stream indexes into Writer.carry.
+const (
+	streamOutput = 0
+	streamInput  = 1
+)
+
+// NewWriter writes the header h to f, flushes and syncs it, and returns a
+// Writer for the events. Event times count from this call. A zero
+// h.Timestamp is replaced by the current time.
+//
+// The Writer owns f from then on; if NewWriter returns an error, f is
+// neither closed nor removed, and that is up to the caller.
+func NewWriter(f File, h Header, opts WriterOptions) (*Writer, error) {
+	return newWriter(f, h, opts, nil)
+}
+
+func newWriter(f File, h Header, opts WriterOptions, onClose func()) (*Writer, error) {
+	if opts.FlushEvery < 0 {
+		return nil, fmt.Errorf("recording: negative FlushEvery %v", opts.FlushEvery)
+	}
+	if opts.FlushEvery == 0 {
+		opts.FlushEvery = DefaultFlushEvery
+	}
+	if opts.Clock == nil {
+		opts.Clock = time.Now
+	}
+	if err := h.check(); err != nil {
+		return nil, err
+	}
+	start := opts.Clock()
+	if h.Timestamp.IsZero() {
+		h.Timestamp = start
+	}
+	line, err := h.marshal()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := f.Write(line); err != nil {
+		return nil, fmt.Errorf("recording: writing header: %w", err)
+	}
+	if err := f.Sync(); err != nil {
+		return nil, fmt.Errorf("recording: syncing header: %w", err)
+	}
+	w := &Writer{
+		f:       f,
+		clock:   opts.Clock,
+		start:   start,
+		onClose: onClose,
+		stop:    make(chan struct{}),
+		done:    make(chan struct{}),
+		bw:      bufio.NewWriterSize(f, 64<<10),
+	}
+	go w.flushLoop(opts.FlushEvery)
+	return w, nil
+}
+
+// Output records p as terminal output ("o"). p may end in the middle of a
+// UTF-8 character; the rest is expected in the next call.
+func (w *Writer) Output(p []byte) error { return w.stream(streamOutput, 'o', p) }
+
+// Input records p as input typed by the user ("i").
+func (w *Writer) Input(p []byte) error { return w.stream(streamInput, 'i', p) }
+
+// Resize records a change of terminal size ("r"). A size outside
+// 1..MaxDimension is refused with ErrBadSize and not recorded; that error is
+// not sticky.
+func (w *Writer) Resize(cols, rows int) error {
+	if !validDimension(cols) || !validDimension(rows) {
+		return fmt.Errorf("%w: %dx%d", ErrBadSize, cols, rows)
+	}
+	data := strconv.AppendInt(nil, int64(cols), 10)
+	data = append(data, 'x')
+	data = strconv.AppendInt(data, int64(rows), 10)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.event('r', data)
+}
+
+// Marker records a marker ("m"), such as why the session ended.
+func (w *Writer) Marker(label string) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.event('m', []byte(label))
+}
+
+// Err returns the first error writing or syncing the file, or nil.
+func (w *Writer) Err() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.err
+}
+
+// Close writes any carried bytes, flushes, syncs and closes the file, and
+// stops the flushing goroutine. It returns the sticky error if there was
+// one. Calls after the first return ErrClosed.
+func (w *Writer) Close() error {
+	w.mu.Lock()
+	if w.closed {
+		w.mu.Unlock()
+		return ErrClosed
+	}
+	w.flushCarry(streamOutput, 'o')
+	w.flushCarry(streamInput, 'i')
+	w.closed = true
+	w.mu.Unlock()
+
+	close(w.stop)
+	<-w.done
+
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.err == nil {
+		if err := w.bw.Flush(); err != nil {
+			w.fail("writing", err)
+		} else if err := w.f.Sync(); err != nil {
+			w.fail("syncing", err)
+		}
+	}
+	if err := w.f.Close(); err != nil && w.err == nil {
+		w.fail("closing", err)
+	}
+	if w.onClose != nil {
+		w.onClose()
+	}
+	return w.err
+}
+
+// stream records p on an output or input stream, holding back an
+// incomplete trailing character.
+func (w *Writer) stream(idx int, kind byte, p []byte) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if err := w.usable(); err != nil {
+		return err
+	}
+	c := &w.carry[idx]
+	data := p
+	if c.n > 0 {
+		w.joined = append(append(w.joined[:0], c.buf[:c.n]...), p...)
+		data = w.joined
+	}
+	tail := incompleteTail(data)
+	body := data[:len(data)-tail]
+	c.n = copy(c.buf[:], data[len(body):])
+	if len(body) == 0 {
+		return nil
+	}
+	return w.event(kind, body)
+}
+
+// flushCarry writes a stream's carried bytes as an event of their own.
+func (w *Writer) flushCarry(idx int, kind byte) {
+	c := &w.carry[idx]
+	if c.n > 0 && w.usable() == nil {
+		w.event(kind, c.buf[:c.n])
+	}
+	c.n = 0
+}
+
+// event appends one event to the buffer. w.mu must be held.
+func (w *Writer) event(kind byte, data []byte) error {
+	if err := w.usable(); err != nil {
+		return err
+	}
+	t := max(w.clock().Sub(w.start), w.last)
+	w.last = t
+	line := appendEvent(w.bw.AvailableBuffer(), t, kind, data)
+	if _, err := w.bw.Write(line); err != nil {
+		w.fail("writing", err)
+		return w.err
+	}
+	w.dirty = true
+	return nil
+}
+
+// usable returns why no more events can be written, if that is so.
+func (w *Writer) usable() error {
+	if w.err != nil {
+		return w.err
+	}
+	if w.closed {
+		return ErrClosed
+	}
+	return nil
+}
+
+// fail records the first error. w.mu must be held.
+func (w *Writer) fail(doing string, err error) {
+	if w.err == nil {
+		w.err = fmt.Errorf("recording: %s: %w", doing, err)
+	}
+}
+
+// flushLoop flushes and syncs every interval until Close.
+func (w *Writer) flushLoop(every time.Duration) {
+	defer close(w.done)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-w.stop:
+			return
+		case <-t.C:
+			w.flushAndSync()
+		}
+	}
+}
+
+// flushAndSync writes buffered events to the file under the lock, then syncs
+// without holding it so that a slow disk does not stall the session.
+func (w *Writer) flushAndSync() {
+	w.mu.Lock()
+	if w.err != nil || !w.dirty {
+		w.mu.Unlock()
+		return
+	}
+	err := w.bw.Flush()
+	if err != nil {
+		w.fail("writing", err)
+	}
+	w.dirty = false
+	w.mu.Unlock()
+	if err != nil {
+		return
+	}
+	if err := w.f.Sync(); err != nil {
+		w.mu.Lock()
+		w.fail("syncing", err)
+		w.mu.Unlock()
+	}
+}
