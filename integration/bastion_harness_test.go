@@ -288,6 +288,10 @@ type sshRun struct {
 // the TOTP prompt with code (through SSH_ASKPASS), and extra options
 // before the destination.
 func (w *world) ssh(ctx context.Context, b *bastionProc, key, code string, opts []string, command ...string) (*exec.Cmd, *bytes.Buffer, *bytes.Buffer) {
+	return w.sshAs(ctx, b, key, code, "db-1", opts, command...)
+}
+
+func (w *world) sshAs(ctx context.Context, b *bastionProc, key, code, login string, opts []string, command ...string) (*exec.Cmd, *bytes.Buffer, *bytes.Buffer) {
 	askpass := filepath.Join(w.t.TempDir(), "askpass")
 	script := "#!/bin/sh\nprintf '%s\\n' '" + code + "'\n"
 	if err := os.WriteFile(askpass, []byte(script), 0o700); err != nil {
@@ -296,9 +300,9 @@ func (w *world) ssh(ctx context.Context, b *bastionProc, key, code string, opts 
 	_, port, _ := strings.Cut(b.addr, ":")
 	args := []string{"-F", "none", "-i", key, "-o", "CertificateFile=" + key + "-cert.pub", "-o", "IdentitiesOnly=yes",
 		"-o", "UserKnownHostsFile=" + b.knownHosts, "-o", "StrictHostKeyChecking=yes", "-o", "GlobalKnownHostsFile=/dev/null",
-		"-o", "ConnectTimeout=10", "-p", port}
+		"-o", "ConnectTimeout=10", "-o", "NumberOfPasswordPrompts=1", "-p", port}
 	args = append(args, opts...)
-	args = append(args, "db-1@127.0.0.1")
+	args = append(args, "-l", login, "127.0.0.1")
 	if len(command) > 0 {
 		args = append(args, "--")
 		args = append(args, command...)
@@ -313,9 +317,20 @@ func (w *world) ssh(ctx context.Context, b *bastionProc, key, code string, opts 
 // run runs ssh to completion.
 func (w *world) run(b *bastionProc, key, code string, opts []string, command ...string) sshRun {
 	w.t.Helper()
+	return w.runWith(b, key, code, "db-1", opts, command...)
+}
+
+// runAs runs ssh to completion, logging in as login.
+func (w *world) runAs(b *bastionProc, key, code, login string, command ...string) sshRun {
+	w.t.Helper()
+	return w.runWith(b, key, code, login, nil, command...)
+}
+
+func (w *world) runWith(b *bastionProc, key, code, login string, opts []string, command ...string) sshRun {
+	w.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	cmd, out, errOut := w.ssh(ctx, b, key, code, opts, command...)
+	cmd, out, errOut := w.sshAs(ctx, b, key, code, login, opts, command...)
 	start := time.Now()
 	err := cmd.Run()
 	r := sshRun{stdout: out.String(), stderr: errOut.String(), elapsed: time.Since(start)}

@@ -34,9 +34,15 @@ apt_install() {
 
 command -v go >/dev/null || { echo "Go is not installed: see https://go.dev/doc/install" >&2; exit 1; }
 
-# OpenSSH's ssh-keygen reads back certificates and KRLs in the tests.
-if ! command -v ssh-keygen >/dev/null; then
-	apt_install openssh-client || missing+=("ssh-keygen (apt-get install openssh-client)")
+# OpenSSH: ssh-keygen reads back certificates and KRLs, the stock ssh
+# client and sshd are the real peers of the bastion tests; curl is what the
+# target setup scripts fetch with.
+need_pkgs=()
+command -v ssh-keygen >/dev/null && command -v ssh >/dev/null || need_pkgs+=(openssh-client)
+[ -x /usr/sbin/sshd ] || need_pkgs+=(openssh-server)
+command -v curl >/dev/null || need_pkgs+=(curl)
+if [ ${#need_pkgs[@]} -gt 0 ]; then
+	apt_install "${need_pkgs[@]}" || missing+=("${need_pkgs[*]} (apt-get install ${need_pkgs[*]})")
 fi
 
 # MySQL or MariaDB at 127.0.0.1:3306 for the store suite and integration tests.

@@ -11,13 +11,13 @@ import (
 
 // Files Start writes under Server.Dir.
 const (
-	hostKeyFile     = "host_key" // never written: sshd then reads host_key.pub
-	hostCertFile    = "host_key-cert.pub"
-	trustedCAFile   = "trusted_user_ca_keys.pub"
-	principalsDir   = "principals"
-	knownHostsFile  = "known_hosts"
-	sshdConfigFile  = "sshd_config"
-	principalsWorld = 0o644 // sshd reads them as root; StrictModes is off anyway
+	hostKeyFile    = "host_key" // never written: sshd then reads host_key.pub
+	hostCertFile   = "host_key-cert.pub"
+	trustedCAFile  = "trusted_user_ca_keys.pub"
+	principalsDir  = "principals"
+	knownHostsFile = "known_hosts"
+	sshdConfigFile = "sshd_config"
+	krlFile        = "revoked.krl"
 )
 
 // writeFiles writes the host key, CA keys, principals and KRL for o.
@@ -47,7 +47,7 @@ func (s *Server) writeFiles(o Options) error {
 			return fmt.Errorf("invalid login %q in Principals", login)
 		}
 		data := strings.Join(principals, "\n") + "\n"
-		if err := os.WriteFile(filepath.Join(s.path(principalsDir), login), []byte(data), principalsWorld); err != nil {
+		if err := os.WriteFile(filepath.Join(s.path(principalsDir), login), []byte(data), 0o644); err != nil {
 			return err
 		}
 	}

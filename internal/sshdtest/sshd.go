@@ -68,11 +68,14 @@ type Options struct {
 
 // Server is a running sshd. Its fields are read-only.
 type Server struct {
-	Addr           string        // 127.0.0.1:PORT
-	Port           int           // the port of Addr
-	HostKey        ssh.PublicKey // the host key (not its certificate)
-	Dir            string        // sshd_config, CA keys, principals, KRL
-	KnownHostsFile string        // trusts this server: its host key, or its host CA when it has a certificate
+	Addr    string        // 127.0.0.1:PORT
+	Port    int           // the port of Addr
+	HostKey ssh.PublicKey // the host key (not its certificate)
+	Dir     string        // sshd_config, CA keys, principals, KRL
+	// KnownHostsFile trusts this server: its host key, or, with a
+	// HostCertificate (which must name 127.0.0.1 for ssh to accept it),
+	// only the CA that signed it.
+	KnownHostsFile string
 
 	krlPath string // "" when no RevokedKeys is configured
 	log     *logBuffer
@@ -102,7 +105,7 @@ func Start(t testing.TB, o Options) *Server {
 	}
 	s := &Server{Dir: t.TempDir(), HostKey: signer.PublicKey()}
 	if o.KRL != nil {
-		s.krlPath = filepath.Join(s.Dir, "revoked.krl")
+		s.krlPath = s.path(krlFile)
 	}
 	if err := s.writeFiles(o); err != nil {
 		t.Fatalf("sshdtest: %v", err)

@@ -39,9 +39,10 @@ func appendEvent(dst []byte, t time.Duration, kind byte, data []byte) []byte {
 func appendSeconds(dst []byte, t time.Duration) []byte {
 	us := max(t.Microseconds(), 0)
 	dst = strconv.AppendInt(dst, us/1e6, 10)
-	frac := strconv.AppendInt(nil, 1e6+us%1e6, 10) // "1" + six digits
-	frac[0] = '.'
-	return append(dst, frac...)
+	dot := len(dst)
+	dst = strconv.AppendInt(dst, 1e6+us%1e6, 10) // "1" and six digits
+	dst[dot] = '.'
+	return dst
 }
 
 // appendData appends p as a JSON string literal, escaping bytes that are not

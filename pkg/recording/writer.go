@@ -51,6 +51,7 @@ type Writer struct {
 	closed bool
 	err    error
 	joined []byte // scratch for a carry joined to new data
+	line   []byte // scratch for an encoded event
 }
 
 // carry holds an incomplete UTF-8 sequence from the end of a stream's last
@@ -228,8 +229,8 @@ func (w *Writer) event(kind byte, data []byte) error {
 	}
 	t := max(w.clock().Sub(w.start), w.last)
 	w.last = t
-	line := appendEvent(w.bw.AvailableBuffer(), t, kind, data)
-	if _, err := w.bw.Write(line); err != nil {
+	w.line = appendEvent(w.line[:0], t, kind, data)
+	if _, err := w.bw.Write(w.line); err != nil {
 		w.fail("writing", err)
 		return w.err
 	}

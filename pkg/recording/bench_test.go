@@ -1,0 +1,80 @@
+package recording
+
+import (
+	"bytes"
+	"io"
+	"math/rand/v2"
+	"testing"
+	"time"
+)
+
+// terminalLike is 32 KiB resembling busy terminal output: text, colours,
+// cursor moves, some UTF-8 and the odd invalid byte.
+func terminalLike() []byte {
+	r := rand.New(rand.NewPCG(1, 2))
+	pieces := []string{"ls -la /var/log\r\n", "\x1b[1;32mok\x1b[0m ", "\x1b[12;40H", "é Ő 日本 ", "\x1b[?1049h", "\t", "\xff", "-rw-r--r-- 1 root root 4096 "}
+	var b bytes.Buffer
+	for b.Len() < 32<<10 {
+		b.WriteString(pieces[r.IntN(len(pieces))])
+	}
+	return b.Bytes()[:32<<10]
+}
+
+type discardFile struct{ io.Writer }
+
+func (discardFile) Sync() error  { return nil }
+func (discardFile) Close() error { return nil }
+
+func BenchmarkWriterOutput(b *testing.B) {
+	for _, tc := range []struct {
+		name  string
+		chunk []byte
+	}{
+		{"terminal", terminalLike()},
+		{"ascii", bytes.Repeat([]byte("abcdefghijklmnopqrstuvwxyz 0123456789\n"), 1000)[:32<<10]},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			w, err := NewWriter(discardFile{io.Discard}, testHeader(), WriterOptions{FlushEvery: time.Hour})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer w.Close()
+			b.SetBytes(int64(len(tc.chunk)))
+			for b.Loop() {
+				if err := w.Output(tc.chunk); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkSanitize(b *testing.B) {
+	chunk := terminalLike()
+	s := NewSanitizer(io.Discard)
+	b.SetBytes(int64(len(chunk)))
+	for b.Loop() {
+		if _, err := s.Write(chunk); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkRead(b *testing.B) {
+	var file bytes.Buffer
+	w, err := NewWriter(discardFile{&file}, testHeader(), WriterOptions{FlushEvery: time.Hour})
+	if err != nil {
+		b.Fatal(err)
+	}
+	chunk := terminalLike()
+	for range 32 {
+		w.Output(chunk)
+	}
+	w.Close()
+	b.SetBytes(int64(file.Len()))
+	for b.Loop() {
+		if _, err := Read(bytes.NewReader(file.Bytes()), 1<<30); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
