@@ -57,6 +57,7 @@ type ca struct {
 	driver string
 	dsn    string
 	log    *syncBuffer
+	flags  []string // extra `ca serve` flags, kept for replicas
 }
 
 type syncBuffer struct {
@@ -116,6 +117,10 @@ func (c *ca) replica() *ca {
 }
 
 func (c *ca) start(extra ...string) {
+	if extra == nil {
+		extra = c.flags
+	}
+	c.flags = extra
 	t := c.t
 	c.log = &syncBuffer{}
 	args := append([]string{"serve", "--data", c.dir, "--policy", c.policy,

@@ -2,6 +2,7 @@ package recording
 
 import (
 	"bytes"
+	"slices"
 	"testing"
 	"time"
 
@@ -33,7 +34,7 @@ func FuzzWriteRead(f *testing.F) {
 		for _, c := range splitChunks(data, splits) {
 			mustNil(t, w.Output(c))
 		}
-		for _, c := range splitChunks(data, append(splits[len(splits)/2:], splits...)) {
+		for _, c := range splitChunks(data, slices.Concat(splits[len(splits)/2:], splits)) {
 			mustNil(t, w.Input(c))
 		}
 		mustNil(t, w.Marker(string(data)))
@@ -166,8 +167,12 @@ func FuzzSanitize(f *testing.F) {
 		if got := sanitizeChunks(splitChunks(data, splits)...); got != string(out) {
 			t.Fatalf("streaming result %q differs from one-shot %q", got, out)
 		}
-		if twice := Sanitize(out); !bytes.Equal(twice, out) {
-			t.Fatalf("Sanitize is not idempotent: %q -> %q -> %q", data, out, twice)
+		// What Sanitize emits, it would emit again: nothing in it is a
+		// sequence it removes. (The newline completes a trailing 0xC2,
+		// which alone would be held back.)
+		again := append(bytes.Clone(out), '\n')
+		if twice := Sanitize(again); !bytes.Equal(twice, again) {
+			t.Fatalf("Sanitize(%q) = %q, but Sanitize(that+newline) = %q", data, out, twice)
 		}
 	})
 }
@@ -178,7 +183,7 @@ func TestUnsafeInRecognisesDangerousOutput(t *testing.T) {
 			t.Errorf("unsafeIn(%q) found nothing", s)
 		}
 	}
-	for _, s := range []string{"\xc3\x9b6n", "\xc5\x90", "\x1b[1m", "plain"} {
+	for _, s := range []string{"\xc3\x9b6n", "\xc5\x90", "\xe3\x90", "\xf0\x9f\x9dx", "\x1b[1m", "plain"} {
 		if what := unsafeIn([]byte(s)); what != "" {
 			t.Errorf("unsafeIn(%q) = %s, want nothing", s, what)
 		}

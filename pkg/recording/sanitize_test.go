@@ -181,6 +181,14 @@ func unsafeIn(out []byte) string {
 	for i := 0; i < len(out); {
 		r, size := utf8.DecodeRune(out[i:])
 		b := out[i]
+		if r == utf8.RuneError && size == 1 {
+			// A terminal replaces the maximal valid prefix of a broken
+			// character ("\xe3\x90" then "x") as one unit; its
+			// continuation bytes are not C1 controls.
+			for k := 2; k < utf8.UTFMax && i+k <= len(out) && !utf8.FullRune(out[i:i+k]); k++ {
+				size = k
+			}
+		}
 		csiLen := 0
 		switch {
 		case b == esc && i+1 < len(out):

@@ -87,9 +87,11 @@ func TestSpoolCreateRefusedHeaderLeavesNoFile(t *testing.T) {
 	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
 		t.Errorf("spool holds %v after a refused Create", entries)
 	}
-	if _, err := s.Create("sess-1", testHeader(), WriterOptions{}); err != nil {
-		t.Errorf("Create after a refused Create: %v", err)
+	w, err := s.Create("sess-1", testHeader(), WriterOptions{})
+	if err != nil {
+		t.Fatalf("Create after a refused Create: %v", err)
 	}
+	mustNil(t, w.Close())
 }
 
 func TestSpoolRefusesBadSessionIDs(t *testing.T) {
@@ -107,9 +109,11 @@ func TestSpoolRefusesBadSessionIDs(t *testing.T) {
 			}
 		})
 	}
-	if _, err := s.Create(strings.Repeat("a", 64), testHeader(), WriterOptions{}); err != nil {
-		t.Errorf("64-character ID refused: %v", err)
+	w, err := s.Create(strings.Repeat("a", 64), testHeader(), WriterOptions{})
+	if err != nil {
+		t.Fatalf("64-character ID refused: %v", err)
 	}
+	mustNil(t, w.Close())
 }
 
 func TestSpoolPendingListsFinishedOldestFirst(t *testing.T) {

@@ -92,7 +92,7 @@ func (db *DB) commit(batch []*op) {
 // is transient.
 func (db *DB) runAlone(o *op) error {
 	var err error
-	for attempt := 0; attempt < 5; attempt++ {
+	for attempt := 0; attempt < 10; attempt++ {
 		var errs []error
 		errs, err = db.runBatch([]*op{o})
 		if err == nil {
@@ -116,6 +116,14 @@ func (db *DB) runBatch(batch []*op) (errs []error, err error) {
 		return nil, unavailable(err)
 	}
 	t := &tx{ctx: ctx, q: cachedTx{sqlTx, db.wstmts}, d: db.d}
+	if lock := db.d.batchLock(); lock != "" {
+		var seq int64
+		var hash []byte
+		if err := t.q.QueryRowContext(ctx, lock).Scan(&seq, &hash); err != nil {
+			sqlTx.Rollback() //nolint:errcheck // the error that matters is err
+			return nil, unavailable(err)
+		}
+	}
 	errs = make([]error, len(batch))
 	kept := 0
 	for i, o := range batch {

@@ -17,6 +17,8 @@ type dialect interface {
 	// run again.
 	retryable(err error) bool
 	readOnlyTx() bool
+	// batchLock, if not empty, runs first in every write transaction.
+	batchLock() string
 }
 
 type sqliteDialect struct{}
@@ -28,6 +30,9 @@ func (sqliteDialect) name() string { return "sqlite" }
 func (sqliteDialect) forUpdate() string { return "" }
 
 func (sqliteDialect) readOnlyTx() bool { return false }
+
+// SQLite's BEGIN IMMEDIATE already admits one writer at a time.
+func (sqliteDialect) batchLock() string { return "" }
 
 func sqliteCode(err error) int {
 	var e *sqlite.Error
@@ -52,6 +57,12 @@ type mysqlDialect struct{}
 func (mysqlDialect) name() string      { return "mysql" }
 func (mysqlDialect) forUpdate() string { return " FOR UPDATE" }
 func (mysqlDialect) readOnlyTx() bool  { return true }
+
+// Every write transaction on MySQL first locks the audit head row, which
+// nearly every change needs anyway. Taking it first gives all writers, on
+// every replica, one lock order, so a batch of changes never deadlocks
+// with another batch that took the same rows in another order.
+func (mysqlDialect) batchLock() string { return qAuditHead + " FOR UPDATE" }
 
 func mysqlCode(err error) uint16 {
 	var e *mysql.MySQLError

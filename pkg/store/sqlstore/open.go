@@ -39,7 +39,10 @@ func OpenSQLite(path string, o Options) (*DB, error) {
 	return newDB(sqliteDialect{}, write, read, 1, o)
 }
 
-const mysqlWriters = 4
+// Two writers: while one commits (a network round trip and an fsync on
+// the server), the other prepares its batch; they serialise on the batch
+// lock (see mysqlDialect.batchLock).
+const mysqlWriters = 2
 
 // OpenMySQL opens the MySQL or MariaDB database named by dsn
 // (go-sql-driver/mysql syntax, e.g. "lockbox:pw@tcp(db:3306)/lockbox").
