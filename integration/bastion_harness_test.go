@@ -223,13 +223,17 @@ func (b *bastionProc) kill() {
 }
 
 // restart starts the bastion again on the same address and data.
-func (b *bastionProc) restart() {
+func (b *bastionProc) restart() { b.restartWrapped() }
+
+// restartWrapped restarts it under a wrapper command (e.g. sh -c 'ulimit
+// ...; exec "$0" "$@"').
+func (b *bastionProc) restartWrapped(wrap ...string) {
 	for i, a := range b.args {
 		if a == "127.0.0.1:0" {
 			b.args[i] = b.addr
 		}
 	}
-	b.start()
+	b.start(wrap...)
 }
 
 // enroll enrolls user in TOTP and keeps the secret.

@@ -56,6 +56,7 @@ var errorKinds = []struct {
 	{workflow.ErrMFACode, http.StatusForbidden, "mfa_code"},
 	{workflow.ErrThrottled, http.StatusTooManyRequests, "throttled"},
 	{workflow.ErrSessionActive, http.StatusConflict, "session_active"},
+	{workflow.ErrCommand, http.StatusForbidden, "command_not_allowed"},
 	{workflow.ErrNoSession, http.StatusNotFound, "no_session"},
 	{workflow.ErrNoRecording, http.StatusNotFound, "no_recording"},
 	{store.ErrConflict, http.StatusConflict, "conflict"},

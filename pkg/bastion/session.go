@@ -137,9 +137,11 @@ func (x *session) replyAll(ptyOK, startOK bool) {
 }
 
 // fail tells the user why the session cannot go on and ends the channel
-// with exit status 1.
+// with exit status 1. Held requests are answered yes (no terminal or
+// shell is actually given), so that the client shows the message instead
+// of a bare "request failed".
 func (x *session) fail(msg string) {
-	x.replyAll(false, true)
+	x.replyAll(true, true)
 	fmt.Fprintf(x.ch.Stderr(), "lockbox: %s\r\n", msg)
 	x.ch.SendRequest("exit-status", false, ssh.Marshal(exitStatus{1})) //nolint:errcheck
 }

@@ -1,0 +1,83 @@
+package integration
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// Nothing but recorded sessions passes: no forwarding, no agent, no
+// subsystems.
+func TestBastionRefusesUnrecordedChannels(t *testing.T) {
+	w := newWorld(t, worldOptions{})
+	b := w.bastion(nil, "--mfa_remember", "1h")
+	w.enroll("alice")
+	_, key := w.grant("alice", "admin", "1h")
+	if r := w.run(b, key, w.code("alice", 0), nil, "true"); r.code != 0 {
+		t.Fatalf("login: exit %d, stderr %q", r.code, r.stderr)
+	}
+	tests := []struct {
+		name    string
+		opts    []string
+		command []string
+		ok      func(r sshRun) bool
+	}{
+		{"stdio forwarding (direct-tcpip)", []string{"-W", "127.0.0.1:22"}, nil,
+			func(r sshRun) bool { return r.code != 0 && strings.Contains(r.stderr, "open failed") }},
+		{"remote port forwarding", []string{"-N", "-R", "127.0.0.1:0:127.0.0.1:22", "-o", "ExitOnForwardFailure=yes"}, nil,
+			func(r sshRun) bool { return r.code != 0 && strings.Contains(r.stderr, "forwarding failed") }},
+		{"an sftp subsystem", []string{"-s"}, []string{"sftp"},
+			func(r sshRun) bool { return r.code != 0 }},
+		{"agent forwarding", []string{"-A"}, []string{"sh", "-c", "'echo agent=$SSH_AUTH_SOCK'"},
+			func(r sshRun) bool { return r.code == 0 && strings.TrimSpace(r.stdout) == "agent=" }},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := w.run(b, key, "", tc.opts, tc.command...)
+			if !tc.ok(r) {
+				t.Fatalf("exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+			}
+		})
+	}
+}
+
+// A read-only role runs only its allowed commands: the bastion checks
+// them, and the certificate's force-command runs them through the command
+// gate on the target.
+func TestReadOnlyRoleRunsOnlyItsCommands(t *testing.T) {
+	gate := filepath.Join(bin, "lockbox-gate")
+	w := newWorld(t, worldOptions{editPolicy: func(name string, data []byte) []byte {
+		if name == "roles.yaml" {
+			return []byte(strings.ReplaceAll(string(data), "/usr/local/bin/lockbox-gate", gate))
+		}
+		return data
+	}})
+	b := w.bastion(nil, "--mfa_remember", "1h")
+	w.enroll("alice")
+	_, key := w.grant("alice", "reader", "1h")
+	r := w.run(b, key, w.code("alice", 0), nil, "uptime")
+	if r.code != 0 || !strings.Contains(r.stdout, "load average") {
+		t.Fatalf("uptime: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	for _, tc := range []struct {
+		name    string
+		opts    []string
+		command []string
+		want    string
+	}{
+		{"a command outside the patterns", nil, []string{"cat", "/etc/shadow"}, "allows only"},
+		{"a shell", []string{"-tt"}, nil, "gives no shell"},
+		{"a pattern with extra words", nil, []string{"df", "-h", ";", "id"}, "allows only"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := w.run(b, key, "", tc.opts, tc.command...)
+			if r.code == 0 || !strings.Contains(r.stderr, tc.want) {
+				t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+			}
+		})
+	}
+	if _, err := os.Stat(gate); err != nil {
+		t.Fatal(err)
+	}
+}
