@@ -73,3 +73,17 @@ func TestBastionRefusesCertificatesItMustNot(t *testing.T) {
 		t.Fatalf("after revoke: exit %d, stderr %q", r.code, r.stderr)
 	}
 }
+
+// Without the CA nothing new opens, and the user is told why.
+func TestBastionFailsClosedWithoutTheCA(t *testing.T) {
+	w := newWorld(t, worldOptions{})
+	b := w.bastion(nil)
+	w.enroll("alice")
+	_, key := w.grant("alice", "admin", "1h")
+	w.ca.cmd.Process.Kill()
+	w.ca.cmd.Wait()
+	r := w.run(b, key, w.code("alice", 0), nil, "true")
+	if r.code == 0 || !strings.Contains(r.stderr, "cannot be reached") {
+		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+	}
+}

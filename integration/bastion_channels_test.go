@@ -29,6 +29,8 @@ func TestBastionRefusesUnrecordedChannels(t *testing.T) {
 			func(r sshRun) bool { return r.code != 0 && strings.Contains(r.stderr, "forwarding failed") }},
 		{"an sftp subsystem", []string{"-s"}, []string{"sftp"},
 			func(r sshRun) bool { return r.code != 0 }},
+		{"X11 forwarding", []string{"-X"}, []string{"sh", "-c", "'echo display=$DISPLAY'"},
+			func(r sshRun) bool { return r.code == 0 && strings.TrimSpace(r.stdout) == "display=" }},
 		{"agent forwarding", []string{"-A"}, []string{"sh", "-c", "'echo agent=$SSH_AUTH_SOCK'"},
 			func(r sshRun) bool { return r.code == 0 && strings.TrimSpace(r.stdout) == "agent=" }},
 	}

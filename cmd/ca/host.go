@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"os/user"
 	"strings"
 	"time"
 
@@ -39,7 +40,7 @@ func signHostCmd() *cobra.Command {
 				return err
 			}
 			defer db.Close()
-			cert, err := svc.IssueHostCert(cmd.Context(), os.Getenv("USER"), pub, hostnames, validity)
+			cert, err := svc.IssueHostCert(cmd.Context(), operatorName(), pub, hostnames, validity)
 			if err != nil {
 				return err
 			}
@@ -77,4 +78,12 @@ func policyCmd() *cobra.Command {
 		},
 	})
 	return c
+}
+
+// operatorName names who ran an offline command, for the audit log.
+func operatorName() string {
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		return u.Username
+	}
+	return fmt.Sprintf("uid-%d", os.Getuid())
 }
