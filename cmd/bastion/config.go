@@ -91,6 +91,9 @@ func loadConfig(flags *pflag.FlagSet) (*config, error) {
 			return nil, fmt.Errorf("%s must be positive", name)
 		}
 	}
+	if c.MFARemember < 0 {
+		return nil, fmt.Errorf("mfa_remember must not be negative")
+	}
 	if c.FlushEvery > time.Second {
 		return nil, fmt.Errorf("flush_every %v: at most 1s, so a crash loses at most the last second", c.FlushEvery)
 	}

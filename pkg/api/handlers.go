@@ -197,44 +197,37 @@ func parseKey(line string) (ssh.PublicKey, error) {
 }
 
 func (s *Server) certificate(w http.ResponseWriter, r *http.Request, actor workflow.Actor, body []byte) {
-	id, ok := s.requestID(w, r)
-	if !ok {
-		return
-	}
 	var in wire.CertificateRequest
-	if err := decode(body, &in); err != nil {
-		s.refuseInput(w, r, actor, err)
-		return
-	}
-	pub, err := parseKey(in.PublicKey)
-	if err != nil {
-		s.refuseInput(w, r, actor, err)
-		return
-	}
-	cert, err := s.wf.IssueUserCert(r.Context(), actor, id, pub)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, toWireCert(cert))
+	s.issue(w, r, actor, body, &in, &in.PublicKey, func(id string, pub ssh.PublicKey) (*ssh.Certificate, error) {
+		return s.wf.IssueUserCert(r.Context(), actor, id, pub)
+	})
 }
 
 func (s *Server) hopCertificate(w http.ResponseWriter, r *http.Request, actor workflow.Actor, body []byte) {
+	var in wire.HopCertificateRequest
+	s.issue(w, r, actor, body, &in, &in.PublicKey, func(id string, pub ssh.PublicKey) (*ssh.Certificate, error) {
+		return s.wf.IssueHopCert(r.Context(), actor, id, in.Resource, pub)
+	})
+}
+
+// issue handles both certificate endpoints: the request ID from the path,
+// the body decoded into in, whose public key field is key, then sign.
+func (s *Server) issue(w http.ResponseWriter, r *http.Request, actor workflow.Actor, body []byte, in any, key *string,
+	sign func(id string, pub ssh.PublicKey) (*ssh.Certificate, error)) {
 	id, ok := s.requestID(w, r)
 	if !ok {
 		return
 	}
-	var in wire.HopCertificateRequest
-	if err := decode(body, &in); err != nil {
+	if err := decode(body, in); err != nil {
 		s.refuseInput(w, r, actor, err)
 		return
 	}
-	pub, err := parseKey(in.PublicKey)
+	pub, err := parseKey(*key)
 	if err != nil {
 		s.refuseInput(w, r, actor, err)
 		return
 	}
-	cert, err := s.wf.IssueHopCert(r.Context(), actor, id, in.Resource, pub)
+	cert, err := sign(id, pub)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
