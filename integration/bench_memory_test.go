@@ -1,0 +1,232 @@
+package integration
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+)
+
+// idleSessions is how many sessions BenchmarkBastionIdleSessionMemory holds
+// open, each for a different user (one session per user).
+const idleSessions = 500
+
+// BenchmarkBastionIdleSessionMemory measures the bastion's resident memory
+// per idle interactive session: 500 users each hold a shell with a pty
+// open through the bastion (recording on) to an in-process target and
+// send nothing. VmRSS of the `bastion serve` process is read once the
+// bastion has served a few sessions and has none open, at 250 sessions,
+// and at 500, each time after it stopped falling. It runs once whatever
+// b.N is.
+func BenchmarkBastionIdleSessionMemory(b *testing.B) {
+	const warmup = 10
+	c := initBenchCA(b)
+	host := signer(b)
+	hostCert, err := ssh.NewCertSigner(c.hostCert(host.PublicKey(), "mem-1", "127.0.0.1"), host)
+	if err != nil {
+		b.Fatal(err)
+	}
+	target := startGoTarget(b, c.publicKey("hop_ca"), hostCert)
+	bst := initBenchBastion(b, c)
+	c.writePolicy(benchPolicy{users: idleSessions + warmup, resources: map[string]string{"mem-1": target.addr}, login: "bench",
+		bastionKey: strings.TrimSpace(string(ssh.MarshalAuthorizedKey(bst.identity.PublicKey())))})
+	c.start()
+	bst.start(b, c)
+	prepareUsers(b, c.users, "mem-1", 8)
+	hostCA := c.publicKey("host_ca")
+
+	open := func(users []*benchUser) []*ssh.Client {
+		clients, err := openIdleSessions(bst.addr, hostCA, users, 16)
+		if err != nil {
+			b.Fatalf("%v\nbastion log:\n%s", err, bst.log.String())
+		}
+		return clients
+	}
+	warm := open(c.users[:warmup])
+	for _, cl := range warm {
+		cl.Close()
+	}
+	waitUntil(b, time.Minute, "the warm-up sessions to end", func() bool {
+		return target.shells.Load() == 0 && spoolEmpty(b, bst.dir)
+	})
+	base := settledRSS(b, bst.pid)
+
+	users := c.users[warmup:]
+	half := open(users[:idleSessions/2])
+	waitUntil(b, time.Minute, "half the shells", func() bool { return target.shells.Load() == idleSessions/2 })
+	mid := settledRSS(b, bst.pid)
+	rest := open(users[idleSessions/2:])
+	waitUntil(b, time.Minute, "every shell", func() bool { return target.shells.Load() == idleSessions })
+	full := settledRSS(b, bst.pid)
+	b.ReportMetric(0, "ns/op")
+	b.ReportMetric(float64(base)/1024, "base-MiB")
+	b.ReportMetric(float64(full)/1024, "rss-500-MiB")
+	b.ReportMetric(float64(full-base)/idleSessions, "KiB/session")
+	b.ReportMetric(float64(full-mid)/(idleSessions-idleSessions/2), "marginal-KiB/session")
+
+	for _, cl := range append(half, rest...) {
+		cl.Close()
+	}
+}
+
+// openIdleSessions logs each user in to the bastion at addr (certificate,
+// then TOTP), opens a shell with a pty and waits for the target's
+// prompt, workers at a time. The sessions stay open, idle, until the
+// returned clients are closed.
+func openIdleSessions(addr string, hostCA ssh.PublicKey, users []*benchUser, workers int) ([]*ssh.Client, error) {
+	checker := &ssh.CertChecker{IsHostAuthority: func(auth ssh.PublicKey, _ string) bool {
+		return bytes.Equal(auth.Marshal(), hostCA.Marshal())
+	}}
+	var mu sync.Mutex
+	var clients []*ssh.Client
+	var errs []error
+	jobs := make(chan *benchUser)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for u := range jobs {
+				cl, err := openIdleSession(addr, checker, u)
+				mu.Lock()
+				if err != nil {
+					errs = append(errs, err)
+				} else {
+					clients = append(clients, cl)
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	for _, u := range users {
+		jobs <- u
+	}
+	close(jobs)
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		for _, cl := range clients {
+			cl.Close()
+		}
+		return nil, err
+	}
+	return clients, nil
+}
+
+func openIdleSession(addr string, checker *ssh.CertChecker, u *benchUser) (*ssh.Client, error) {
+	code := u.code()
+	cfg := &ssh.ClientConfig{
+		Config: ssh.Config{Ciphers: []string{benchCipher}, KeyExchanges: []string{benchKex}},
+		User:   "mem-1",
+		Auth: []ssh.AuthMethod{ssh.PublicKeys(u.grant), ssh.KeyboardInteractive(func(_, _ string, questions []string, _ []bool) ([]string, error) {
+			answers := make([]string, len(questions))
+			for i := range answers {
+				answers[i] = code
+			}
+			return answers, nil
+		})},
+		HostKeyCallback: checker.CheckHostKey,
+		Timeout:         30 * time.Second,
+	}
+	cl, err := ssh.Dial("tcp", addr, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("%s: logging in: %w", u.name, err)
+	}
+	fail := func(what string, err error) (*ssh.Client, error) {
+		cl.Close()
+		return nil, fmt.Errorf("%s: %s: %w", u.name, what, err)
+	}
+	// The pty request goes without asking for a reply: the bastion holds
+	// that reply until the shell request, so a client that waits for it
+	// first (as ssh.Session.RequestPty does) waits for the bastion's 30 s
+	// setup timeout. OpenSSH does not wait.
+	ch, reqs, err := cl.OpenChannel("session", nil)
+	if err != nil {
+		return fail("opening a session", err)
+	}
+	go ssh.DiscardRequests(reqs)
+	if _, err := ch.SendRequest("pty-req", false, ssh.Marshal(ptyRequest{Term: "xterm", Columns: 80, Rows: 24})); err != nil {
+		return fail("pty", err)
+	}
+	if ok, err := ch.SendRequest("shell", true, nil); err != nil || !ok {
+		return fail("shell", fmt.Errorf("accepted %v, %v", ok, err))
+	}
+	prompt := make([]byte, len("bench$ "))
+	if _, err := io.ReadFull(ch, prompt); err != nil || string(prompt) != "bench$ " {
+		stderr, _ := io.ReadAll(io.LimitReader(ch.Stderr(), 1<<10))
+		return fail("reading the prompt", fmt.Errorf("%q, %v; stderr %q", prompt, err, stderr))
+	}
+	out := ch
+	go io.Copy(io.Discard, out) //nolint:errcheck // until the session ends
+	return cl, nil
+}
+
+// ptyRequest is the payload of "pty-req" (RFC 4254, section 6.2).
+type ptyRequest struct {
+	Term                         string
+	Columns, Rows, Width, Height uint32
+	Modes                        string
+}
+
+// spoolEmpty reports whether the bastion has uploaded every recording.
+func spoolEmpty(tb testing.TB, bastionDir string) bool {
+	entries, err := os.ReadDir(bastionDir + "/spool")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return len(entries) == 0
+}
+
+// settledRSS returns the VmRSS of pid in KiB once it has not fallen for
+// five seconds (garbage collection and the scavenger returning pages),
+// or after a minute.
+func settledRSS(tb testing.TB, pid int) int64 {
+	tb.Helper()
+	deadline := time.Now().Add(time.Minute)
+	low, lowAt := vmRSS(tb, pid), time.Now()
+	for time.Since(lowAt) < 5*time.Second && time.Now().Before(deadline) {
+		time.Sleep(250 * time.Millisecond) // sampling interval, not synchronisation
+		if r := vmRSS(tb, pid); r < low {
+			low, lowAt = r, time.Now()
+		}
+	}
+	return low
+}
+
+// vmRSS reads VmRSS (KiB) from /proc/PID/status.
+func vmRSS(tb testing.TB, pid int) int64 {
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for line := range strings.Lines(string(data)) {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			n, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			if err != nil {
+				tb.Fatal(err)
+			}
+			return n
+		}
+	}
+	tb.Fatalf("no VmRSS in /proc/%d/status", pid)
+	return 0
+}
+
+// waitUntil polls cond until it holds, failing after within.
+func waitUntil(tb testing.TB, within time.Duration, what string, cond func() bool) {
+	tb.Helper()
+	deadline := time.Now().Add(within)
+	for !cond() {
+		if time.Now().After(deadline) {
+			tb.Fatalf("timed out after %v waiting for %s", within, what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
