@@ -69,7 +69,7 @@ func TestReadOnlyRoleRunsOnlyItsCommands(t *testing.T) {
 		want    string
 	}{
 		{"a command outside the patterns", nil, []string{"cat", "/etc/shadow"}, "allows only"},
-		{"a shell", []string{"-tt"}, nil, "gives no shell"},
+		{"a shell", []string{"-T"}, nil, "gives no shell"},
 		{"a pattern with extra words", nil, []string{"df", "-h", ";", "id"}, "allows only"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

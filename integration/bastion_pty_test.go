@@ -2,11 +2,16 @@ package integration
 
 import (
 	"fmt"
+	"os"
 	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/ssh"
+
+	"github.com/lockbox-ssh/lockbox/pkg/apiauth"
 )
 
 // tmux drives a real terminal for interactive tests.
@@ -123,4 +128,58 @@ func shellQuote(args []string) string {
 		q[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
 	}
 	return strings.Join(q, " ")
+}
+
+// Clients that wait for the answer to their pty request before asking for
+// a shell (x/crypto, libssh, paramiko) get it at once.
+func TestPtyRequestIsAnsweredAtOnce(t *testing.T) {
+	w := newWorld(t, worldOptions{})
+	b := w.bastion(nil)
+	w.enroll("alice")
+	_, key := w.grant("alice", "admin", "1h")
+	signer, err := loadCertSigner(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code := w.code("alice", 0)
+	c, err := ssh.Dial("tcp", b.addr, &ssh.ClientConfig{User: "db-1", Timeout: 10 * time.Second,
+		HostKeyCallback: ssh.InsecureIgnoreHostKey(),
+		Auth: []ssh.AuthMethod{ssh.PublicKeys(signer), ssh.KeyboardInteractive(func(_, _ string, q []string, _ []bool) ([]string, error) {
+			return []string{code}, nil
+		})}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	s, err := c.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	asked := time.Now()
+	if err := s.RequestPty("xterm", 24, 80, ssh.TerminalModes{}); err != nil {
+		t.Fatalf("pty: %v", err)
+	}
+	if waited := time.Since(asked); waited > 5*time.Second {
+		t.Fatalf("the pty request was answered after %v", waited)
+	}
+	out, err := s.Output("stty size")
+	if err != nil || strings.TrimSpace(string(out)) != "24 80" {
+		t.Fatalf("stty size: %q %v", out, err)
+	}
+}
+
+func loadCertSigner(key string) (ssh.Signer, error) {
+	signer, err := apiauth.LoadKeyFile(key)
+	if err != nil {
+		return nil, err
+	}
+	data, err := os.ReadFile(key + "-cert.pub")
+	if err != nil {
+		return nil, err
+	}
+	pub, _, _, _, err := ssh.ParseAuthorizedKey(data)
+	if err != nil {
+		return nil, err
+	}
+	return ssh.NewCertSigner(pub.(*ssh.Certificate), signer)
 }

@@ -23,6 +23,7 @@ type identity struct {
 	Role      string
 	Resource  string
 	Serial    uint64
+	PTY       bool // the certificate permits a terminal (interactive roles)
 }
 
 const (
@@ -31,6 +32,7 @@ const (
 	extRole      = "lockbox-role"
 	extResource  = "lockbox-resource"
 	extSerial    = "lockbox-serial"
+	extPTY       = "lockbox-pty"
 	rawConnKey   = ctxKey("raw-conn")
 	totpQuestion = "TOTP code: "
 )
@@ -40,7 +42,7 @@ type ctxKey string
 func (id identity) permissions() *ssh.Permissions {
 	return &ssh.Permissions{Extensions: map[string]string{
 		extUser: id.User, extRequest: id.RequestID, extRole: id.Role, extResource: id.Resource,
-		extSerial: strconv.FormatUint(id.Serial, 10),
+		extSerial: strconv.FormatUint(id.Serial, 10), extPTY: strconv.FormatBool(id.PTY),
 	}}
 }
 
@@ -51,7 +53,8 @@ func identityOf(p *ssh.Permissions) (identity, bool) {
 	}
 	e := p.Extensions
 	serial, _ := strconv.ParseUint(e[extSerial], 10, 64)
-	return identity{User: e[extUser], RequestID: e[extRequest], Role: e[extRole], Resource: e[extResource], Serial: serial}, true
+	return identity{User: e[extUser], RequestID: e[extRequest], Role: e[extRole], Resource: e[extResource], Serial: serial,
+		PTY: e[extPTY] == "true"}, true
 }
 
 func (s *Server) serverConfig(ctx gl.Context) *ssh.ServerConfig {
@@ -104,7 +107,8 @@ func (s *Server) checkCert(key ssh.PublicKey, login string, remote net.Addr) (id
 		return identity{}, fmt.Errorf("certificate key ID %q does not name a grant", cert.KeyId)
 	}
 	role, resource, _ := strings.Cut(principal, "@")
-	return identity{User: user, RequestID: request, Role: role, Resource: resource, Serial: cert.Serial}, nil
+	_, pty := cert.Extensions["permit-pty"]
+	return identity{User: user, RequestID: request, Role: role, Resource: resource, Serial: cert.Serial, PTY: pty}, nil
 }
 
 // principalFor picks the certificate's principal for login: login itself

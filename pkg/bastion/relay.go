@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -18,40 +17,22 @@ import (
 // relay copies the session both ways, recording it, until the target ends
 // it, the client goes away, or ctx is cancelled with the reason (a limit,
 // a revocation, a recording failure). It returns why the session ended.
-func (x *session) relay(ctx context.Context, end context.CancelCauseFunc, rec *recording.Writer, tch ssh.Channel,
-	treqs <-chan *ssh.Request, grant *wire.SessionGrant) string {
+func (x *session) relay(ctx context.Context, end context.CancelCauseFunc, rec *recording.Writer, target *ssh.Client,
+	tch ssh.Channel, treqs <-chan *ssh.Request, grant *wire.SessionGrant) string {
 	s := x.srv
 	var lastInput atomic.Int64
 	lastInput.Store(s.cfg.Clock().UnixNano())
-	recorded := func(err error) {
-		if err != nil {
-			end(errors.New("the recording failed, so the session ends (" + err.Error() + ")"))
-		}
-	}
+	recorder := newRecorder(rec, func(err error) {
+		end(errors.New("the recording failed, so the session ends (" + err.Error() + ")"))
+	})
 
 	var wg sync.WaitGroup
 	targetDone := make(chan struct{})
 	var exit atomic.Value // the exit-status or exit-signal the target sent, as text
 	// target stdout and stderr to the client
-	copyOut := func(dst io.Writer, src io.Reader) {
-		defer wg.Done()
-		buf := make([]byte, 32<<10)
-		for {
-			n, err := src.Read(buf)
-			if n > 0 {
-				recorded(rec.Output(buf[:n]))
-				if _, werr := dst.Write(buf[:n]); werr != nil {
-					return
-				}
-			}
-			if err != nil {
-				return
-			}
-		}
-	}
 	wg.Add(2)
-	go copyOut(x.ch, tch)
-	go copyOut(x.ch.Stderr(), tch.Stderr())
+	go func() { defer wg.Done(); pump(x.ch, tch, recorder, 'o', nil) }()                   //nolint:errcheck // ends with the channel
+	go func() { defer wg.Done(); pump(x.ch.Stderr(), tch.Stderr(), recorder, 'o', nil) }() //nolint:errcheck
 	// target requests: exit status and signal go to the client
 	go func() {
 		for r := range treqs {
@@ -60,30 +41,17 @@ func (x *session) relay(ctx context.Context, end context.CancelCauseFunc, rec *r
 				x.ch.SendRequest(r.Type, false, r.Payload) //nolint:errcheck // the client went away
 				exit.Store(describeExit(r))
 			}
-			if r.WantReply {
-				r.Reply(false, nil) //nolint:errcheck
-			}
+			reply(r, false)
 		}
 		wg.Wait()
 		close(targetDone)
 	}()
 	// client input to the target: the only thing that counts as activity
+	inputDone := make(chan struct{})
 	go func() {
-		buf := make([]byte, 32<<10)
-		for {
-			n, err := x.ch.Read(buf)
-			if n > 0 {
-				lastInput.Store(s.cfg.Clock().UnixNano())
-				recorded(rec.Input(buf[:n]))
-				if _, werr := tch.Write(buf[:n]); werr != nil {
-					return
-				}
-			}
-			if err != nil {
-				tch.CloseWrite() //nolint:errcheck // the target may have gone
-				return
-			}
-		}
+		defer close(inputDone)
+		pump(tch, x.ch, recorder, 'i', func() { lastInput.Store(s.cfg.Clock().UnixNano()) }) //nolint:errcheck
+		tch.CloseWrite()                                                                     //nolint:errcheck // the target may have gone
 	}()
 	// client requests during the session
 	clientGone := make(chan struct{})
@@ -95,17 +63,27 @@ func (x *session) relay(ctx context.Context, end context.CancelCauseFunc, rec *r
 			case "window-change":
 				if w, good := parseWindowChange(r.Payload); good {
 					tch.SendRequest(r.Type, false, r.Payload) //nolint:errcheck
-					recorded(rec.Resize(int(w.Cols), int(w.Rows)))
+					recorder.resize(int(w.Cols), int(w.Rows))
 					ok = true
 				}
 			case "signal":
 				tch.SendRequest(r.Type, false, r.Payload) //nolint:errcheck
 				ok = true
 			}
-			if r.WantReply {
-				r.Reply(ok, nil) //nolint:errcheck
-			}
+			reply(r, ok)
 		}
+	}()
+	// Everything queued is recorded before the recording closes: the
+	// pumps end once both connections are closed (the target's whole
+	// connection: sshd keeps a session channel open while its command
+	// runs), then the recorder drains.
+	defer func() {
+		target.Close()
+		x.ch.Close()
+		wg.Wait()
+		<-inputDone
+		<-clientGone
+		recorder.close()
 	}()
 
 	stopLimits := x.limits(ctx, end, &lastInput, grant)
@@ -121,7 +99,6 @@ func (x *session) relay(ctx context.Context, end context.CancelCauseFunc, rec *r
 		return "the client disconnected"
 	case <-ctx.Done():
 		reason := context.Cause(ctx).Error()
-		rec.Marker("session ended: " + reason) //nolint:errcheck // best effort: the session ends anyway
 		fmt.Fprintf(x.ch.Stderr(), "\r\nlockbox: session ended: %s\r\n", reason)
 		return reason
 	}

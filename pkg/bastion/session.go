@@ -22,23 +22,9 @@ type session struct {
 	reqs <-chan *ssh.Request
 	addr net.Addr
 
-	pty     *ptyRequest
-	pending []held // replies that wait until the session starts, in order
+	pty   *ptyRequest  // the terminal the client asked for and was given
+	start *ssh.Request // the shell or exec request, answered once the CA decided
 }
-
-// held is a request whose reply waits, and what decides it.
-type held struct {
-	req  *ssh.Request
-	kind heldKind
-}
-
-type heldKind int
-
-const (
-	heldNo    heldKind = iota // refused
-	heldPty                   // yes if the session gets a terminal
-	heldStart                 // the shell or exec: yes if the session starts
-)
 
 // setupTimeout bounds how long a client may take between opening the
 // session channel and asking for a shell or a command.
@@ -62,9 +48,15 @@ func (s *Server) handleSession(_ *gl.Server, conn *ssh.ServerConn, nc ssh.NewCha
 	sess.setup()
 }
 
+func reply(req *ssh.Request, ok bool) {
+	if req.WantReply {
+		req.Reply(ok, nil) //nolint:errcheck // the client went away
+	}
+}
+
 // setup reads requests until the client asks for a shell or a command.
-// Replies are held (in order, as SSH requires) until the CA has said
-// whether the session may start and with what.
+// A terminal is granted at once when the certificate permits one (the
+// role is interactive), so clients that wait for that answer go on.
 func (x *session) setup() {
 	timer := time.NewTimer(setupTimeout)
 	defer timer.Stop()
@@ -74,7 +66,7 @@ func (x *session) setup() {
 		select {
 		case req, ok = <-x.reqs:
 		case <-timer.C:
-			x.fail("no shell or command requested in time")
+			fmt.Fprintf(x.ch.Stderr(), "lockbox: no shell or command requested in time\r\n")
 			return
 		}
 		if !ok {
@@ -82,72 +74,52 @@ func (x *session) setup() {
 		}
 		switch req.Type {
 		case "pty-req":
-			if p, good := parsePty(req.Payload); good && x.pty == nil {
+			p, good := parsePty(req.Payload)
+			granted := good && x.pty == nil && x.id.PTY
+			if granted {
 				x.pty = p
-				x.hold(req, heldPty)
-				continue
 			}
-			x.hold(req, heldNo)
+			reply(req, granted)
 		case "window-change":
-			if w, good := parseWindowChange(req.Payload); good && x.pty != nil {
+			w, good := parseWindowChange(req.Payload)
+			if good && x.pty != nil {
 				x.pty.Cols, x.pty.Rows, x.pty.Width, x.pty.Height = w.Cols, w.Rows, w.Width, w.Height
 			}
-			x.hold(req, heldNo)
+			reply(req, good && x.pty != nil)
 		case "shell":
-			x.hold(req, heldStart)
-			x.start("")
+			x.start = req
+			x.begin("")
 			return
 		case "exec":
 			cmd, good := parseExec(req.Payload)
 			if !good {
-				x.hold(req, heldNo)
+				reply(req, false)
 				continue
 			}
-			x.hold(req, heldStart)
-			x.start(cmd)
+			x.start = req
+			x.begin(cmd)
 			return
 		default:
 			// env, subsystem (sftp), auth-agent-req, x11-req, signals
 			// before a session: none of them is relayed, so none is
 			// accepted; a subsystem would be an unrecorded channel.
-			x.hold(req, heldNo)
+			reply(req, false)
 		}
 	}
 }
 
-// hold queues req's reply, or sends a refusal at once when nothing waits
-// before it.
-func (x *session) hold(req *ssh.Request, kind heldKind) {
-	switch {
-	case !req.WantReply:
-	case kind == heldNo && len(x.pending) == 0:
-		req.Reply(false, nil) //nolint:errcheck // the client went away
-	default:
-		x.pending = append(x.pending, held{req, kind})
-	}
-}
-
-// replyAll answers the held requests in order.
-func (x *session) replyAll(ptyOK, startOK bool) {
-	for _, h := range x.pending {
-		ok := (h.kind == heldPty && ptyOK) || (h.kind == heldStart && startOK)
-		h.req.Reply(ok, nil) //nolint:errcheck // the client went away
-	}
-	x.pending = nil
-}
-
 // fail tells the user why the session cannot go on and ends the channel
-// with exit status 1. Held requests are answered yes (no terminal or
-// shell is actually given), so that the client shows the message instead
-// of a bare "request failed".
+// with exit status 1. The shell or exec request is answered yes (nothing
+// runs), so that the client shows the message instead of a bare "request
+// failed".
 func (x *session) fail(msg string) {
-	x.replyAll(true, true)
+	reply(x.start, true)
 	fmt.Fprintf(x.ch.Stderr(), "lockbox: %s\r\n", msg)
 	x.ch.SendRequest("exit-status", false, ssh.Marshal(exitStatus{1})) //nolint:errcheck
 }
 
-// start asks the CA for the session, then connects and relays it.
-func (x *session) start(command string) {
+// begin asks the CA for the session, then connects and relays it.
+func (x *session) begin(command string) {
 	s := x.srv
 	ctx, cancel := context.WithTimeout(s.ctx, 15*time.Second)
 	grant, err := s.cfg.CA.StartSession(ctx, wire.SessionStart{RequestID: x.id.RequestID, Resource: x.id.Resource,
@@ -163,6 +135,7 @@ func (x *session) start(command string) {
 	defer s.reg.remove(grant.SessionID)
 	reason := x.run(life, end, grant, command)
 	end(errors.New(reason))
+	x.ch.Close() // the client learns at once; the CA and the upload follow
 	s.finish(grant.SessionID, reason)
 }
 
@@ -191,9 +164,9 @@ func (x *session) run(ctx context.Context, end context.CancelCauseFunc, grant *w
 	}
 	defer tch.Close()
 	if usePty {
-		if ok, err := tch.SendRequest("pty-req", true, ssh.Marshal(x.pty)); err != nil || !ok {
-			usePty = false
-		}
+		// The client was given a terminal; a target that refuses one
+		// still runs the session, without.
+		tch.SendRequest("pty-req", true, ssh.Marshal(x.pty)) //nolint:errcheck
 	}
 	startType, payload := "shell", []byte(nil)
 	if command != "" {
@@ -203,8 +176,10 @@ func (x *session) run(ctx context.Context, end context.CancelCauseFunc, grant *w
 		x.fail(fmt.Sprintf("%s refused the %s", x.id.Resource, startType))
 		return "target refused " + startType
 	}
-	x.replyAll(usePty, true)
-	return x.relay(ctx, end, rec, tch, treqs, grant)
+	reply(x.start, true)
+	reason := x.relay(ctx, end, rec, target, tch, treqs, grant)
+	rec.Marker("session ended: " + reason) //nolint:errcheck // best effort: the session has ended anyway
+	return reason
 }
 
 func (x *session) header(grant *wire.SessionGrant, command string, usePty bool) recording.Header {

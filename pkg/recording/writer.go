@@ -51,8 +51,11 @@ type Writer struct {
 	closed bool
 	err    error
 	joined []byte // scratch for a carry joined to new data
-	line   []byte // scratch for an encoded event
 }
+
+// lines holds scratch buffers for encoded events, shared by all writers
+// so that an idle session does not keep the largest line it ever wrote.
+var lines = sync.Pool{New: func() any { return new([]byte) }}
 
 // carry holds an incomplete UTF-8 sequence from the end of a stream's last
 // chunk.
@@ -113,7 +116,9 @@ func newWriter(f File, h Header, opts WriterOptions, onClose func()) (*Writer, e
 		onClose: onClose,
 		stop:    make(chan struct{}),
 		done:    make(chan struct{}),
-		bw:      bufio.NewWriterSize(f, 64<<10),
+		// A small buffer: an idle session should cost little memory, and
+		// events larger than the buffer go straight to the file anyway.
+		bw: bufio.NewWriterSize(f, 4<<10),
 	}
 	go w.flushLoop(opts.FlushEvery)
 	return w, nil
@@ -229,8 +234,11 @@ func (w *Writer) event(kind byte, data []byte) error {
 	}
 	t := max(w.clock().Sub(w.start), w.last)
 	w.last = t
-	w.line = appendEvent(w.line[:0], t, kind, data)
-	if _, err := w.bw.Write(w.line); err != nil {
+	line := lines.Get().(*[]byte)
+	*line = appendEvent((*line)[:0], t, kind, data)
+	_, err := w.bw.Write(*line)
+	lines.Put(line)
+	if err != nil {
 		w.fail("writing", err)
 		return w.err
 	}

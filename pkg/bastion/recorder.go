@@ -1,0 +1,115 @@
+package bastion
+
+import (
+	"sync"
+
+	"github.com/lockbox-ssh/lockbox/pkg/recording"
+)
+
+// bigBuf is the size of the buffers that carry bulk data.
+const bigBuf = 32 << 10
+
+// bufs holds bulk buffers shared by all sessions: an idle session holds
+// none of them.
+var bufs = sync.Pool{New: func() any { b := make([]byte, bigBuf); return &b }}
+
+// recorder writes a session's recording off the relay's path: the relay
+// hands it chunks in order over a short queue and goes on relaying, so
+// encoding and writing overlap with the network. A full queue makes the
+// relay wait: nothing goes unrecorded for long.
+type recorder struct {
+	w    *recording.Writer
+	q    chan chunk
+	done chan struct{}
+	fail func(error)
+}
+
+// chunk is one event: data in a pooled buffer (returned after use), or a
+// resize.
+type chunk struct {
+	kind       byte // 'o', 'i', 'r'
+	buf        *[]byte
+	n          int
+	cols, rows int
+}
+
+func newRecorder(w *recording.Writer, fail func(error)) *recorder {
+	r := &recorder{w: w, q: make(chan chunk, 8), done: make(chan struct{}), fail: fail}
+	go r.run()
+	return r
+}
+
+func (r *recorder) run() {
+	defer close(r.done)
+	failed := false
+	for c := range r.q {
+		var err error
+		switch c.kind {
+		case 'o':
+			err = r.w.Output((*c.buf)[:c.n])
+		case 'i':
+			err = r.w.Input((*c.buf)[:c.n])
+		case 'r':
+			err = r.w.Resize(c.cols, c.rows)
+		}
+		if c.buf != nil {
+			bufs.Put(c.buf)
+		}
+		if err != nil && !failed {
+			failed = true
+			r.fail(err)
+		}
+	}
+}
+
+// data queues a chunk whose buffer the recorder now owns.
+func (r *recorder) data(kind byte, buf *[]byte, n int) { r.q <- chunk{kind: kind, buf: buf, n: n} }
+
+func (r *recorder) resize(cols, rows int) { r.q <- chunk{kind: 'r', cols: cols, rows: rows} }
+
+// close waits until everything queued is written.
+func (r *recorder) close() {
+	close(r.q)
+	<-r.done
+}
+
+// pump copies src to dst, recording each chunk as kind, until src ends or
+// dst fails. It reads into a small buffer of its own while data trickles
+// (an idle session holds only that), and into pooled bulk buffers while
+// reads keep filling them.
+func pump(dst interface{ Write([]byte) (int, error) }, src interface{ Read([]byte) (int, error) }, rec *recorder, kind byte, onRead func()) error {
+	small := make([]byte, 1<<10)
+	bulk := false
+	for {
+		var buf *[]byte
+		var n int
+		var err error
+		if bulk {
+			buf = bufs.Get().(*[]byte)
+			n, err = src.Read(*buf)
+		} else {
+			n, err = src.Read(small)
+			if n > 0 {
+				buf = bufs.Get().(*[]byte)
+				copy(*buf, small[:n])
+			}
+		}
+		if n > 0 {
+			if onRead != nil {
+				onRead()
+			}
+			full := n == len(small) || n == bigBuf
+			if _, werr := dst.Write((*buf)[:n]); werr != nil {
+				bufs.Put(buf)
+				return werr
+			}
+			rec.data(kind, buf, n)
+			bulk = full
+		} else if buf != nil {
+			bufs.Put(buf)
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
