@@ -79,6 +79,7 @@ func (s *Server) serverConfig(ctx gl.Context) *ssh.ServerConfig {
 // for long). The deadline is lifted once TOTP succeeds.
 func (s *Server) acceptConn(ctx gl.Context, c net.Conn) net.Conn {
 	c.SetDeadline(time.Now().Add(s.cfg.HandshakeTimeout)) //nolint:errcheck // a dead conn fails its next read anyway
+	c = withQuickAck(c)
 	ctx.SetValue(rawConnKey, c)
 	return c
 }

@@ -38,6 +38,9 @@ func (s *Server) handleSession(_ *gl.Server, conn *ssh.ServerConn, nc ssh.NewCha
 	}
 	if c, ok := ctx.Value(rawConnKey).(net.Conn); ok {
 		c.SetDeadline(time.Time{}) //nolint:errcheck // authenticated: the session's own limits apply now
+		if q, ok := c.(*quickAckConn); ok {
+			q.done.Store(true)
+		}
 	}
 	ch, reqs, err := nc.Accept()
 	if err != nil {
