@@ -17,7 +17,7 @@ import (
 // relay copies the session both ways, recording it, until the target ends
 // it, the client goes away, or ctx is cancelled with the reason (a limit,
 // a revocation, a recording failure). It returns why the session ended.
-func (x *session) relay(ctx context.Context, end context.CancelCauseFunc, rec *recording.Writer, target *ssh.Client,
+func (x *session) relay(ctx context.Context, end context.CancelCauseFunc, rec *recording.Writer, target ssh.Conn,
 	tch ssh.Channel, treqs <-chan *ssh.Request, grant *wire.SessionGrant) string {
 	s := x.srv
 	var lastInput atomic.Int64
@@ -137,30 +137,33 @@ func (x *session) limits(ctx context.Context, end context.CancelCauseFunc, lastI
 	grantTimer := time.AfterFunc(grant.NotAfter.Sub(start), func() {
 		end(fmt.Errorf("the grant ended at %s", grant.NotAfter.UTC().Format(time.RFC3339)))
 	})
-	done := make(chan struct{})
-	go func() {
-		wait := s.cfg.IdleTimeout
-		t := time.NewTimer(wait)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			}
-			idle := s.cfg.Clock().Sub(time.Unix(0, lastInput.Load()))
-			if idle >= s.cfg.IdleTimeout {
-				end(fmt.Errorf("idle for %v", s.cfg.IdleTimeout))
-				return
-			}
-			t.Reset(s.cfg.IdleTimeout - idle)
+	// Idleness is checked by a timer, not a goroutine: an idle session
+	// should cost as little as possible.
+	var idleTimer *time.Timer
+	var mu sync.Mutex
+	stopped := false
+	checkIdle := func() {}
+	checkIdle = func() {
+		idle := s.cfg.Clock().Sub(time.Unix(0, lastInput.Load()))
+		if idle >= s.cfg.IdleTimeout {
+			end(fmt.Errorf("idle for %v", s.cfg.IdleTimeout))
+			return
 		}
-	}()
+		mu.Lock()
+		defer mu.Unlock()
+		if !stopped {
+			idleTimer = time.AfterFunc(s.cfg.IdleTimeout-idle, checkIdle)
+		}
+	}
+	mu.Lock()
+	idleTimer = time.AfterFunc(s.cfg.IdleTimeout, checkIdle)
+	mu.Unlock()
 	return func() {
 		capTimer.Stop()
 		grantTimer.Stop()
-		close(done)
+		mu.Lock()
+		stopped = true
+		idleTimer.Stop()
+		mu.Unlock()
 	}
 }

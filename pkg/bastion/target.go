@@ -20,7 +20,7 @@ import (
 // key made for this session alone and a hop certificate the CA signed for
 // it. The target's host key must be the one pinned in the policy or carry
 // a host certificate from the host CA for the resource's name or address.
-func (s *Server) dialTarget(ctx context.Context, grant *wire.SessionGrant, id identity) (*ssh.Client, error) {
+func (s *Server) dialTarget(ctx context.Context, grant *wire.SessionGrant, id identity) (ssh.Conn, error) {
 	_, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
 		return nil, err
@@ -73,7 +73,31 @@ func (s *Server) dialTarget(ctx context.Context, grant *wire.SessionGrant, id id
 		return nil, err
 	}
 	conn.SetDeadline(time.Time{}) //nolint:errcheck
-	return ssh.NewClient(c, chans, reqs), nil
+	go refuseTargetRequests(chans, reqs)
+	return c, nil
+}
+
+// refuseTargetRequests answers what a target asks of the bastion (it opens
+// no channels toward the bastion and needs no global requests), in one
+// goroutine where ssh.NewClient would use three: an idle session should
+// cost as little as possible.
+func refuseTargetRequests(chans <-chan ssh.NewChannel, reqs <-chan *ssh.Request) {
+	for chans != nil || reqs != nil {
+		select {
+		case nc, ok := <-chans:
+			if !ok {
+				chans = nil
+				continue
+			}
+			nc.Reject(ssh.Prohibited, "the bastion accepts no channels") //nolint:errcheck
+		case r, ok := <-reqs:
+			if !ok {
+				reqs = nil
+				continue
+			}
+			reply(r, false)
+		}
+	}
 }
 
 // certHostKeyAlgos are the host key algorithms to ask a target for when its
