@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every Lockbox check: formatting, vet, staticcheck, the tests with the
 # race detector (unit, store suite on SQLite and MySQL, integration with the
-# real binaries and OpenSSH tools), short fuzzing of every parser of outside
+# real binaries, OpenSSH tools and headless Chromium), short fuzzing of every parser of outside
 # input, and the quick-start demo.
 #
 # It installs or starts what it needs when it can (as root, with apt-get),
@@ -41,6 +41,8 @@ need_pkgs=()
 command -v ssh-keygen >/dev/null && command -v ssh >/dev/null || need_pkgs+=(openssh-client)
 [ -x /usr/sbin/sshd ] || need_pkgs+=(openssh-server)
 command -v curl >/dev/null || need_pkgs+=(curl)
+# Headless Chromium drives the web form's end-to-end tests.
+[ -x /usr/bin/chromium ] || need_pkgs+=(chromium)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
 	apt_install "${need_pkgs[@]}" || missing+=("${need_pkgs[*]} (apt-get install ${need_pkgs[*]})")
 fi

@@ -24,6 +24,18 @@ type config struct {
 	TLSCert        string        `mapstructure:"tls_cert"`
 	TLSKey         string        `mapstructure:"tls_key"`
 	Store          storeConfig   `mapstructure:"store"`
+	Web            webConfig     `mapstructure:"web"`
+}
+
+// webConfig configures the web form under /ui/.
+type webConfig struct {
+	Enabled     bool          `mapstructure:"enabled"`
+	IdleTimeout time.Duration `mapstructure:"idle_timeout"` // a web session ends after this long unused
+	MaxAge      time.Duration `mapstructure:"max_age"`      // and this long after login, whatever happens
+	// SecureCookies forces the __Host- Secure session cookie when a
+	// reverse proxy terminates TLS in front of a plain-HTTP CA. With
+	// tls_cert set it is on anyway.
+	SecureCookies bool `mapstructure:"secure_cookies"`
 }
 
 type storeConfig struct {
@@ -43,6 +55,10 @@ func defaults(v *viper.Viper) {
 	v.SetDefault("store.dsn", "")
 	v.SetDefault("tls_cert", "")
 	v.SetDefault("tls_key", "")
+	v.SetDefault("web.enabled", true)
+	v.SetDefault("web.idle_timeout", 30*time.Minute)
+	v.SetDefault("web.max_age", 12*time.Hour)
+	v.SetDefault("web.secure_cookies", false)
 }
 
 // loadConfig reads the config file named by --config (if any), the
@@ -56,6 +72,13 @@ func loadConfig(flags *pflag.FlagSet) (*config, error) {
 	for _, name := range []string{"listen", "data", "policy", "pending_timeout", "sweep_interval", "session_lease_ttl", "recordings"} {
 		if f := flags.Lookup(name); f != nil {
 			if err := v.BindPFlag(name, f); err != nil {
+				return nil, err
+			}
+		}
+	}
+	for key, name := range map[string]string{"web.idle_timeout": "web_idle_timeout", "web.max_age": "web_max_age"} {
+		if f := flags.Lookup(name); f != nil {
+			if err := v.BindPFlag(key, f); err != nil {
 				return nil, err
 			}
 		}
@@ -85,6 +108,8 @@ func loadConfig(flags *pflag.FlagSet) (*config, error) {
 		return nil, fmt.Errorf("tls_cert and tls_key go together")
 	case c.SweepInterval <= 0:
 		return nil, fmt.Errorf("sweep_interval must be positive")
+	case c.Web.IdleTimeout <= 0 || c.Web.MaxAge <= 0:
+		return nil, fmt.Errorf("web.idle_timeout and web.max_age must be positive")
 	}
 	return &c, nil
 }
@@ -98,4 +123,6 @@ func addServeFlags(f *pflag.FlagSet) {
 	f.Duration("sweep_interval", 0, "how often expiry is swept (default 5s)")
 	f.Duration("session_lease_ttl", 0, "how long a session's one-per-user lease lasts without a heartbeat (default 30s)")
 	f.String("recordings", "", "directory for session recordings (default DATA/recordings; shared storage for several replicas)")
+	f.Duration("web_idle_timeout", 0, "web form sessions end after this long unused (default 30m)")
+	f.Duration("web_max_age", 0, "web form sessions end this long after login (default 12h)")
 }

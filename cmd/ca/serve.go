@@ -21,6 +21,7 @@ import (
 	"github.com/lockbox-ssh/lockbox/pkg/policy"
 	"github.com/lockbox-ssh/lockbox/pkg/recstore"
 	"github.com/lockbox-ssh/lockbox/pkg/store/sqlstore"
+	"github.com/lockbox-ssh/lockbox/pkg/web"
 	"github.com/lockbox-ssh/lockbox/pkg/workflow"
 )
 
@@ -110,7 +111,11 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+	handler, err := withWeb(srv, svc, cfg, log)
+	if err != nil {
+		return err
+	}
+	hs := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10}
 	go sweep(ctx, svc, cfg.SweepInterval, log)
 	go reloadOnHUP(ctx, holder, cfg.Policy, log)
@@ -135,6 +140,23 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 		return err
 	}
 	return nil
+}
+
+// withWeb mounts the web form under /ui/ beside the API, and sends / there.
+func withWeb(apiHandler http.Handler, svc *workflow.Service, cfg *config, log *slog.Logger) (http.Handler, error) {
+	if !cfg.Web.Enabled {
+		return apiHandler, nil
+	}
+	ui, err := web.New(web.Config{Workflow: svc, Secure: cfg.TLSCert != "" || cfg.Web.SecureCookies,
+		IdleTimeout: cfg.Web.IdleTimeout, MaxAge: cfg.Web.MaxAge, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/", apiHandler)
+	mux.Handle("/ui/", ui)
+	mux.Handle("GET /{$}", http.RedirectHandler("/ui/", http.StatusFound))
+	return mux, nil
 }
 
 // sweep expires undecided requests and ended grants.

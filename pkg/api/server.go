@@ -39,6 +39,7 @@ type Workflow interface {
 	Recording(ctx context.Context, actor workflow.Actor, id string) (io.ReadCloser, *store.Session, error)
 	UseNonce(ctx context.Context, principal, nonce string, expires time.Time) error
 	RecordRefusal(ctx context.Context, actor workflow.Actor, action, subject string, reason error) error
+	SetPassword(ctx context.Context, actor workflow.Actor, password string) error
 }
 
 // Config is what a Server needs.
@@ -99,6 +100,7 @@ func (s *Server) routes() {
 	s.mux.Handle("GET /v1/audit/verify", s.auth(s.auditVerify))
 	s.mux.Handle("POST /v1/mfa/enroll", s.auth(s.enrollMFA))
 	s.mux.Handle("POST /v1/mfa/check", s.auth(s.checkMFA))
+	s.mux.Handle("POST /v1/password", s.auth(s.setPassword))
 	s.mux.Handle("POST /v1/sessions", s.auth(s.startSession))
 	s.mux.Handle("POST /v1/sessions/heartbeat", s.auth(s.heartbeat))
 	s.mux.Handle("POST /v1/sessions/{id}/end", s.auth(s.endSession))

@@ -58,7 +58,7 @@ func NewCommand(settings func() Settings, out, errOut io.Writer) *cobra.Command 
 	root.SetOut(out)
 	root.SetErr(errOut)
 	root.AddCommand(a.requestCmd(), a.requestsCmd(), a.approveCmd(), a.denyCmd(), a.revokeCmd(),
-		a.certCmd(), a.auditCmd(), a.mfaCmd(), a.whoamiCmd(), a.sshCmd(), a.sessionsCmd(), a.replayCmd())
+		a.certCmd(), a.auditCmd(), a.mfaCmd(), a.whoamiCmd(), a.sshCmd(), a.sessionsCmd(), a.replayCmd(), a.passwordCmd())
 	return root
 }
 

@@ -101,6 +101,24 @@ type Tx interface {
 	// AdvanceMFAStep sets the last used TOTP step to step if it is still
 	// below step; ErrConflict otherwise (a code is good once).
 	AdvanceMFAStep(user string, step int64) error
+
+	// Password returns user's web password; ErrNotFound if none is set.
+	Password(user string) (*Password, error)
+	PutPassword(p *Password) error
+
+	// CreateWebSession stores a web login; ErrDuplicate on a reused token.
+	CreateWebSession(s *WebSession) error
+	// WebSession returns the session whose token hashes to tokenHash;
+	// ErrNotFound if there is none.
+	WebSession(tokenHash string) (*WebSession, error)
+	// TouchWebSession records use: LastSeen and IdleUntil. ErrNotFound if
+	// the session is gone (logged out on another replica).
+	TouchWebSession(tokenHash string, lastSeen, idleUntil time.Time) error
+	DeleteWebSession(tokenHash string) error
+	// DeleteUserWebSessions ends every web session of user.
+	DeleteUserWebSessions(user string) error
+	// PruneWebSessions deletes sessions idle or expired at now.
+	PruneWebSessions(now time.Time) error
 }
 
 // AuditRecord is one row of the audit log; see package audit for its hash.

@@ -48,6 +48,8 @@ func Run(t *testing.T, o Opener) {
 		{"LeaseIsOnePerUserAndReclaimedAfterExpiry", testLeases},
 		{"RacingSessionsTakeTheLeaseOnce", testLeaseRace},
 		{"ThrottlesRoundTrip", testThrottles},
+		{"WebPasswordsRoundTripAndReplace", testPasswords},
+		{"WebSessionsTouchExpireAndDelete", testWebSessions},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

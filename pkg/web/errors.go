@@ -1,0 +1,59 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"github.com/lockbox-ssh/lockbox/pkg/policy"
+	"github.com/lockbox-ssh/lockbox/pkg/store"
+	"github.com/lockbox-ssh/lockbox/pkg/workflow"
+)
+
+var errCanceled = context.Canceled
+
+// errorKinds maps the workflow's and policy's named refusals to a status;
+// their messages are written for people and are shown as they are. The
+// first match wins.
+var errorKinds = []struct {
+	err    error
+	status int
+}{
+	{policy.ErrSelfApproval, http.StatusForbidden},
+	{policy.ErrNotApprover, http.StatusForbidden},
+	{workflow.ErrForbidden, http.StatusForbidden},
+	{workflow.ErrBadInput, http.StatusBadRequest},
+	{workflow.ErrNotFound, http.StatusNotFound},
+	{workflow.ErrNoSession, http.StatusNotFound},
+	{workflow.ErrNoRecording, http.StatusNotFound},
+	{workflow.ErrNotPending, http.StatusConflict},
+	{workflow.ErrPendingExpired, http.StatusConflict},
+	{workflow.ErrAlreadyApproved, http.StatusConflict},
+	{workflow.ErrNotLive, http.StatusConflict},
+	{workflow.ErrThrottled, http.StatusTooManyRequests},
+	{workflow.ErrLoginFailed, http.StatusUnauthorized},
+	{store.ErrConflict, http.StatusConflict},
+}
+
+// describe returns the status and the message a person sees for err.
+func describe(err error) (int, string) {
+	switch {
+	case errors.Is(err, policy.ErrSelfApproval):
+		return http.StatusForbidden, "You cannot approve your own request: someone else must."
+	case errors.Is(err, store.ErrUnavailable):
+		return http.StatusServiceUnavailable, "The CA cannot reach its database; nothing was changed. Try again later."
+	}
+	for _, k := range errorKinds {
+		if errors.Is(err, k.err) {
+			return k.status, clean(capitalize(err.Error()))
+		}
+	}
+	return http.StatusInternalServerError, "Something went wrong on the CA; the error is in its log."
+}
+
+func capitalize(s string) string {
+	if s == "" || s[0] < 'a' || s[0] > 'z' {
+		return s
+	}
+	return string(s[0]-'a'+'A') + s[1:]
+}
