@@ -41,7 +41,7 @@ func TestOneSessionPerUserAcrossReplicas(t *testing.T) {
 		if i%2 == 1 {
 			b = b2
 		}
-		cmd, _, errOut := w.ssh(ctx, b, key, "", nil, "sleep", "120")
+		cmd, _, errOut := w.ssh(ctx, b, key, "", nil, "sleep", "30")
 		a := &attempt{cmd: cmd, stderr: errOut.String, via: b, done: make(chan error, 1)}
 		attempts = append(attempts, a)
 	}

@@ -40,9 +40,9 @@ func TestSessionLimits(t *testing.T) {
 		want     string
 	}{
 		{"idle counts client input only, not server output", []string{"--idle_timeout", "2s"}, "1h",
-			[]string{"sh", "-c", "'while :; do echo tick; sleep 0.2; done'"}, "session ended: idle for 2s"},
-		{"the session cap", []string{"--session_cap", "2s"}, "1h", []string{"sleep", "60"}, "session ended: session cap of 2s reached"},
-		{"the grant's end", nil, "6s", []string{"sleep", "60"}, "session ended: the grant ended at"},
+			[]string{"timeout", "30", "sh", "-c", "'while :; do echo tick; sleep 0.2; done'"}, "session ended: idle for 2s"},
+		{"the session cap", []string{"--session_cap", "2s"}, "1h", []string{"sleep", "30"}, "session ended: session cap of 2s reached"},
+		{"the grant's end", nil, "6s", []string{"sleep", "30"}, "session ended: the grant ended at"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -71,7 +71,7 @@ func TestRevocationEndsTheSessionWithinSeconds(t *testing.T) {
 	id, key := w.grant("alice", "admin", "1h")
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	cmd, _, stderr := w.ssh(ctx, b, key, w.code("alice", 0), nil, "sleep", "60")
+	cmd, _, stderr := w.ssh(ctx, b, key, w.code("alice", 0), nil, "sleep", "30")
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

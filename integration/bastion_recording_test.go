@@ -119,7 +119,7 @@ func TestRecordingSurvivesABastionKill(t *testing.T) {
 	_, key := w.grant("alice", "admin", "1h")
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	cmd, _, _ := w.ssh(ctx, b, key, w.code("alice", 0), nil, "sh", "-c", `'i=0; while :; do i=$((i+1)); echo line $i; sleep 0.02; done'`)
+	cmd, _, _ := w.ssh(ctx, b, key, w.code("alice", 0), nil, "timeout", "30", "sh", "-c", `'i=0; while :; do i=$((i+1)); echo line $i; sleep 0.02; done'`)
 	var stdout syncBuffer
 	cmd.Stdout = &stdout
 	if err := cmd.Start(); err != nil {
@@ -152,7 +152,7 @@ func TestRecordingFailureEndsTheSession(t *testing.T) {
 	b.restartWrapped("sh", "-c", `ulimit -f 128; exec "$0" "$@"`)
 	w.enroll("alice")
 	_, key := w.grant("alice", "admin", "1h")
-	r := w.run(b, key, w.code("alice", 0), nil, "sh", "-c", `'while :; do seq 1 1000; sleep 0.01; done'`)
+	r := w.run(b, key, w.code("alice", 0), nil, "timeout", "30", "sh", "-c", `'while :; do seq 1 1000; sleep 0.01; done'`)
 	if r.code == 0 || !strings.Contains(r.stderr, "the recording failed, so the session ends") {
 		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
 	}

@@ -99,6 +99,11 @@ func (x *session) relay(ctx context.Context, end context.CancelCauseFunc, rec *r
 		return "the client disconnected"
 	case <-ctx.Done():
 		reason := context.Cause(ctx).Error()
+		// Without a terminal, sshd leaves a command running when its
+		// connection goes; ask it to stop the command first. (sshd
+		// honours this for logins other than root, whose sessions run in
+		// its privileged monitor; see docs/bastion.md.)
+		tch.SendRequest("signal", false, ssh.Marshal(struct{ Signal string }{"TERM"})) //nolint:errcheck // best effort
 		fmt.Fprintf(x.ch.Stderr(), "\r\nlockbox: session ended: %s\r\n", reason)
 		return reason
 	}
