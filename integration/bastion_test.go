@@ -29,3 +29,17 @@ func TestCommandsThroughTheBastion(t *testing.T) {
 		t.Fatal(b.log.String())
 	}
 }
+
+// Logins one after the other are never refused as a second session.
+func TestSequentialLoginsAreNeverRefused(t *testing.T) {
+	w := newWorld(t, worldOptions{})
+	b := w.bastion(nil, "--mfa_remember", "1h")
+	w.enroll("alice")
+	_, key := w.grant("alice", "admin", "1h")
+	code := w.code("alice", 0)
+	for i := 0; i < 20; i++ {
+		if r := w.run(b, key, code, nil, "true"); r.code != 0 {
+			t.Fatalf("login %d: exit %d, stderr %q", i, r.code, r.stderr)
+		}
+	}
+}

@@ -138,8 +138,12 @@ func (x *session) begin(command string) {
 	defer s.reg.remove(grant.SessionID)
 	reason := x.run(life, end, grant, command)
 	end(errors.New(reason))
-	x.ch.Close() // the client learns at once; the CA and the upload follow
-	s.finish(grant.SessionID, reason)
+	// The lease is freed before the client learns the session ended, so
+	// that its next login is never refused as a second session; the
+	// upload can follow.
+	s.endAtCA(grant.SessionID, reason)
+	x.ch.Close()
+	s.uploadNow(grant.SessionID)
 }
 
 // run records and relays the session and returns why it ended.
@@ -197,13 +201,18 @@ func (x *session) header(grant *wire.SessionGrant, command string, usePty bool) 
 	return h
 }
 
-// finish tells the CA the session ended (which frees the user's lease)
-// and uploads the recording.
-func (s *Server) finish(id, reason string) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+// endAtCA tells the CA the session ended, which frees the user's lease.
+func (s *Server) endAtCA(id, reason string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := s.cfg.CA.EndSession(ctx, id, reason); err != nil {
 		s.log.Error("could not record the end of the session; its lease runs out by itself", "session", id, "err", err)
 	}
+}
+
+// uploadNow uploads a finished session's recording.
+func (s *Server) uploadNow(id string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
 	s.upload(ctx, id)
 }
