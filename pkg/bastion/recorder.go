@@ -22,6 +22,9 @@ type recorder struct {
 	q    chan chunk
 	done chan struct{}
 	fail func(error)
+
+	mu     sync.Mutex // guards closed and sends on q
+	closed bool
 }
 
 // chunk is one event: data in a pooled buffer (returned after use), or a
@@ -63,13 +66,30 @@ func (r *recorder) run() {
 }
 
 // data queues a chunk whose buffer the recorder now owns.
-func (r *recorder) data(kind byte, buf *[]byte, n int) { r.q <- chunk{kind: kind, buf: buf, n: n} }
+func (r *recorder) data(kind byte, buf *[]byte, n int) { r.send(chunk{kind: kind, buf: buf, n: n}) }
 
-func (r *recorder) resize(cols, rows int) { r.q <- chunk{kind: 'r', cols: cols, rows: rows} }
+func (r *recorder) resize(cols, rows int) { r.send(chunk{kind: 'r', cols: cols, rows: rows}) }
+
+// send queues c, or drops it once the recording is closed (input that
+// arrives after the session ended reaches no target either).
+func (r *recorder) send(c chunk) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		if c.buf != nil {
+			bufs.Put(c.buf)
+		}
+		return
+	}
+	r.q <- c
+}
 
 // close waits until everything queued is written.
 func (r *recorder) close() {
+	r.mu.Lock()
+	r.closed = true
 	close(r.q)
+	r.mu.Unlock()
 	<-r.done
 }
 

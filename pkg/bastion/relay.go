@@ -47,9 +47,7 @@ func (x *session) relay(ctx context.Context, end context.CancelCauseFunc, rec *r
 		close(targetDone)
 	}()
 	// client input to the target: the only thing that counts as activity
-	inputDone := make(chan struct{})
 	go func() {
-		defer close(inputDone)
 		pump(tch, x.ch, recorder, 'i', func() { lastInput.Store(s.cfg.Clock().UnixNano()) }) //nolint:errcheck
 		tch.CloseWrite()                                                                     //nolint:errcheck // the target may have gone
 	}()
@@ -73,16 +71,14 @@ func (x *session) relay(ctx context.Context, end context.CancelCauseFunc, rec *r
 			reply(r, ok)
 		}
 	}()
-	// Everything queued is recorded before the recording closes: the
-	// pumps end once both connections are closed (the target's whole
-	// connection: sshd keeps a session channel open while its command
-	// runs), then the recorder drains.
+	// Everything the target sent is recorded before the recording
+	// closes: its pumps end once its whole connection is closed (sshd
+	// keeps a session channel open while its command runs), then the
+	// recorder drains. The client's channel stays open until the caller
+	// has freed the lease; input arriving meanwhile goes nowhere.
 	defer func() {
 		target.Close()
-		x.ch.Close()
 		wg.Wait()
-		<-inputDone
-		<-clientGone
 		recorder.close()
 	}()
 
