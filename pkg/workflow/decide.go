@@ -227,8 +227,9 @@ func (s *Service) expirePending(tx store.Tx, r *store.Request) error {
 }
 
 // Sweep expires pending requests past their deadline and ends grants past
-// their window, auditing each, and prunes used API nonces. The CA runs it
-// every few seconds; it returns how many requests it moved.
+// their window, auditing each, and prunes used API nonces and ended web
+// sessions. The CA runs it every few seconds; it returns how many requests
+// it moved.
 func (s *Service) Sweep(ctx context.Context) (int, error) {
 	n := 0
 	err := s.update(ctx, func(tx store.Tx) error {
@@ -258,6 +259,9 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 				return err
 			}
 			n++
+		}
+		if err := tx.PruneWebSessions(now); err != nil {
+			return err
 		}
 		return tx.PruneNonces(now)
 	})
