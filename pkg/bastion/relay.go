@@ -33,42 +33,39 @@ func (x *session) relay(ctx context.Context, end context.CancelCauseFunc, rec *r
 	wg.Add(2)
 	go func() { defer wg.Done(); pump(x.ch, tch, recorder, 'o', nil) }()                   //nolint:errcheck // ends with the channel
 	go func() { defer wg.Done(); pump(x.ch.Stderr(), tch.Stderr(), recorder, 'o', nil) }() //nolint:errcheck
-	// target requests: exit status and signal go to the client
-	go func() {
-		for r := range treqs {
-			switch r.Type {
-			case "exit-status", "exit-signal":
-				x.ch.SendRequest(r.Type, false, r.Payload) //nolint:errcheck // the client went away
-				exit.Store(describeExit(r))
-			}
-			reply(r, false)
-		}
-		wg.Wait()
-		close(targetDone)
-	}()
 	// client input to the target: the only thing that counts as activity
 	go func() {
 		pump(tch, x.ch, recorder, 'i', func() { lastInput.Store(s.cfg.Clock().UnixNano()) }) //nolint:errcheck
 		tch.CloseWrite()                                                                     //nolint:errcheck // the target may have gone
 	}()
-	// client requests during the session
+	// Requests both ways, in one goroutine: the target's exit status or
+	// signal goes to the client; the client's window changes and signals
+	// go to the target.
 	clientGone := make(chan struct{})
 	go func() {
-		defer close(clientGone)
-		for r := range x.reqs {
-			ok := false
-			switch r.Type {
-			case "window-change":
-				if w, good := parseWindowChange(r.Payload); good {
-					tch.SendRequest(r.Type, false, r.Payload) //nolint:errcheck
-					recorder.resize(int(w.Cols), int(w.Rows))
-					ok = true
+		creqs := x.reqs
+		for treqs != nil || creqs != nil {
+			select {
+			case r, ok := <-treqs:
+				if !ok {
+					treqs = nil
+					go func() { wg.Wait(); close(targetDone) }()
+					continue
 				}
-			case "signal":
-				tch.SendRequest(r.Type, false, r.Payload) //nolint:errcheck
-				ok = true
+				switch r.Type {
+				case "exit-status", "exit-signal":
+					x.ch.SendRequest(r.Type, false, r.Payload) //nolint:errcheck // the client went away
+					exit.Store(describeExit(r))
+				}
+				reply(r, false)
+			case r, ok := <-creqs:
+				if !ok {
+					creqs = nil
+					close(clientGone)
+					continue
+				}
+				reply(r, x.clientRequest(r, tch, recorder))
 			}
-			reply(r, ok)
 		}
 	}()
 	// Everything the target sent is recorded before the recording
@@ -103,6 +100,24 @@ func (x *session) relay(ctx context.Context, end context.CancelCauseFunc, rec *r
 		fmt.Fprintf(x.ch.Stderr(), "\r\nlockbox: session ended: %s\r\n", reason)
 		return reason
 	}
+}
+
+// clientRequest relays a request the client makes during the session.
+func (x *session) clientRequest(r *ssh.Request, tch ssh.Channel, recorder *recorder) bool {
+	switch r.Type {
+	case "window-change":
+		w, good := parseWindowChange(r.Payload)
+		if !good {
+			return false
+		}
+		tch.SendRequest(r.Type, false, r.Payload) //nolint:errcheck
+		recorder.resize(int(w.Cols), int(w.Rows))
+		return true
+	case "signal":
+		tch.SendRequest(r.Type, false, r.Payload) //nolint:errcheck
+		return true
+	}
+	return false
 }
 
 func describeExit(r *ssh.Request) string {

@@ -30,7 +30,10 @@ type Spool struct {
 	dir string
 
 	mu      sync.Mutex
-	writing map[string]bool // sessions with an open Writer from Create
+	writing map[string]bool    // sessions with an open Writer from Create
+	writers map[string]*Writer // those Writers, flushed by flushLoop
+	every   time.Duration      // flushLoop's interval
+	running bool               // flushLoop runs
 }
 
 // OpenSpool opens the spool directory dir, creating it with mode 0700 if
@@ -53,7 +56,7 @@ func OpenSpool(dir string) (*Spool, error) {
 	if fi.Mode().Perm()&0o022 != 0 {
 		return nil, fmt.Errorf("%w: %s has mode %v", ErrSpoolMode, dir, fi.Mode().Perm())
 	}
-	return &Spool{dir: dir, writing: make(map[string]bool)}, nil
+	return &Spool{dir: dir, writing: make(map[string]bool), writers: make(map[string]*Writer)}, nil
 }
 
 // Create starts the recording of a session: it creates DIR/SESSION.cast
@@ -75,6 +78,7 @@ func (s *Spool) Create(sessionID string, h Header, opts WriterOptions) (*Writer,
 	done := func() {
 		s.mu.Lock()
 		delete(s.writing, sessionID)
+		delete(s.writers, sessionID)
 		s.mu.Unlock()
 	}
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
@@ -82,7 +86,7 @@ func (s *Spool) Create(sessionID string, h Header, opts WriterOptions) (*Writer,
 		done()
 		return nil, fmt.Errorf("recording: creating spool file: %w", err)
 	}
-	w, err := newWriter(f, h, opts, done)
+	w, err := newWriter(f, h, opts, done, true)
 	if err == nil {
 		err = syncDir(s.dir)
 		if err != nil {
@@ -96,7 +100,51 @@ func (s *Spool) Create(sessionID string, h Header, opts WriterOptions) (*Writer,
 		os.Remove(path)
 		return nil, err
 	}
+	s.manage(sessionID, w, opts.FlushEvery)
 	return w, nil
+}
+
+// manage has the spool's flushing goroutine flush w. One goroutine serves
+// every open recording (an idle session should cost little); it runs while
+// there are any, at the shortest FlushEvery asked for.
+func (s *Spool) manage(id string, w *Writer, every time.Duration) {
+	if every <= 0 {
+		every = DefaultFlushEvery
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.writers[id] = w
+	if s.every == 0 || every < s.every {
+		s.every = every
+	}
+	if !s.running {
+		s.running = true
+		go s.flushLoop()
+	}
+}
+
+func (s *Spool) flushLoop() {
+	s.mu.Lock()
+	t := time.NewTicker(s.every)
+	s.mu.Unlock()
+	defer t.Stop()
+	var ws []*Writer
+	for range t.C {
+		s.mu.Lock()
+		if len(s.writers) == 0 {
+			s.running = false
+			s.mu.Unlock()
+			return
+		}
+		ws = ws[:0]
+		for _, w := range s.writers {
+			ws = append(ws, w)
+		}
+		s.mu.Unlock()
+		for _, w := range ws {
+			w.flushAndSync()
+		}
+	}
 }
 
 // Pending returns the IDs of the sessions whose recordings are in the

@@ -79,10 +79,12 @@ const (
 // The Writer owns f from then on; if NewWriter returns an error, f is
 // neither closed nor removed, and that is up to the caller.
 func NewWriter(f File, h Header, opts WriterOptions) (*Writer, error) {
-	return newWriter(f, h, opts, nil)
+	return newWriter(f, h, opts, nil, false)
 }
 
-func newWriter(f File, h Header, opts WriterOptions, onClose func()) (*Writer, error) {
+// newWriter makes a Writer; a managed one has no flushing goroutine of its
+// own: its Spool flushes all its writers from one.
+func newWriter(f File, h Header, opts WriterOptions, onClose func(), managed bool) (*Writer, error) {
 	if opts.FlushEvery < 0 {
 		return nil, fmt.Errorf("recording: negative FlushEvery %v", opts.FlushEvery)
 	}
@@ -114,13 +116,14 @@ func newWriter(f File, h Header, opts WriterOptions, onClose func()) (*Writer, e
 		clock:   opts.Clock,
 		start:   start,
 		onClose: onClose,
-		stop:    make(chan struct{}),
-		done:    make(chan struct{}),
 		// A small buffer: an idle session should cost little memory, and
 		// events larger than the buffer go straight to the file anyway.
 		bw: bufio.NewWriterSize(f, 4<<10),
 	}
-	go w.flushLoop(opts.FlushEvery)
+	if !managed {
+		w.stop, w.done = make(chan struct{}), make(chan struct{})
+		go w.flushLoop(opts.FlushEvery)
+	}
 	return w, nil
 }
 
@@ -174,8 +177,10 @@ func (w *Writer) Close() error {
 	w.closed = true
 	w.mu.Unlock()
 
-	close(w.stop)
-	<-w.done
+	if w.stop != nil {
+		close(w.stop)
+		<-w.done
+	}
 
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -283,7 +288,7 @@ func (w *Writer) flushLoop(every time.Duration) {
 // without holding it so that a slow disk does not stall the session.
 func (w *Writer) flushAndSync() {
 	w.mu.Lock()
-	if w.err != nil || !w.dirty {
+	if w.err != nil || !w.dirty || w.closed {
 		w.mu.Unlock()
 		return
 	}
