@@ -19,6 +19,7 @@ import (
 
 	"github.com/lockbox-ssh/lockbox/pkg/apiauth"
 	"github.com/lockbox-ssh/lockbox/pkg/client"
+	"github.com/lockbox-ssh/lockbox/pkg/inert"
 )
 
 // Settings are the global options, from flags, environment or config.
@@ -141,24 +142,5 @@ func (a *app) printJSON(v any) error {
 	return enc.Encode(v)
 }
 
-// clean makes text from the CA safe to print on a terminal: control
-// characters and escapes (a justification could hold ESC sequences) are
-// shown quoted, never interpreted.
-func clean(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		switch {
-		case r == '\n' || r == '\t':
-			b.WriteByte(' ')
-		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0):
-			fmt.Fprintf(&b, "\\x%02x", r)
-		case (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069):
-			// Bidirectional overrides could make text read differently
-			// from what it is.
-			fmt.Fprintf(&b, "\\u%04x", r)
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
+// clean shows text from the CA inert (see package inert).
+func clean(s string) string { return inert.Text(s) }

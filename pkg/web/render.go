@@ -10,8 +10,8 @@ import (
 	"path"
 	"strings"
 	"time"
-	"unicode/utf8"
 
+	"github.com/lockbox-ssh/lockbox/pkg/inert"
 	"github.com/lockbox-ssh/lockbox/pkg/store"
 )
 
@@ -107,28 +107,8 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, v *viewer, err err
 	s.errorPage(w, r, v, status, msg)
 }
 
-// clean shows text from the store inert: html/template escapes HTML, and
-// clean makes control characters (terminal escapes) and bidirectional
-// overrides visible as \xNN and \uNNNN instead of passing them on.
-func clean(s string) string {
-	if !utf8.ValidString(s) {
-		s = strings.ToValidUTF8(s, "\uFFFD")
-	}
-	var b strings.Builder
-	for _, r := range s {
-		switch {
-		case r == '\n' || r == '\t':
-			b.WriteByte(' ')
-		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0):
-			fmt.Fprintf(&b, "\\x%02x", r)
-		case (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069):
-			fmt.Fprintf(&b, "\\u%04x", r)
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
+// clean shows text from the CA inert (see package inert).
+func clean(s string) string { return inert.Text(s) }
 
 func formatTime(t time.Time) string {
 	if t.IsZero() {

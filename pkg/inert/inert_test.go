@@ -1,4 +1,4 @@
-package cli
+package inert
 
 import "testing"
 
@@ -11,10 +11,11 @@ func TestCleanShowsControlsAndBidiEscaped(t *testing.T) {
 		{"bidi \u202egnp.exe", `bidi \u202egnp.exe`},
 		{"lines\nand\ttabs", "lines and tabs"},
 		{"del\x7f", `del\x7f`},
+		{"invalid \xff utf-8", "invalid \uFFFD utf-8"},
 	}
 	for _, tc := range tests {
-		if got := clean(tc.in); got != tc.want {
-			t.Errorf("clean(%q) = %q, want %q", tc.in, got, tc.want)
+		if got := Text(tc.in); got != tc.want {
+			t.Errorf("Text(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
 }
