@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"net"
 	"path/filepath"
 	"strings"
 	"time"
@@ -24,6 +25,7 @@ type config struct {
 	FlushEvery        time.Duration `mapstructure:"flush_every"`
 	HandshakeTimeout  time.Duration `mapstructure:"handshake_timeout"`
 	MFARemember       time.Duration `mapstructure:"mfa_remember"`
+	Pprof             string        `mapstructure:"pprof"`
 	// UserCAFile and HostCAFile pin the CA public keys; without them the
 	// bastion fetches them from the CA at start.
 	UserCAFile string `mapstructure:"user_ca_file"`
@@ -45,6 +47,7 @@ var settings = []struct {
 	{"flush_every", "how often recordings are flushed to disk", time.Second},
 	{"handshake_timeout", "key exchange and login must finish within this", 30 * time.Second},
 	{"mfa_remember", "after a good TOTP code, the same certificate from the same address logs in again without one for this long (0: always ask)", time.Duration(0)},
+	{"pprof", "serve Go's profiles (net/http/pprof) on this loopback address, e.g. 127.0.0.1:6060 (default off)", ""},
 	{"user_ca_file", "pinned user CA public key (default: fetched from the CA)", ""},
 	{"host_ca_file", "pinned host CA public key (default: fetched from the CA)", ""},
 }
@@ -89,6 +92,12 @@ func loadConfig(flags *pflag.FlagSet) (*config, error) {
 		"heartbeat_interval": c.HeartbeatInterval, "flush_every": c.FlushEvery, "handshake_timeout": c.HandshakeTimeout} {
 		if d <= 0 {
 			return nil, fmt.Errorf("%s must be positive", name)
+		}
+	}
+	if c.Pprof != "" {
+		host, _, err := net.SplitHostPort(c.Pprof)
+		if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
+			return nil, fmt.Errorf("pprof %q: must be a loopback address and port", c.Pprof)
 		}
 	}
 	if c.MFARemember < 0 {

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
+	"net/http/pprof"
 	"os"
 	"path/filepath"
 	"time"
@@ -129,6 +131,9 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 		return err
 	}
 	go uploadLoop(ctx, srv)
+	if cfg.Pprof != "" {
+		go servePprof(cfg.Pprof, log)
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	log.Info("bastion serving", "addr", ln.Addr().String(), "name", cfg.Name, "ca", cfg.CA)
@@ -155,5 +160,17 @@ func uploadLoop(ctx context.Context, srv *bastion.Server) {
 			return
 		case <-t.C:
 		}
+	}
+}
+
+// servePprof serves Go's profiles on a loopback address, for measuring
+// the bastion (docs/benchmarks.md).
+func servePprof(addr string, log *slog.Logger) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	if err := srv.ListenAndServe(); err != nil {
+		log.Error("pprof", "err", err)
 	}
 }
