@@ -1,7 +1,6 @@
 package integration
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/ed25519"
@@ -56,30 +55,40 @@ func signer(t testing.TB) ssh.Signer {
 
 // hostCert certifies key with the CA's host CA for names.
 func (c *ca) hostCert(key ssh.PublicKey, names ...string) *ssh.Certificate {
-	hostCA, err := sshcert.LoadSigner(filepath.Join(c.dir, "host_ca"))
+	return signHostKey(c.t, c.dir, key, names...)
+}
+
+func (c *ca) publicKey(name string) ssh.PublicKey { return caPublicKey(c.t, c.dir, name) }
+
+// signHostKey certifies key with the host CA in the CA data directory dir.
+func signHostKey(tb testing.TB, dir string, key ssh.PublicKey, names ...string) *ssh.Certificate {
+	tb.Helper()
+	hostCA, err := sshcert.LoadSigner(filepath.Join(dir, "host_ca"))
 	if err != nil {
-		c.t.Fatal(err)
+		tb.Fatal(err)
 	}
 	serial, _ := sshcert.NewSerial(rand.Reader)
 	cert, err := sshcert.HostCertificate(key, sshcert.HostSpec{Serial: serial, KeyID: "test/" + names[0], Hostnames: names,
 		ValidAfter: time.Now().Add(-time.Minute), ValidBefore: time.Now().Add(time.Hour)})
 	if err != nil {
-		c.t.Fatal(err)
+		tb.Fatal(err)
 	}
 	if err := sshcert.Sign(cert, hostCA, rand.Reader); err != nil {
-		c.t.Fatal(err)
+		tb.Fatal(err)
 	}
 	return cert
 }
 
-func (c *ca) publicKey(name string) ssh.PublicKey {
-	data, err := os.ReadFile(filepath.Join(c.dir, name+".pub"))
+// caPublicKey reads NAME.pub from the CA data directory dir.
+func caPublicKey(tb testing.TB, dir, name string) ssh.PublicKey {
+	tb.Helper()
+	data, err := os.ReadFile(filepath.Join(dir, name+".pub"))
 	if err != nil {
-		c.t.Fatal(err)
+		tb.Fatal(err)
 	}
 	k, _, _, _, err := ssh.ParseAuthorizedKey(data)
 	if err != nil {
-		c.t.Fatal(err)
+		tb.Fatal(err)
 	}
 	return k
 }
@@ -180,30 +189,8 @@ func (b *bastionProc) start(wrap ...string) {
 	argv = append(argv, b.args...)
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Stderr = b.log
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
 	b.cmd = cmd
-	t.Cleanup(func() {
-		cmd.Process.Signal(os.Interrupt)
-		cmd.Wait()
-		if t.Failed() {
-			t.Logf("bastion log:\n%s", b.log.String())
-		}
-	})
-	lines := bufio.NewScanner(out)
-	if !lines.Scan() {
-		cmd.Wait()
-		t.Fatalf("bastion serve printed nothing; log:\n%s", b.log.String())
-	}
-	addr, ok := strings.CutPrefix(lines.Text(), "listening on ")
-	if !ok {
-		t.Fatalf("bastion serve: %q", lines.Text())
-	}
+	addr := startListening(t, cmd, "bastion serve", b.log)
 	if b.addr != "" && b.addr != addr {
 		t.Fatalf("restarted bastion moved from %s to %s", b.addr, addr)
 	}

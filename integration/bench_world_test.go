@@ -1,7 +1,6 @@
 package integration
 
 import (
-	"bufio"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -15,7 +14,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -68,38 +66,15 @@ func initBenchCA(tb testing.TB) *benchCA {
 	tb.Helper()
 	root := tb.TempDir()
 	c := &benchCA{tb: tb, dir: filepath.Join(root, "data"), policy: filepath.Join(root, "policy")}
-	benchRun(tb, filepath.Join(bin, "ca"), "init", "--data", c.dir)
+	run(tb, filepath.Join(bin, "ca"), "init", "--data", c.dir)
 	return c
 }
 
-func (c *benchCA) publicKey(name string) ssh.PublicKey {
-	data, err := os.ReadFile(filepath.Join(c.dir, name+".pub"))
-	if err != nil {
-		c.tb.Fatal(err)
-	}
-	k, _, _, _, err := ssh.ParseAuthorizedKey(data)
-	if err != nil {
-		c.tb.Fatal(err)
-	}
-	return k
-}
+func (c *benchCA) publicKey(name string) ssh.PublicKey { return caPublicKey(c.tb, c.dir, name) }
 
 // hostCert certifies key with the host CA for names.
 func (c *benchCA) hostCert(key ssh.PublicKey, names ...string) *ssh.Certificate {
-	hostCA, err := sshcert.LoadSigner(filepath.Join(c.dir, "host_ca"))
-	if err != nil {
-		c.tb.Fatal(err)
-	}
-	serial, _ := sshcert.NewSerial(rand.Reader)
-	cert, err := sshcert.HostCertificate(key, sshcert.HostSpec{Serial: serial, KeyID: "bench/" + names[0], Hostnames: names,
-		ValidAfter: time.Now().Add(-time.Minute), ValidBefore: time.Now().Add(24 * time.Hour)})
-	if err != nil {
-		c.tb.Fatal(err)
-	}
-	if err := sshcert.Sign(cert, hostCA, rand.Reader); err != nil {
-		c.tb.Fatal(err)
-	}
-	return cert
+	return signHostKey(c.tb, c.dir, key, names...)
 }
 
 // benchPolicy is what writePolicy writes.
@@ -167,46 +142,6 @@ func (c *benchCA) start() {
 		}
 		u.api = cl
 	}
-}
-
-// startListening starts cmd, stops it (SIGINT, then waits) when the
-// benchmark ends, and returns the address from its first line of output,
-// "listening on ADDR".
-func startListening(tb testing.TB, cmd *exec.Cmd, what string, log *syncBuffer) string {
-	tb.Helper()
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() {
-		cmd.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() {
-			cmd.Wait()
-			close(done)
-		}()
-		select {
-		case <-done:
-		case <-time.After(30 * time.Second):
-			cmd.Process.Signal(syscall.SIGKILL)
-			<-done
-		}
-		if tb.Failed() {
-			tb.Logf("%s log:\n%s", what, log.String())
-		}
-	})
-	lines := bufio.NewScanner(out)
-	if !lines.Scan() {
-		tb.Fatalf("%s printed nothing; log:\n%s", what, log.String())
-	}
-	addr, ok := strings.CutPrefix(lines.Text(), "listening on ")
-	if !ok {
-		tb.Fatalf("%s: %q", what, lines.Text())
-	}
-	return addr
 }
 
 // prepare enrolls u in TOTP, has it request the bench role on resource
@@ -319,7 +254,7 @@ type benchBastion struct {
 func initBenchBastion(tb testing.TB, c *benchCA) *benchBastion {
 	tb.Helper()
 	b := &benchBastion{dir: filepath.Join(tb.TempDir(), "bastion")}
-	benchRun(tb, filepath.Join(bin, "bastion"), "init", "--data", b.dir)
+	run(tb, filepath.Join(bin, "bastion"), "init", "--data", b.dir)
 	var err error
 	if b.identity, err = sshcert.LoadSigner(filepath.Join(b.dir, "identity")); err != nil {
 		tb.Fatal(err)
@@ -351,16 +286,6 @@ func (b *benchBastion) start(tb testing.TB, c *benchCA, flags ...string) {
 	if err := os.WriteFile(b.knownHosts, []byte(line), 0o644); err != nil {
 		tb.Fatal(err)
 	}
-}
-
-// benchRun runs a command to completion, failing the benchmark if it fails.
-func benchRun(tb testing.TB, name string, args ...string) string {
-	tb.Helper()
-	out, err := exec.Command(name, args...).CombinedOutput()
-	if err != nil {
-		tb.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
-	}
-	return string(out)
 }
 
 // currentLogin is the account running the benchmarks; stock sshd can

@@ -206,13 +206,9 @@ func TestBadPolicyReloadKeepsTheOldPolicy(t *testing.T) {
 	if err := c.cmd.Process.Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for !strings.Contains(c.log.String(), "keeping the previous policy") {
-		if time.Now().After(deadline) {
-			t.Fatalf("no reload failure logged:\n%s", c.log.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	waitFor(t, 10*time.Second, "the reload failure in the log", func() bool {
+		return strings.Contains(c.log.String(), "keeping the previous policy")
+	})
 	if !strings.Contains(c.log.String(), "zz-bad.yaml:3") {
 		t.Fatalf("the log does not say why:\n%s", c.log.String())
 	}

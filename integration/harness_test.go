@@ -18,6 +18,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -128,29 +129,8 @@ func (c *ca) start(extra ...string) {
 	cmd := exec.Command(filepath.Join(bin, "ca"), args...)
 	cmd.Env = append(os.Environ(), "LOCKBOX_STORE_DRIVER="+c.driver, "LOCKBOX_STORE_DSN="+c.dsn)
 	cmd.Stderr = c.log
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
 	c.cmd = cmd
-	t.Cleanup(func() {
-		cmd.Process.Signal(os.Interrupt)
-		cmd.Wait()
-		if t.Failed() {
-			t.Logf("ca log:\n%s", c.log.String())
-		}
-	})
-	lines := bufio.NewScanner(out)
-	if !lines.Scan() {
-		t.Fatalf("ca serve printed nothing; log:\n%s", c.log.String())
-	}
-	addr, ok := strings.CutPrefix(lines.Text(), "listening on ")
-	if !ok {
-		t.Fatalf("ca serve: %q", lines.Text())
-	}
+	addr := startListening(t, cmd, "ca serve", c.log)
 	c.url = "http://" + addr
 }
 
@@ -255,7 +235,7 @@ func (c *ca) refused(want, user string, args ...string) {
 	}
 }
 
-func run(t *testing.T, name string, args ...string) string {
+func run(t testing.TB, name string, args ...string) string {
 	t.Helper()
 	out, err := exec.Command(name, args...).CombinedOutput()
 	if err != nil {
@@ -271,4 +251,44 @@ func needTool(t *testing.T, name, pkg string) string {
 		storetest.MissingPeer(t, "%s (Debian package %s)", name, pkg)
 	}
 	return p
+}
+
+// startListening starts cmd, stops it (SIGINT, then waits; SIGKILL after
+// 30 s) when the test ends, printing its log if the test failed, and returns the address from its first line of output,
+// "listening on ADDR".
+func startListening(tb testing.TB, cmd *exec.Cmd, what string, log *syncBuffer) string {
+	tb.Helper()
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() {
+		cmd.Process.Signal(os.Interrupt)
+		done := make(chan struct{})
+		go func() {
+			cmd.Wait()
+			close(done)
+		}()
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			cmd.Process.Signal(syscall.SIGKILL)
+			<-done
+		}
+		if tb.Failed() {
+			tb.Logf("%s log:\n%s", what, log.String())
+		}
+	})
+	lines := bufio.NewScanner(out)
+	if !lines.Scan() {
+		tb.Fatalf("%s printed nothing; log:\n%s", what, log.String())
+	}
+	addr, ok := strings.CutPrefix(lines.Text(), "listening on ")
+	if !ok {
+		tb.Fatalf("%s: %q", what, lines.Text())
+	}
+	return addr
 }

@@ -19,7 +19,7 @@ type execCall struct {
 func TestRun(t *testing.T) {
 	echo, err := exec.LookPath("echo")
 	if err != nil {
-		t.Skipf("no echo on PATH: %v", err)
+		t.Fatalf("no echo on PATH: %v", err)
 	}
 	allowed := []string{"--", "uptime", "echo *", "ls -l **", "cat /var/log/*.log"}
 	tests := []struct {

@@ -158,7 +158,7 @@ func (x *session) limits(ctx context.Context, end context.CancelCauseFunc, lastI
 	var idleTimer *time.Timer
 	var mu sync.Mutex
 	stopped := false
-	checkIdle := func() {}
+	var checkIdle func()
 	checkIdle = func() {
 		idle := s.cfg.Clock().Sub(time.Unix(0, lastInput.Load()))
 		if idle >= s.cfg.IdleTimeout {

@@ -106,11 +106,11 @@ func New(cfg Config) (*Server, error) {
 		// (TOTP without a certificate) never succeeds, and its presence
 		// keeps gliderlabs/ssh from turning on NoClientAuth.
 		KeyboardInteractiveHandler: func(gl.Context, ssh.KeyboardInteractiveChallenge) bool { return false },
-		ChannelHandlers:            map[string]gl.ChannelHandler{"session": s.handleSession},
-		RequestHandlers:            map[string]gl.RequestHandler{}, // no port forwarding, no keepalive replies needed
-		SubsystemHandlers:          map[string]gl.SubsystemHandler{},
-		Handler:                    func(gl.Session) {},
-		Version:                    "Lockbox",
+		// Only session channels, handled by the bastion itself (so no
+		// direct-tcpip), and no global requests (so no tcpip-forward).
+		ChannelHandlers: map[string]gl.ChannelHandler{"session": s.handleSession},
+		RequestHandlers: map[string]gl.RequestHandler{},
+		Version:         "Lockbox",
 	}
 	return s, nil
 }

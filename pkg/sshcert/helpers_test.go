@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lockbox-ssh/lockbox/pkg/store/storetest"
+
 	"golang.org/x/crypto/ssh"
 )
 
@@ -29,10 +31,7 @@ func requireTool(t testing.TB, name string) string {
 	if err == nil {
 		return path
 	}
-	if os.Getenv("LOCKBOX_REQUIRE_INTEGRATION") == "1" {
-		t.Fatalf("%s not found and LOCKBOX_REQUIRE_INTEGRATION=1: %v", name, err)
-	}
-	t.Skipf("%s not found: %v", name, err)
+	storetest.MissingPeer(t, "%s: %v", name, err)
 	return ""
 }
 

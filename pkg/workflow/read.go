@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/lockbox-ssh/lockbox/pkg/audit"
 	"github.com/lockbox-ssh/lockbox/pkg/store"
@@ -55,17 +56,8 @@ func (s *Service) view(tx store.Tx, actor Actor, r *store.Request) (*RequestView
 	reqs, _ := p.Requirements(r.Role, r.Resources)
 	names := approverNames(v.Approvals)
 	v.Outstanding = describeRequirements(p.Outstanding(r.User, reqs, names))
-	v.CanApprove = actor.IsUser() && p.CheckApprover(r.User, actor.User(), reqs) == nil && !contains(names, actor.User())
+	v.CanApprove = actor.IsUser() && p.CheckApprover(r.User, actor.User(), reqs) == nil && !slices.Contains(names, actor.User())
 	return v, nil
-}
-
-func contains(l []string, s string) bool {
-	for _, x := range l {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // ListFilter selects requests for List.
