@@ -51,7 +51,11 @@ func (w *world) recordingOf(who string) (wire.Session, *recording.Recording) {
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	rec, err := recording.Read(bytes.NewReader(data), int64(len(data))+1)
+	// Stored and served compressed, as the bastion wrote it.
+	if ct := recording.ContentType(data); ct != "application/gzip" {
+		w.t.Fatalf("the recording is %s, want application/gzip", ct)
+	}
+	rec, err := recording.Read(bytes.NewReader(data), 1<<30)
 	if err != nil {
 		w.t.Fatal(err)
 	}

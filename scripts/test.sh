@@ -41,6 +41,9 @@ need_pkgs=()
 command -v ssh-keygen >/dev/null && command -v ssh >/dev/null || need_pkgs+=(openssh-client)
 [ -x /usr/sbin/sshd ] || need_pkgs+=(openssh-server)
 command -v curl >/dev/null || need_pkgs+=(curl)
+# tmux drives a real terminal for the interactive bastion tests, which run vim.
+command -v tmux >/dev/null || need_pkgs+=(tmux)
+command -v vim >/dev/null || need_pkgs+=(vim)
 # Headless Chromium drives the web form's end-to-end tests.
 [ -x /usr/bin/chromium ] || need_pkgs+=(chromium)
 if [ ${#need_pkgs[@]} -gt 0 ]; then

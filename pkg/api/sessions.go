@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bufio"
 	"crypto/sha256"
 	"fmt"
 	"io"
@@ -12,6 +13,7 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
+	"github.com/lockbox-ssh/lockbox/pkg/recording"
 	"github.com/lockbox-ssh/lockbox/pkg/store"
 	"github.com/lockbox-ssh/lockbox/pkg/wire"
 	"github.com/lockbox-ssh/lockbox/pkg/workflow"
@@ -192,7 +194,9 @@ func (s *Server) getRecording(w http.ResponseWriter, r *http.Request, actor work
 		return
 	}
 	defer rc.Close()
-	w.Header().Set("Content-Type", "application/x-asciicast")
+	br := bufio.NewReader(rc)
+	head, _ := br.Peek(2)
+	w.Header().Set("Content-Type", recording.ContentType(head))
 	w.Header().Set("Content-Length", strconv.FormatInt(sess.RecordingSize, 10))
-	io.Copy(w, rc) //nolint:errcheck // the client went away
+	io.Copy(w, br) //nolint:errcheck // the client went away
 }

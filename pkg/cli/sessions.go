@@ -64,6 +64,10 @@ func (a *app) sessionsCmd() *cobra.Command {
 	return c
 }
 
+// maxReplay bounds a recording replayed in the terminal, uncompressed: it
+// is read into memory whole.
+const maxReplay = 1 << 30
+
 func (a *app) replayCmd() *cobra.Command {
 	var speed float64
 	var maxIdle time.Duration
@@ -86,7 +90,7 @@ or type into it are removed before they reach your terminal.`,
 			if err != nil {
 				return err
 			}
-			rec, err := recording.Read(bytes.NewReader(data), int64(len(data))+1)
+			rec, err := recording.Read(bytes.NewReader(data), maxReplay)
 			if err != nil {
 				return fmt.Errorf("reading the recording: %w", err)
 			}

@@ -20,6 +20,16 @@ func terminalLike() []byte {
 	return b.Bytes()[:32<<10]
 }
 
+// randomBytes is incompressible binary output, mostly invalid UTF-8.
+func randomBytes(n int) []byte {
+	r := rand.New(rand.NewPCG(3, 4))
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(r.Uint32())
+	}
+	return b
+}
+
 type discardFile struct{ io.Writer }
 
 func (discardFile) Sync() error  { return nil }
@@ -32,6 +42,8 @@ func BenchmarkWriterOutput(b *testing.B) {
 	}{
 		{"terminal", terminalLike()},
 		{"ascii", bytes.Repeat([]byte("abcdefghijklmnopqrstuvwxyz 0123456789\n"), 1000)[:32<<10]},
+		{"zeros", make([]byte, 32<<10)},
+		{"random", randomBytes(32 << 10)},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			w, err := NewWriter(discardFile{io.Discard}, testHeader(), WriterOptions{FlushEvery: time.Hour})

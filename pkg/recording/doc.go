@@ -15,7 +15,21 @@
 // Event times are seconds since the [Writer] was created, written with six
 // decimals; the reader keeps them to the microsecond. Lockbox adds only the
 // standard header fields and a nested "lockbox" object, which asciicast
-// readers ignore, so any asciinema player can play a Lockbox recording.
+// readers ignore, so any asciinema player can play a Lockbox recording
+// once it is decompressed.
+//
+// # Compression
+//
+// A [Writer] stores the file gzip-compressed, as a series of gzip members
+// (one per batch of events; gzip tools and readers take them as one
+// stream), so `gunzip -c SESSION.cast.gz` gives the asciicast text. A
+// terminal session shrinks several times over, repeated output a hundred
+// times or more: without compression, recording bulk output is bound by
+// the disk, since JSON writes some bytes as six (a zero byte is \u0000).
+// No session holds a compressor between batches. Output that does not
+// compress is coded with Huffman coding alone, which costs less CPU, and a
+// long run of one escaped byte is written as copies of a precompressed
+// member. [Read] takes compressed and plain files alike.
 //
 // # Bytes that are not UTF-8
 //
@@ -41,9 +55,11 @@
 // # Durability and failure
 //
 // A [Writer] buffers events and, at least every FlushEvery (one second by
-// default), writes them to the file and fsyncs it, so a crash loses at most
-// that much. A file left by a crash is a valid recording up to its last
-// complete line: [Read] drops a partial last line and reports Truncated.
+// default), compresses and writes them to the file and fsyncs it, so a
+// crash loses at most that much. A file left by a crash is a valid
+// recording up to its last complete line: [Read] drops a partial last line,
+// and reads a cut-off last gzip member as far as it goes, and reports
+// Truncated.
 // The first write or sync error is sticky: every later call returns it, and
 // the caller must end the session (fail closed).
 //

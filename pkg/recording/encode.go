@@ -1,6 +1,7 @@
 package recording
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -14,24 +15,44 @@ const (
 	rawLast rune = rawBase + 0xFF
 )
 
-// jsonSafe[b] reports whether the ASCII byte b may appear unescaped in a
-// JSON string.
-var jsonSafe = func() (t [utf8.RuneSelf]bool) {
+// plain[b] reports whether byte b may be copied into a JSON string as it
+// is: printable ASCII other than '"' and '\\'.
+var plain = func() (t [256]bool) {
 	for b := 0x20; b < utf8.RuneSelf; b++ {
 		t[b] = b != '"' && b != '\\'
 	}
 	return t
 }()
 
-// appendEvent appends one event line, newline included.
-func appendEvent(dst []byte, t time.Duration, kind byte, data []byte) []byte {
+// escape is how a byte that is not plain and does not begin a valid
+// multi-byte character is written: its JSON escape if it is ASCII, or
+// rawBase+b. It is padded to eight bytes so that it is stored with one
+// move.
+type escape struct {
+	seq [8]byte
+	len int // 0 for the bytes that may begin a valid multi-byte character
+}
+
+var escapes = func() (t [256]escape) {
+	for b := range 256 {
+		switch {
+		case plain[b]:
+		case b < utf8.RuneSelf:
+			t[b].len = copy(t[b].seq[:], appendEscapedASCII(nil, byte(b)))
+		case b < 0xC2 || b > 0xF4: // a continuation byte, or no lead byte
+			t[b].len = utf8.EncodeRune(t[b].seq[:], rawBase+rune(b))
+		}
+	}
+	return t
+}()
+
+// appendEventStart appends an event line up to its data.
+func appendEventStart(dst []byte, t time.Duration, kind byte) []byte {
 	dst = append(dst, '[')
 	dst = appendSeconds(dst, t)
 	dst = append(dst, ", \""...)
 	dst = append(dst, kind)
-	dst = append(dst, "\", "...)
-	dst = appendData(dst, data)
-	return append(dst, "]\n"...)
+	return append(dst, "\", "...)
 }
 
 // appendSeconds writes t as seconds with exactly six decimals, computed in
@@ -45,36 +66,64 @@ func appendSeconds(dst []byte, t time.Duration) []byte {
 	return dst
 }
 
-// appendData appends p as a JSON string literal, escaping bytes that are not
-// valid UTF-8 (and characters in the escape range) as U+F700+b.
-func appendData(dst, p []byte) []byte {
-	dst = append(dst, '"')
+// runLen is how many copies of one escaped ASCII byte (binary zeros, say)
+// make a run that appendText stops before; see Writer.event.
+const runLen = 8192
+
+// appendText appends p as the inside of a JSON string literal, escaping
+// bytes that are not valid UTF-8 (and characters in the escape range) as
+// U+F700+b. It returns how many bytes of p it encoded: all of them, unless
+// it stopped at the start of a run of at least runLen copies of one
+// escaped ASCII byte.
+//
+// It is on the path of every byte a session relays, so it reserves the
+// worst case (six bytes per input byte, as \u0000) once and writes by
+// index; printable runs are copied whole, and a run of one escaped byte is
+// written by doubling copies.
+func appendText(dst, p []byte) ([]byte, int) {
+	dst = slices.Grow(dst, 6*len(p)+len(escape{}.seq))
+	out := dst[len(dst):cap(dst)]
+	n := 0
 	for i := 0; i < len(p); {
-		if b := p[i]; b < utf8.RuneSelf {
-			j := i
-			for j < len(p) && p[j] < utf8.RuneSelf && jsonSafe[p[j]] {
+		b := p[i]
+		switch {
+		case plain[b]:
+			j := i + 1
+			for j < len(p) && plain[p[j]] {
 				j++
 			}
-			if j > i {
-				dst = append(dst, p[i:j]...)
-				i = j
-				continue
+			n += copy(out[n:], p[i:j])
+			i = j
+		case escapes[b].len > 0:
+			j := i + 1
+			for j < len(p) && p[j] == b {
+				j++
 			}
-			dst = appendEscapedASCII(dst, b)
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRune(p[i:])
-		if (r == utf8.RuneError && size == 1) || (r >= rawBase && r <= rawLast) {
-			for _, b := range p[i : i+size] {
-				dst = utf8.AppendRune(dst, rawBase+rune(b))
+			if b < utf8.RuneSelf && j-i >= runLen {
+				return dst[:len(dst)+n], i
 			}
-		} else {
-			dst = append(dst, p[i:i+size]...)
+			e := &escapes[b]
+			start, end := n, n+(j-i)*e.len
+			*(*[8]byte)(out[n:]) = e.seq
+			n += e.len
+			for n < end {
+				n += copy(out[n:end], out[start:n])
+			}
+			i = j
+		default:
+			r, size := utf8.DecodeRune(p[i:])
+			if (r == utf8.RuneError && size == 1) || (r >= rawBase && r <= rawLast) {
+				for _, c := range p[i : i+size] {
+					out[n], out[n+1], out[n+2] = 0xEF, 0x9C+c>>6, 0x80|c&0x3F
+					n += 3
+				}
+			} else {
+				n += copy(out[n:], p[i:i+size])
+			}
+			i += size
 		}
-		i += size
 	}
-	return append(dst, '"')
+	return dst[:len(dst)+n], len(p)
 }
 
 func appendEscapedASCII(dst []byte, b byte) []byte {
@@ -92,7 +141,7 @@ func appendEscapedASCII(dst []byte, b byte) []byte {
 	return append(dst, '\\', 'u', '0', '0', hex[b>>4], hex[b&0xF])
 }
 
-// decodeData reverses the escaping of appendData on a decoded JSON string.
+// decodeData reverses the escaping of appendText on a decoded JSON string.
 func decodeData(s string) []byte {
 	if !hasRawEscape(s) {
 		return []byte(s)

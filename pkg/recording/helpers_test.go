@@ -2,7 +2,9 @@ package recording
 
 import (
 	"bytes"
+	"compress/gzip"
 	"errors"
+	"io"
 	"sync"
 	"testing"
 	"time"
@@ -116,6 +118,31 @@ func newTestWriter(t testing.TB, opts WriterOptions) (*Writer, *memFile) {
 		t.Fatal(err)
 	}
 	return w, f
+}
+
+// plainText returns a recording file's asciicast text: it decompresses its
+// gzip members.
+func plainText(t testing.TB, b []byte) []byte {
+	t.Helper()
+	z, err := gzip.NewReader(bytes.NewReader(b))
+	if err != nil {
+		t.Fatalf("recording file is not gzip: %v", err)
+	}
+	out, err := io.ReadAll(z)
+	if err != nil {
+		t.Fatalf("decompressing the recording: %v", err)
+	}
+	return out
+}
+
+// gzipped compresses text as one gzip member.
+func gzipped(t testing.TB, text string) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	if _, err := compressMember(&b, []byte(text), gzip.BestSpeed); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
 }
 
 // readBytes parses a recording with a generous limit.

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/klauspost/compress/gzip"
 )
 
 // maxEventSeconds bounds event times (about 31 years), which keeps every
@@ -46,7 +48,10 @@ func Output(rec *Recording) []byte {
 	return out
 }
 
-// Read parses a recording of at most maxBytes bytes.
+// Read parses a recording of at most maxBytes bytes, uncompressed. It reads
+// both plain and gzip-compressed asciicast files, as Writer makes them; a
+// compressed one cut short (as a crash leaves it) is read up to where it
+// ends, with Truncated set.
 //
 // The header must have version 2 and a width and height within
 // 1..MaxDimension. Each event line must be a JSON array of exactly three
@@ -60,7 +65,11 @@ func Read(r io.Reader, maxBytes int64) (*Recording, error) {
 	if maxBytes <= 0 {
 		return nil, fmt.Errorf("recording: size limit must be positive, got %d", maxBytes)
 	}
-	lr := &lineReader{br: bufio.NewReaderSize(&io.LimitedReader{R: r, N: maxBytes + 1}, 64<<10), max: maxBytes}
+	in, cut, err := decompressed(r)
+	if err != nil {
+		return nil, err
+	}
+	lr := &lineReader{br: bufio.NewReaderSize(&io.LimitedReader{R: in, N: maxBytes + 1}, 64<<10), max: maxBytes}
 	line, _, err := lr.next()
 	if errors.Is(err, io.EOF) {
 		return nil, fmt.Errorf("%w: empty recording", ErrBadHeader)
@@ -99,8 +108,28 @@ func Read(r io.Reader, maxBytes int64) (*Recording, error) {
 		rec.Events = append(rec.Events, ev)
 		prev = t
 	}
-	rec.Truncated = pending != nil
+	rec.Truncated = pending != nil || cut()
 	return rec, nil
+}
+
+// decompressed returns r's content, decompressed if it is gzip, and a
+// function that reports, once it has been read, whether a compressed
+// stream was cut short.
+func decompressed(r io.Reader) (io.Reader, func() bool, error) {
+	br := bufio.NewReader(r)
+	magic, err := br.Peek(2)
+	if !isGzip(magic) {
+		if err != nil && !errors.Is(err, io.EOF) {
+			return nil, nil, fmt.Errorf("recording: reading: %w", err)
+		}
+		return br, func() bool { return false }, nil
+	}
+	z, err := gzip.NewReader(br)
+	if err != nil {
+		return nil, nil, fmt.Errorf("recording: reading: %w", err)
+	}
+	ct := &cutTolerant{r: z}
+	return ct, func() bool { return ct.cut }, nil
 }
 
 // lineReader splits input into lines and enforces the size limit.

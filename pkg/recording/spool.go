@@ -14,12 +14,12 @@ import (
 )
 
 // spoolExt names recording files in a spool.
-const spoolExt = ".cast"
+const spoolExt = ".cast.gz"
 
 var sessionIDPattern = regexp.MustCompile(`^[a-z0-9-]{1,64}$`)
 
 // Spool is the bastion's directory of recordings waiting to be uploaded:
-// one file, DIR/SESSION.cast, per session. A recording stays in the spool
+// one file, DIR/SESSION.cast.gz, per session. A recording stays in the spool
 // until the CA has acknowledged its upload; files left by a crash are valid
 // recordings up to their last complete line (see Read).
 //
@@ -59,7 +59,7 @@ func OpenSpool(dir string) (*Spool, error) {
 	return &Spool{dir: dir, writing: make(map[string]bool), writers: make(map[string]*Writer)}, nil
 }
 
-// Create starts the recording of a session: it creates DIR/SESSION.cast
+// Create starts the recording of a session: it creates DIR/SESSION.cast.gz
 // with mode 0600, failing if it exists, and returns a Writer on it that has
 // already written and synced the header. The caller must Close the Writer
 // when the session ends.

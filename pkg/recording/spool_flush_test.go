@@ -1,6 +1,7 @@
 package recording
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
@@ -31,8 +32,8 @@ func TestSpoolFlushesItsRecordings(t *testing.T) {
 	for _, id := range []string{"sess-a", "sess-b"} {
 		deadline := time.Now().Add(5 * time.Second)
 		for {
-			data, _ := os.ReadFile(filepath.Join(dir, id+".cast"))
-			if strings.Contains(string(data), "hello "+id) {
+			data, _ := os.ReadFile(filepath.Join(dir, id+".cast.gz"))
+			if rec, err := Read(bytes.NewReader(data), 1<<20); err == nil && strings.Contains(string(Output(rec)), "hello "+id) {
 				break
 			}
 			if time.Now().After(deadline) {

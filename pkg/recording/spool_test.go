@@ -55,7 +55,7 @@ func TestSpoolCreateWritesPrivateFileOnce(t *testing.T) {
 	s, dir := newTestSpool(t)
 	w, err := s.Create("sess-1", testHeader(), WriterOptions{})
 	mustNil(t, err)
-	fi, err := os.Stat(filepath.Join(dir, "sess-1.cast"))
+	fi, err := os.Stat(filepath.Join(dir, "sess-1.cast.gz"))
 	mustNil(t, err)
 	if perm := fi.Mode().Perm(); perm != 0o600 {
 		t.Errorf("recording mode = %v, want 0600", perm)
@@ -124,13 +124,14 @@ func TestSpoolPendingListsFinishedOldestFirst(t *testing.T) {
 		mustNil(t, w.Close())
 	}
 	// A crashed bastion's file, and things that are not recordings.
-	mustNil(t, os.WriteFile(filepath.Join(dir, "crashed.cast"), []byte(validHeader+"\n[1, \"o\", \"a"), 0o600))
+	mustNil(t, os.WriteFile(filepath.Join(dir, "crashed.cast.gz"), gzipped(t, validHeader+"\n[1, \"o\", \"a"), 0o600))
 	mustNil(t, os.WriteFile(filepath.Join(dir, "notes.txt"), nil, 0o600))
-	mustNil(t, os.WriteFile(filepath.Join(dir, "Bad.cast"), nil, 0o600))
-	mustNil(t, os.Mkdir(filepath.Join(dir, "d.cast"), 0o700))
+	mustNil(t, os.WriteFile(filepath.Join(dir, "Bad.cast.gz"), nil, 0o600))
+	mustNil(t, os.WriteFile(filepath.Join(dir, "plain.cast"), nil, 0o600))
+	mustNil(t, os.Mkdir(filepath.Join(dir, "d.cast.gz"), 0o700))
 	for id, age := range map[string]time.Duration{"c": 3 * time.Hour, "a": time.Hour, "b": 2 * time.Hour, "crashed": 4 * time.Hour} {
 		mod := time.Now().Add(-age)
-		mustNil(t, os.Chtimes(filepath.Join(dir, id+".cast"), mod, mod))
+		mustNil(t, os.Chtimes(filepath.Join(dir, id+".cast.gz"), mod, mod))
 	}
 	open, err := s.Create("open", testHeader(), WriterOptions{})
 	mustNil(t, err)
@@ -159,7 +160,7 @@ func TestSpoolPendingListsFinishedOldestFirst(t *testing.T) {
 func TestSpoolCrashedFileReadsAsTruncated(t *testing.T) {
 	s, dir := newTestSpool(t)
 	data := validHeader + "\n" + `[1, "o", "ok"]` + "\n" + `[2, "o", "lo`
-	mustNil(t, os.WriteFile(filepath.Join(dir, "crashed.cast"), []byte(data), 0o600))
+	mustNil(t, os.WriteFile(filepath.Join(dir, "crashed.cast.gz"), gzipped(t, data), 0o600))
 	f, err := s.Open("crashed")
 	mustNil(t, err)
 	defer f.Close()

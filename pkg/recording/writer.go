@@ -1,12 +1,14 @@
 package recording
 
 import (
-	"bufio"
+	"bytes"
 	"fmt"
 	"io"
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/klauspost/compress/gzip"
 )
 
 // DefaultFlushEvery is how often a Writer flushes and syncs by default.
@@ -29,7 +31,8 @@ type WriterOptions struct {
 	Clock func() time.Time
 }
 
-// Writer writes one asciicast v2 recording. It is safe for concurrent use.
+// Writer writes one asciicast v2 recording, gzip-compressed (see
+// compress.go). It is safe for concurrent use.
 //
 // The first error writing or syncing the file is sticky: every later call
 // returns it. The caller must then end the session, since what happens next
@@ -43,19 +46,19 @@ type Writer struct {
 	stop    chan struct{}
 	done    chan struct{}
 
-	mu     sync.Mutex
-	bw     *bufio.Writer
-	last   time.Duration // time of the latest event; times never go back
-	carry  [2]carry      // output, input
-	dirty  bool          // written since the last sync
-	closed bool
-	err    error
-	joined []byte // scratch for a carry joined to new data
+	mu       sync.Mutex
+	pending  *[]byte       // encoded events not yet compressed; nil while there are none
+	last     time.Duration // time of the latest event; times never go back
+	carry    [2]carry      // output, input
+	unsynced bool          // compressed data written since the last sync
+	huffman  int           // members still to code with Huffman coding alone
+	closed   bool
+	err      error
 }
 
-// lines holds scratch buffers for encoded events, shared by all writers
-// so that an idle session does not keep the largest line it ever wrote.
-var lines = sync.Pool{New: func() any { return new([]byte) }}
+// eventBufs holds buffers of encoded events, shared by all Writers so that
+// an idle session holds none.
+var eventBufs = sync.Pool{New: func() any { b := make([]byte, 0, 4<<10); return &b }}
 
 // carry holds an incomplete UTF-8 sequence from the end of a stream's last
 // chunk.
@@ -105,21 +108,13 @@ func newWriter(f File, h Header, opts WriterOptions, onClose func(), managed boo
 	if err != nil {
 		return nil, err
 	}
-	if _, err := f.Write(line); err != nil {
+	if _, err := compressMember(f, line, gzip.BestSpeed); err != nil {
 		return nil, fmt.Errorf("recording: writing header: %w", err)
 	}
 	if err := f.Sync(); err != nil {
 		return nil, fmt.Errorf("recording: syncing header: %w", err)
 	}
-	w := &Writer{
-		f:       f,
-		clock:   opts.Clock,
-		start:   start,
-		onClose: onClose,
-		// A small buffer: an idle session should cost little memory, and
-		// events larger than the buffer go straight to the file anyway.
-		bw: bufio.NewWriterSize(f, 4<<10),
-	}
+	w := &Writer{f: f, clock: opts.Clock, start: start, onClose: onClose}
 	if !managed {
 		w.stop, w.done = make(chan struct{}), make(chan struct{})
 		go w.flushLoop(opts.FlushEvery)
@@ -184,10 +179,10 @@ func (w *Writer) Close() error {
 
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.err == nil {
-		if err := w.bw.Flush(); err != nil {
-			w.fail("writing", err)
-		} else if err := w.f.Sync(); err != nil {
+	w.compress()
+	w.release()
+	if w.err == nil && w.unsynced {
+		if err := w.f.Sync(); err != nil {
 			w.fail("syncing", err)
 		}
 	}
@@ -211,8 +206,10 @@ func (w *Writer) stream(idx int, kind byte, p []byte) error {
 	c := &w.carry[idx]
 	data := p
 	if c.n > 0 {
-		w.joined = append(append(w.joined[:0], c.buf[:c.n]...), p...)
-		data = w.joined
+		joined := eventBufs.Get().(*[]byte)
+		defer eventBufs.Put(joined)
+		*joined = append(append((*joined)[:0], c.buf[:c.n]...), p...)
+		data = *joined
 	}
 	tail := incompleteTail(data)
 	body := data[:len(data)-tail]
@@ -232,23 +229,101 @@ func (w *Writer) flushCarry(idx int, kind byte) {
 	c.n = 0
 }
 
-// event appends one event to the buffer. w.mu must be held.
+// event appends one event to the pending batch, and compresses the batch
+// once it is a member's worth. A run of runLen or more copies of one
+// escaped byte in data (binary zeros, say, each six bytes as \u0000) is
+// neither encoded nor compressed: it goes to the file as copies of a
+// member made once for that byte (see runMember), at a hundredth of the
+// cost. w.mu must be held.
 func (w *Writer) event(kind byte, data []byte) error {
 	if err := w.usable(); err != nil {
 		return err
 	}
 	t := max(w.clock().Sub(w.start), w.last)
 	w.last = t
-	line := lines.Get().(*[]byte)
-	*line = appendEvent((*line)[:0], t, kind, data)
-	_, err := w.bw.Write(*line)
-	lines.Put(line)
+	if w.pending == nil {
+		w.pending = eventBufs.Get().(*[]byte)
+		*w.pending = (*w.pending)[:0]
+	}
+	*w.pending = append(appendEventStart(*w.pending, t, kind), '"')
+	for {
+		var n int
+		*w.pending, n = appendText(*w.pending, data)
+		data = data[n:]
+		if len(data) == 0 {
+			break
+		}
+		reps := runLength(data) / runLen
+		w.compress()
+		w.writeRuns(data[0], reps)
+		data = data[reps*runLen:]
+	}
+	*w.pending = append(*w.pending, "\"]\n"...)
+	if len(*w.pending) >= memberSize {
+		w.compress()
+	}
+	return w.err
+}
+
+// runLength returns how many times p's first byte repeats at its start.
+func runLength(p []byte) int {
+	n := 1
+	for n < len(p) && p[n] == p[0] {
+		n++
+	}
+	return n
+}
+
+// writeRuns writes reps runs of runLen copies of b, as members.
+// w.mu must be held.
+func (w *Writer) writeRuns(b byte, reps int) {
+	if w.err != nil {
+		return
+	}
+	m := runMember(b)
+	out := buffers.Get().(*bytes.Buffer)
+	defer buffers.Put(out)
+	out.Reset()
+	for range reps {
+		out.Write(m)
+	}
+	if _, err := w.f.Write(out.Bytes()); err != nil {
+		w.fail("writing", err)
+		return
+	}
+	w.unsynced = true
+}
+
+// compress writes the pending events to the file as one gzip member.
+// w.mu must be held.
+func (w *Writer) compress() {
+	if w.err != nil || w.pending == nil || len(*w.pending) == 0 {
+		return
+	}
+	level := gzip.BestSpeed
+	if w.huffman > 0 {
+		level = gzip.HuffmanOnly
+		w.huffman--
+	}
+	n, err := compressMember(w.f, *w.pending, level)
 	if err != nil {
 		w.fail("writing", err)
-		return w.err
+		return
 	}
-	w.dirty = true
-	return nil
+	if level == gzip.BestSpeed && len(*w.pending) >= judgeSize && n*poorRatio > len(*w.pending) {
+		w.huffman = huffmanRun
+	}
+	*w.pending = (*w.pending)[:0]
+	w.unsynced = true
+}
+
+// release gives the pending buffer back to the pool, so that a session
+// that has gone quiet holds none. w.mu must be held.
+func (w *Writer) release() {
+	if w.pending != nil && cap(*w.pending) <= 4*memberSize {
+		eventBufs.Put(w.pending)
+	}
+	w.pending = nil
 }
 
 // usable returns why no more events can be written, if that is so.
@@ -284,21 +359,20 @@ func (w *Writer) flushLoop(every time.Duration) {
 	}
 }
 
-// flushAndSync writes buffered events to the file under the lock, then syncs
-// without holding it so that a slow disk does not stall the session.
+// flushAndSync compresses and writes pending events under the lock, then
+// syncs without holding it so that a slow disk does not stall the session.
 func (w *Writer) flushAndSync() {
 	w.mu.Lock()
-	if w.err != nil || !w.dirty || w.closed {
+	if w.err != nil || w.closed {
 		w.mu.Unlock()
 		return
 	}
-	err := w.bw.Flush()
-	if err != nil {
-		w.fail("writing", err)
-	}
-	w.dirty = false
+	w.compress()
+	w.release()
+	needSync := w.err == nil && w.unsynced
+	w.unsynced = false
 	w.mu.Unlock()
-	if err != nil {
+	if !needSync {
 		return
 	}
 	if err := w.f.Sync(); err != nil {

@@ -54,7 +54,7 @@ func TestWriterHeaderRoundTrips(t *testing.T) {
 	if diff := cmp.Diff(h, readBytes(t, f.bytes()).Header); diff != "" {
 		t.Errorf("header (-want +got):\n%s", diff)
 	}
-	if line, _, _ := strings.Cut(string(f.bytes()), "\n"); !strings.Contains(line, `"lockbox":{"session":"0f3c-aa"`) {
+	if line, _, _ := strings.Cut(string(plainText(t, f.bytes())), "\n"); !strings.Contains(line, `"lockbox":{"session":"0f3c-aa"`) {
 		t.Errorf("header line lacks the lockbox object: %s", line)
 	}
 }
@@ -264,7 +264,7 @@ func TestWriterRoundTripsBytesThatAreNotUTF8(t *testing.T) {
 			mustNil(t, w.Output([]byte(tc.data)))
 			mustNil(t, w.Marker(tc.data))
 			mustNil(t, w.Close())
-			if !utf8.Valid(f.bytes()) {
+			if !utf8.Valid(plainText(t, f.bytes())) {
 				t.Errorf("file is not valid UTF-8")
 			}
 			rec := readBytes(t, f.bytes())

@@ -1,7 +1,9 @@
 // Package recstore keeps session recordings on the CA: one file per
-// session in a directory, written to a temporary file, fsynced and renamed
-// into place, so a recording is either whole or absent. Several CA
-// replicas need the directory on shared storage.
+// session in a directory, SESSION.cast.gz, as the bastion uploaded it
+// (gzip-compressed asciicast v2; see pkg/recording). A file is written to
+// a temporary name, fsynced and renamed into place, so a recording is
+// either whole or absent. Several CA replicas need the directory on
+// shared storage.
 package recstore
 
 import (
@@ -38,7 +40,7 @@ func (d *Dir) file(id string) (string, error) {
 	if !idPattern.MatchString(id) {
 		return "", fmt.Errorf("bad session ID %q", id)
 	}
-	return filepath.Join(d.path, id+".cast"), nil
+	return filepath.Join(d.path, id+".cast.gz"), nil
 }
 
 // Put stores r as the recording of session id, replacing any earlier
