@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	mrand "math/rand/v2"
 	"fmt"
 	"os"
 	"os/exec"
@@ -51,6 +52,22 @@ var (
 	// recording, under the CA's 1 GiB limit.
 	zerosPayload = benchPayload{"head -c 134217728 /dev/zero", 128 << 20}
 )
+
+// randomPayload prints 64 MiB of random bytes from a file (read from the
+// page cache on both paths): output that does not compress, as an exec
+// session copying an archive or encrypted data makes.
+func randomPayload(b *testing.B) benchPayload {
+	const size = 64 << 20
+	data := make([]byte, size)
+	var seed [32]byte
+	rand.Read(seed[:])
+	mrand.NewChaCha8(seed).Read(data) //nolint:errcheck // never fails
+	path := filepath.Join(b.TempDir(), "random")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		b.Fatal(err)
+	}
+	return benchPayload{"cat " + path, size}
+}
 
 // skipBashrc keeps bash, as the login shell of a command over SSH, from
 // reading ~/.bashrc (Debian's bash does when it sees SSH_CLIENT and
@@ -317,6 +334,7 @@ func BenchmarkBastionVsProxyJump(b *testing.B) {
 	f := newPathsFixture(b)
 	b.Run("throughput=text", func(b *testing.B) { f.throughput(b, textPayload) })
 	b.Run("throughput=zeros", func(b *testing.B) { f.throughput(b, zerosPayload) })
+	b.Run("throughput=random", func(b *testing.B) { f.throughput(b, randomPayload(b)) })
 	b.Run("connect", f.connect)
 }
 

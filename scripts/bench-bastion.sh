@@ -33,6 +33,7 @@ awk -v rounds="$rounds" -v connects="$connects" '
 	}
 	/throughput=text/ { tb = metric("bastion-MiB/s"); tj = metric("proxyjump-MiB/s"); tr = metric("ratio") }
 	/throughput=zeros/ { zb = metric("bastion-MiB/s"); zj = metric("proxyjump-MiB/s"); zr = metric("ratio") }
+	/throughput=random/ { rb = metric("bastion-MiB/s"); rj = metric("proxyjump-MiB/s"); rr = metric("ratio") }
 	/\/connect/ {
 		for (k = split("bastion bastion-totp proxyjump direct", v, " "); k > 0; k--) {
 			p50[v[k]] = metric(v[k] "-ms"); p90[v[k]] = metric(v[k] "-p90-ms"); ex[v[k]] = metric(v[k] "-exit-ms")
@@ -46,6 +47,7 @@ awk -v rounds="$rounds" -v connects="$connects" '
 		printf "%-34s %10s %10s %8s %8s\n", "payload", "bastion", "ProxyJump", "ratio", "target"
 		printf "%-34s %10.1f %10.1f %7.2fx %8s\n", "256 MiB ASCII text (yes | head)", tb, tj, tr, ">=0.80x"
 		printf "%-34s %10.1f %10.1f %7.2fx %8s\n", "128 MiB zero bytes", zb, zj, zr, ">=0.80x"
+		printf "%-34s %10.1f %10.1f %7.2fx %8s\n", "64 MiB random bytes (for scale)", rb, rj, rr, "-"
 		printf "\nConnect latency, ms to the first byte of `echo ok`, %s runs each\n", connects
 		printf "%-34s %8s %8s %10s %8s\n", "path", "median", "p90", "ssh exits", "vs PJ"
 		printf "%-34s %8.1f %8.1f %10.1f %7.2fx\n", "bastion, TOTP remembered", p50["bastion"], p90["bastion"], ex["bastion"], cr

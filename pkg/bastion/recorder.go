@@ -2,6 +2,7 @@ package bastion
 
 import (
 	"sync"
+	"sync/atomic"
 
 	"github.com/lockbox-ssh/lockbox/pkg/recording"
 )
@@ -16,12 +17,16 @@ var bufs = sync.Pool{New: func() any { b := make([]byte, bigBuf); return &b }}
 // recorder writes a session's recording off the relay's path: the relay
 // hands it chunks in order over a short queue and goes on relaying, so
 // encoding and writing overlap with the network. A full queue makes the
-// relay wait: nothing goes unrecorded for long.
+// relay wait: nothing goes unrecorded for long. Its goroutine runs only
+// while chunks are queued, so an idle session has none.
 type recorder struct {
 	w    *recording.Writer
 	q    chan chunk
-	done chan struct{}
 	fail func(error)
+
+	running atomic.Bool    // a goroutine is draining q
+	drains  sync.WaitGroup // those goroutines
+	failed  atomic.Bool
 
 	mu     sync.Mutex // guards closed and sends on q
 	closed bool
@@ -37,31 +42,43 @@ type chunk struct {
 }
 
 func newRecorder(w *recording.Writer, fail func(error)) *recorder {
-	r := &recorder{w: w, q: make(chan chunk, 8), done: make(chan struct{}), fail: fail}
-	go r.run()
-	return r
+	return &recorder{w: w, q: make(chan chunk, 8), fail: fail}
 }
 
-func (r *recorder) run() {
-	defer close(r.done)
-	failed := false
-	for c := range r.q {
-		var err error
-		switch c.kind {
-		case 'o':
-			err = r.w.Output((*c.buf)[:c.n])
-		case 'i':
-			err = r.w.Input((*c.buf)[:c.n])
-		case 'r':
-			err = r.w.Resize(c.cols, c.rows)
+// drain writes queued chunks until the queue is empty, then stops, unless
+// a chunk arrived as it stopped.
+func (r *recorder) drain() {
+	defer r.drains.Done()
+	for {
+		select {
+		case c := <-r.q:
+			r.write(c)
+		default:
+			r.running.Store(false)
+			// A chunk queued just before running was cleared found
+			// the goroutine still running; take it on.
+			if len(r.q) == 0 || !r.running.CompareAndSwap(false, true) {
+				return
+			}
 		}
-		if c.buf != nil {
-			bufs.Put(c.buf)
-		}
-		if err != nil && !failed {
-			failed = true
-			r.fail(err)
-		}
+	}
+}
+
+func (r *recorder) write(c chunk) {
+	var err error
+	switch c.kind {
+	case 'o':
+		err = r.w.Output((*c.buf)[:c.n])
+	case 'i':
+		err = r.w.Input((*c.buf)[:c.n])
+	case 'r':
+		err = r.w.Resize(c.cols, c.rows)
+	}
+	if c.buf != nil {
+		bufs.Put(c.buf)
+	}
+	if err != nil && r.failed.CompareAndSwap(false, true) {
+		r.fail(err)
 	}
 }
 
@@ -70,8 +87,9 @@ func (r *recorder) data(kind byte, buf *[]byte, n int) { r.send(chunk{kind: kind
 
 func (r *recorder) resize(cols, rows int) { r.send(chunk{kind: 'r', cols: cols, rows: rows}) }
 
-// send queues c, or drops it once the recording is closed (input that
-// arrives after the session ended reaches no target either).
+// send queues c, starting a goroutine to write it if none runs, or drops
+// it once the recording is closed (input that arrives after the session
+// ended reaches no target either).
 func (r *recorder) send(c chunk) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -82,15 +100,18 @@ func (r *recorder) send(c chunk) {
 		return
 	}
 	r.q <- c
+	if r.running.CompareAndSwap(false, true) {
+		r.drains.Add(1)
+		go r.drain()
+	}
 }
 
 // close waits until everything queued is written.
 func (r *recorder) close() {
 	r.mu.Lock()
 	r.closed = true
-	close(r.q)
 	r.mu.Unlock()
-	<-r.done
+	r.drains.Wait()
 }
 
 // pump copies src to dst, recording each chunk as kind, until src ends or
@@ -98,7 +119,7 @@ func (r *recorder) close() {
 // (an idle session holds only that), and into pooled bulk buffers while
 // reads keep filling them.
 func pump(dst interface{ Write([]byte) (int, error) }, src interface{ Read([]byte) (int, error) }, rec *recorder, kind byte, onRead func()) error {
-	small := make([]byte, 1<<10)
+	small := make([]byte, 512)
 	bulk := false
 	for {
 		var buf *[]byte

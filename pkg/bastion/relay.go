@@ -17,7 +17,10 @@ import (
 // relay copies the session both ways, recording it, until the target ends
 // it, the client goes away, or ctx is cancelled with the reason (a limit,
 // a revocation, a recording failure). It returns why the session ended.
-func (x *session) relay(ctx context.Context, end context.CancelCauseFunc, rec *recording.Writer, target ssh.Conn,
+//
+// Three goroutines pump the data; this one serves requests both ways and
+// watches for the end. An idle session should cost as little as possible.
+func (x *session) relay(ctx context.Context, end context.CancelCauseFunc, rec *recording.Writer, target *targetConn,
 	tch ssh.Channel, treqs <-chan *ssh.Request, grant *wire.SessionGrant) string {
 	s := x.srv
 	var lastInput atomic.Int64
@@ -27,8 +30,6 @@ func (x *session) relay(ctx context.Context, end context.CancelCauseFunc, rec *r
 	})
 
 	var wg sync.WaitGroup
-	targetDone := make(chan struct{})
-	var exit atomic.Value // the exit-status or exit-signal the target sent, as text
 	// target stdout and stderr to the client
 	wg.Add(2)
 	go func() { defer wg.Done(); pump(x.ch, tch, recorder, 'o', nil) }()                   //nolint:errcheck // ends with the channel
@@ -38,41 +39,10 @@ func (x *session) relay(ctx context.Context, end context.CancelCauseFunc, rec *r
 		pump(tch, x.ch, recorder, 'i', func() { lastInput.Store(s.cfg.Clock().UnixNano()) }) //nolint:errcheck
 		tch.CloseWrite()                                                                     //nolint:errcheck // the target may have gone
 	}()
-	// Requests both ways, in one goroutine: the target's exit status or
-	// signal goes to the client; the client's window changes and signals
-	// go to the target.
-	clientGone := make(chan struct{})
-	go func() {
-		creqs := x.reqs
-		for treqs != nil || creqs != nil {
-			select {
-			case r, ok := <-treqs:
-				if !ok {
-					treqs = nil
-					go func() { wg.Wait(); close(targetDone) }()
-					continue
-				}
-				switch r.Type {
-				case "exit-status", "exit-signal":
-					x.ch.SendRequest(r.Type, false, r.Payload) //nolint:errcheck // the client went away
-					exit.Store(describeExit(r))
-				}
-				reply(r, false)
-			case r, ok := <-creqs:
-				if !ok {
-					creqs = nil
-					close(clientGone)
-					continue
-				}
-				reply(r, x.clientRequest(r, tch, recorder))
-			}
-		}
-	}()
 	// Everything the target sent is recorded before the recording
 	// closes: its pumps end once its whole connection is closed (sshd
 	// keeps a session channel open while its command runs), then the
-	// recorder drains. The client's channel stays open until the caller
-	// has freed the lease; input arriving meanwhile goes nowhere.
+	// recorder drains.
 	defer func() {
 		target.Close()
 		wg.Wait()
@@ -82,23 +52,59 @@ func (x *session) relay(ctx context.Context, end context.CancelCauseFunc, rec *r
 	stopLimits := x.limits(ctx, end, &lastInput, grant)
 	defer stopLimits()
 
-	select {
-	case <-targetDone:
-		if e, _ := exit.Load().(string); e != "" {
-			return e
+	creqs := x.reqs
+	var targetDone chan struct{} // closed once the target's channel ended and its output is relayed
+	var exit string              // the exit-status or exit-signal the target sent, as text
+	for {
+		select {
+		case r, ok := <-treqs:
+			if !ok {
+				treqs = nil
+				targetDone = make(chan struct{})
+				go func() { wg.Wait(); close(targetDone) }()
+				continue
+			}
+			switch r.Type {
+			case "exit-status", "exit-signal":
+				x.ch.SendRequest(r.Type, false, r.Payload) //nolint:errcheck // the client went away
+				exit = describeExit(r)
+			}
+			reply(r, false)
+		case r, ok := <-creqs:
+			if !ok {
+				return "the client disconnected"
+			}
+			reply(r, x.clientRequest(r, tch, recorder))
+		case nc, ok := <-target.chans:
+			target.refuseChannel(nc, ok)
+		case r, ok := <-target.reqs:
+			target.refuseRequest(r, ok)
+		case <-targetDone:
+			go refuseAll(creqs)
+			if exit != "" {
+				return exit
+			}
+			return "the target closed the session"
+		case <-ctx.Done():
+			go refuseAll(creqs)
+			reason := context.Cause(ctx).Error()
+			// Without a terminal, sshd leaves a command running when its
+			// connection goes; ask it to stop the command first. (sshd
+			// honours this for logins other than root, whose sessions run in
+			// its privileged monitor; see docs/bastion.md.)
+			tch.SendRequest("signal", false, ssh.Marshal(struct{ Signal string }{"TERM"})) //nolint:errcheck // best effort
+			fmt.Fprintf(x.ch.Stderr(), "\r\nlockbox: session ended: %s\r\n", reason)
+			return reason
 		}
-		return "the target closed the session"
-	case <-clientGone:
-		return "the client disconnected"
-	case <-ctx.Done():
-		reason := context.Cause(ctx).Error()
-		// Without a terminal, sshd leaves a command running when its
-		// connection goes; ask it to stop the command first. (sshd
-		// honours this for logins other than root, whose sessions run in
-		// its privileged monitor; see docs/bastion.md.)
-		tch.SendRequest("signal", false, ssh.Marshal(struct{ Signal string }{"TERM"})) //nolint:errcheck // best effort
-		fmt.Fprintf(x.ch.Stderr(), "\r\nlockbox: session ended: %s\r\n", reason)
-		return reason
+	}
+}
+
+// refuseAll answers the client's requests once its session has ended,
+// until the client closes the channel, which the caller does once the
+// lease is freed.
+func refuseAll(reqs <-chan *ssh.Request) {
+	for r := range reqs {
+		reply(r, false)
 	}
 }
 

@@ -164,6 +164,7 @@ func (x *session) run(ctx context.Context, end context.CancelCauseFunc, grant *w
 		return "target unreachable: " + err.Error()
 	}
 	defer target.Close()
+	stopRefusing := target.refuseUntil()
 	tch, treqs, err := target.OpenChannel("session", nil)
 	if err != nil {
 		x.fail(fmt.Sprintf("%s refused the session", x.id.Resource))
@@ -184,6 +185,7 @@ func (x *session) run(ctx context.Context, end context.CancelCauseFunc, grant *w
 		return "target refused " + startType
 	}
 	reply(x.start, true)
+	stopRefusing() // the relay's request loop answers the target now
 	reason := x.relay(ctx, end, rec, target, tch, treqs, grant)
 	rec.Marker("session ended: " + reason) //nolint:errcheck // best effort: the session has ended anyway
 	return reason

@@ -20,7 +20,7 @@ import (
 // key made for this session alone and a hop certificate the CA signed for
 // it. The target's host key must be the one pinned in the policy or carry
 // a host certificate from the host CA for the resource's name or address.
-func (s *Server) dialTarget(ctx context.Context, grant *wire.SessionGrant, id identity) (ssh.Conn, error) {
+func (s *Server) dialTarget(ctx context.Context, grant *wire.SessionGrant, id identity) (*targetConn, error) {
 	_, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
 		return nil, err
@@ -73,31 +73,58 @@ func (s *Server) dialTarget(ctx context.Context, grant *wire.SessionGrant, id id
 		return nil, err
 	}
 	conn.SetDeadline(time.Time{}) //nolint:errcheck
-	go refuseTargetRequests(chans, reqs)
-	return c, nil
+	return &targetConn{Conn: c, chans: chans, reqs: reqs}, nil
 }
 
-// refuseTargetRequests answers what a target asks of the bastion (it opens
-// no channels toward the bastion and needs no global requests), in one
-// goroutine where ssh.NewClient would use three: an idle session should
-// cost as little as possible.
-func refuseTargetRequests(chans <-chan ssh.NewChannel, reqs <-chan *ssh.Request) {
-	for chans != nil || reqs != nil {
-		select {
-		case nc, ok := <-chans:
-			if !ok {
-				chans = nil
-				continue
+// targetConn is a connection to a target with what the target asks of the
+// bastion on it: channels it opens and global requests. The bastion grants
+// none, but both must be answered, or the connection stalls. While a
+// session is relayed its request loop answers them; until then,
+// refuseUntil does.
+type targetConn struct {
+	ssh.Conn
+	chans <-chan ssh.NewChannel
+	reqs  <-chan *ssh.Request
+}
+
+// refuseUntil answers the target in a goroutine until the returned
+// function is called (or the connection closes), so that the caller can
+// take over.
+func (t *targetConn) refuseUntil() (stop func()) {
+	quit, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		for t.chans != nil || t.reqs != nil {
+			select {
+			case nc, ok := <-t.chans:
+				t.refuseChannel(nc, ok)
+			case r, ok := <-t.reqs:
+				t.refuseRequest(r, ok)
+			case <-quit:
+				return
 			}
-			nc.Reject(ssh.Prohibited, "the bastion accepts no channels") //nolint:errcheck
-		case r, ok := <-reqs:
-			if !ok {
-				reqs = nil
-				continue
-			}
-			reply(r, false)
 		}
+	}()
+	return func() { close(quit); <-done }
+}
+
+// refuseChannel refuses a channel the target opens; a closed channel
+// of new channels (the connection ended) is no longer watched.
+func (t *targetConn) refuseChannel(nc ssh.NewChannel, ok bool) {
+	if !ok {
+		t.chans = nil
+		return
 	}
+	nc.Reject(ssh.Prohibited, "the bastion accepts no channels") //nolint:errcheck
+}
+
+// refuseRequest refuses a global request from the target.
+func (t *targetConn) refuseRequest(r *ssh.Request, ok bool) {
+	if !ok {
+		t.reqs = nil
+		return
+	}
+	reply(r, false)
 }
 
 // certHostKeyAlgos are the host key algorithms to ask a target for when its
