@@ -25,6 +25,15 @@ func TestCommandsThroughTheBastion(t *testing.T) {
 			t.Errorf("%v: exit %d, want %d (stderr %q)", tc.cmd, r.code, tc.code, r.stderr)
 		}
 	}
+	// stderr is relayed as stderr; on a terminal, sshd sends it as the
+	// terminal's output.
+	both := []string{"sh", "-c", "'echo out; echo err >&2'"}
+	if r := w.run(b, key, "", nil, both...); r.code != 0 || r.stdout != "out\n" || !strings.Contains(r.stderr, "err\n") {
+		t.Errorf("without a terminal: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	if r := w.run(b, key, "", []string{"-tt"}, both...); r.code != 0 || r.stdout != "out\r\nerr\r\n" {
+		t.Errorf("on a terminal: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
 	if !strings.Contains(b.log.String(), "bastion serving") {
 		t.Fatal(b.log.String())
 	}

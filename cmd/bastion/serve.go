@@ -15,11 +15,20 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/crypto/ssh"
 
+	"github.com/lockbox-ssh/lockbox/internal/gcpace"
 	"github.com/lockbox-ssh/lockbox/pkg/apiauth"
 	"github.com/lockbox-ssh/lockbox/pkg/bastion"
 	"github.com/lockbox-ssh/lockbox/pkg/client"
 	"github.com/lockbox-ssh/lockbox/pkg/recording"
 	"github.com/lockbox-ssh/lockbox/pkg/sshcert"
+)
+
+// The bastion's garbage collector runs when the heap has grown by half of
+// what it scans (GOGC=50), or by 8 MiB if that is more; GOGC in the
+// environment replaces this. See docs/bastion.md.
+const (
+	gcFraction = 0.5
+	gcFloor    = 8 << 20
 )
 
 func serveCmd() *cobra.Command {
@@ -31,6 +40,9 @@ func serveCmd() *cobra.Command {
 			cfg, err := loadConfig(cmd.Flags())
 			if err != nil {
 				return err
+			}
+			if os.Getenv("GOGC") == "" {
+				defer gcpace.Start(gcFraction, gcFloor).Stop()
 			}
 			return serve(cmd.Context(), cfg, slog.New(slog.NewTextHandler(os.Stderr, nil)))
 		},

@@ -18,10 +18,13 @@ import (
 // it, the client goes away, or ctx is cancelled with the reason (a limit,
 // a revocation, a recording failure). It returns why the session ended.
 //
-// Three goroutines pump the data; this one serves requests both ways and
-// watches for the end. An idle session should cost as little as possible.
+// Goroutines pump the data, one per stream; this one serves requests both
+// ways and watches for the end. An idle session should cost as little as
+// possible, so there is no stderr pump when the target runs the session on
+// a terminal: sshd then sends everything as the terminal's output, and
+// never extended data.
 func (x *session) relay(ctx context.Context, end context.CancelCauseFunc, rec *recording.Writer, target *targetConn,
-	tch ssh.Channel, treqs <-chan *ssh.Request, grant *wire.SessionGrant) string {
+	tch ssh.Channel, treqs <-chan *ssh.Request, grant *wire.SessionGrant, targetPty bool) string {
 	s := x.srv
 	var lastInput atomic.Int64
 	lastInput.Store(s.cfg.Clock().UnixNano())
@@ -31,9 +34,12 @@ func (x *session) relay(ctx context.Context, end context.CancelCauseFunc, rec *r
 
 	var wg sync.WaitGroup
 	// target stdout and stderr to the client
-	wg.Add(2)
-	go func() { defer wg.Done(); pump(x.ch, tch, recorder, 'o', nil) }()                   //nolint:errcheck // ends with the channel
-	go func() { defer wg.Done(); pump(x.ch.Stderr(), tch.Stderr(), recorder, 'o', nil) }() //nolint:errcheck
+	wg.Add(1)
+	go func() { defer wg.Done(); pump(x.ch, tch, recorder, 'o', nil) }() //nolint:errcheck // ends with the channel
+	if !targetPty {
+		wg.Add(1)
+		go func() { defer wg.Done(); pump(x.ch.Stderr(), tch.Stderr(), recorder, 'o', nil) }() //nolint:errcheck
+	}
 	// client input to the target: the only thing that counts as activity
 	go func() {
 		pump(tch, x.ch, recorder, 'i', func() { lastInput.Store(s.cfg.Clock().UnixNano()) }) //nolint:errcheck

@@ -125,8 +125,12 @@ func (x *session) fail(msg string) {
 func (x *session) begin(command string) {
 	s := x.srv
 	ctx, cancel := context.WithTimeout(s.ctx, 15*time.Second)
-	grant, err := s.cfg.CA.StartSession(ctx, wire.SessionStart{RequestID: x.id.RequestID, Resource: x.id.Resource,
-		User: x.id.User, ClientAddr: x.addr.String(), Command: command})
+	var grant *wire.SessionGrant
+	var err error
+	onFreshStack(func() {
+		grant, err = s.cfg.CA.StartSession(ctx, wire.SessionStart{RequestID: x.id.RequestID, Resource: x.id.Resource,
+			User: x.id.User, ClientAddr: x.addr.String(), Command: command})
+	})
 	cancel()
 	if err != nil {
 		s.log.Info("session refused", "user", x.id.User, "resource", x.id.Resource, "err", err)
@@ -157,7 +161,8 @@ func (x *session) run(ctx context.Context, end context.CancelCauseFunc, grant *w
 		return "recording could not be started: " + err.Error()
 	}
 	defer rec.Close()
-	target, err := s.dialTarget(ctx, grant, x.id)
+	var target *targetConn
+	onFreshStack(func() { target, err = s.dialTarget(ctx, grant, x.id) })
 	if err != nil {
 		s.log.Warn("cannot reach target", "session", grant.SessionID, "resource", x.id.Resource, "err", err)
 		x.fail(fmt.Sprintf("cannot reach %s", x.id.Resource))
@@ -171,10 +176,11 @@ func (x *session) run(ctx context.Context, end context.CancelCauseFunc, grant *w
 		return "target refused the session channel: " + err.Error()
 	}
 	defer tch.Close()
+	targetPty := false
 	if usePty {
 		// The client was given a terminal; a target that refuses one
 		// still runs the session, without.
-		tch.SendRequest("pty-req", true, ssh.Marshal(x.pty)) //nolint:errcheck
+		targetPty, _ = tch.SendRequest("pty-req", true, ssh.Marshal(x.pty))
 	}
 	startType, payload := "shell", []byte(nil)
 	if command != "" {
@@ -186,7 +192,7 @@ func (x *session) run(ctx context.Context, end context.CancelCauseFunc, grant *w
 	}
 	reply(x.start, true)
 	stopRefusing() // the relay's request loop answers the target now
-	reason := x.relay(ctx, end, rec, target, tch, treqs, grant)
+	reason := x.relay(ctx, end, rec, target, tch, treqs, grant, targetPty)
 	rec.Marker("session ended: " + reason) //nolint:errcheck // best effort: the session has ended anyway
 	return reason
 }

@@ -90,3 +90,22 @@ func BenchmarkRead(b *testing.B) {
 		}
 	}
 }
+
+func BenchmarkAppendText(b *testing.B) {
+	for _, tc := range []struct {
+		name  string
+		chunk []byte
+	}{
+		{"terminal", terminalLike()},
+		{"ascii", bytes.Repeat([]byte("abcdefghijklmnopqrstuvwxyz 0123456789\n"), 1000)[:32<<10]},
+		{"random", randomBytes(32 << 10)},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			var dst []byte
+			b.SetBytes(int64(len(tc.chunk)))
+			for b.Loop() {
+				dst, _ = appendText(dst[:0], tc.chunk)
+			}
+		})
+	}
+}

@@ -41,22 +41,43 @@ const (
 	judgeSize  = 16 << 10
 )
 
-// compressors are shared by all Writers, one pool per level: a
-// compressor's state is several hundred KiB, held only while a member is
-// being compressed.
-var compressors = map[int]*sync.Pool{
-	gzip.BestSpeed:   newCompressorPool(gzip.BestSpeed),
-	gzip.HuffmanOnly: newCompressorPool(gzip.HuffmanOnly),
+// compressors are shared by all Writers, one free list per level: a
+// compressor's state is several hundred KiB, held by a Writer only while
+// it compresses a member. The lists keep a few compressors across garbage
+// collections (a sync.Pool would drop them, and remaking them costs more
+// than the members they compress); more are made when more Writers
+// compress at once, and dropped when the list is full.
+var compressors = map[int]*compressorList{
+	gzip.BestSpeed:   {level: gzip.BestSpeed, free: make(chan *gzip.Writer, keptCompressors)},
+	gzip.HuffmanOnly: {level: gzip.HuffmanOnly, free: make(chan *gzip.Writer, keptCompressors)},
 }
 
-func newCompressorPool(level int) *sync.Pool {
-	return &sync.Pool{New: func() any {
-		z, err := gzip.NewWriterLevel(io.Discard, level)
+// keptCompressors is how many idle compressors a free list keeps.
+const keptCompressors = 4
+
+type compressorList struct {
+	level int
+	free  chan *gzip.Writer
+}
+
+func (l *compressorList) get() *gzip.Writer {
+	select {
+	case z := <-l.free:
+		return z
+	default:
+		z, err := gzip.NewWriterLevel(io.Discard, l.level)
 		if err != nil {
 			panic(err) // a constant, valid level
 		}
 		return z
-	}}
+	}
+}
+
+func (l *compressorList) put(z *gzip.Writer) {
+	select {
+	case l.free <- z:
+	default:
+	}
 }
 
 // buffers holds compressed members on their way to the file.
@@ -72,9 +93,9 @@ func compressMember(w io.Writer, data []byte, level int) (int, error) {
 			buffers.Put(out)
 		}
 	}()
-	pool := compressors[level]
-	z := pool.Get().(*gzip.Writer)
-	defer pool.Put(z)
+	list := compressors[level]
+	z := list.get()
+	defer list.put(z)
 	z.Reset(out)
 	if _, err := z.Write(data); err != nil {
 		return 0, err

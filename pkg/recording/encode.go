@@ -1,6 +1,8 @@
 package recording
 
 import (
+	"encoding/binary"
+	"math/bits"
 	"slices"
 	"strconv"
 	"strings"
@@ -88,10 +90,7 @@ func appendText(dst, p []byte) ([]byte, int) {
 		b := p[i]
 		switch {
 		case plain[b]:
-			j := i + 1
-			for j < len(p) && plain[p[j]] {
-				j++
-			}
+			j := i + 1 + plainRun(p[i+1:])
 			n += copy(out[n:], p[i:j])
 			i = j
 		case escapes[b].len > 0:
@@ -124,6 +123,28 @@ func appendText(dst, p []byte) ([]byte, int) {
 		}
 	}
 	return dst[:len(dst)+n], len(p)
+}
+
+// plainRun returns how many bytes at the start of p are plain. It tests
+// eight bytes at a time: a byte is not plain if its top bit is set, if it
+// is below 0x20, or if it is '"' or '\\'. (The tests can also flag a byte
+// after one that fails them, never before, so the first flagged byte is
+// the first that is not plain.)
+func plainRun(p []byte) int {
+	const ones, tops = 0x0101010101010101, 0x8080808080808080
+	i := 0
+	for ; i+8 <= len(p); i += 8 {
+		x := binary.LittleEndian.Uint64(p[i:])
+		quote, backslash := x^(ones*'"'), x^(ones*'\\')
+		bad := x&tops | (x-ones*0x20)&^x&tops | (quote-ones)&^quote&tops | (backslash-ones)&^backslash&tops
+		if bad != 0 {
+			return i + bits.TrailingZeros64(bad)/8
+		}
+	}
+	for i < len(p) && plain[p[i]] {
+		i++
+	}
+	return i
 }
 
 func appendEscapedASCII(dst []byte, b byte) []byte {

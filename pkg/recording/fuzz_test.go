@@ -210,3 +210,19 @@ func TestUnsafeInRecognisesDangerousOutput(t *testing.T) {
 		}
 	}
 }
+
+// plainRun, eight bytes at a time, agrees with testing byte by byte.
+func FuzzPlainRun(f *testing.F) {
+	f.Add([]byte("abcdefgh\"ijklmnop"))
+	f.Add([]byte("0123456789abcdef\x1f\\\x7f\x80"))
+	f.Add([]byte("\x00abcdefghijklmnopqrstuvwxyz \xff"))
+	f.Fuzz(func(t *testing.T, p []byte) {
+		want := 0
+		for want < len(p) && plain[p[want]] {
+			want++
+		}
+		if got := plainRun(p); got != want {
+			t.Fatalf("plainRun(%q) = %d, want %d", p, got, want)
+		}
+	})
+}
