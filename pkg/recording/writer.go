@@ -181,7 +181,7 @@ func (w *Writer) Close() error {
 	defer w.mu.Unlock()
 	w.compress()
 	w.release()
-	if w.err == nil && w.unsynced {
+	if w.err == nil { // always: a flush may still be syncing without the lock
 		if err := w.f.Sync(); err != nil {
 			w.fail("syncing", err)
 		}
