@@ -26,10 +26,10 @@ type Pacer struct {
 	floor    uint64
 	previous int // GOGC before Start
 
-	mu      sync.Mutex // guards samples
+	mu      sync.Mutex // guards samples and stopped, so that Stop is final
 	samples []metrics.Sample
+	stopped bool
 	percent atomic.Int64 // the GOGC set last
-	stopped atomic.Bool
 }
 
 // Start paces the collector: fraction is the headroom as a share of the
@@ -41,8 +41,9 @@ func Start(fraction float64, floor uint64) *Pacer {
 	}}
 	// Until the first collection there is no live heap to go by: the
 	// GOGC in force stays.
-	p.previous = debug.SetGCPercent(-1)
-	debug.SetGCPercent(p.previous)
+	gogc := []metrics.Sample{{Name: "/gc/gogc:percent"}}
+	metrics.Read(gogc)
+	p.previous = int(gogc[0].Value.Uint64())
 	p.percent.Store(int64(p.previous))
 	p.watch()
 	return p
@@ -50,7 +51,10 @@ func Start(fraction float64, floor uint64) *Pacer {
 
 // Stop ends the pacing and restores the GOGC that was in force.
 func (p *Pacer) Stop() {
-	if p.stopped.CompareAndSwap(false, true) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.stopped {
+		p.stopped = true
 		debug.SetGCPercent(p.previous)
 	}
 }
@@ -62,11 +66,9 @@ func (p *Pacer) Percent() int { return int(p.percent.Load()) }
 // at once, so its cleanup runs after the next cycle.
 func (p *Pacer) watch() {
 	runtime.AddCleanup(new(sentinel), func(p *Pacer) {
-		if p.stopped.Load() {
-			return
+		if p.adjust() {
+			p.watch()
 		}
-		debug.SetGCPercent(p.adjust())
-		p.watch()
 	}, p)
 }
 
@@ -74,15 +76,20 @@ func (p *Pacer) watch() {
 // other tiny objects that could keep it alive.
 type sentinel struct{ _ [16]uint64 }
 
-// adjust computes the GOGC for the heap the last collection found.
-func (p *Pacer) adjust() int {
+// adjust sets GOGC for the heap the last collection found, unless the
+// pacer was stopped, and reports whether it did.
+func (p *Pacer) adjust() bool {
 	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.stopped {
+		return false
+	}
 	metrics.Read(p.samples)
 	live, stack, globals := p.samples[0].Value.Uint64(), p.samples[1].Value.Uint64(), p.samples[2].Value.Uint64()
-	p.mu.Unlock()
 	pct := percentFor(live+stack+globals, p.fraction, p.floor)
+	debug.SetGCPercent(pct)
 	p.percent.Store(int64(pct))
-	return pct
+	return true
 }
 
 // percentFor returns the GOGC that makes the headroom max(floor,

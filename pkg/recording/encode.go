@@ -26,13 +26,13 @@ var plain = func() (t [256]bool) {
 	return t
 }()
 
-// escape is how a byte that is not plain and does not begin a valid
-// multi-byte character is written: its JSON escape if it is ASCII, or
+// escape is how a byte is written when it is not plain and not part of a
+// valid multi-byte character: its JSON escape if it is ASCII, or
 // rawBase+b. It is padded to eight bytes so that it is stored with one
 // move.
 type escape struct {
 	seq [8]byte
-	len int // 0 for the bytes that may begin a valid multi-byte character
+	len int
 }
 
 var escapes = func() (t [256]escape) {
@@ -41,12 +41,15 @@ var escapes = func() (t [256]escape) {
 		case plain[b]:
 		case b < utf8.RuneSelf:
 			t[b].len = copy(t[b].seq[:], appendEscapedASCII(nil, byte(b)))
-		case b < 0xC2 || b > 0xF4: // a continuation byte, or no lead byte
+		default:
 			t[b].len = utf8.EncodeRune(t[b].seq[:], rawBase+rune(b))
 		}
 	}
 	return t
 }()
+
+// mayLead reports whether b can begin a valid multi-byte UTF-8 character.
+func mayLead(b byte) bool { return b >= 0xC2 && b <= 0xF4 }
 
 // appendEventStart appends an event line up to its data.
 func appendEventStart(dst []byte, t time.Duration, kind byte) []byte {
@@ -93,7 +96,7 @@ func appendText(dst, p []byte) ([]byte, int) {
 			j := i + 1 + plainRun(p[i+1:])
 			n += copy(out[n:], p[i:j])
 			i = j
-		case escapes[b].len > 0:
+		case !mayLead(b):
 			j := i + 1
 			for j < len(p) && p[j] == b {
 				j++
@@ -113,8 +116,8 @@ func appendText(dst, p []byte) ([]byte, int) {
 			r, size := utf8.DecodeRune(p[i:])
 			if (r == utf8.RuneError && size == 1) || (r >= rawBase && r <= rawLast) {
 				for _, c := range p[i : i+size] {
-					out[n], out[n+1], out[n+2] = 0xEF, 0x9C+c>>6, 0x80|c&0x3F
-					n += 3
+					*(*[8]byte)(out[n:]) = escapes[c].seq
+					n += escapes[c].len
 				}
 			} else {
 				n += copy(out[n:], p[i:i+size])

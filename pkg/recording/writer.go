@@ -233,8 +233,7 @@ func (w *Writer) flushCarry(idx int, kind byte) {
 // once it is a member's worth. A run of runLen or more copies of one
 // escaped byte in data (binary zeros, say, each six bytes as \u0000) is
 // neither encoded nor compressed: it goes to the file as copies of a
-// member made once for that byte (see runMember), at a hundredth of the
-// cost. w.mu must be held.
+// member made once for that byte (see runMember). w.mu must be held.
 func (w *Writer) event(kind byte, data []byte) error {
 	if err := w.usable(); err != nil {
 		return err
