@@ -17,7 +17,7 @@ func (a *app) requestCmd() *cobra.Command {
 	var resources []string
 	var duration time.Duration
 	c := &cobra.Command{
-		Use:   "request --role R --resource X[,Y] --duration D --reason TEXT [--ticket T]",
+		Use:   "request --role R --resource X[,Y] [--duration D] --reason TEXT [--ticket T]",
 		Short: "Ask for a role on resources for a while",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
