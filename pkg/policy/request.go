@@ -103,7 +103,7 @@ func checkReason(reason string) error {
 	case n > MaxReasonLength:
 		return fmt.Errorf("%w: the reason has %d characters, at most %d are allowed", ErrReasonRequired, n, MaxReasonLength)
 	}
-	if err := checkText(reason); err != nil {
+	if err := CheckText(reason); err != nil {
 		return fmt.Errorf("%w: the reason is not allowed: %v", ErrReasonRequired, err)
 	}
 	return nil
@@ -121,9 +121,7 @@ func checkTicket(ticket string, role *Role) error {
 	if n := utf8.RuneCountInString(ticket); n > MaxTicketLength {
 		return fmt.Errorf("%w: %d characters, at most %d are allowed", ErrBadTicket, n, MaxTicketLength)
 	}
-	if !utf8.ValidString(ticket) || strings.ContainsFunc(ticket, func(r rune) bool {
-		return unicode.IsSpace(r) || unicode.IsControl(r) || isBidiControl(r)
-	}) {
+	if CheckText(ticket) != nil || strings.ContainsFunc(ticket, unicode.IsSpace) {
 		return fmt.Errorf("%w: %q; a ticket is one word, without spaces or control characters", ErrBadTicket, ticket)
 	}
 	return nil

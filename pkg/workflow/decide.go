@@ -5,23 +5,28 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/lockbox-ssh/lockbox/pkg/audit"
 	"github.com/lockbox-ssh/lockbox/pkg/policy"
 	"github.com/lockbox-ssh/lockbox/pkg/store"
 )
 
-const maxDecisionReason = 1000
+// maxDecisionReason bounds decision reasons, in characters, as
+// justifications are bounded.
+const maxDecisionReason = policy.MaxReasonLength
 
-// checkDecisionReason keeps decision reasons to one readable paragraph.
+// checkDecisionReason keeps decision reasons to one readable paragraph,
+// under the rule every free-text field follows (policy.CheckText).
 func checkDecisionReason(reason string, required bool) error {
-	switch {
+	if err := policy.CheckText(reason); err != nil {
+		return fmt.Errorf("%w: the reason is not allowed: %v", ErrBadInput, err)
+	}
+	switch n := utf8.RuneCountInString(reason); {
 	case required && strings.TrimSpace(reason) == "":
 		return fmt.Errorf("%w: a reason is required", ErrBadInput)
-	case len(reason) > maxDecisionReason:
-		return fmt.Errorf("%w: the reason is longer than %d bytes", ErrBadInput, maxDecisionReason)
-	case strings.ContainsFunc(reason, func(r rune) bool { return r < 0x20 || r == 0x7f }):
-		return fmt.Errorf("%w: the reason holds control characters", ErrBadInput)
+	case n > maxDecisionReason:
+		return fmt.Errorf("%w: the reason has %d characters, at most %d are allowed", ErrBadInput, n, maxDecisionReason)
 	}
 	return nil
 }
