@@ -59,7 +59,8 @@ func (s *Service) IssueUserCert(ctx context.Context, actor Actor, id string, pub
 // IssueHopCert signs the certificate a bastion uses toward resource for
 // one session of grant id, for an ephemeral key it made for that session.
 // Only registered bastions may ask; the certificate carries the bastion's
-// egress addresses as source-address and never outlives the grant.
+// egress addresses as source-address and lasts HopTTL (a few minutes: the
+// bastion logs in with it once, at once), never past the grant's end.
 func (s *Service) IssueHopCert(ctx context.Context, actor Actor, id, resource string, pub ssh.PublicKey) (*ssh.Certificate, error) {
 	const refused = "hopcert.refused"
 	p := s.policy()
