@@ -59,14 +59,10 @@ func (p *Policy) CheckRequest(r Request, c Counts) error {
 	if err := checkTicket(r.Ticket, role); err != nil {
 		return err
 	}
-	s := p.Settings
-	switch {
-	case c.Pending >= s.MaxPendingRequestsPerUser:
-		return fmt.Errorf("%w: %s has %d pending, the limit is %d", ErrTooManyPending, r.User, c.Pending, s.MaxPendingRequestsPerUser)
-	case c.Active >= s.MaxActiveGrantsPerUser:
-		return fmt.Errorf("%w: %s has %d active, the limit is %d", ErrTooManyActive, r.User, c.Active, s.MaxActiveGrantsPerUser)
+	if limit := p.Settings.MaxPendingRequestsPerUser; c.Pending >= limit {
+		return fmt.Errorf("%w: %s has %d pending, the limit is %d", ErrTooManyPending, r.User, c.Pending, limit)
 	}
-	return nil
+	return p.CheckActive(r.User, c.Active)
 }
 
 func (p *Policy) checkResources(r Request) error {
