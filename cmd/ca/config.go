@@ -20,6 +20,7 @@ type config struct {
 	PendingTimeout time.Duration `mapstructure:"pending_timeout"`
 	SweepInterval  time.Duration `mapstructure:"sweep_interval"`
 	LeaseTTL       time.Duration `mapstructure:"session_lease_ttl"`
+	HopCertTTL     time.Duration `mapstructure:"hop_cert_ttl"`
 	Recordings     string        `mapstructure:"recordings"`
 	TLSCert        string        `mapstructure:"tls_cert"`
 	TLSKey         string        `mapstructure:"tls_key"`
@@ -50,6 +51,7 @@ func defaults(v *viper.Viper) {
 	v.SetDefault("pending_timeout", 24*time.Hour)
 	v.SetDefault("sweep_interval", 5*time.Second)
 	v.SetDefault("session_lease_ttl", 30*time.Second)
+	v.SetDefault("hop_cert_ttl", 5*time.Minute)
 	v.SetDefault("recordings", "")
 	v.SetDefault("store.driver", "sqlite")
 	v.SetDefault("store.dsn", "")
@@ -69,7 +71,7 @@ func loadConfig(flags *pflag.FlagSet) (*config, error) {
 	v.SetEnvPrefix("LOCKBOX")
 	v.SetEnvKeyReplacer(strings.NewReplacer(".", "_"))
 	v.AutomaticEnv()
-	for _, name := range []string{"listen", "data", "policy", "pending_timeout", "sweep_interval", "session_lease_ttl", "recordings"} {
+	for _, name := range []string{"listen", "data", "policy", "pending_timeout", "sweep_interval", "session_lease_ttl", "hop_cert_ttl", "recordings"} {
 		if f := flags.Lookup(name); f != nil {
 			if err := v.BindPFlag(name, f); err != nil {
 				return nil, err
@@ -122,6 +124,7 @@ func addServeFlags(f *pflag.FlagSet) {
 	f.Duration("pending_timeout", 0, "how long a request may wait for a decision (default 24h)")
 	f.Duration("sweep_interval", 0, "how often expiry is swept (default 5s)")
 	f.Duration("session_lease_ttl", 0, "how long a session's one-per-user lease lasts without a heartbeat (default 30s)")
+	f.Duration("hop_cert_ttl", 0, "how long a hop certificate lasts: the bastion's one login with it (default 5m, 1s..1h, never past the grant)")
 	f.String("recordings", "", "directory for session recordings (default DATA/recordings; shared storage for several replicas)")
 	f.Duration("web_idle_timeout", 0, "web form sessions end after this long unused (default 30m)")
 	f.Duration("web_max_age", 0, "web form sessions end this long after login (default 12h)")

@@ -71,7 +71,7 @@ func buildService(cfg *config) (*workflow.Service, *policy.Holder, *caKeys, *sql
 	}
 	svc, err := workflow.New(workflow.Config{
 		Store: db, Policy: holder, UserCA: keys.user, HopCA: keys.hop, HostCA: keys.host,
-		Secrets: keys.secrets, PendingTimeout: cfg.PendingTimeout, LeaseTTL: cfg.LeaseTTL, Recordings: recs,
+		Secrets: keys.secrets, PendingTimeout: cfg.PendingTimeout, LeaseTTL: cfg.LeaseTTL, HopTTL: cfg.HopCertTTL, Recordings: recs,
 	})
 	if err != nil {
 		db.Close()

@@ -43,9 +43,10 @@ func newSigner(t testing.TB) ssh.Signer {
 // server is a CA API on SQLite with the example policy, whose users and
 // bastion get fresh keys.
 type server struct {
-	url  string
-	keys map[string]ssh.Signer // "user:alice", "bastion:bastion-1"
-	wf   *workflow.Service
+	url    string
+	keys   map[string]ssh.Signer // "user:alice", "bastion:bastion-1"
+	wf     *workflow.Service
+	policy *policy.Holder
 }
 
 func newServer(t testing.TB) *server {
@@ -78,6 +79,7 @@ func newServerOn(t testing.TB, st store.Store) *server {
 	}
 	box, _ := secretbox.New(make([]byte, 32))
 	holder := policy.NewHolder(p)
+	s.policy = holder
 	userCA, hopCA := newSigner(t), newSigner(t)
 	s.wf, err = workflow.New(workflow.Config{Store: st, Policy: holder, UserCA: userCA, HopCA: hopCA, Secrets: box})
 	if err != nil {

@@ -35,7 +35,7 @@ func toWireView(v *workflow.RequestView) wire.Request {
 	for _, a := range v.Approvals {
 		w.Approvals = append(w.Approvals, wire.Approval{Approver: a.Approver, Reason: a.Reason, At: a.At})
 	}
-	w.Outstanding, w.CanApprove = v.Outstanding, v.CanApprove
+	w.Outstanding, w.NoLongerFits, w.CanApprove = v.Outstanding, v.NoLongerFits, v.CanApprove
 	return w
 }
 

@@ -51,6 +51,7 @@ func (a *app) requestCmd() *cobra.Command {
 	for _, name := range []string{"role", "resource", "reason"} {
 		c.MarkFlagRequired(name) //nolint:errcheck // the flag exists
 	}
+	c.AddCommand(a.requestShowCmd())
 	return c
 }
 
@@ -87,6 +88,8 @@ func (a *app) printRequests(reqs []wire.Request) {
 	for _, r := range reqs {
 		detail := r.Reason
 		switch {
+		case r.State == "pending" && r.NoLongerFits != "":
+			detail = r.NoLongerFits
 		case r.State == "pending" && len(r.Outstanding) > 0:
 			detail = "needs " + strings.Join(r.Outstanding, ", ")
 		case r.State == "approved" && r.NotAfter != nil:

@@ -142,6 +142,28 @@
 // once in total even when they belong to several of the groups a request
 // needs: see Outstanding.
 //
+// A request is checked against the policy when it is made (CheckRequest),
+// and again, against the policy as it is then, at every approval and at
+// every certificate issued for the grant (Recheck): a reload that takes a
+// user out of a team, removes a role or resource, lowers a role's
+// max_duration below the request, or makes a role need a ticket stops the
+// request or grant there, and the refusal says what no longer holds ("alice
+// is no longer in a team eligible for reader on db-1", "role reader no
+// longer exists", "2h0m0s is over role reader's max_duration of 1h0m0s
+// (now)"). The approval that would start a grant also counts the user's
+// active grants against max_active_grants_per_user, in the transaction that
+// starts it (CheckActive).
+//
+// # Free text
+//
+// Justifications, decision reasons (approve, deny, revoke), tickets and
+// descriptions follow one rule, CheckText: valid UTF-8 without control
+// characters (C0, DEL, C1), invisible formatting characters (bidirectional
+// overrides, embeddings, isolates and marks, zero-width spaces, tag
+// characters; the zero-width joiner and non-joiner are allowed) and line or
+// paragraph separators. Justifications and decision reasons hold at most
+// 1000 characters, tickets 100 and no spaces.
+//
 // # Commands
 //
 // MatchCommand matches a command line against a role's allowed_commands. A

@@ -296,7 +296,7 @@ func (p *parser) keys(owner, n *yaml.Node, what string) []ssh.PublicKey {
 // text returns a description-like value: trimmed, no control characters.
 func (p *parser) text(n *yaml.Node, what string) string {
 	s := strings.TrimSpace(p.str(n, what))
-	if err := checkText(s); err != nil {
+	if err := CheckText(s); err != nil {
 		p.errorf(n, "%s: %v", what, err)
 	}
 	return s

@@ -59,14 +59,10 @@ func (p *Policy) CheckRequest(r Request, c Counts) error {
 	if err := checkTicket(r.Ticket, role); err != nil {
 		return err
 	}
-	s := p.Settings
-	switch {
-	case c.Pending >= s.MaxPendingRequestsPerUser:
-		return fmt.Errorf("%w: %s has %d pending, the limit is %d", ErrTooManyPending, r.User, c.Pending, s.MaxPendingRequestsPerUser)
-	case c.Active >= s.MaxActiveGrantsPerUser:
-		return fmt.Errorf("%w: %s has %d active, the limit is %d", ErrTooManyActive, r.User, c.Active, s.MaxActiveGrantsPerUser)
+	if limit := p.Settings.MaxPendingRequestsPerUser; c.Pending >= limit {
+		return fmt.Errorf("%w: %s has %d pending, the limit is %d", ErrTooManyPending, r.User, c.Pending, limit)
 	}
-	return nil
+	return p.CheckActive(r.User, c.Active)
 }
 
 func (p *Policy) checkResources(r Request) error {
@@ -103,7 +99,7 @@ func checkReason(reason string) error {
 	case n > MaxReasonLength:
 		return fmt.Errorf("%w: the reason has %d characters, at most %d are allowed", ErrReasonRequired, n, MaxReasonLength)
 	}
-	if err := checkText(reason); err != nil {
+	if err := CheckText(reason); err != nil {
 		return fmt.Errorf("%w: the reason is not allowed: %v", ErrReasonRequired, err)
 	}
 	return nil
@@ -121,9 +117,7 @@ func checkTicket(ticket string, role *Role) error {
 	if n := utf8.RuneCountInString(ticket); n > MaxTicketLength {
 		return fmt.Errorf("%w: %d characters, at most %d are allowed", ErrBadTicket, n, MaxTicketLength)
 	}
-	if !utf8.ValidString(ticket) || strings.ContainsFunc(ticket, func(r rune) bool {
-		return unicode.IsSpace(r) || unicode.IsControl(r) || isBidiControl(r)
-	}) {
+	if CheckText(ticket) != nil || strings.ContainsFunc(ticket, unicode.IsSpace) {
 		return fmt.Errorf("%w: %q; a ticket is one word, without spaces or control characters", ErrBadTicket, ticket)
 	}
 	return nil

@@ -9,8 +9,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"golang.org/x/crypto/ssh"
 )
@@ -104,24 +102,4 @@ func parseEgress(s string) (netip.Prefix, error) {
 	}
 	a = a.Unmap()
 	return netip.PrefixFrom(a, a.BitLen()), nil
-}
-
-// checkText checks free text that is shown to people: descriptions, reasons.
-// Control characters and bidirectional overrides could disguise what a
-// terminal or web page shows, so they are refused.
-func checkText(s string) error {
-	if !utf8.ValidString(s) {
-		return errors.New("not valid UTF-8")
-	}
-	for _, r := range s {
-		if unicode.IsControl(r) || isBidiControl(r) {
-			return fmt.Errorf("control character %U is not allowed", r)
-		}
-	}
-	return nil
-}
-
-func isBidiControl(r rune) bool {
-	return r == '\u061c' || r == '\u200e' || r == '\u200f' ||
-		('\u202a' <= r && r <= '\u202e') || ('\u2066' <= r && r <= '\u2069')
 }

@@ -21,6 +21,15 @@ var errorKinds = []struct {
 }{
 	{policy.ErrSelfApproval, http.StatusForbidden},
 	{policy.ErrNotApprover, http.StatusForbidden},
+	// A request that no longer fits the current policy, or would start a
+	// grant over the user's limit: the approval conflicts with the policy.
+	{policy.ErrTooManyActive, http.StatusConflict},
+	{policy.ErrOutOfScope, http.StatusConflict},
+	{policy.ErrUnknownUser, http.StatusConflict},
+	{policy.ErrUnknownRole, http.StatusConflict},
+	{policy.ErrUnknownResource, http.StatusConflict},
+	{policy.ErrOverMaxDuration, http.StatusConflict},
+	{policy.ErrTicketRequired, http.StatusConflict},
 	{workflow.ErrForbidden, http.StatusForbidden},
 	{workflow.ErrBadInput, http.StatusBadRequest},
 	{workflow.ErrNotFound, http.StatusNotFound},

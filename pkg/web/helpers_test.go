@@ -79,6 +79,7 @@ type fixture struct {
 	svc     *workflow.Service
 	st      store.Store
 	clock   *clock
+	policy  *policy.Holder
 	srv     *httptest.Server
 	secrets map[string][]byte
 }
@@ -107,7 +108,8 @@ func newFixture(t *testing.T, cfg web.Config) *fixture {
 	t.Cleanup(func() { st.Close() })
 	box, _ := secretbox.New(make([]byte, 32))
 	c := &clock{now: time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)}
-	svc, err := workflow.New(workflow.Config{Store: st, Policy: policy.NewHolder(pol), UserCA: signer(t), HopCA: signer(t),
+	holder := policy.NewHolder(pol)
+	svc, err := workflow.New(workflow.Config{Store: st, Policy: holder, UserCA: signer(t), HopCA: signer(t),
 		HostCA: signer(t), Secrets: box, Clock: c.Now, PendingTimeout: 24 * time.Hour,
 		Recordings: &memRecordings{data: map[string][]byte{}}})
 	if err != nil {
@@ -118,7 +120,7 @@ func newFixture(t *testing.T, cfg web.Config) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{t: t, svc: svc, st: st, clock: c, secrets: map[string][]byte{}}
+	f := &fixture{t: t, svc: svc, st: st, clock: c, policy: holder, secrets: map[string][]byte{}}
 	f.srv = httptest.NewServer(ui)
 	t.Cleanup(f.srv.Close)
 	return f

@@ -54,9 +54,14 @@ type Request struct {
 	Decision     string     `json:"decision,omitempty"`
 	NotBefore    *time.Time `json:"not_before,omitempty"`
 	NotAfter     *time.Time `json:"not_after,omitempty"`
-	Approvals    []Approval `json:"approvals,omitempty"`
-	Outstanding  []string   `json:"outstanding,omitempty"`
-	CanApprove   bool       `json:"can_approve,omitempty"`
+	// Approvals: who approved, when, why; in every state for GET
+	// /v1/requests/{id}, for pending requests only in lists.
+	Approvals   []Approval `json:"approvals,omitempty"`
+	Outstanding []string   `json:"outstanding,omitempty"`
+	// NoLongerFits says why a pending request can no longer be approved
+	// under the current policy.
+	NoLongerFits string `json:"no_longer_fits,omitempty"`
+	CanApprove   bool   `json:"can_approve,omitempty"`
 }
 
 // Requests is the body of GET /v1/requests.

@@ -4,24 +4,30 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/lockbox-ssh/lockbox/pkg/audit"
 	"github.com/lockbox-ssh/lockbox/pkg/policy"
 	"github.com/lockbox-ssh/lockbox/pkg/store"
 )
 
-const maxDecisionReason = 1000
+// maxDecisionReason bounds decision reasons, in characters, as
+// justifications are bounded.
+const maxDecisionReason = policy.MaxReasonLength
 
-// checkDecisionReason keeps decision reasons to one readable paragraph.
+// checkDecisionReason keeps decision reasons to one readable paragraph,
+// under the rule every free-text field follows (policy.CheckText).
 func checkDecisionReason(reason string, required bool) error {
-	switch {
+	if err := policy.CheckText(reason); err != nil {
+		return fmt.Errorf("%w: the reason is not allowed: %v", ErrBadInput, err)
+	}
+	switch n := utf8.RuneCountInString(reason); {
 	case required && strings.TrimSpace(reason) == "":
 		return fmt.Errorf("%w: a reason is required", ErrBadInput)
-	case len(reason) > maxDecisionReason:
-		return fmt.Errorf("%w: the reason is longer than %d bytes", ErrBadInput, maxDecisionReason)
-	case strings.ContainsFunc(reason, func(r rune) bool { return r < 0x20 || r == 0x7f }):
-		return fmt.Errorf("%w: the reason holds control characters", ErrBadInput)
+	case n > maxDecisionReason:
+		return fmt.Errorf("%w: the reason has %d characters, at most %d are allowed", ErrBadInput, n, maxDecisionReason)
 	}
 	return nil
 }
@@ -51,42 +57,64 @@ func (s *Service) lockPending(tx store.Tx, actor Actor, action, id string) (*sto
 
 // Approve records actor's approval of request id. When the approvals meet
 // every requirement, the grant starts now and lasts the requested
-// duration, clamped to the role's current maximum. The requester can never
-// approve; each person counts once; the check runs inside the transaction
-// that records the approval, with the request row locked, so racing
-// approvers make exactly one transition.
+// duration. The requester can never approve; each person counts once; the
+// check runs inside the transaction that records the approval, with the
+// request row locked, so racing approvers make exactly one transition.
+//
+// Every approval evaluates the request against the policy as it is now
+// (policy.Recheck: the user, role, resources, eligibility, max_duration),
+// and the approval that would start the grant also counts the user's
+// active grants against max_active_grants_per_user, in the same
+// transaction. A refused approval is audited and records nothing.
 func (s *Service) Approve(ctx context.Context, actor Actor, id, reason string) (*store.Request, error) {
+	const refused = "approval.refused"
 	if err := checkDecisionReason(reason, false); err != nil {
-		return nil, s.RecordRefusal(ctx, actor, "approval.refused", id, err)
+		return nil, s.RecordRefusal(ctx, actor, refused, id, err)
 	}
 	var out *store.Request
 	err := s.update(ctx, func(tx store.Tx) error {
 		out = nil
-		r, err := s.lockPending(tx, actor, "approval.refused", id)
+		r, err := s.lockPending(tx, actor, refused, id)
 		if err != nil {
 			return err
+		}
+		if !actor.IsUser() {
+			return s.refuse(tx, actor, refused, id, fmt.Errorf("%w: only people approve", ErrForbidden), nil)
 		}
 		p := s.policy()
+		if err := p.Recheck(policyRequest(r, r.Duration)); err != nil {
+			return s.refuse(tx, actor, refused, id, policyChanged(r, err), nil)
+		}
 		reqs, _ := p.Requirements(r.Role, r.Resources)
-		if !actor.IsUser() {
-			return s.refuse(tx, actor, "approval.refused", id, fmt.Errorf("%w: only people approve", ErrForbidden), nil)
-		}
 		if err := p.CheckApprover(r.User, actor.User(), reqs); err != nil {
-			return s.refuse(tx, actor, "approval.refused", id, err, nil)
-		}
-		now := s.now()
-		err = tx.AddApproval(store.Approval{RequestID: id, Approver: actor.User(), Reason: reason, At: now})
-		if errors.Is(err, store.ErrDuplicate) {
-			return s.refuse(tx, actor, "approval.refused", id, fmt.Errorf("%w: %s", ErrAlreadyApproved, id), nil)
-		}
-		if err != nil {
-			return err
+			return s.refuse(tx, actor, refused, id, err, nil)
 		}
 		approvals, err := tx.Approvals(id)
 		if err != nil {
 			return err
 		}
-		outstanding := p.Outstanding(r.User, reqs, approverNames(approvals))
+		names := approverNames(approvals)
+		if slices.Contains(names, actor.User()) {
+			return s.refuse(tx, actor, refused, id, fmt.Errorf("%w: %s", ErrAlreadyApproved, id), nil)
+		}
+		now := s.now()
+		outstanding := p.Outstanding(r.User, reqs, append(names, actor.User()))
+		if len(outstanding) == 0 {
+			_, active, err := tx.CountOpen(r.User, now)
+			if err != nil {
+				return err
+			}
+			if err := p.CheckActive(r.User, active); err != nil {
+				return s.refuse(tx, actor, refused, id, fmt.Errorf("%w; approve again once one of them ends", err), nil)
+			}
+		}
+		err = tx.AddApproval(store.Approval{RequestID: id, Approver: actor.User(), Reason: reason, At: now})
+		if errors.Is(err, store.ErrDuplicate) {
+			return s.refuse(tx, actor, refused, id, fmt.Errorf("%w: %s", ErrAlreadyApproved, id), nil)
+		}
+		if err != nil {
+			return err
+		}
 		if err := record(tx, audit.Event{Time: now, Actor: string(actor), Action: "approval.recorded", Subject: id,
 			Detail: map[string]any{"reason": reason, "outstanding": describeRequirements(outstanding)}}); err != nil {
 			return err
@@ -95,7 +123,7 @@ func (s *Service) Approve(ctx context.Context, actor Actor, id, reason string) (
 		if len(outstanding) > 0 {
 			return nil
 		}
-		return s.startGrant(tx, p, r)
+		return s.startGrant(tx, r)
 	})
 	if err != nil {
 		return nil, err
@@ -103,13 +131,11 @@ func (s *Service) Approve(ctx context.Context, actor Actor, id, reason string) (
 	return out, nil
 }
 
-// startGrant moves a fully approved request to approved.
-func (s *Service) startGrant(tx store.Tx, p *policy.Policy, r *store.Request) error {
+// startGrant moves a fully approved request to approved, for the duration
+// asked (which the policy's Recheck found within the role's maximum).
+func (s *Service) startGrant(tx store.Tx, r *store.Request) error {
 	now := s.now()
 	d := r.Duration
-	if role := p.Roles[r.Role]; role != nil && d > role.MaxDuration {
-		d = role.MaxDuration
-	}
 	r.State, r.DecidedAt, r.DecidedBy, r.Decision = store.Approved, now, "approvers", "all required approvals given"
 	r.NotBefore, r.NotAfter = now, now.Add(d)
 	if err := tx.UpdateRequest(r, store.Pending); err != nil {

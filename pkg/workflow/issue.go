@@ -24,7 +24,8 @@ import (
 
 // IssueUserCert signs a grant certificate for pub, which the requester made
 // for this grant. The client chooses nothing but the key: principals,
-// options and validity come from the approved grant and the role.
+// options and validity come from the approved grant and the role. A grant
+// that no longer fits the current policy (policy.Recheck) gets none.
 func (s *Service) IssueUserCert(ctx context.Context, actor Actor, id string, pub ssh.PublicKey) (*ssh.Certificate, error) {
 	const refused = "cert.refused"
 	if err := sshcert.CheckSubjectKey(pub); err != nil {
@@ -37,10 +38,11 @@ func (s *Service) IssueUserCert(ctx context.Context, actor Actor, id string, pub
 	if actor.User() != r.User || !actor.IsUser() {
 		return nil, s.RecordRefusal(ctx, actor, refused, id, fmt.Errorf("%w: %s is %s's grant", ErrForbidden, id, r.User))
 	}
-	role := s.policy().Roles[r.Role]
-	if role == nil {
-		return nil, s.RecordRefusal(ctx, actor, refused, id, fmt.Errorf("%w: role %s is no longer in the policy", ErrNotLive, r.Role))
+	p := s.policy()
+	if err := s.recheckGrant(ctx, actor, refused, p, r); err != nil {
+		return nil, err
 	}
+	role := p.Roles[r.Role]
 	principals := make([]string, len(r.Resources))
 	for i, res := range r.Resources {
 		principals[i] = sshcert.Principal(r.Role, res)
@@ -59,7 +61,9 @@ func (s *Service) IssueUserCert(ctx context.Context, actor Actor, id string, pub
 // IssueHopCert signs the certificate a bastion uses toward resource for
 // one session of grant id, for an ephemeral key it made for that session.
 // Only registered bastions may ask; the certificate carries the bastion's
-// egress addresses as source-address and never outlives the grant.
+// egress addresses as source-address and lasts HopTTL (a few minutes: the
+// bastion logs in with it once, at once), never past the grant's end. A
+// grant that no longer fits the current policy gets none.
 func (s *Service) IssueHopCert(ctx context.Context, actor Actor, id, resource string, pub ssh.PublicKey) (*ssh.Certificate, error) {
 	const refused = "hopcert.refused"
 	p := s.policy()
@@ -77,10 +81,10 @@ func (s *Service) IssueHopCert(ctx context.Context, actor Actor, id, resource st
 	if !slices.Contains(r.Resources, resource) {
 		return nil, s.RecordRefusal(ctx, actor, refused, id, fmt.Errorf("%w: %s is not in %s", ErrNotInGrant, resource, id))
 	}
-	role := p.Roles[r.Role]
-	if role == nil {
-		return nil, s.RecordRefusal(ctx, actor, refused, id, fmt.Errorf("%w: role %s is no longer in the policy", ErrNotLive, r.Role))
+	if err := s.recheckGrant(ctx, actor, refused, p, r); err != nil {
+		return nil, err
 	}
+	role := p.Roles[r.Role]
 	now := s.now()
 	until := r.NotAfter
 	if cap := now.Add(s.cfg.HopTTL); cap.Before(until) {

@@ -195,7 +195,7 @@ func TestHopCertificate(t *testing.T) {
 		Critical:    map[string]string{"force-command": "/usr/local/bin/lockbox-gate -- 'uptime' 'df -h'", "source-address": "127.0.0.1/32"},
 		Extensions:  map[string]string{},
 		ValidAfter:  now.Add(-time.Minute),
-		ValidBefore: r.NotAfter, // what is left of the grant
+		ValidBefore: now.Add(workflow.DefaultHopTTL), // a login's worth, not the rest of the grant
 		Authority:   ssh.FingerprintSHA256(e.cas.hop.PublicKey())}
 	if diff := cmp.Diff(want, fields(cert)); diff != "" {
 		t.Fatalf("hop certificate (-want +got):\n%s", diff)

@@ -52,25 +52,23 @@ func (s *Service) EnrollMFA(ctx context.Context, actor Actor, code string) (stri
 }
 
 // CheckMFA checks user's TOTP code, as a second factor at the bastion or
-// the web form's login. A code is good once. Failures are counted per user
-// and per client address in the store, so every replica sees them, and
-// past a few, further attempts are refused for a while that doubles with
-// each failure (throttling, not a lockout an attacker could impose for
-// ever).
+// the web form's login. A code is good once. Failures are counted in the
+// store, per person and per person and address (per address only for
+// users the policy does not know; see throttles), and past a few, further
+// attempts are refused for a while that doubles with each failure.
 func (s *Service) CheckMFA(ctx context.Context, actor Actor, user, code, addr string) error {
-	keys := []string{"user:" + user, "addr:" + addr}
+	ths := s.throttles("", user, addr)
 	return s.update(ctx, func(tx store.Tx) error {
 		now := s.now()
 		detail := map[string]any{"client": addr}
-		for _, k := range keys {
-			th, err := tx.Throttle(k)
-			if err != nil {
-				return err
-			}
-			if now.Before(th.BlockedUntil) {
-				wait := th.BlockedUntil.Sub(now).Round(time.Second)
-				return s.refuse(tx, actor, "mfa.refused", user, fmt.Errorf("%w: too many wrong codes; try again in %v", ErrThrottled, wait), detail)
-			}
+		th, wait, err := blocking(tx, ths, now)
+		if err != nil {
+			return err
+		}
+		if th != nil {
+			detail["throttled"] = th.scope
+			wait = wait.Round(time.Second)
+			return s.refuse(tx, actor, "mfa.refused", user, fmt.Errorf("%w: too many wrong codes; try again in %v", ErrThrottled, wait), detail)
 		}
 		m, err := tx.MFA(user)
 		if err == nil {
@@ -79,47 +77,16 @@ func (s *Service) CheckMFA(ctx context.Context, actor Actor, user, code, addr st
 			err = ErrMFANotEnrolled
 		}
 		if err == nil {
-			return tx.PutThrottle(&store.Throttle{Key: keys[0]}) // success clears the user's count
+			return clearThrottles(tx, ths) // success clears the person's counts
 		}
 		if !errors.Is(err, ErrMFACode) && !errors.Is(err, ErrMFANotEnrolled) {
 			return err
 		}
-		for _, k := range keys {
-			if terr := s.countFailure(tx, k, now); terr != nil {
-				return terr
-			}
+		if terr := countFailures(tx, ths, now); terr != nil {
+			return terr
 		}
 		return s.refuse(tx, actor, "mfa.refused", user, err, detail)
 	})
-}
-
-// Throttling: after throttleFree failures within throttleWindow, each
-// further failure blocks the key for twice as long as the last, up to
-// throttleMax.
-const (
-	throttleFree   = 5
-	throttleWindow = 15 * time.Minute
-	throttleMax    = 5 * time.Minute
-)
-
-func (s *Service) countFailure(tx store.Tx, key string, now time.Time) error {
-	th, err := tx.Throttle(key)
-	if err != nil {
-		return err
-	}
-	if now.Sub(th.LastFailure) > throttleWindow {
-		th.Failures = 0
-	}
-	th.Failures++
-	th.LastFailure = now
-	if over := th.Failures - throttleFree; over >= 0 {
-		block := throttleMax
-		if over < 10 {
-			block = min(time.Second<<over, throttleMax)
-		}
-		th.BlockedUntil = now.Add(block)
-	}
-	return tx.PutThrottle(th)
 }
 
 // checkCode validates code and spends its time step.

@@ -13,9 +13,14 @@ import (
 // RequestView is a request with what a reader needs to act on it.
 type RequestView struct {
 	*store.Request
+	// Approvals are the approvals given: who, when, with what reason. Get
+	// fills them in every state; List for pending requests only.
 	Approvals []store.Approval
 	// Outstanding describes the approvals still needed (pending requests).
 	Outstanding []string
+	// NoLongerFits says why a pending request can no longer be approved
+	// under the current policy (what changed since it was made).
+	NoLongerFits string
 	// CanApprove tells the reader whether they may approve it now.
 	CanApprove bool
 }
@@ -37,25 +42,34 @@ func (s *Service) Get(ctx context.Context, actor Actor, id string) (*RequestView
 			// way to learn about other people's requests.
 			return fmt.Errorf("%w: %s", ErrNotFound, id)
 		}
-		v, err = s.view(tx, actor, r)
+		v, err = s.view(tx, actor, r, true)
 		return err
 	})
 	return v, err
 }
 
-func (s *Service) view(tx store.Tx, actor Actor, r *store.Request) (*RequestView, error) {
+// view describes r for actor; the approvals of a decided request are read
+// only when withApprovals is set (one query each, too many for a list).
+func (s *Service) view(tx store.Tx, actor Actor, r *store.Request, withApprovals bool) (*RequestView, error) {
 	v := &RequestView{Request: r}
-	if r.State != store.Pending {
+	if r.State != store.Pending && !withApprovals {
 		return v, nil
 	}
 	var err error
 	if v.Approvals, err = tx.Approvals(r.ID); err != nil {
 		return nil, err
 	}
+	if r.State != store.Pending {
+		return v, nil
+	}
 	p := s.policy()
 	reqs, _ := p.Requirements(r.Role, r.Resources)
 	names := approverNames(v.Approvals)
 	v.Outstanding = describeRequirements(p.Outstanding(r.User, reqs, names))
+	if err := p.Recheck(policyRequest(r, r.Duration)); err != nil {
+		v.NoLongerFits = policyChanged(r, err).Error()
+		return v, nil
+	}
 	v.CanApprove = actor.IsUser() && p.CheckApprover(r.User, actor.User(), reqs) == nil && !slices.Contains(names, actor.User())
 	return v, nil
 }
@@ -90,7 +104,7 @@ func (s *Service) List(ctx context.Context, actor Actor, f ListFilter) ([]*Reque
 			if !s.mayManage(actor, r) {
 				continue
 			}
-			v, err := s.view(tx, actor, r)
+			v, err := s.view(tx, actor, r, false)
 			if err != nil {
 				return err
 			}

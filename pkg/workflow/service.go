@@ -32,8 +32,10 @@ type Config struct {
 	// Skew backdates certificates for clocks that run behind. Default and
 	// maximum 1m.
 	Skew time.Duration
-	// HopTTL caps a hop certificate's life; it never outlives the grant
-	// either. Default 24h (the session cap).
+	// HopTTL is a hop certificate's life from its issue (plus the skew
+	// allowance before it): the few minutes the bastion's one login with it
+	// needs. It never outlives the grant either. Default DefaultHopTTL;
+	// 1s to MaxHopTTL.
 	HopTTL time.Duration
 	// LeaseTTL is how long a session's one-per-user lease lasts without a
 	// heartbeat: after a bastion crash, the user may log in again once it
@@ -44,6 +46,15 @@ type Config struct {
 	Clock      func() time.Time
 	Rand       io.Reader
 }
+
+// DefaultHopTTL is how long a hop certificate lasts unless configured;
+// MaxHopTTL is the longest allowed. The bastion logs in with a hop
+// certificate once, right after it is issued, and sshd checks a
+// certificate only at authentication, so the session outlives it.
+const (
+	DefaultHopTTL = 5 * time.Minute
+	MaxHopTTL     = time.Hour
+)
 
 // Service runs the workflow. It is safe for concurrent use.
 type Service struct {
@@ -65,6 +76,8 @@ func New(cfg Config) (*Service, error) {
 		return nil, fmt.Errorf("workflow: skew %v outside 0..1m", cfg.Skew)
 	case cfg.PendingTimeout < 0 || cfg.HopTTL < 0:
 		return nil, errors.New("workflow: negative timeout")
+	case cfg.HopTTL != 0 && (cfg.HopTTL < time.Second || cfg.HopTTL > MaxHopTTL):
+		return nil, fmt.Errorf("workflow: hop certificate validity %v outside 1s..%v", cfg.HopTTL, MaxHopTTL)
 	}
 	if caKeysEqual(cfg.UserCA, cfg.HopCA) || caKeysEqual(cfg.UserCA, cfg.HostCA) || caKeysEqual(cfg.HopCA, cfg.HostCA) {
 		return nil, errors.New("workflow: the user, hop and host CAs must be three different keys")
@@ -76,7 +89,7 @@ func New(cfg Config) (*Service, error) {
 		cfg.Skew = time.Minute
 	}
 	if cfg.HopTTL == 0 {
-		cfg.HopTTL = 24 * time.Hour
+		cfg.HopTTL = DefaultHopTTL
 	}
 	if cfg.LeaseTTL <= 0 {
 		cfg.LeaseTTL = 30 * time.Second

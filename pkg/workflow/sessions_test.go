@@ -161,34 +161,6 @@ func TestRecordingsAreKeptAndShownOnlyToTheirUserAndAuditors(t *testing.T) {
 	}
 }
 
-func TestWrongMFACodesAreThrottledPerUserAndAddress(t *testing.T) {
-	e := newEnv(t, nil)
-	uri, err := e.svc.EnrollMFA(ctx, user("alice"), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := 0; i < 5; i++ {
-		err := e.svc.CheckMFA(ctx, bastion, "alice", "000000", "192.0.2.1")
-		requireErr(t, err, workflow.ErrMFACode)
-	}
-	// Now even the right code is refused for a while, from any address.
-	good := codeFromURI(t, uri, e.clock.Now())
-	err = e.svc.CheckMFA(ctx, bastion, "alice", good, "198.51.100.7")
-	requireErr(t, err, workflow.ErrThrottled)
-	e.clock.Advance(time.Second)
-	if err := e.svc.CheckMFA(ctx, bastion, "alice", codeFromURI(t, uri, e.clock.Now()), "198.51.100.7"); err != nil {
-		t.Fatalf("after the block: %v", err)
-	}
-	// The address that failed five times is throttled for other users too.
-	if _, err := e.svc.EnrollMFA(ctx, user("bob"), ""); err != nil {
-		t.Fatal(err)
-	}
-	err = e.svc.CheckMFA(ctx, bastion, "bob", "000000", "192.0.2.1")
-	requireErr(t, err, workflow.ErrMFACode)
-	err = e.svc.CheckMFA(ctx, bastion, "bob", "000000", "192.0.2.1")
-	requireErr(t, err, workflow.ErrThrottled)
-}
-
 func TestSessionCommandsFollowTheRole(t *testing.T) {
 	e := newEnv(t, nil)
 	health := e.submit("alice", "health", []string{"db-1"}, time.Hour, "")

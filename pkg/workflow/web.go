@@ -173,8 +173,9 @@ const maxWebUser = 64
 
 // WebLogin checks a user name, password and TOTP code and opens a web
 // session. Every failure gives ErrLoginFailed, and costs the same password
-// hashing work. Failures are counted per account and per address in the
-// store, as CheckMFA counts them, so every replica throttles alike.
+// hashing work. Failures are counted in the store as CheckMFA counts them
+// (per account, and per account and address; per address for names the
+// policy does not know), so every replica throttles alike.
 func (s *Service) WebLogin(ctx context.Context, in WebLoginInput) (*WebLogin, error) {
 	if in.Idle <= 0 || in.Absolute <= 0 {
 		return nil, errors.New("workflow: web session lifetimes must be positive")
@@ -184,9 +185,9 @@ func (s *Service) WebLogin(ctx context.Context, in WebLoginInput) (*WebLogin, er
 		user = "(malformed)"
 	}
 	actor := Actor("web:" + in.Addr)
-	keys := []string{"web-user:" + user, "web-addr:" + in.Addr}
+	ths := s.throttles("web-", user, in.Addr)
 	detail := map[string]any{"client": in.Addr}
-	if err := s.update(ctx, func(tx store.Tx) error { return s.checkThrottles(tx, actor, user, keys, detail) }); err != nil {
+	if err := s.update(ctx, func(tx store.Tx) error { return s.checkThrottles(tx, actor, user, ths, detail) }); err != nil {
 		return nil, err
 	}
 	var stored string
@@ -226,7 +227,7 @@ func (s *Service) WebLogin(ctx context.Context, in WebLoginInput) (*WebLogin, er
 	err = s.update(ctx, func(tx store.Tx) error {
 		out = nil
 		now := s.now()
-		if err := s.checkThrottles(tx, actor, user, keys, detail); err != nil {
+		if err := s.checkThrottles(tx, actor, user, ths, detail); err != nil {
 			return err
 		}
 		failed := ""
@@ -237,15 +238,13 @@ func (s *Service) WebLogin(ctx context.Context, in WebLoginInput) (*WebLogin, er
 			failed = "code"
 		}
 		if failed != "" {
-			for _, k := range keys {
-				if err := s.countFailure(tx, k, now); err != nil {
-					return err
-				}
+			if err := countFailures(tx, ths, now); err != nil {
+				return err
 			}
 			return s.refuse(tx, actor, "web.login.failed", user, ErrLoginFailed,
 				map[string]any{"client": in.Addr, "failed": failed})
 		}
-		if err := tx.PutThrottle(&store.Throttle{Key: keys[0]}); err != nil {
+		if err := clearThrottles(tx, ths); err != nil {
 			return err
 		}
 		if err := tx.PruneWebSessions(now); err != nil {
@@ -274,19 +273,14 @@ func (s *Service) loginCode(tx store.Tx, user, code string) error {
 	return s.checkCode(tx, m, code)
 }
 
-func (s *Service) checkThrottles(tx store.Tx, actor Actor, user string, keys []string, detail map[string]any) error {
-	now := s.now()
-	for _, k := range keys {
-		th, err := tx.Throttle(k)
-		if err != nil {
-			return err
-		}
-		if now.Before(th.BlockedUntil) {
-			wait := th.BlockedUntil.Sub(now).Round(time.Second)
-			return s.refuse(tx, actor, "web.login.refused", user, fmt.Errorf("%w: too many failed logins; try again in %v", ErrThrottled, max(wait, time.Second)), detail)
-		}
+func (s *Service) checkThrottles(tx store.Tx, actor Actor, user string, ths []throttle, detail map[string]any) error {
+	th, wait, err := blocking(tx, ths, s.now())
+	if err != nil || th == nil {
+		return err
 	}
-	return nil
+	detail["throttled"] = th.scope
+	wait = wait.Round(time.Second)
+	return s.refuse(tx, actor, "web.login.refused", user, fmt.Errorf("%w: too many failed logins; try again in %v", ErrThrottled, max(wait, time.Second)), detail)
 }
 
 // newToken makes a random 256-bit token (base64url) and its hex SHA-256.

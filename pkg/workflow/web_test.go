@@ -86,27 +86,38 @@ func TestWebLoginNeedsPasswordAndASingleUseCode(t *testing.T) {
 	}
 }
 
-func TestWebLoginFailuresThrottledPerAccountAndPerAddress(t *testing.T) {
+func TestWebLoginFailuresThrottledPerAccountAndAddressNotPerAddress(t *testing.T) {
 	e := newEnv(t, nil)
 	uri := webPerson(t, e, "carol")
-	webPerson(t, e, "erin")
-	// Five failures for carol from five addresses block carol everywhere.
+	erinURI := webPerson(t, e, "erin")
+	const pw = "long enough password"
+	// Five failures for carol from one address block carol there, not erin.
+	for range 5 {
+		_, err := login(e, "carol", "wrong password!", "000000", "203.0.113.7")
+		requireErr(t, err, workflow.ErrLoginFailed)
+	}
+	_, err := login(e, "carol", pw, codeFromURI(t, uri, e.clock.Now()), "203.0.113.7")
+	requireErr(t, err, workflow.ErrThrottled)
+	if _, err := login(e, "erin", pw, codeFromURI(t, erinURI, e.clock.Now()), "203.0.113.7"); err != nil {
+		t.Fatalf("erin, from the address carol failed from: %v", err)
+	}
+	// Ten failures for carol in all, from anywhere, block carol everywhere.
 	for i := range 5 {
 		_, err := login(e, "carol", "wrong password!", "000000", "192.0.2."+string(rune('1'+i)))
 		requireErr(t, err, workflow.ErrLoginFailed)
 	}
-	_, err := login(e, "carol", "long enough password", codeFromURI(t, uri, e.clock.Now()), "198.51.100.9")
+	_, err = login(e, "carol", pw, codeFromURI(t, uri, e.clock.Now()), "198.51.100.9")
 	requireErr(t, err, workflow.ErrThrottled)
-	// Five failures from one address, for five accounts, block the address.
+	// Names the policy does not know are counted per address.
 	for _, who := range []string{"u1", "u2", "u3", "u4", "u5"} {
-		_, err := login(e, who, "wrong password!", "000000", "203.0.113.7")
+		_, err := login(e, who, "wrong password!", "000000", "198.51.100.20")
 		requireErr(t, err, workflow.ErrLoginFailed)
 	}
-	_, err = login(e, "erin", "long enough password", "000000", "203.0.113.7")
+	_, err = login(e, "u6", "wrong password!", "000000", "198.51.100.20")
 	requireErr(t, err, workflow.ErrThrottled)
 	// Throttling, not lockout: after the block, the right login works.
 	e.clock.Advance(time.Minute)
-	if _, err := login(e, "carol", "long enough password", codeFromURI(t, uri, e.clock.Now()), "198.51.100.9"); err != nil {
+	if _, err := login(e, "carol", pw, codeFromURI(t, uri, e.clock.Now()), "198.51.100.9"); err != nil {
 		t.Fatal(err)
 	}
 }
