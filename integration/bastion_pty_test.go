@@ -108,8 +108,8 @@ func TestInteractiveShellThroughTheBastion(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	_, rec := w.recordingOf("alice")
-	if rec.Header.Width != 100 || rec.Header.Height != 30 {
-		t.Fatalf("recording header %dx%d", rec.Header.Width, rec.Header.Height)
+	if rec.Header.Width != 100 || rec.Header.Height != 30 || !rec.Header.Terminal {
+		t.Fatalf("recording header %dx%d, terminal %v", rec.Header.Width, rec.Header.Height, rec.Header.Terminal)
 	}
 	resized := false
 	for _, e := range rec.Events {

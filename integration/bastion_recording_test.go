@@ -76,7 +76,7 @@ func TestRecordingHoldsExactlyWhatTheClientReceived(t *testing.T) {
 	if got := recording.Output(rec); !bytes.Equal(got, []byte(r.stdout)) {
 		t.Fatalf("the recording holds %d bytes, the client received %d", len(got), len(r.stdout))
 	}
-	if rec.Header.User != "alice" || rec.Header.Resource != "db-1" || rec.Header.Session != s.ID || rec.Truncated {
+	if rec.Header.User != "alice" || rec.Header.Resource != "db-1" || rec.Header.Session != s.ID || rec.Truncated || rec.Header.Terminal {
 		t.Fatalf("header %+v, truncated %v", rec.Header, rec.Truncated)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -34,7 +35,9 @@ func TestWebInBrowser(t *testing.T) {
 	// A real session through the bastion, for the replay.
 	w.enroll("alice")
 	_, key := w.grant("alice", "admin", "1h")
-	run := w.run(b, key, w.code("alice", 0), nil, "printf", `'\033[31mred-text\033[0m hello-from-replay\n'`)
+	// Without a terminal (an exec without -t), so the output holds bare
+	// line feeds.
+	run := w.run(b, key, w.code("alice", 0), nil, "printf", `'\033[31mred-text\033[0m hello-from-replay\nsecond-line\nthird-line\n'`)
 	if run.code != 0 || !strings.Contains(run.stdout, "hello-from-replay") {
 		t.Fatalf("ssh: exit %d\n%s%s", run.code, run.stdout, run.stderr)
 	}
@@ -169,6 +172,33 @@ func TestWebInBrowser(t *testing.T) {
 		fmt.Sscanf(color, "rgb(%d, %d", &r, &g)
 		if r < 150 || g > 100 {
 			t.Fatalf("red text is shown in %s", color)
+		}
+	})
+
+	t.Run("ReplayWithoutATerminalStartsEachLineAtColumnZero", func(t *testing.T) {
+		do(t, carol, "replaying the session",
+			chromedp.Navigate(c.url+"/ui/sessions/"+sess.ID),
+			chromedp.WaitVisible(chromedp.CSS(`#player[data-state="ready"]`)),
+			chromedp.Click(chromedp.CSS("#play")),
+			chromedp.WaitVisible(chromedp.CSS(`#player[data-state="ended"]`)),
+		)
+		// The terminal draws on the next animation frame: wait until the
+		// last line is drawn, wherever it is, then read the first rows.
+		rows := value(t, carol, "reading the terminal's rows", chromedp.Poll[[]string](`(() => {
+			const rows = [...document.querySelectorAll('.xterm-rows > div')].map(r => r.textContent.replace(/\s+$/, ''));
+			return rows.some(r => r.includes('third-line')) ? rows.slice(0, 3) : null;
+		})()`, chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(15*time.Second)))
+		want := []string{"red-text hello-from-replay", "second-line", "third-line"}
+		if strings.Join(rows, "|") != strings.Join(want, "|") {
+			t.Fatalf("the terminal shows rows %q, want %q (each line from column 0)", rows, want)
+		}
+		// A recording under a minute (this one lasts a second or two, most
+		// of it the bastion reaching the target) shows hundredths, so one
+		// under a second does not read 0:00 / 0:00; at the end both agree.
+		clock := value(t, carol, "reading the clock", chromedp.Text(chromedp.CSS("#clock")))
+		m := regexp.MustCompile(`^(0:\d\d\.\d\d) / (0:\d\d\.\d\d)$`).FindStringSubmatch(clock)
+		if m == nil || m[1] != m[2] {
+			t.Fatalf("at the end of a short recording the clock reads %q, want m:ss.cc / m:ss.cc, equal", clock)
 		}
 	})
 

@@ -26,6 +26,8 @@ type config struct {
 	TLSKey         string        `mapstructure:"tls_key"`
 	Store          storeConfig   `mapstructure:"store"`
 	Web            webConfig     `mapstructure:"web"`
+	// AuditCheckpoint: signed checkpoints of the audit chain's head.
+	AuditCheckpoint checkpointConfig `mapstructure:"audit_checkpoint"`
 }
 
 // webConfig configures the web form under /ui/.
@@ -61,6 +63,9 @@ func defaults(v *viper.Viper) {
 	v.SetDefault("web.idle_timeout", 30*time.Minute)
 	v.SetDefault("web.max_age", 12*time.Hour)
 	v.SetDefault("web.secure_cookies", false)
+	v.SetDefault("audit_checkpoint.interval", 10*time.Minute)
+	v.SetDefault("audit_checkpoint.file", "")
+	v.SetDefault("audit_checkpoint.dir", "")
 }
 
 // loadConfig reads the config file named by --config (if any), the
@@ -78,7 +83,9 @@ func loadConfig(flags *pflag.FlagSet) (*config, error) {
 			}
 		}
 	}
-	for key, name := range map[string]string{"web.idle_timeout": "web_idle_timeout", "web.max_age": "web_max_age"} {
+	for key, name := range map[string]string{"web.idle_timeout": "web_idle_timeout", "web.max_age": "web_max_age",
+		"audit_checkpoint.interval": "audit_checkpoint_interval", "audit_checkpoint.file": "audit_checkpoint_file",
+		"audit_checkpoint.dir": "audit_checkpoint_dir"} {
 		if f := flags.Lookup(name); f != nil {
 			if err := v.BindPFlag(key, f); err != nil {
 				return nil, err
@@ -112,6 +119,8 @@ func loadConfig(flags *pflag.FlagSet) (*config, error) {
 		return nil, fmt.Errorf("sweep_interval must be positive")
 	case c.Web.IdleTimeout <= 0 || c.Web.MaxAge <= 0:
 		return nil, fmt.Errorf("web.idle_timeout and web.max_age must be positive")
+	case c.AuditCheckpoint.Interval < 0:
+		return nil, fmt.Errorf("audit_checkpoint.interval must not be negative (0: only at start, at shutdown and on demand)")
 	}
 	return &c, nil
 }
@@ -128,4 +137,7 @@ func addServeFlags(f *pflag.FlagSet) {
 	f.String("recordings", "", "directory for session recordings (default DATA/recordings; shared storage for several replicas)")
 	f.Duration("web_idle_timeout", 0, "web form sessions end after this long unused (default 30m)")
 	f.Duration("web_max_age", 0, "web form sessions end this long after login (default 12h)")
+	f.Duration("audit_checkpoint_interval", 0, "how often the audit head is signed when it moved (default 10m; 0: only at start, at shutdown and on demand)")
+	f.String("audit_checkpoint_file", "", "append signed audit checkpoints to this file")
+	f.String("audit_checkpoint_dir", "", "write each signed audit checkpoint to this directory (text and .sig)")
 }

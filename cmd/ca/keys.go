@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"path/filepath"
 
 	"golang.org/x/crypto/ssh"
@@ -12,15 +14,17 @@ import (
 
 // The files ca init writes in the data directory.
 const (
-	userCAFile  = "user_ca"
-	hopCAFile   = "hop_ca"
-	hostCAFile  = "host_ca"
-	secretsFile = "secrets.key"
+	userCAFile = "user_ca"
+	hopCAFile  = "hop_ca"
+	hostCAFile = "host_ca"
+	// auditKeyFile signs audit checkpoints; it is no CA.
+	auditKeyFile = "audit_key"
+	secretsFile  = "secrets.key"
 )
 
 type caKeys struct {
-	user, hop, host ssh.Signer
-	secrets         *secretbox.Box
+	user, hop, host, audit ssh.Signer
+	secrets                *secretbox.Box
 }
 
 func loadKeys(dir string) (*caKeys, error) {
@@ -29,9 +33,13 @@ func loadKeys(dir string) (*caKeys, error) {
 	for _, f := range []struct {
 		name string
 		dst  *ssh.Signer
-	}{{userCAFile, &k.user}, {hopCAFile, &k.hop}, {hostCAFile, &k.host}} {
-		if *f.dst, err = sshcert.LoadSigner(filepath.Join(dir, f.name)); err != nil {
-			return nil, fmt.Errorf("loading the %s key (run `ca init` first?): %w", f.name, err)
+	}{{userCAFile, &k.user}, {hopCAFile, &k.hop}, {hostCAFile, &k.host}, {auditKeyFile, &k.audit}} {
+		path := filepath.Join(dir, f.name)
+		if *f.dst, err = sshcert.LoadSigner(path); err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil, fmt.Errorf("there is no %s in %s: run `ca init --data %s`, which makes the keys that are missing and keeps the others", f.name, dir, dir)
+			}
+			return nil, fmt.Errorf("loading the %s key: %w", f.name, err)
 		}
 	}
 	if k.secrets, err = secretbox.LoadKeyFile(filepath.Join(dir, secretsFile)); err != nil {

@@ -1,7 +1,7 @@
 // Command ca is Lockbox's control plane: the HTTP API, policy, workflow,
 // certificate authority and audit log.
 //
-//	ca init --data DIR             make the user, hop and host CA keys
+//	ca init --data DIR             make the user, hop and host CA keys and the audit key
 //	ca serve [--config ca.yaml]    run the CA
 //	ca sign-host --host-key K.pub --hostname H   certify a host key
 //	ca policy check DIR            validate a policy directory

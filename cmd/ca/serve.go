@@ -100,9 +100,17 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 		return err
 	}
 	defer db.Close()
+	sink, err := checkpointSink(cfg.AuditCheckpoint)
+	if err != nil {
+		return err
+	}
+	checkpoints, err := svc.NewCheckpointer(keys.audit, sink)
+	if err != nil {
+		return err
+	}
 	srv, err := api.New(api.Config{
 		Workflow: svc, Keys: registeredKeys(holder), UserCA: keys.user.PublicKey(), HopCA: keys.hop.PublicKey(),
-		HostCA: keys.host.PublicKey(), Ping: db.Ping, Logger: log,
+		HostCA: keys.host.PublicKey(), AuditKey: keys.audit.PublicKey(), Checkpoints: checkpoints, Ping: db.Ping, Logger: log,
 	})
 	if err != nil {
 		return err
@@ -118,6 +126,10 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 	hs := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10}
 	go sweep(ctx, svc, cfg.SweepInterval, log)
+	cpCtx, stopCheckpoints := context.WithCancel(ctx)
+	signed := make(chan struct{})
+	go func() { defer close(signed); signCheckpoints(cpCtx, checkpoints, cfg.AuditCheckpoint.Interval, log) }()
+	defer func() { stopCheckpoints(); <-signed }() // the last checkpoint is signed before the store closes
 	go reloadOnHUP(ctx, holder, cfg.Policy, log)
 	errc := make(chan error, 1)
 	go func() {

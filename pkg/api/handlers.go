@@ -25,7 +25,8 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) caKeys(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, wire.CAKeys{UserCA: authorizedKey(s.cfg.UserCA), HopCA: authorizedKey(s.cfg.HopCA), HostCA: authorizedKey(s.cfg.HostCA)})
+	writeJSON(w, http.StatusOK, wire.CAKeys{UserCA: authorizedKey(s.cfg.UserCA), HopCA: authorizedKey(s.cfg.HopCA), HostCA: authorizedKey(s.cfg.HostCA),
+		Audit: authorizedKey(s.cfg.AuditKey)})
 }
 
 func (s *Server) krl(w http.ResponseWriter, r *http.Request) {
@@ -236,20 +237,10 @@ func (s *Server) issue(w http.ResponseWriter, r *http.Request, actor workflow.Ac
 }
 
 func (s *Server) auditLog(w http.ResponseWriter, r *http.Request, actor workflow.Actor, _ []byte) {
-	q := r.URL.Query()
-	after, limit := int64(0), 1000
-	var err error
-	if v := q.Get("after"); v != "" {
-		if after, err = strconv.ParseInt(v, 10, 64); err != nil || after < 0 {
-			s.writeError(w, r, fmt.Errorf("%w: after must be a row number", workflow.ErrBadInput))
-			return
-		}
-	}
-	if v := q.Get("limit"); v != "" {
-		if limit, err = strconv.Atoi(v); err != nil || limit < 1 || limit > 10000 {
-			s.writeError(w, r, fmt.Errorf("%w: limit must be 1..10000", workflow.ErrBadInput))
-			return
-		}
+	after, limit, err := auditPage(r.URL.Query())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
 	}
 	recs, err := s.wf.AuditLog(r.Context(), actor, after, limit)
 	if err != nil {

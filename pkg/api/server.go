@@ -49,6 +49,10 @@ type Config struct {
 	Keys apiauth.Keys
 	// CAKeys are served at /v1/ca for clients and targets to trust.
 	UserCA, HopCA, HostCA ssh.PublicKey
+	// AuditKey, served at /v1/ca too, signs audit checkpoints; Checkpoints
+	// serves and signs them (GET and POST /v1/audit/checkpoint).
+	AuditKey    ssh.PublicKey
+	Checkpoints Checkpoints
 	// Ping reports whether the database answers (for /healthz).
 	Ping   func(context.Context) error
 	Clock  func() time.Time
@@ -107,6 +111,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("PUT /v1/sessions/{id}/recording", s.uploadRecording)
 	s.mux.Handle("GET /v1/sessions", s.auth(s.listSessions))
 	s.mux.Handle("GET /v1/sessions/{id}/recording", s.auth(s.getRecording))
+	s.checkpointRoutes()
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {

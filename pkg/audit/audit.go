@@ -88,10 +88,17 @@ var ErrBroken = errors.New("audit chain broken")
 type ChainError struct {
 	Seq     int64
 	Problem string
+	// Err, if set, says more of the kind of break (ErrCheckpointMismatch).
+	Err error
 }
 
 func (e *ChainError) Error() string {
 	return fmt.Sprintf("audit chain broken at row %d: %s", e.Seq, e.Problem)
 }
 
-func (e *ChainError) Unwrap() error { return ErrBroken }
+func (e *ChainError) Unwrap() []error {
+	if e.Err != nil {
+		return []error{ErrBroken, e.Err}
+	}
+	return []error{ErrBroken}
+}

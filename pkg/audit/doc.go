@@ -5,9 +5,13 @@
 // covers its sequence number, its contents and that previous hash. Changing,
 // deleting or reordering a row therefore breaks the chain at that row, and
 // Verify names it. A chain proves only what its head proves: an attacker who
-// can rewrite the whole table can rewrite the whole chain, so keep the head
-// hash that `lockbox audit verify` prints somewhere else as well (a log
-// shipper, a ticket), and compare.
+// can rewrite the table can cut rows from the end and move the head back,
+// or rewrite a row and reseal every row after it. Checkpoints anchor it: a
+// Checkpoint states the head (row and hash) at a time, SignCheckpoint signs
+// its text with the audit key as an OpenSSH SSH signature (ssh-keygen -Y
+// verify checks it), and a Verifier given the checkpoint with Anchor
+// refuses a chain that no longer holds that row with that hash, or no
+// longer reaches it.
 //
 // The package does no I/O. The store persists records; the workflow seals
 // them with Seal inside the transaction that makes the change they describe.

@@ -12,6 +12,30 @@ type Verifier struct {
 	seq  int64
 	hash []byte
 	n    int64
+	// anchors are the checkpoints the chain must still hold, by row.
+	anchors   map[int64]Checkpoint
+	maxAnchor Checkpoint
+}
+
+// Anchor makes the walk check the chain against a checkpoint (whose
+// signature the caller has verified): row c.Seq must still have c.Hash,
+// which it cannot if it or any row before it changed, and the chain must
+// still reach that row. Call it before the first Next.
+func (v *Verifier) Anchor(c Checkpoint) error {
+	if err := c.check(); err != nil {
+		return err
+	}
+	if prev, ok := v.anchors[c.Seq]; ok && !bytes.Equal(prev.Hash, c.Hash) {
+		return fmt.Errorf("%w: the checkpoints of %s and %s name different hashes for one row", ErrCheckpointFormat, prev, c)
+	}
+	if v.anchors == nil {
+		v.anchors = map[int64]Checkpoint{}
+	}
+	v.anchors[c.Seq] = c
+	if c.Seq >= v.maxAnchor.Seq {
+		v.maxAnchor = c
+	}
+	return nil
 }
 
 // Next checks r against the records before it and returns a *ChainError at
@@ -23,33 +47,43 @@ func (v *Verifier) Next(r Record) error {
 	}
 	switch {
 	case r.Seq <= v.seq:
-		return &ChainError{r.Seq, fmt.Sprintf("out of order: it comes after row %d", v.seq)}
+		return &ChainError{Seq: r.Seq, Problem: fmt.Sprintf("out of order: it comes after row %d", v.seq)}
 	case r.Seq > v.seq+1:
-		return &ChainError{v.seq + 1, fmt.Sprintf("missing: rows %d to %d were deleted", v.seq+1, r.Seq-1)}
+		return &ChainError{Seq: v.seq + 1, Problem: fmt.Sprintf("missing: rows %d to %d were deleted", v.seq+1, r.Seq-1)}
 	case !bytes.Equal(r.Hash, r.computeHash()):
-		return &ChainError{r.Seq, "its contents do not match its hash (changed)"}
+		return &ChainError{Seq: r.Seq, Problem: "its contents do not match its hash (changed)"}
 	case !bytes.Equal(r.PrevHash, prev):
-		return &ChainError{r.Seq, "it does not follow the row before it (changed, reordered or replaced)"}
+		return &ChainError{Seq: r.Seq, Problem: "it does not follow the row before it (changed, reordered or replaced)"}
+	}
+	if c, ok := v.anchors[r.Seq]; ok && !bytes.Equal(r.Hash, c.Hash) {
+		return &ChainError{Seq: r.Seq, Err: ErrCheckpointMismatch, Problem: fmt.Sprintf(
+			"its hash is not the one the checkpoint of %s signed: this row or one before it was rewritten", c)}
 	}
 	v.seq, v.hash, v.n = r.Seq, r.Hash, v.n+1
 	return nil
 }
 
 // End checks that the chain ends at the head the store recorded, which
-// catches rows deleted from the end. It returns the number of rows checked.
+// catches rows deleted from the end, and that it reached every anchor,
+// which catches rows deleted from the end with the head moved back to
+// match. It returns the number of rows checked.
 func (v *Verifier) End(headSeq int64, headHash []byte) (int64, error) {
 	if headSeq != v.seq {
 		if headSeq > v.seq {
-			return v.n, &ChainError{v.seq + 1, fmt.Sprintf("missing: rows %d to %d were deleted from the end", v.seq+1, headSeq)}
+			return v.n, &ChainError{Seq: v.seq + 1, Problem: fmt.Sprintf("missing: rows %d to %d were deleted from the end", v.seq+1, headSeq)}
 		}
-		return v.n, &ChainError{headSeq + 1, fmt.Sprintf("rows after the recorded head %d were added outside Lockbox", headSeq)}
+		return v.n, &ChainError{Seq: headSeq + 1, Problem: fmt.Sprintf("rows after the recorded head %d were added outside Lockbox", headSeq)}
 	}
 	want := v.hash
 	if want == nil {
 		want = Genesis
 	}
 	if !bytes.Equal(headHash, want) {
-		return v.n, &ChainError{v.seq, "the last row does not match the recorded head (changed)"}
+		return v.n, &ChainError{Seq: v.seq, Problem: "the last row does not match the recorded head (changed)"}
+	}
+	if c := v.maxAnchor; c.Seq > v.seq {
+		return v.n, &ChainError{Seq: v.seq + 1, Err: ErrCheckpointMismatch, Problem: fmt.Sprintf(
+			"missing: the log ends at row %d, but the checkpoint of %s covers rows to %d: rows were deleted from the end and the head moved back", v.seq, c, c.Seq)}
 	}
 	return v.n, nil
 }

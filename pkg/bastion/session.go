@@ -201,6 +201,7 @@ func (x *session) header(grant *wire.SessionGrant, command string, usePty bool) 
 	h := recording.Header{Width: 80, Height: 24, Timestamp: x.srv.cfg.Clock(), Command: command,
 		Session: grant.SessionID, User: x.id.User, Resource: x.id.Resource, Role: x.id.Role, Request: x.id.RequestID}
 	if usePty {
+		h.Terminal = true
 		h.Term = x.pty.Term
 		if x.pty.Cols > 0 && x.pty.Rows > 0 {
 			h.Width, h.Height = int(x.pty.Cols), int(x.pty.Rows)

@@ -65,7 +65,7 @@ prints one JSON object per line, for export.`,
 		},
 	}
 	c.Flags().StringVar(&since, "since", "", "only records at or after this time or duration ago")
-	c.AddCommand(a.auditVerifyCmd())
+	c.AddCommand(a.auditVerifyCmd(), a.auditCheckpointCmd())
 	return c
 }
 
@@ -93,10 +93,23 @@ func detailText(r wire.AuditRecord) string {
 }
 
 func (a *app) auditVerifyCmd() *cobra.Command {
-	return &cobra.Command{
-		Use:   "verify",
-		Short: "Verify the audit log's hash chain",
-		Args:  cobra.NoArgs,
+	var checkpoints []string
+	var auditKey string
+	c := &cobra.Command{
+		Use:   "verify [--checkpoint FILE]... [--audit-key FILE]",
+		Short: "Verify the audit log's hash chain, and against signed checkpoints",
+		Long: `verify asks the CA to check the whole audit chain against its head.
+
+With --checkpoint it also checks the chain here, row by row, against
+checkpoints the CA signed earlier and that were kept elsewhere: it fails
+if the log no longer holds a checkpoint's row with the signed hash (a row
+at or before it was rewritten) or no longer reaches it (rows were deleted
+from the end and the head moved back). FILE is a file of checkpoints (as
+the CA's audit_checkpoint.file or ` + "`lockbox audit checkpoint`" + ` writes them),
+a checkpoint with FILE.sig beside it, or a directory of them (the CA's
+audit_checkpoint.dir). Signatures are checked with --audit-key (the CA's
+audit_key.pub), or else with the audit key the CA serves at /v1/ca.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cl, err := a.client()
 			if err != nil {
@@ -106,17 +119,16 @@ func (a *app) auditVerifyCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if a.settings().JSON {
-				if err := a.printJSON(v); err != nil {
+			var anchored *anchorResult
+			if len(checkpoints) > 0 {
+				if anchored, err = a.checkCheckpoints(cmd.Context(), cl, checkpoints, auditKey, v); err != nil {
 					return err
 				}
-			} else if v.OK {
-				fmt.Fprintf(a.out, "audit log intact: %d rows, head %d %s\n", v.Rows, v.HeadSeq, v.HeadHash)
 			}
-			if !v.OK {
-				return fmt.Errorf("%s", v.Error)
-			}
-			return nil
+			return a.reportVerification(v, anchored)
 		},
 	}
+	c.Flags().StringArrayVar(&checkpoints, "checkpoint", nil, "a file or directory of signed checkpoints the log must still hold (repeatable)")
+	c.Flags().StringVar(&auditKey, "audit-key", "", "the audit public key to check checkpoints with (default: the one the CA serves)")
+	return c
 }

@@ -26,6 +26,12 @@ type Header struct {
 	Resource string // the target
 	Role     string // the role granted
 	Request  string // the access request that granted it
+	// Terminal tells whether the session ran on a terminal. Without one
+	// the output holds bare line feeds, which a viewer's terminal must
+	// show as the terminal's line discipline would (from column 0).
+	// Recordings from before this field: true when env.TERM is set, which
+	// the bastion wrote only for sessions on a terminal.
+	Terminal bool
 }
 
 // headerJSON is the header line as written. Command is written both as the
@@ -48,6 +54,7 @@ type lockboxJSON struct {
 	Role     string `json:"role"`
 	Request  string `json:"request"`
 	Command  string `json:"command"`
+	Terminal *bool  `json:"terminal,omitempty"`
 }
 
 // headerIn is the header line as read: pointers tell missing from zero.
@@ -89,6 +96,7 @@ func (h *Header) marshal() ([]byte, error) {
 		Lockbox: lockboxJSON{
 			Session: h.Session, User: h.User, Resource: h.Resource,
 			Role: h.Role, Request: h.Request, Command: h.Command,
+			Terminal: &h.Terminal,
 		},
 	}
 	if h.Term != "" {
@@ -118,7 +126,8 @@ func parseHeader(line []byte) (Header, error) {
 	if !validDimension(*in.Width) || !validDimension(*in.Height) {
 		return Header{}, fmt.Errorf("%w: size %dx%d not within 1..%d", ErrBadHeader, *in.Width, *in.Height, MaxDimension)
 	}
-	h := Header{Width: *in.Width, Height: *in.Height, Term: in.Env["TERM"], Title: in.Title, Command: in.Command}
+	h := Header{Width: *in.Width, Height: *in.Height, Term: in.Env["TERM"], Title: in.Title, Command: in.Command,
+		Terminal: in.Env["TERM"] != ""}
 	if in.Timestamp != nil {
 		h.Timestamp = time.Unix(*in.Timestamp, 0).UTC()
 	}
@@ -126,6 +135,9 @@ func parseHeader(line []byte) (Header, error) {
 		h.Session, h.User, h.Resource, h.Role, h.Request = lb.Session, lb.User, lb.Resource, lb.Role, lb.Request
 		if lb.Command != "" {
 			h.Command = lb.Command
+		}
+		if lb.Terminal != nil {
+			h.Terminal = *lb.Terminal
 		}
 	}
 	return h, nil

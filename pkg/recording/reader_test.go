@@ -12,7 +12,7 @@ import (
 const validHeader = `{"version": 2, "width": 80, "height": 24, "timestamp": 1767323045, "env": {"TERM": "xterm", "SHELL": "/bin/bash"}, "theme": {"fg": "#fff"}, "idle_time_limit": 2.5, "lockbox": {"session": "s-1", "user": "alice", "resource": "web-1", "role": "admin", "request": "r-1", "command": ""}}`
 
 func TestReadAcceptsRecordings(t *testing.T) {
-	hdr := Header{Width: 80, Height: 24, Timestamp: t0, Term: "xterm", Session: "s-1", User: "alice", Resource: "web-1", Role: "admin", Request: "r-1"}
+	hdr := Header{Width: 80, Height: 24, Timestamp: t0, Term: "xterm", Session: "s-1", User: "alice", Resource: "web-1", Role: "admin", Request: "r-1", Terminal: true}
 	for _, tc := range []struct {
 		name string
 		in   string

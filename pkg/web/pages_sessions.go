@@ -139,7 +139,10 @@ func encodeCast(rec *recording.Recording) ([]byte, error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	header := map[string]any{"version": 2, "width": rec.Header.Width, "height": rec.Header.Height,
-		"timestamp": rec.Header.Timestamp.Unix(), "truncated": rec.Truncated}
+		"timestamp": rec.Header.Timestamp.Unix(), "truncated": rec.Truncated,
+		// Without a terminal the output holds bare line feeds; the player
+		// shows them as a terminal would, each line from column 0.
+		"terminal": rec.Header.Terminal}
 	if err := enc.Encode(header); err != nil {
 		return nil, err
 	}

@@ -507,6 +507,13 @@ func TestCastIsSanitisedAndHasNoInput(t *testing.T) {
 // output is out (and an input event typing a password).
 func (f *fixture) recordedSession(who, out string) string {
 	f.t.Helper()
+	return f.recordedSessionWithHeader(who, `{"version":2,"width":80,"height":24}`, out)
+}
+
+// recordedSessionWithHeader is recordedSession with the recording's header
+// line given.
+func (f *fixture) recordedSessionWithHeader(who, header, out string) string {
+	f.t.Helper()
 	r := f.submit(who, "health", "check", "")
 	bastion := workflow.BastionActor("bastion-1")
 	g, err := f.svc.StartSession(ctx, bastion, workflow.SessionStart{RequestID: r.ID, Resource: "db-1", User: who, ClientAddr: "127.0.0.1:1", Command: "uptime"})
@@ -514,7 +521,7 @@ func (f *fixture) recordedSession(who, out string) string {
 		f.t.Fatal(err)
 	}
 	id := g.Session.ID
-	cast := fmt.Sprintf("{\"version\":2,\"width\":80,\"height\":24}\n[0.1,\"i\",\"hunter2\\r\"]\n[0.2,\"o\",%q]\n[0.3,\"r\",\"100x30\"]\n", out)
+	cast := header + fmt.Sprintf("\n[0.1,\"i\",\"hunter2\\r\"]\n[0.2,\"o\",%q]\n[0.3,\"r\",\"100x30\"]\n", out)
 	cast = strings.ReplaceAll(cast, `\x1b`, `\u001b`)
 	cast = strings.ReplaceAll(cast, `\a`, `\u0007`)
 	if err := f.svc.StoreRecording(ctx, bastion, id, strings.NewReader(cast)); err != nil {

@@ -95,6 +95,8 @@ type CAKeys struct {
 	UserCA string `json:"user_ca"`
 	HopCA  string `json:"hop_ca"`
 	HostCA string `json:"host_ca,omitempty"`
+	// Audit is the key that signs audit checkpoints (not a CA).
+	Audit string `json:"audit,omitempty"`
 }
 
 // AuditRecord is one audit row.

@@ -49,6 +49,7 @@
   var timer = null;
   var wallStart = 0, posStart = 0;
   var width = 80, height = 24;
+  var bareLineFeeds = false; // the session had no terminal (see load)
 
   function setState(s, text) {
     root.setAttribute("data-state", s);
@@ -57,10 +58,16 @@
     }
   }
 
+  // fmt shows a time as m:ss; a recording under a minute long shows
+  // hundredths too (m:ss.cc), so that a short one does not read 0:00.
   function fmt(t) {
-    t = Math.max(0, Math.floor(t));
-    var m = Math.floor(t / 60), s = t % 60;
-    return m + ":" + (s < 10 ? "0" : "") + s;
+    var fine = duration < 60;
+    var cs = Math.max(0, Math.floor(t * 100 + 1e-6));
+    if (!fine) {
+      cs -= cs % 100;
+    }
+    var m = Math.floor(cs / 6000), s = Math.floor(cs / 100) % 60, frac = cs % 100;
+    return m + ":" + (s < 10 ? "0" : "") + s + (fine ? "." + (frac < 10 ? "0" : "") + frac : "");
   }
 
   function showClock() {
@@ -154,6 +161,7 @@
     }
     term.reset();
     term.resize(width, height);
+    term.options.convertEol = bareLineFeeds; // recorded data may have changed it (LNM)
     next = 0;
     pos = Math.max(0, Math.min(duration, t));
     writeUpTo(pos);
@@ -193,6 +201,7 @@
     }
     width = header.width || 80;
     height = header.height || 24;
+    bareLineFeeds = header.terminal === false;
     for (var i = 1; i < lines.length; i++) {
       if (!lines[i]) {
         continue;
@@ -208,7 +217,10 @@
     }
     term = new Terminal({
       cols: width, rows: height, disableStdin: true, cursorBlink: false, scrollback: 2000,
-      convertEol: false, fontSize: 14, allowTransparency: false,
+      // A session without a terminal has no line discipline to turn
+      // its line feeds into CR LF: let the player do it, as a terminal
+      // would, instead of drawing a staircase.
+      convertEol: bareLineFeeds, fontSize: 14, allowTransparency: false,
       fontFamily: 'ui-monospace, SFMono-Regular, Menlo, Consolas, "Liberation Mono", monospace'
     });
     term.open(document.getElementById("terminal"));
