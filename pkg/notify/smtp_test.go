@@ -211,10 +211,14 @@ func TestSMTPConfigAndEmailRefusals(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, e := range map[string]Email{
-		"no key":              testEmail("", "carol@example.com"),
-		"no recipients":       testEmail("k"),
-		"bad address":         testEmail("k", "carol@example.com\r\nBcc: eve@example.com"),
-		"subject line breaks": func() Email { e := testEmail("k", "carol@example.com"); e.Subject = "a\r\nBcc: eve@example.com"; return e }(),
+		"no key":        testEmail("", "carol@example.com"),
+		"no recipients": testEmail("k"),
+		"bad address":   testEmail("k", "carol@example.com\r\nBcc: eve@example.com"),
+		"subject line breaks": func() Email {
+			e := testEmail("k", "carol@example.com")
+			e.Subject = "a\r\nBcc: eve@example.com"
+			return e
+		}(),
 	} {
 		if err := s.Send(context.Background(), e); !errors.Is(err, ErrInvalidMessage) || Classify(err) != Permanent {
 			t.Errorf("%s: Send = %v, want a permanent ErrInvalidMessage", name, err)
