@@ -92,6 +92,9 @@ func Slack(m *notify.Message) ([]byte, error) {
 			ActionID: "open", Style: "primary",
 		}}})
 	}
+	msg.Blocks = append(msg.Blocks, slackBlock{Type: "context", Elements: []slackElement{{
+		Type: "plain_text", Text: "Reference: " + v.Key,
+	}}})
 	return json.Marshal(msg)
 }
 

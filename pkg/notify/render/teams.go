@@ -98,6 +98,9 @@ func Teams(m *notify.Message) ([]byte, error) {
 		}
 		body = append(body, e)
 	}
+	ref := run("Reference: " + v.Key)
+	ref.Size, ref.Color = "Small", "Default"
+	body = append(body, teamsElement{Type: "RichTextBlock", Inlines: []teamsRun{ref}, Separator: true})
 	card := teamsCard{
 		Schema: teamsCardSchema, Type: "AdaptiveCard", Version: teamsCardVersion,
 		FallbackText: truncate(v.Headline+": "+v.Summary, teamsTextMax),
