@@ -42,6 +42,8 @@ need_pkgs=()
 command -v ssh-keygen >/dev/null && command -v ssh >/dev/null || need_pkgs+=(openssh-client)
 [ -x /usr/sbin/sshd ] || need_pkgs+=(openssh-server)
 command -v curl >/dev/null || need_pkgs+=(curl)
+# openssl runs the webhook signature check that docs/notifications.md shows.
+command -v openssl >/dev/null || need_pkgs+=(openssl)
 # tmux drives a real terminal for the interactive bastion tests, which run vim.
 command -v tmux >/dev/null || need_pkgs+=(tmux)
 command -v vim >/dev/null || need_pkgs+=(vim)
