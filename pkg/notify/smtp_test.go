@@ -1,6 +1,7 @@
 package notify
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"net"
@@ -223,5 +224,48 @@ func TestSMTPConfigAndEmailRefusals(t *testing.T) {
 		if err := s.Send(context.Background(), e); !errors.Is(err, ErrInvalidMessage) || Classify(err) != Permanent {
 			t.Errorf("%s: Send = %v, want a permanent ErrInvalidMessage", name, err)
 		}
+	}
+}
+
+func TestSMTPStopsWhenTheContextEnds(t *testing.T) {
+	// A server that greets, reads EHLO, and then never answers.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	waiting := make(chan net.Conn, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		c.Write([]byte("220 stalling ESMTP\r\n"))
+		line, err := bufio.NewReader(c).ReadString('\n')
+		if err == nil && strings.HasPrefix(line, "EHLO") {
+			waiting <- c // the client now waits for an answer
+		}
+	}()
+	s, err := NewSMTP(SMTPConfig{Host: "127.0.0.1", Port: ln.Addr().(*net.TCPAddr).Port, From: "lockbox@example.com", Timeout: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Send(ctx, testEmail(NewKey(RequestPending, "stall"), "carol@example.com")) }()
+	select {
+	case c := <-waiting:
+		defer c.Close()
+	case <-time.After(10 * time.Second):
+		t.Fatal("Send never said EHLO")
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if !errors.Is(err, ErrNetwork) || Classify(err) != Retryable {
+			t.Fatalf("Send = %v, want a retryable ErrNetwork", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Send did not return after its context was cancelled (its timeout is 1m)")
 	}
 }
