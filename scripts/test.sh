@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every Lockbox check: formatting, vet, staticcheck, the tests with the
 # race detector (unit, store suite on SQLite and MySQL, integration with the
-# real binaries, OpenSSH tools and headless Chromium), short fuzzing of every parser of outside
+# real binaries, OpenSSH tools, headless Chromium and Mailpit), short fuzzing of every parser of outside
 # input, and the quick-start demo.
 #
 # It installs or starts what it needs when it can (as root, with apt-get),
@@ -11,6 +11,7 @@
 # Environment:
 #   LOCKBOX_FUZZTIME        how long each fuzz target runs (default 5s; 0 skips)
 #   LOCKBOX_TEST_MYSQL      MySQL server DSN for tests (default root@tcp(127.0.0.1:3306)/)
+#   LOCKBOX_MAILPIT         a Mailpit binary to use instead of installing one
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -41,6 +42,8 @@ need_pkgs=()
 command -v ssh-keygen >/dev/null && command -v ssh >/dev/null || need_pkgs+=(openssh-client)
 [ -x /usr/sbin/sshd ] || need_pkgs+=(openssh-server)
 command -v curl >/dev/null || need_pkgs+=(curl)
+# openssl runs the webhook signature check that docs/notifications.md shows.
+command -v openssl >/dev/null || need_pkgs+=(openssl)
 # tmux drives a real terminal for the interactive bastion tests, which run vim.
 command -v tmux >/dev/null || need_pkgs+=(tmux)
 command -v vim >/dev/null || need_pkgs+=(vim)
@@ -48,6 +51,19 @@ command -v vim >/dev/null || need_pkgs+=(vim)
 [ -x /usr/bin/chromium ] || need_pkgs+=(chromium)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
 	apt_install "${need_pkgs[@]}" || missing+=("${need_pkgs[*]} (apt-get install ${need_pkgs[*]})")
+fi
+
+# Mailpit is the real SMTP server of the email notification tests. It comes
+# from the Go module proxy, built once into the user's cache directory and
+# reused; the tests find it there (internal/mailpittest), or at
+# $LOCKBOX_MAILPIT.
+mailpit_version=v1.33.1
+mailpit_dir="${XDG_CACHE_HOME:-$HOME/.cache}/lockbox/mailpit-$mailpit_version"
+if [ -z "${LOCKBOX_MAILPIT:-}" ] && [ ! -x "$mailpit_dir/mailpit" ]; then
+	say "installing Mailpit $mailpit_version (go install, once)"
+	mkdir -p "$mailpit_dir"
+	GOBIN="$mailpit_dir" go install "github.com/axllent/mailpit@$mailpit_version" ||
+		missing+=("Mailpit (GOBIN=$mailpit_dir go install github.com/axllent/mailpit@$mailpit_version)")
 fi
 
 # MySQL or MariaDB at 127.0.0.1:3306 for the store suite and integration tests.
