@@ -68,9 +68,9 @@ func OpenMySQL(dsn string, o Options) (*DB, error) {
 		return nil, fmt.Errorf("mysql: %w", err)
 	}
 	write := sql.OpenDB(connector)
-	write.SetMaxOpenConns(mysqlWriters + 1) // and one for Ping
+	write.SetMaxOpenConns(mysqlWriters)
 	read := sql.OpenDB(connector)
-	read.SetMaxOpenConns(16)
+	read.SetMaxOpenConns(16) // also Ping and reading commit marks back
 	read.SetMaxIdleConns(16)
 	return newDB(mysqlDialect{}, write, read, mysqlWriters, o)
 }
