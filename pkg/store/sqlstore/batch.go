@@ -151,7 +151,7 @@ func (w *writer) commit(batch []*op) {
 			}
 		}
 	case notCommitted:
-		if len(batch) == 1 && !w.db.d.retryable(err) {
+		if len(batch) == 1 && !w.mayRetry(err) {
 			batch[0].done <- err
 			return
 		}
@@ -171,7 +171,7 @@ func (w *writer) runAlone(o *op) error {
 			return errs[0]
 		case f == unknown:
 			return err
-		case !w.db.d.retryable(err) || attempt == 9:
+		case !w.mayRetry(err) || attempt == 9:
 			return err
 		}
 		select {
@@ -180,6 +180,12 @@ func (w *writer) runAlone(o *op) error {
 			return unavailable(fmt.Errorf("%w (after %d attempts)", err, attempt+1))
 		}
 	}
+}
+
+// mayRetry: the transaction failed and nothing of it was stored, for a
+// reason that may pass (a deadlock, or a commit that was lost on the way).
+func (w *writer) mayRetry(err error) bool {
+	return w.db.d.retryable(err) || errors.Is(err, errCommitLost)
 }
 
 // runBatch runs a batch in one transaction bounded by the earliest of

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"time"
 
@@ -24,6 +25,10 @@ var (
 	qAddWriter  = `INSERT INTO commit_marks (writer, token, at_us) VALUES (?, '', ?)`
 	qOldWriters = `DELETE FROM commit_marks WHERE at_us < ?`
 )
+
+// errCommitLost: a commit failed and its mark shows it did not take
+// place, so the transaction may run again.
+var errCommitLost = errors.New("the commit failed and did not take place")
 
 // staleMarks: rows of writers not heard of for this long belong to CA
 // processes that are gone.
@@ -77,7 +82,7 @@ func (w *writer) resolve(token string, batch []*op, errs []error, commitErr erro
 		case err == nil && got == token:
 			return committed, errs, nil
 		case err == nil:
-			return notCommitted, nil, unavailable(fmt.Errorf("the commit failed: %w", commitErr))
+			return notCommitted, nil, unavailable(fmt.Errorf("%w: %w", errCommitLost, commitErr))
 		}
 		select {
 		case <-time.After(pause):
@@ -85,6 +90,6 @@ func (w *writer) resolve(token string, batch []*op, errs []error, commitErr erro
 			deadline = time.Time{}
 		}
 	}
-	return unknown, nil, fmt.Errorf("%w: the connection failed during the commit (%v) and the database did not answer since",
+	return unknown, errs, fmt.Errorf("%w: the connection failed during the commit (%v) and the database did not answer since",
 		store.ErrOutcomeUnknown, commitErr)
 }
