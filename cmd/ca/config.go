@@ -41,6 +41,9 @@ type webConfig struct {
 type storeConfig struct {
 	Driver string `mapstructure:"driver"` // sqlite | mysql
 	DSN    string `mapstructure:"dsn"`    // sqlite: file path (default DATA/lockbox.db); mysql: go-sql-driver DSN
+	// Timeout is one API call's deadline for all its store work, and the
+	// store's own bound on any transaction.
+	Timeout time.Duration `mapstructure:"timeout"`
 }
 
 func defaults(v *viper.Viper) {
@@ -53,6 +56,7 @@ func defaults(v *viper.Viper) {
 	v.SetDefault("recordings", "")
 	v.SetDefault("store.driver", "sqlite")
 	v.SetDefault("store.dsn", "")
+	v.SetDefault("store.timeout", 5*time.Second)
 	v.SetDefault("tls_cert", "")
 	v.SetDefault("tls_key", "")
 	v.SetDefault("web.enabled", true)
@@ -76,7 +80,7 @@ func loadConfig(flags *pflag.FlagSet) (*config, error) {
 			}
 		}
 	}
-	for key, name := range map[string]string{"web.idle_timeout": "web_idle_timeout", "web.max_age": "web_max_age"} {
+	for key, name := range map[string]string{"web.idle_timeout": "web_idle_timeout", "web.max_age": "web_max_age", "store.timeout": "store_timeout"} {
 		if f := flags.Lookup(name); f != nil {
 			if err := v.BindPFlag(key, f); err != nil {
 				return nil, err
@@ -108,6 +112,8 @@ func loadConfig(flags *pflag.FlagSet) (*config, error) {
 		return nil, fmt.Errorf("tls_cert and tls_key go together")
 	case c.SweepInterval <= 0:
 		return nil, fmt.Errorf("sweep_interval must be positive")
+	case c.Store.Timeout <= 0:
+		return nil, fmt.Errorf("store.timeout must be positive")
 	case c.Web.IdleTimeout <= 0 || c.Web.MaxAge <= 0:
 		return nil, fmt.Errorf("web.idle_timeout and web.max_age must be positive")
 	}
@@ -125,4 +131,5 @@ func addServeFlags(f *pflag.FlagSet) {
 	f.String("recordings", "", "directory for session recordings (default DATA/recordings; shared storage for several replicas)")
 	f.Duration("web_idle_timeout", 0, "web form sessions end after this long unused (default 30m)")
 	f.Duration("web_max_age", 0, "web form sessions end this long after login (default 12h)")
+	f.Duration("store_timeout", 0, "one API call's deadline for its database work; a stalled database answers 503 by then (default 5s)")
 }

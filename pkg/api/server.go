@@ -50,9 +50,16 @@ type Config struct {
 	// CAKeys are served at /v1/ca for clients and targets to trust.
 	UserCA, HopCA, HostCA ssh.PublicKey
 	// Ping reports whether the database answers (for /healthz).
-	Ping   func(context.Context) error
-	Clock  func() time.Time
-	Logger *slog.Logger
+	Ping func(context.Context) error
+	// StoreTimeout is one call's deadline for all its store work; a
+	// database that does not answer within it makes the call fail with
+	// 503. Default DefaultStoreTimeout.
+	StoreTimeout time.Duration
+	// HealthTimeout bounds /healthz's question to the database. Default
+	// DefaultHealthTimeout.
+	HealthTimeout time.Duration
+	Clock         func() time.Time
+	Logger        *slog.Logger
 }
 
 // Server serves the API. Use it as an http.Handler.
@@ -72,6 +79,12 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
+	}
+	if cfg.StoreTimeout <= 0 {
+		cfg.StoreTimeout = DefaultStoreTimeout
+	}
+	if cfg.HealthTimeout <= 0 {
+		cfg.HealthTimeout = DefaultHealthTimeout
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -113,7 +126,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
-	s.mux.ServeHTTP(w, r)
+	s.withStoreDeadline(s.mux).ServeHTTP(w, r)
 }
 
 // storeNonces records nonces through the workflow's store and reports a

@@ -2,6 +2,7 @@ package api
 
 import (
 	"bufio"
+	"context"
 	"crypto/sha256"
 	"fmt"
 	"io"
@@ -129,6 +130,10 @@ func (s *Server) uploadRecording(w http.ResponseWriter, r *http.Request) {
 	}
 	var digest [sha256.Size]byte
 	h.Sum(digest[:0])
+	// The call's store deadline starts now that the body is in.
+	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.StoreTimeout)
+	defer cancel()
+	r = r.WithContext(ctx)
 	principal, err := s.signed.VerifyDigest(r.Context(), r, digest)
 	if err != nil {
 		s.writeError(w, r, s.wf.RecordRefusal(r.Context(), workflow.Actor(claimedPrincipal(r)), "auth.refused", r.Method+" "+r.URL.Path, err))
