@@ -98,7 +98,10 @@ func TestStalledDatabaseAnswers503WithinTheCallsStoreDeadline(t *testing.T) {
 			_, err := bastion.StartSession(ctx, wire.SessionStart{RequestID: grant.ID, Resource: "db-1", User: "alice", Command: "uptime"})
 			return err
 		}},
-		{"heartbeat", func(ctx context.Context) error { _, err := bastion.Heartbeat(ctx, []string{sess.SessionID}); return err }},
+		{"heartbeat", func(ctx context.Context) error {
+			_, err := bastion.Heartbeat(ctx, []string{sess.SessionID})
+			return err
+		}},
 	}
 	for _, c := range calls {
 		t.Run(c.name, func(t *testing.T) {
