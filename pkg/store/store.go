@@ -129,6 +129,8 @@ type Tx interface {
 	DeleteUserWebSessions(user string) error
 	// PruneWebSessions deletes sessions idle or expired at now.
 	PruneWebSessions(now time.Time) error
+
+	AnswerTx
 }
 
 // AuditRecord is one row of the audit log; see package audit for its hash.
