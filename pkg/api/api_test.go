@@ -46,6 +46,7 @@ type server struct {
 	url  string
 	keys map[string]ssh.Signer // "user:alice", "bastion:bastion-1"
 	wf   *workflow.Service
+	st   store.Store
 }
 
 func newServer(t testing.TB) *server {
@@ -66,7 +67,7 @@ func newServerOn(t testing.TB, st store.Store, tune ...func(*api.Config)) *serve
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &server{keys: map[string]ssh.Signer{}}
+	s := &server{keys: map[string]ssh.Signer{}, st: st}
 	for name, u := range p.Users {
 		k := newSigner(t)
 		u.Keys = []ssh.PublicKey{k.PublicKey()}

@@ -12,8 +12,6 @@ import (
 	"strconv"
 	"time"
 
-	"golang.org/x/crypto/ssh"
-
 	"github.com/lockbox-ssh/lockbox/pkg/recording"
 	"github.com/lockbox-ssh/lockbox/pkg/store"
 	"github.com/lockbox-ssh/lockbox/pkg/wire"
@@ -43,13 +41,7 @@ func (s *Server) startSession(w http.ResponseWriter, r *http.Request, actor work
 		s.writeError(w, r, err)
 		return
 	}
-	out := wire.SessionGrant{SessionID: g.Session.ID, NotAfter: g.NotAfter, LeaseTTLSeconds: int(g.LeaseTTL / time.Second),
-		Target:      wire.Target{Address: g.Target.Address, Login: g.Target.Login},
-		Interactive: g.Interactive, AllowedCommands: g.AllowedCommands}
-	if g.Target.HostKey != nil {
-		out.Target.HostKey = string(ssh.MarshalAuthorizedKey(g.Target.HostKey))
-	}
-	writeJSON(w, http.StatusCreated, out)
+	writeJSON(w, http.StatusCreated, toWireGrant(g))
 }
 
 func (s *Server) heartbeat(w http.ResponseWriter, r *http.Request, actor workflow.Actor, body []byte) {
@@ -67,11 +59,7 @@ func (s *Server) heartbeat(w http.ResponseWriter, r *http.Request, actor workflo
 		s.writeError(w, r, err)
 		return
 	}
-	out := wire.HeartbeatResult{Sessions: make(map[string]wire.SessionStatus, len(st))}
-	for id, v := range st {
-		out.Sessions[id] = wire.SessionStatus{Live: v.Live, Reason: v.Reason, NotAfter: optTime(v.NotAfter)}
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, toWireHeartbeat(st))
 }
 
 func (s *Server) endSession(w http.ResponseWriter, r *http.Request, actor workflow.Actor, body []byte) {

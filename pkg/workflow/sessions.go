@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -122,6 +123,7 @@ func (s *Service) StartSession(ctx context.Context, actor Actor, in SessionStart
 		g = &SessionGrant{Session: sess, NotAfter: r.NotAfter, LeaseTTL: s.cfg.LeaseTTL,
 			Target:      Target{Address: res.Address, Login: role.Login, HostKey: res.HostKey},
 			Interactive: role.Interactive, AllowedCommands: role.AllowedCommands}
+		setResult(ctx, g)
 		return nil
 	})
 	if err != nil {
@@ -164,6 +166,7 @@ func (s *Service) Heartbeat(ctx context.Context, actor Actor, ids []string) (map
 			}
 			out[id] = st
 		}
+		setResult(ctx, maps.Clone(out))
 		return nil
 	})
 	return out, err
