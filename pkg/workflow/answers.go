@@ -97,7 +97,9 @@ func (s *Service) keepAnswer(tx store.Tx, c *Claim, refused error) (*KeptAnswer,
 	return &KeptAnswer{Fingerprint: c.Fingerprint, Status: status, Body: body}, nil
 }
 
-func answerAD(actor Actor, key string) []byte { return []byte("lockbox-answer:" + string(actor) + "\n" + key) }
+func answerAD(actor Actor, key string) []byte {
+	return []byte("lockbox-answer:" + string(actor) + "\n" + key)
+}
 
 // Answered returns the answer kept under actor's key, or nil if there is
 // none. An answer stays until the sweeper prunes it, some time after
