@@ -12,8 +12,11 @@
 //
 // Stop freezes the server with SIGSTOP, as a hung host would: connections
 // stay open and nothing answers. Continue thaws it. Kill ends it with
-// SIGKILL, as a crash would; Restart starts it again on the same port and
-// data, which InnoDB recovers. Close ends it and removes everything.
+// SIGKILL, as a crash would, and Shutdown with SIGTERM, as an operator
+// would; Restart starts it again on the same port and data, which InnoDB
+// recovers. Close ends it and removes everything. A Proxy in front of it
+// can break a connection at a COMMIT, before it reaches the server or
+// after the server has committed, and kill the server right there.
 //
 // Start skips the test when mariadbd or mariadb-install-db is missing
 // (Debian package mariadb-server), or fails it when

@@ -237,6 +237,23 @@ func (s *Server) Kill() error {
 	}
 }
 
+// Shutdown stops the server the orderly way (SIGTERM), as an operator's
+// restart does, and waits until it is gone. Restart starts it again.
+func (s *Server) Shutdown() error {
+	if err := s.signal(syscall.SIGTERM); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	exited := s.exited
+	s.mu.Unlock()
+	select {
+	case <-exited:
+		return nil
+	case <-time.After(StartTimeout):
+		return fmt.Errorf("mariadbtest: mariadbd still running %v after SIGTERM", StartTimeout)
+	}
+}
+
 // Restart kills the server if it runs (frozen or not) and starts it again
 // on the same port and data directory, returning once it answers; InnoDB
 // recovers what was committed.

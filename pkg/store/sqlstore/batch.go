@@ -3,10 +3,15 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"sync"
 	"time"
+
+	"github.com/go-sql-driver/mysql"
 
 	"github.com/lockbox-ssh/lockbox/pkg/store"
 )
@@ -272,8 +277,8 @@ func (db *DB) runOne(t *tx, o *op, shared bool) (opErr, err error) {
 		}
 	}
 	opErr = o.fn(t)
-	if opErr != nil && (db.d.retryable(opErr) || isConnError(opErr)) {
-		return nil, opErr
+	if opErr != nil && (db.d.retryable(opErr) || isConnError(opErr) || t.ctx.Err() != nil) {
+		return nil, unavailable(opErr)
 	}
 	if !shared {
 		return opErr, nil
@@ -317,9 +322,13 @@ func markSent(batch []*op, errs []error) bool {
 	return true
 }
 
+// isConnError: err says the connection, not the op, failed, so the
+// transaction is lost.
 func isConnError(err error) bool {
-	return errors.Is(err, store.ErrUnavailable) || errors.Is(err, sql.ErrConnDone) ||
-		errors.Is(err, context.DeadlineExceeded)
+	var netErr net.Error
+	return errors.Is(err, store.ErrUnavailable) || errors.Is(err, sql.ErrConnDone) || errors.Is(err, sql.ErrTxDone) ||
+		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, driver.ErrBadConn) || errors.Is(err, mysql.ErrInvalidConn) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &netErr)
 }
 
 func (db *DB) String() string { return fmt.Sprintf("sqlstore(%s)", db.d.name()) }

@@ -116,7 +116,11 @@ func (db *DB) View(ctx context.Context, fn func(store.Tx) error) error {
 		return unavailable(err)
 	}
 	defer sqlTx.Rollback() //nolint:errcheck // read-only; nothing to keep
-	return fn(&tx{ctx: ctx, q: cachedTx{sqlTx, db.rstmts}, d: db.d, readOnly: true})
+	err = fn(&tx{ctx: ctx, q: cachedTx{sqlTx, db.rstmts}, d: db.d, readOnly: true})
+	if err != nil && !errors.Is(err, store.ErrUnavailable) && (isConnError(err) || ctx.Err() != nil) {
+		return unavailable(err)
+	}
+	return err
 }
 
 func unavailable(err error) error {
