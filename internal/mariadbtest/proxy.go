@@ -44,6 +44,10 @@ const (
 // Fault is what to do to the next COMMIT.
 type Fault struct {
 	Commit CommitFault
+	// When, if set, picks the COMMIT of a transaction that sent these
+	// bytes (in a statement or a prepared statement's parameters), e.g.
+	// a value only the change under test writes; other commits pass.
+	When []byte
 	// Then, if set, runs when the connection breaks, before the client
 	// sees it: Server.Kill there kills the server "at the commit".
 	Then func()
@@ -138,16 +142,30 @@ func (p *Proxy) untrack(cs ...net.Conn) {
 	}
 }
 
-// takeFault returns the armed fault, once.
-func (p *Proxy) takeFault() *Fault {
+// takeFault returns the armed fault, once, if it picks a commit whose
+// transaction did (wrote) or did not send its When.
+func (p *Proxy) takeFault(wrote bool) *Fault {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	f := p.fault
+	if f == nil || (f.When != nil && !wrote) {
+		return nil
+	}
 	p.fault = nil
 	return f
 }
 
-var commitPacket = append([]byte{0x03}, "COMMIT"...) // COM_QUERY "COMMIT"
+// sent reports whether pkt holds the armed fault's When.
+func (p *Proxy) sent(pkt []byte) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.fault != nil && p.fault.When != nil && bytes.Contains(pkt, p.fault.When)
+}
+
+var (
+	commitPacket   = append([]byte{0x03}, "COMMIT"...)   // COM_QUERY "COMMIT"
+	rollbackPacket = append([]byte{0x03}, "ROLLBACK"...) // COM_QUERY "ROLLBACK"
+)
 
 // relay copies one connection both ways, watching the client's packets
 // for COMMIT.
@@ -186,19 +204,27 @@ func (p *Proxy) relay(client net.Conn) {
 			}
 		}
 	}()
+	wrote := false // this transaction sent the fault's When
 	for {
 		pkt, err := readPacket(client)
 		if err != nil {
 			return
 		}
-		if bytes.EqualFold(pkt[4:], commitPacket) {
-			if f := p.takeFault(); f != nil {
+		switch {
+		case bytes.EqualFold(pkt[4:], commitPacket):
+			f := p.takeFault(wrote)
+			wrote = false
+			if f != nil {
 				if f.Commit == LoseCommit {
 					breakNow(f, client, server)
 					return
 				}
 				answers <- f
 			}
+		case bytes.EqualFold(pkt[4:], rollbackPacket):
+			wrote = false
+		case p.sent(pkt):
+			wrote = true
 		}
 		if _, err := server.Write(pkt); err != nil {
 			return
