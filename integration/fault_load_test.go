@@ -75,7 +75,7 @@ type faultCall struct {
 	// onlyUnavailable: every attempt before the final one answered
 	// "nothing was changed", so a kept answer can only be theirs.
 	onlyUnavailable bool
-	detail    string  // the last non-success answer, for failures
+	detail          string // the last non-success answer, for failures
 }
 
 // loadRig drives keyed calls at a CA as a few users.
