@@ -35,7 +35,9 @@ var (
 )
 
 // answers renders the result of each state-changing call as its handler
-// answers it, so that the kept answer is the first answer.
+// answers it, so that the kept answer is the first answer. A heartbeat's
+// answer is not kept: it reports the sessions' state now, and renewing a
+// lease twice is harmless, so one sent again simply runs again.
 var answers = map[string]func(result any) (int, any, error){
 	"POST /v1/requests":                      requestAnswer(http.StatusCreated),
 	"POST /v1/requests/{id}/approve":         viewAnswer,
@@ -57,10 +59,6 @@ var answers = map[string]func(result any) (int, any, error){
 			return 0, nil, resultType(ok, v)
 		}
 		return http.StatusCreated, toWireGrant(g), nil
-	},
-	"POST /v1/sessions/heartbeat": func(v any) (int, any, error) {
-		st, ok := v.(map[string]workflow.SessionStatus)
-		return http.StatusOK, toWireHeartbeat(st), resultType(ok, v)
 	},
 	"POST /v1/sessions/{id}/end": noContent,
 }

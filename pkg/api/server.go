@@ -116,7 +116,7 @@ func (s *Server) routes() {
 	s.mux.Handle("POST /v1/mfa/check", s.auth(s.idempotent(s.checkMFA)))
 	s.mux.Handle("POST /v1/password", s.auth(s.idempotent(s.setPassword)))
 	s.mux.Handle("POST /v1/sessions", s.auth(s.idempotent(s.startSession)))
-	s.mux.Handle("POST /v1/sessions/heartbeat", s.auth(s.idempotent(s.heartbeat)))
+	s.mux.Handle("POST /v1/sessions/heartbeat", s.auth(s.heartbeat))
 	s.mux.Handle("POST /v1/sessions/{id}/end", s.auth(s.idempotent(s.endSession)))
 	s.mux.HandleFunc("PUT /v1/sessions/{id}/recording", s.uploadRecording)
 	s.mux.Handle("GET /v1/sessions", s.auth(s.listSessions))

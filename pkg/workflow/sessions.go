@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -166,7 +165,6 @@ func (s *Service) Heartbeat(ctx context.Context, actor Actor, ids []string) (map
 			}
 			out[id] = st
 		}
-		setResult(ctx, maps.Clone(out))
 		return nil
 	})
 	return out, err
