@@ -174,3 +174,56 @@ func TestDatabaseFrozenOrKilledGives503WithinTheStoreDeadline(t *testing.T) {
 		})
 	}
 }
+
+// The lockbox CLI sends a change whose outcome is unknown again under its
+// idempotency key: a revocation whose commit answer was lost with the
+// database (killed at the commit, back a few seconds later) ends as
+// "revoked", not as "grant is not live". The same command run again with
+// --idempotency-key gets the first answer.
+func TestCLISendsAnUnsureChangeAgainUnderItsKey(t *testing.T) {
+	const storeTimeout = 2 * time.Second
+	srv := mariadbtest.Start(t, mariadbtest.Options{})
+	if _, err := srv.CreateDatabase("lockbox"); err != nil {
+		t.Fatal(err)
+	}
+	proxy := srv.StartProxy(t)
+	c := newCAOn(t, "mysql", proxy.DSN("lockbox"))
+	c.writePolicy(nil)
+	c.start("--store_timeout", storeTimeout.String())
+	id := strings.TrimSpace(c.ok("alice", "request", "--role", "health", "--resource", "db-1", "--duration", "1h", "--reason", "checks"))
+
+	restarted := make(chan error, 1)
+	proxy.BreakNextCommit(mariadbtest.Fault{Commit: mariadbtest.LoseAnswer, When: []byte("grant.revoked"), Then: func() {
+		if err := srv.Kill(); err != nil {
+			restarted <- err
+			return
+		}
+		go func() {
+			// Down past the call's deadline, so the CA cannot learn the
+			// outcome in time and says so.
+			time.Sleep(2 * storeTimeout)
+			restarted <- srv.Restart()
+		}()
+	}})
+	r := c.lockbox("alice", "revoke", id)
+	if err := <-restarted; err != nil {
+		t.Fatal(err)
+	}
+	if proxy.Armed() {
+		t.Fatal("the revocation's commit never went through the proxy")
+	}
+	if r.code != 0 || !strings.Contains(r.stdout, id+" is revoked") {
+		t.Fatalf("lockbox revoke: exit %d\n%s%s\nwant the revocation, learnt by sending it again", r.code, r.stdout, r.stderr)
+	}
+
+	const key = "rerun-0123456789abcdef"
+	id2 := strings.TrimSpace(c.ok("alice", "request", "--role", "health", "--resource", "db-2", "--duration", "1h", "--reason", "checks"))
+	first := c.ok("alice", "--idempotency-key", key, "revoke", id2)
+	if again := c.ok("alice", "--idempotency-key", key, "revoke", id2); again != first {
+		t.Fatalf("run again with its key: %q, first %q", again, first)
+	}
+	c.refused("grant_not_live", "alice", "revoke", id2)
+	if r := c.lockbox("alice", "--idempotency-key", "bad key", "revoke", id2); r.code != 2 {
+		t.Fatalf("a malformed --idempotency-key: exit %d %s, want 2", r.code, r.stderr)
+	}
+}
