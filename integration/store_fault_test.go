@@ -141,6 +141,7 @@ func TestDatabaseFrozenOrKilledGives503WithinTheStoreDeadline(t *testing.T) {
 				began := time.Now()
 				err := cl.call(context.Background())
 				took := time.Since(began)
+				t.Logf("%s %s: %v after %v", f.name, cl.name, err, took.Round(time.Millisecond))
 				if !client.IsCode(err, "unavailable") {
 					t.Errorf("%s: got %v, want 503 [unavailable]", cl.name, err)
 				}
@@ -149,6 +150,7 @@ func TestDatabaseFrozenOrKilledGives503WithinTheStoreDeadline(t *testing.T) {
 				}
 			}
 			code, h, took, err := c.health()
+			t.Logf("%s /healthz: %d %+v after %v", f.name, code, h, took.Round(time.Millisecond))
 			if err != nil || code != http.StatusServiceUnavailable || !strings.Contains(h.Database, f.health) {
 				t.Errorf("/healthz: %d %+v %v; want 503 saying %q", code, h, err, f.health)
 			}
