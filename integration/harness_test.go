@@ -97,13 +97,21 @@ func startCA(t *testing.T, driver string) *ca {
 // newCA makes the CA's keys and picks its database, without a policy.
 func newCA(t *testing.T, driver string) *ca {
 	t.Helper()
+	return newCAOn(t, driver, "")
+}
+
+// newCAOn is newCA on the database dsn; "" picks one: a file in the data
+// directory, or a fresh database on the shared MySQL server.
+func newCAOn(t *testing.T, driver, dsn string) *ca {
+	t.Helper()
 	root := t.TempDir()
-	c := &ca{t: t, dir: filepath.Join(root, "data"), policy: filepath.Join(root, "policy"), keys: filepath.Join(root, "keys"), driver: driver}
+	c := &ca{t: t, dir: filepath.Join(root, "data"), policy: filepath.Join(root, "policy"), keys: filepath.Join(root, "keys"), driver: driver, dsn: dsn}
 	run(t, filepath.Join(bin, "ca"), "init", "--data", c.dir)
-	switch driver {
-	case "sqlite":
+	switch {
+	case c.dsn != "":
+	case driver == "sqlite":
 		c.dsn = filepath.Join(c.dir, "lockbox.db")
-	case "mysql":
+	case driver == "mysql":
 		c.dsn = storetest.MySQLDSN(t)
 	}
 	return c

@@ -49,6 +49,9 @@ command -v tmux >/dev/null || need_pkgs+=(tmux)
 command -v vim >/dev/null || need_pkgs+=(vim)
 # Headless Chromium drives the web form's end-to-end tests.
 [ -x /usr/bin/chromium ] || need_pkgs+=(chromium)
+# The fault tests run private MariaDB servers of their own
+# (internal/mariadbtest), whatever serves 127.0.0.1:3306.
+{ [ -x /usr/sbin/mariadbd ] && { command -v mariadb-install-db || command -v mysql_install_db; } >/dev/null; } || need_pkgs+=(mariadb-server)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
 	apt_install "${need_pkgs[@]}" || missing+=("${need_pkgs[*]} (apt-get install ${need_pkgs[*]})")
 fi

@@ -44,6 +44,9 @@ type webConfig struct {
 type storeConfig struct {
 	Driver string `mapstructure:"driver"` // sqlite | mysql
 	DSN    string `mapstructure:"dsn"`    // sqlite: file path (default DATA/lockbox.db); mysql: go-sql-driver DSN
+	// Timeout is one API call's deadline for all its store work, and the
+	// store's own bound on any transaction.
+	Timeout time.Duration `mapstructure:"timeout"`
 }
 
 func defaults(v *viper.Viper) {
@@ -57,6 +60,7 @@ func defaults(v *viper.Viper) {
 	v.SetDefault("recordings", "")
 	v.SetDefault("store.driver", "sqlite")
 	v.SetDefault("store.dsn", "")
+	v.SetDefault("store.timeout", 5*time.Second)
 	v.SetDefault("tls_cert", "")
 	v.SetDefault("tls_key", "")
 	v.SetDefault("web.enabled", true)
@@ -85,7 +89,7 @@ func loadConfig(flags *pflag.FlagSet) (*config, error) {
 	}
 	for key, name := range map[string]string{"web.idle_timeout": "web_idle_timeout", "web.max_age": "web_max_age",
 		"audit_checkpoint.interval": "audit_checkpoint_interval", "audit_checkpoint.file": "audit_checkpoint_file",
-		"audit_checkpoint.dir": "audit_checkpoint_dir"} {
+		"audit_checkpoint.dir": "audit_checkpoint_dir", "store.timeout": "store_timeout"} {
 		if f := flags.Lookup(name); f != nil {
 			if err := v.BindPFlag(key, f); err != nil {
 				return nil, err
@@ -117,6 +121,8 @@ func loadConfig(flags *pflag.FlagSet) (*config, error) {
 		return nil, fmt.Errorf("tls_cert and tls_key go together")
 	case c.SweepInterval <= 0:
 		return nil, fmt.Errorf("sweep_interval must be positive")
+	case c.Store.Timeout <= 0:
+		return nil, fmt.Errorf("store.timeout must be positive")
 	case c.Web.IdleTimeout <= 0 || c.Web.MaxAge <= 0:
 		return nil, fmt.Errorf("web.idle_timeout and web.max_age must be positive")
 	case c.AuditCheckpoint.Interval < 0:
@@ -140,4 +146,5 @@ func addServeFlags(f *pflag.FlagSet) {
 	f.Duration("audit_checkpoint_interval", 0, "how often the audit head is signed when it moved (default 10m; 0: only at start, at shutdown and on demand)")
 	f.String("audit_checkpoint_file", "", "append signed audit checkpoints to this file")
 	f.String("audit_checkpoint_dir", "", "write each signed audit checkpoint to this directory (text and .sig)")
+	f.Duration("store_timeout", 0, "one API call's deadline for its database work; a stalled database answers 503 by then (default 5s)")
 }

@@ -43,10 +43,11 @@ func serveCmd() *cobra.Command {
 }
 
 func openStore(c storeConfig) (*sqlstore.DB, error) {
+	o := sqlstore.Options{TxTimeout: c.Timeout}
 	if c.Driver == "mysql" {
-		return sqlstore.OpenMySQL(c.DSN, sqlstore.Options{})
+		return sqlstore.OpenMySQL(c.DSN, o)
 	}
-	return sqlstore.OpenSQLite(c.DSN, sqlstore.Options{})
+	return sqlstore.OpenSQLite(c.DSN, o)
 }
 
 // buildService opens what a workflow.Service needs.
@@ -110,7 +111,7 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 	}
 	srv, err := api.New(api.Config{
 		Workflow: svc, Keys: registeredKeys(holder), UserCA: keys.user.PublicKey(), HopCA: keys.hop.PublicKey(),
-		HostCA: keys.host.PublicKey(), AuditKey: keys.audit.PublicKey(), Checkpoints: checkpoints, Ping: db.Ping, Logger: log,
+		HostCA: keys.host.PublicKey(), AuditKey: keys.audit.PublicKey(), Checkpoints: checkpoints, Ping: db.Ping, StoreTimeout: cfg.Store.Timeout, Logger: log,
 	})
 	if err != nil {
 		return err

@@ -33,7 +33,8 @@ func main() {
 	}
 	root := cli.NewCommand(func() cli.Settings {
 		return cli.Settings{CA: v.GetString("ca"), User: v.GetString("user"), Identity: v.GetString("identity"),
-			Dir: v.GetString("dir"), Bastion: v.GetString("bastion"), JSON: v.GetBool("json"), Agent: os.Getenv("SSH_AUTH_SOCK")}
+			Dir: v.GetString("dir"), Bastion: v.GetString("bastion"), JSON: v.GetBool("json"), Agent: os.Getenv("SSH_AUTH_SOCK"),
+			IdempotencyKey: v.GetString("idempotency-key")}
 	}, os.Stdout, os.Stderr)
 	if err := v.BindPFlags(root.PersistentFlags()); err != nil {
 		panic(err)

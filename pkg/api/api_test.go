@@ -47,6 +47,7 @@ type server struct {
 	keys   map[string]ssh.Signer // "user:alice", "bastion:bastion-1"
 	wf     *workflow.Service
 	policy *policy.Holder
+	st     store.Store
 }
 
 func newServer(t testing.TB) *server {
@@ -59,14 +60,15 @@ func newServer(t testing.TB) *server {
 	return newServerOn(t, st)
 }
 
-// newServerOn is newServer on the given store.
-func newServerOn(t testing.TB, st store.Store) *server {
+// newServerOn is newServer on the given store; tune, if given, changes
+// the API's configuration.
+func newServerOn(t testing.TB, st store.Store, tune ...func(*api.Config)) *server {
 	t.Helper()
 	p, err := policy.LoadDir(filepath.Join("..", "..", "policy"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &server{keys: map[string]ssh.Signer{}}
+	s := &server{keys: map[string]ssh.Signer{}, st: st}
 	for name, u := range p.Users {
 		k := newSigner(t)
 		u.Keys = []ssh.PublicKey{k.PublicKey()}
@@ -85,7 +87,7 @@ func newServerOn(t testing.TB, st store.Store) *server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := api.New(api.Config{
+	cfg := api.Config{
 		Workflow: s.wf, UserCA: userCA.PublicKey(), HopCA: hopCA.PublicKey(), Ping: st.Ping, Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		Keys: apiauth.KeysFunc(func(principal string) []ssh.PublicKey {
 			if k := s.keys[principal]; k != nil {
@@ -93,7 +95,11 @@ func newServerOn(t testing.TB, st store.Store) *server {
 			}
 			return nil
 		}),
-	})
+	}
+	for _, f := range tune {
+		f(&cfg)
+	}
+	srv, err := api.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

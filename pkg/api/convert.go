@@ -47,6 +47,24 @@ func toWireCert(c *ssh.Certificate) wire.Certificate {
 	}
 }
 
+func toWireGrant(g *workflow.SessionGrant) wire.SessionGrant {
+	out := wire.SessionGrant{SessionID: g.Session.ID, NotAfter: g.NotAfter, LeaseTTLSeconds: int(g.LeaseTTL / time.Second),
+		Target:      wire.Target{Address: g.Target.Address, Login: g.Target.Login},
+		Interactive: g.Interactive, AllowedCommands: g.AllowedCommands}
+	if g.Target.HostKey != nil {
+		out.Target.HostKey = string(ssh.MarshalAuthorizedKey(g.Target.HostKey))
+	}
+	return out
+}
+
+func toWireHeartbeat(st map[string]workflow.SessionStatus) wire.HeartbeatResult {
+	out := wire.HeartbeatResult{Sessions: make(map[string]wire.SessionStatus, len(st))}
+	for id, v := range st {
+		out.Sessions[id] = wire.SessionStatus{Live: v.Live, Reason: v.Reason, NotAfter: optTime(v.NotAfter)}
+	}
+	return out
+}
+
 func toWireAudit(r audit.Record) wire.AuditRecord {
 	var detail map[string]any
 	json.Unmarshal(r.Detail, &detail) //nolint:errcheck // stored by us as an object; verify catches changes

@@ -60,8 +60,30 @@ var errorKinds = []struct {
 	{workflow.ErrNoSession, http.StatusNotFound, "no_session"},
 	{workflow.ErrNoRecording, http.StatusNotFound, "no_recording"},
 	{store.ErrConflict, http.StatusConflict, "conflict"},
+	{workflow.ErrKeyTaken, http.StatusConflict, "idempotency_key_in_use"},
+	{errKeyReused, http.StatusUnprocessableEntity, "idempotency_key_reused"},
+	{store.ErrOutcomeUnknown, http.StatusServiceUnavailable, "outcome_unknown"},
 	{store.ErrUnavailable, http.StatusServiceUnavailable, "unavailable"},
 	{errTooLarge, http.StatusRequestEntityTooLarge, "too_large"},
+}
+
+// storeMessages are what a caller is told of store failures (the detail
+// goes to the log).
+var storeMessages = map[string]string{
+	"unavailable": "the CA cannot reach its database; nothing was changed, try again later",
+	"outcome_unknown": "the CA lost its database connection while saving this change and cannot tell whether it was saved; " +
+		"send the call again with the same Idempotency-Key to learn the outcome (the lockbox CLI does so)",
+}
+
+// errorAnswer is the answer to a refusal of a known kind, for keeping
+// (see idempotency.go): refusals that commit are always of a known kind.
+func errorAnswer(err error) (int, wire.Error) {
+	for _, k := range errorKinds {
+		if errors.Is(err, k.err) {
+			return k.status, wire.Error{Error: wire.ErrorBody{Code: k.code, Message: err.Error()}}
+		}
+	}
+	return http.StatusInternalServerError, wire.Error{Error: wire.ErrorBody{Code: "internal", Message: "internal error; see the CA's log"}}
 }
 
 // writeError answers with err's kind. Errors of no known kind are
@@ -70,9 +92,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	for _, k := range errorKinds {
 		if errors.Is(err, k.err) {
 			msg := err.Error()
-			if k.status == http.StatusServiceUnavailable {
-				s.log.Error("store unavailable", "path", r.URL.Path, "err", err)
-				msg = "the CA cannot reach its database; nothing was changed, try again later"
+			if fixed, ok := storeMessages[k.code]; ok {
+				s.log.Error("store failure", "code", k.code, "method", r.Method, "path", r.URL.Path, "err", err)
+				msg = fixed
 			}
 			writeJSON(w, k.status, wire.Error{Error: wire.ErrorBody{Code: k.code, Message: msg}})
 			return

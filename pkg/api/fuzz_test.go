@@ -1,8 +1,14 @@
 package api_test
 
 import (
+	"bytes"
+	"io"
 	"net/http"
+	"strings"
 	"testing"
+
+	"github.com/lockbox-ssh/lockbox/pkg/api"
+	"github.com/lockbox-ssh/lockbox/pkg/apiauth"
 )
 
 // FuzzRequestBodies sends arbitrary bodies, signed, to every endpoint that
@@ -39,6 +45,52 @@ func FuzzRequestBodies(f *testing.F) {
 		}
 		if resp.StatusCode >= 400 {
 			errorCode(t, b)
+		}
+	})
+}
+
+// FuzzIdempotencyKeys sends arbitrary keys and bodies twice to keyed
+// endpoints: never a 5xx, and an answer marked as replayed is the first
+// answer, byte for byte.
+func FuzzIdempotencyKeys(f *testing.F) {
+	for _, seed := range []string{"cli-0123456789abcdef", "short", "has spaces in it......", "x.y_z-0123456789", strings.Repeat("k", 81)} {
+		f.Add(seed, `{"role":"health","resources":["db-1"],"duration":"1h","reason":"x"}`, uint8(0))
+		f.Add(seed, `{"reason":"ok"}`, uint8(1))
+	}
+	s := newServer(f)
+	req, err := s.client(f, "user:alice").Submit(ctx, wireHealth())
+	if err != nil {
+		f.Fatal(err)
+	}
+	paths := []string{"/v1/requests", "/v1/requests/" + req.ID + "/revoke", "/v1/mfa/enroll"}
+	f.Fuzz(func(t *testing.T, key, body string, which uint8) {
+		path := paths[int(which)%len(paths)]
+		send := func() (*http.Response, []byte, bool) {
+			r, _ := http.NewRequest(http.MethodPost, s.url+path, strings.NewReader(body))
+			r.Header.Set(apiauth.IdempotencyKeyHeader, key)
+			if err := (&apiauth.Signer{Principal: "user:alice", Key: s.keys["user:alice"]}).Sign(r, []byte(body)); err != nil {
+				t.Fatal(err)
+			}
+			resp, err := http.DefaultClient.Do(r)
+			if err != nil {
+				return nil, nil, false // a header value net/http will not send
+			}
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(resp.Body)
+			return resp, b, true
+		}
+		first, b1, ok := send()
+		if !ok {
+			return
+		}
+		again, b2, _ := send()
+		for _, resp := range []*http.Response{first, again} {
+			if resp.StatusCode >= 500 {
+				t.Fatalf("%s key %q body %q: %d", path, key, body, resp.StatusCode)
+			}
+		}
+		if again.Header.Get(api.ReplayedHeader) == "true" && (again.StatusCode != first.StatusCode || !bytes.Equal(b1, b2)) {
+			t.Fatalf("replayed answer differs: %d %s, then %d %s", first.StatusCode, b1, again.StatusCode, b2)
 		}
 	})
 }

@@ -14,16 +14,6 @@ import (
 	"github.com/lockbox-ssh/lockbox/pkg/workflow"
 )
 
-func (s *Server) health(w http.ResponseWriter, r *http.Request) {
-	if s.cfg.Ping != nil {
-		if err := s.cfg.Ping(r.Context()); err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
-}
-
 func (s *Server) caKeys(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, wire.CAKeys{UserCA: authorizedKey(s.cfg.UserCA), HopCA: authorizedKey(s.cfg.HopCA), HostCA: authorizedKey(s.cfg.HostCA),
 		Audit: authorizedKey(s.cfg.AuditKey)})

@@ -40,6 +40,7 @@ type Workflow interface {
 	UseNonce(ctx context.Context, principal, nonce string, expires time.Time) error
 	RecordRefusal(ctx context.Context, actor workflow.Actor, action, subject string, reason error) error
 	SetPassword(ctx context.Context, actor workflow.Actor, password string) error
+	Answered(ctx context.Context, actor workflow.Actor, key string) (*workflow.KeptAnswer, error)
 }
 
 // Config is what a Server needs.
@@ -54,9 +55,16 @@ type Config struct {
 	AuditKey    ssh.PublicKey
 	Checkpoints Checkpoints
 	// Ping reports whether the database answers (for /healthz).
-	Ping   func(context.Context) error
-	Clock  func() time.Time
-	Logger *slog.Logger
+	Ping func(context.Context) error
+	// StoreTimeout is one call's deadline for all its store work; a
+	// database that does not answer within it makes the call fail with
+	// 503. Default DefaultStoreTimeout.
+	StoreTimeout time.Duration
+	// HealthTimeout bounds /healthz's question to the database. Default
+	// DefaultHealthTimeout.
+	HealthTimeout time.Duration
+	Clock         func() time.Time
+	Logger        *slog.Logger
 }
 
 // Server serves the API. Use it as an http.Handler.
@@ -77,6 +85,12 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
 	}
+	if cfg.StoreTimeout <= 0 {
+		cfg.StoreTimeout = DefaultStoreTimeout
+	}
+	if cfg.HealthTimeout <= 0 {
+		cfg.HealthTimeout = DefaultHealthTimeout
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -92,22 +106,22 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /v1/ca", s.caKeys)
 	s.mux.HandleFunc("GET /v1/krl", s.krl)
 	s.mux.Handle("GET /v1/whoami", s.auth(s.whoami))
-	s.mux.Handle("POST /v1/requests", s.auth(s.submit))
+	s.mux.Handle("POST /v1/requests", s.auth(s.idempotent(s.submit)))
 	s.mux.Handle("GET /v1/requests", s.auth(s.list))
 	s.mux.Handle("GET /v1/requests/{id}", s.auth(s.get))
-	s.mux.Handle("POST /v1/requests/{id}/approve", s.auth(s.approve))
-	s.mux.Handle("POST /v1/requests/{id}/deny", s.auth(s.deny))
-	s.mux.Handle("POST /v1/requests/{id}/revoke", s.auth(s.revoke))
-	s.mux.Handle("POST /v1/requests/{id}/certificate", s.auth(s.certificate))
-	s.mux.Handle("POST /v1/requests/{id}/hop-certificate", s.auth(s.hopCertificate))
+	s.mux.Handle("POST /v1/requests/{id}/approve", s.auth(s.idempotent(s.approve)))
+	s.mux.Handle("POST /v1/requests/{id}/deny", s.auth(s.idempotent(s.deny)))
+	s.mux.Handle("POST /v1/requests/{id}/revoke", s.auth(s.idempotent(s.revoke)))
+	s.mux.Handle("POST /v1/requests/{id}/certificate", s.auth(s.idempotent(s.certificate)))
+	s.mux.Handle("POST /v1/requests/{id}/hop-certificate", s.auth(s.idempotent(s.hopCertificate)))
 	s.mux.Handle("GET /v1/audit", s.auth(s.auditLog))
 	s.mux.Handle("GET /v1/audit/verify", s.auth(s.auditVerify))
-	s.mux.Handle("POST /v1/mfa/enroll", s.auth(s.enrollMFA))
-	s.mux.Handle("POST /v1/mfa/check", s.auth(s.checkMFA))
-	s.mux.Handle("POST /v1/password", s.auth(s.setPassword))
-	s.mux.Handle("POST /v1/sessions", s.auth(s.startSession))
+	s.mux.Handle("POST /v1/mfa/enroll", s.auth(s.idempotent(s.enrollMFA)))
+	s.mux.Handle("POST /v1/mfa/check", s.auth(s.idempotent(s.checkMFA)))
+	s.mux.Handle("POST /v1/password", s.auth(s.idempotent(s.setPassword)))
+	s.mux.Handle("POST /v1/sessions", s.auth(s.idempotent(s.startSession)))
 	s.mux.Handle("POST /v1/sessions/heartbeat", s.auth(s.heartbeat))
-	s.mux.Handle("POST /v1/sessions/{id}/end", s.auth(s.endSession))
+	s.mux.Handle("POST /v1/sessions/{id}/end", s.auth(s.idempotent(s.endSession)))
 	s.mux.HandleFunc("PUT /v1/sessions/{id}/recording", s.uploadRecording)
 	s.mux.Handle("GET /v1/sessions", s.auth(s.listSessions))
 	s.mux.Handle("GET /v1/sessions/{id}/recording", s.auth(s.getRecording))
@@ -118,7 +132,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
-	s.mux.ServeHTTP(w, r)
+	s.withStoreDeadline(s.mux).ServeHTTP(w, r)
 }
 
 // storeNonces records nonces through the workflow's store and reports a

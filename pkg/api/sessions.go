@@ -2,6 +2,7 @@ package api
 
 import (
 	"bufio"
+	"context"
 	"crypto/sha256"
 	"fmt"
 	"io"
@@ -10,8 +11,6 @@ import (
 	"regexp"
 	"strconv"
 	"time"
-
-	"golang.org/x/crypto/ssh"
 
 	"github.com/lockbox-ssh/lockbox/pkg/recording"
 	"github.com/lockbox-ssh/lockbox/pkg/store"
@@ -42,13 +41,7 @@ func (s *Server) startSession(w http.ResponseWriter, r *http.Request, actor work
 		s.writeError(w, r, err)
 		return
 	}
-	out := wire.SessionGrant{SessionID: g.Session.ID, NotAfter: g.NotAfter, LeaseTTLSeconds: int(g.LeaseTTL / time.Second),
-		Target:      wire.Target{Address: g.Target.Address, Login: g.Target.Login},
-		Interactive: g.Interactive, AllowedCommands: g.AllowedCommands}
-	if g.Target.HostKey != nil {
-		out.Target.HostKey = string(ssh.MarshalAuthorizedKey(g.Target.HostKey))
-	}
-	writeJSON(w, http.StatusCreated, out)
+	writeJSON(w, http.StatusCreated, toWireGrant(g))
 }
 
 func (s *Server) heartbeat(w http.ResponseWriter, r *http.Request, actor workflow.Actor, body []byte) {
@@ -66,11 +59,7 @@ func (s *Server) heartbeat(w http.ResponseWriter, r *http.Request, actor workflo
 		s.writeError(w, r, err)
 		return
 	}
-	out := wire.HeartbeatResult{Sessions: make(map[string]wire.SessionStatus, len(st))}
-	for id, v := range st {
-		out.Sessions[id] = wire.SessionStatus{Live: v.Live, Reason: v.Reason, NotAfter: optTime(v.NotAfter)}
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, toWireHeartbeat(st))
 }
 
 func (s *Server) endSession(w http.ResponseWriter, r *http.Request, actor workflow.Actor, body []byte) {
@@ -129,6 +118,10 @@ func (s *Server) uploadRecording(w http.ResponseWriter, r *http.Request) {
 	}
 	var digest [sha256.Size]byte
 	h.Sum(digest[:0])
+	// The call's store deadline starts now that the body is in.
+	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.StoreTimeout)
+	defer cancel()
+	r = r.WithContext(ctx)
 	principal, err := s.signed.VerifyDigest(r.Context(), r, digest)
 	if err != nil {
 		s.writeError(w, r, s.wf.RecordRefusal(r.Context(), workflow.Actor(claimedPrincipal(r)), "auth.refused", r.Method+" "+r.URL.Path, err))

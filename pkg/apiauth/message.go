@@ -10,6 +10,13 @@ import (
 
 const messagePrefix = "lockbox-api-sig-v1\n"
 
+// IdempotencyKeyHeader names a state-changing call so that it may be sent
+// again safely. When a request has one, the signature covers it: it is
+// appended to the signed message as "\nidempotency-key:" and its value, so
+// nobody on the way can add, change or strip it. (A request without it is
+// signed exactly as before.)
+const IdempotencyKeyHeader = "Idempotency-Key"
+
 // signedMessage builds the bytes a request signature covers. Signer and
 // Verifier both call it, so they cannot disagree on the format.
 func signedMessage(p *authParams, r *http.Request, sum [sha256.Size]byte) []byte {
@@ -23,6 +30,10 @@ func signedMessage(p *authParams, r *http.Request, sum [sha256.Size]byte) []byte
 		b.WriteByte('\n')
 	}
 	b.WriteString(hex.EncodeToString(sum[:]))
+	for _, k := range r.Header.Values(IdempotencyKeyHeader) { // the API refuses more than one
+		b.WriteString("\nidempotency-key:")
+		b.WriteString(k)
+	}
 	return []byte(b.String())
 }
 

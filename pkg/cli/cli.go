@@ -31,6 +31,10 @@ type Settings struct {
 	Dir      string // where grant keys and certificates go
 	Bastion  string // bastion host:port, for lockbox ssh
 	JSON     bool
+	// IdempotencyKey names this command's state-changing calls, to learn
+	// the outcome of an earlier run that ended with an unknown one; ""
+	// makes a fresh key.
+	IdempotencyKey string
 }
 
 // app is one invocation.
@@ -56,6 +60,7 @@ func NewCommand(settings func() Settings, out, errOut io.Writer) *cobra.Command 
 	pf.String("dir", defaultDir(), "where grant keys and certificates are written (LOCKBOX_DIR)")
 	pf.String("bastion", "127.0.0.1:2222", "bastion host:port for `lockbox ssh` (LOCKBOX_BASTION)")
 	pf.Bool("json", false, "print JSON instead of tables")
+	pf.String("idempotency-key", "", "send this command's changes under the key of an earlier run whose outcome was unknown, to learn it")
 	root.SetOut(out)
 	root.SetErr(errOut)
 	root.AddCommand(a.requestCmd(), a.requestsCmd(), a.approveCmd(), a.denyCmd(), a.revokeCmd(),
@@ -87,6 +92,11 @@ func Execute(ctx context.Context, root *cobra.Command, args []string) int {
 		msg = fmt.Sprintf("%s [%s]", ce.Message, ce.Code)
 	}
 	fmt.Fprintln(root.ErrOrStderr(), "lockbox:", clean(msg))
+	var unknown *client.OutcomeUnknownError
+	if errors.As(err, &unknown) {
+		base, _, _ := strings.Cut(unknown.Key, ".")
+		fmt.Fprintf(root.ErrOrStderr(), "lockbox: it is not known whether that took effect; to learn it, run the same command again with --idempotency-key %s\n", clean(base))
+	}
 	var ue usageError
 	if errors.As(err, &ue) || strings.HasPrefix(err.Error(), "unknown ") || strings.Contains(err.Error(), "flag") {
 		return 2
@@ -108,7 +118,30 @@ func (a *app) client() (*client.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return client.New(s.CA, &apiauth.Signer{Principal: "user:" + s.User, Key: key}, nil)
+	cl, err := client.New(s.CA, &apiauth.Signer{Principal: "user:" + s.User, Key: key}, nil)
+	if err != nil {
+		return nil, err
+	}
+	// One key per command, so that the same command run again with
+	// --idempotency-key sends the same calls under the same keys.
+	base := s.IdempotencyKey
+	if base == "" {
+		base = "cli-" + client.NewIdempotencyKey()
+	} else if !validKeyBase(base) {
+		return nil, usageError{"--idempotency-key: 16 to 64 letters, digits, '_' or '-'"}
+	}
+	cl.SetIdempotencyKeys(base)
+	cl.SetRetry(client.DefaultRetry)
+	return cl, nil
+}
+
+func validKeyBase(k string) bool {
+	if len(k) < 16 || len(k) > 64 {
+		return false
+	}
+	return !strings.ContainsFunc(k, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-')
+	})
 }
 
 // loadIdentity finds the identity key: the agent's copy of the key in

@@ -24,6 +24,8 @@ type Client struct {
 	base   *url.URL
 	http   *http.Client
 	signer *apiauth.Signer
+	retry  Retry
+	keys   keySource
 }
 
 // New returns a client of the CA at baseURL (e.g. "http://127.0.0.1:7443")
@@ -66,31 +68,46 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 	}
 	u := c.base.JoinPath(path)
 	u.RawQuery = query.Encode()
-	req, err := http.NewRequestWithContext(ctx, method, u.String(), bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
-	if in != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if c.signer != nil && !strings.HasPrefix(path, "/v1/ca") && path != "/v1/krl" {
-		if err := c.signer.Sign(req, body); err != nil {
-			return fmt.Errorf("signing the request: %w", err)
+	signed := c.signer != nil && !strings.HasPrefix(path, "/v1/ca") && path != "/v1/krl"
+	attempt := func(key string) error {
+		req, err := http.NewRequestWithContext(ctx, method, u.String(), bytes.NewReader(body))
+		if err != nil {
+			return err
 		}
+		if in != nil {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		if key != "" {
+			req.Header.Set(apiauth.IdempotencyKeyHeader, key)
+			// net/http would resend a request with an Idempotency-Key
+			// by itself when a reused connection fails, with the same
+			// signature, which the CA refuses as a replay once it has
+			// seen the nonce. withRetry sends it again, signed afresh.
+			req.GetBody = nil
+		}
+		if signed {
+			if err := c.signer.Sign(req, body); err != nil {
+				return fmt.Errorf("signing the request: %w", err)
+			}
+		}
+		return c.send(req, out)
 	}
-	return c.send(req, out)
+	if !signed || !stateChanging(method) {
+		return attempt("")
+	}
+	return c.withRetry(ctx, attempt)
 }
 
 // send sends a signed request and decodes the answer into out.
 func (c *Client) send(req *http.Request, out any) error {
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return fmt.Errorf("reaching the CA: %w", err)
+		return &sendError{err}
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
 	if err != nil {
-		return fmt.Errorf("reading the CA's answer: %w", err)
+		return &sendError{fmt.Errorf("reading the answer: %w", err)}
 	}
 	if resp.StatusCode >= 300 {
 		var e wire.Error

@@ -20,9 +20,14 @@ var (
 	// ErrConflict: a conditional update found the row in another state,
 	// e.g. a request already decided by a racing approver.
 	ErrConflict = errors.New("store: changed concurrently")
-	// ErrUnavailable wraps failures to reach the database. Callers fail
-	// closed on it.
+	// ErrUnavailable wraps failures to reach the database. Nothing of the
+	// call was changed. Callers fail closed on it.
 	ErrUnavailable = errors.New("store: database unavailable")
+	// ErrOutcomeUnknown: the connection to the database was lost while it
+	// committed the change, and the store could not learn before the
+	// caller's deadline whether the commit took place. The change may or
+	// may not be stored; ask again (an idempotency key makes that safe).
+	ErrOutcomeUnknown = errors.New("store: outcome of the change unknown")
 )
 
 // Store is a database of Lockbox records. Implementations are safe for
@@ -33,10 +38,15 @@ type Store interface {
 	// (group commit); each fn still sees its own changes and its failure
 	// undoes only its own changes. fn may be called more than once when a
 	// transaction is retried, so it must have no effects outside tx.
+	//
+	// Update answers by ctx's deadline (or the engine's own, if sooner or
+	// if ctx has none): ErrUnavailable when nothing was changed,
+	// ErrOutcomeUnknown when the commit was under way and its fate could
+	// not be learnt. When it returns, fn is no longer running.
 	Update(ctx context.Context, fn func(Tx) error) error
-	// View runs fn in a read-only transaction.
+	// View runs fn in a read-only transaction, by the same deadline.
 	View(ctx context.Context, fn func(Tx) error) error
-	// Ping reports whether the database answers.
+	// Ping reports whether the database answers, by ctx's deadline.
 	Ping(ctx context.Context) error
 	Close() error
 }
@@ -119,6 +129,8 @@ type Tx interface {
 	DeleteUserWebSessions(user string) error
 	// PruneWebSessions deletes sessions idle or expired at now.
 	PruneWebSessions(now time.Time) error
+
+	AnswerTx
 }
 
 // AuditRecord is one row of the audit log; see package audit for its hash.

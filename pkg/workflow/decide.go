@@ -121,14 +121,32 @@ func (s *Service) Approve(ctx context.Context, actor Actor, id, reason string) (
 		}
 		out = r
 		if len(outstanding) > 0 {
-			return nil
+			return s.keepView(ctx, tx, actor, r)
 		}
-		return s.startGrant(tx, r)
+		if err := s.startGrant(tx, r); err != nil {
+			return err
+		}
+		return s.keepView(ctx, tx, actor, r)
 	})
 	if err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+// keepView sets the call's result, for a kept answer, to the request as
+// actor now sees it (what is still outstanding), as the API answers an
+// approval.
+func (s *Service) keepView(ctx context.Context, tx store.Tx, actor Actor, r *store.Request) error {
+	if !wantsResult(ctx) {
+		return nil
+	}
+	v, err := s.view(tx, actor, r, true)
+	if err != nil {
+		return err
+	}
+	setResult(ctx, v)
+	return nil
 }
 
 // startGrant moves a fully approved request to approved, for the duration
@@ -177,6 +195,7 @@ func (s *Service) Deny(ctx context.Context, actor Actor, id, reason string) (*st
 			return err
 		}
 		out = r
+		setResult(ctx, r)
 		return record(tx, audit.Event{Time: now, Actor: string(actor), Action: "request.denied", Subject: id,
 			Detail: map[string]any{"reason": reason}})
 	})
@@ -218,6 +237,7 @@ func (s *Service) Revoke(ctx context.Context, actor Actor, id, reason string) (*
 			return err
 		}
 		out = r
+		setResult(ctx, r)
 		return record(tx, audit.Event{Time: now, Actor: string(actor), Action: "grant.revoked", Subject: id,
 			Detail: map[string]any{"reason": reason}})
 	})
@@ -287,6 +307,9 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 			n++
 		}
 		if err := tx.PruneWebSessions(now); err != nil {
+			return err
+		}
+		if err := tx.PruneAnswers(now); err != nil {
 			return err
 		}
 		return tx.PruneNonces(now)

@@ -151,6 +151,7 @@ func (s *Service) issue(ctx context.Context, actor Actor, refused string, r *sto
 		ValidAfter: spec.ValidAfter, ValidBefore: spec.ValidBefore,
 	}
 	err = s.update(ctx, func(tx store.Tx) error {
+		setResult(ctx, cert)
 		now := s.now()
 		cur, err := tx.LockRequest(r.ID)
 		if err != nil {

@@ -40,6 +40,7 @@ func (s *Service) EnrollMFA(ctx context.Context, actor Actor, code string) (stri
 			return err
 		}
 		uri = u
+		setResult(ctx, u)
 		if err := tx.PutMFA(&store.MFA{User: user, Secret: s.cfg.Secrets.Seal(secret, mfaAD(user)), LastStep: 0, EnrolledAt: now}); err != nil {
 			return err
 		}

@@ -41,6 +41,9 @@ type Config struct {
 	// heartbeat: after a bastion crash, the user may log in again once it
 	// runs out. Default 30s.
 	LeaseTTL time.Duration
+	// AnswerTTL is how long the answer of a call made with an idempotency
+	// key is kept, at least. Default DefaultAnswerTTL.
+	AnswerTTL time.Duration
 	// Recordings keeps uploaded session recordings.
 	Recordings Recordings
 	Clock      func() time.Time
@@ -91,6 +94,9 @@ func New(cfg Config) (*Service, error) {
 	if cfg.HopTTL == 0 {
 		cfg.HopTTL = DefaultHopTTL
 	}
+	if cfg.AnswerTTL <= 0 {
+		cfg.AnswerTTL = DefaultAnswerTTL
+	}
 	if cfg.LeaseTTL <= 0 {
 		cfg.LeaseTTL = 30 * time.Second
 	}
@@ -136,21 +142,37 @@ func UserActor(name string) Actor    { return Actor("user:" + name) }
 func BastionActor(name string) Actor { return Actor("bastion:" + name) }
 
 // update runs fn in a store transaction. A refusal returned by fn commits
-// (its audit record must stay) and is then returned to the caller.
+// (its audit record must stay) and is then returned to the caller. If the
+// call carries a Claim not yet kept, its answer is kept in the same
+// transaction (see answers.go).
 func (s *Service) update(ctx context.Context, fn func(tx store.Tx) error) error {
+	c := claimOf(ctx)
+	if c != nil && c.kept != nil {
+		c = nil // kept by an earlier transaction of this call
+	}
 	var refused error
+	var kept *KeptAnswer
 	err := s.cfg.Store.Update(ctx, func(tx store.Tx) error {
-		refused = nil
+		refused, kept = nil, nil
+		if c != nil {
+			c.result = nil
+		}
 		err := fn(tx)
 		var r refusal
 		if errors.As(err, &r) {
-			refused = r.err
-			return nil
+			refused, err = r.err, nil
 		}
+		if err != nil || c == nil {
+			return err
+		}
+		kept, err = s.keepAnswer(tx, c, refused)
 		return err
 	})
 	if err != nil {
 		return err
+	}
+	if c != nil {
+		c.kept = kept
 	}
 	return refused
 }

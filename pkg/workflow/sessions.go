@@ -122,6 +122,7 @@ func (s *Service) StartSession(ctx context.Context, actor Actor, in SessionStart
 		g = &SessionGrant{Session: sess, NotAfter: r.NotAfter, LeaseTTL: s.cfg.LeaseTTL,
 			Target:      Target{Address: res.Address, Login: role.Login, HostKey: res.HostKey},
 			Interactive: role.Interactive, AllowedCommands: role.AllowedCommands}
+		setResult(ctx, g)
 		return nil
 	})
 	if err != nil {

@@ -45,6 +45,7 @@ func (s *Service) Submit(ctx context.Context, actor Actor, sub Submission) (*sto
 			Duration: sub.Duration, Reason: sub.Reason, Ticket: sub.Ticket, CreatedAt: now,
 		}
 		out = r
+		setResult(ctx, r)
 		pending, active, err := tx.CountOpen(r.User, now)
 		if err != nil {
 			return err

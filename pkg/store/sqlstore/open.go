@@ -12,10 +12,14 @@ import (
 
 // OpenSQLite opens (creating if needed) the SQLite database at path, in WAL
 // mode with synchronous=FULL, so every committed Update survives a power
-// cut.
+// cut. The database and its WAL and shared-memory files are the owner's
+// alone (mode 0600; an existing file is tightened).
 func OpenSQLite(path string, o Options) (*DB, error) {
 	if path == "" || strings.ContainsAny(path, "?#") {
 		return nil, fmt.Errorf("sqlite: bad database path %q", path)
+	}
+	if err := ownerOnly(path); err != nil {
+		return nil, fmt.Errorf("sqlite: %w", err)
 	}
 	pragmas := url.Values{}
 	for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", "busy_timeout(10000)", "foreign_keys(ON)"} {
@@ -64,9 +68,9 @@ func OpenMySQL(dsn string, o Options) (*DB, error) {
 		return nil, fmt.Errorf("mysql: %w", err)
 	}
 	write := sql.OpenDB(connector)
-	write.SetMaxOpenConns(mysqlWriters + 1) // and one for Ping
+	write.SetMaxOpenConns(mysqlWriters)
 	read := sql.OpenDB(connector)
-	read.SetMaxOpenConns(16)
+	read.SetMaxOpenConns(16) // also Ping and reading commit marks back
 	read.SetMaxIdleConns(16)
 	return newDB(mysqlDialect{}, write, read, mysqlWriters, o)
 }

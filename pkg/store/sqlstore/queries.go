@@ -29,7 +29,7 @@ var (
 func writeQueries(d dialect) []string {
 	return []string{qInsertRequest, qSelectRequest, qSelectRequest + d.forUpdate(), qUpdateRequest, qCountOpen + d.forUpdate(), qCountOpen,
 		qInsertApproval, qSelectApprovals, qInsertCertificate, qAuditHead + d.forUpdate(), qInsertAudit, qMoveAuditHead,
-		qInsertNonce, qSavepoint, qRollbackSavepoint, qReleaseSavepoint}
+		qInsertNonce, qSavepoint, qRollbackSavepoint, qReleaseSavepoint, qSetMark}
 }
 
 // readQueries are prepared on the read pool at open.

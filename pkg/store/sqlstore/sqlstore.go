@@ -39,8 +39,10 @@ type DB struct {
 
 // Options tune a DB; the zero value is sensible.
 type Options struct {
-	// TxTimeout bounds each transaction, so an unreachable database makes
-	// callers fail closed instead of waiting for ever. Default 10s.
+	// TxTimeout bounds each Update and View (queueing, every attempt and
+	// the commit together) when the caller's context sets no earlier
+	// deadline, so an unreachable database makes callers fail closed
+	// instead of waiting for ever. Default 10s.
 	TxTimeout time.Duration
 	// MaxBatch bounds how many Updates share one transaction. Default 256.
 	MaxBatch int
@@ -69,9 +71,17 @@ func newDB(d dialect, write, read *sql.DB, writers int, o Options) (*DB, error) 
 		read.Close()
 		return nil, unavailable(fmt.Errorf("preparing statements: %w", err))
 	}
-	for i := 0; i < writers; i++ {
+	ws, err := db.newWriters(ctx, writers)
+	if err != nil {
+		db.wstmts.close()
+		db.rstmts.close()
+		write.Close()
+		read.Close()
+		return nil, err
+	}
+	for _, w := range ws {
 		db.wg.Add(1)
-		go db.writer(o.MaxBatch)
+		go w.run(o.MaxBatch)
 	}
 	return db, nil
 }
@@ -86,10 +96,13 @@ func (db *DB) Close() error {
 	return errors.Join(db.write.Close(), db.read.Close())
 }
 
-// Ping reports whether the database answers.
+// Ping reports whether the database answers, by ctx's deadline or the
+// store's TxTimeout.
 func (db *DB) Ping(ctx context.Context) error {
-	if err := db.write.PingContext(ctx); err != nil {
-		return fmt.Errorf("%w: %v", store.ErrUnavailable, err)
+	ctx, cancel := context.WithTimeout(ctx, db.timeout)
+	defer cancel()
+	if err := db.read.PingContext(ctx); err != nil {
+		return fmt.Errorf("%w: %w", store.ErrUnavailable, err)
 	}
 	return nil
 }
@@ -103,7 +116,11 @@ func (db *DB) View(ctx context.Context, fn func(store.Tx) error) error {
 		return unavailable(err)
 	}
 	defer sqlTx.Rollback() //nolint:errcheck // read-only; nothing to keep
-	return fn(&tx{ctx: ctx, q: cachedTx{sqlTx, db.rstmts}, d: db.d, readOnly: true})
+	err = fn(&tx{ctx: ctx, q: cachedTx{sqlTx, db.rstmts}, d: db.d, readOnly: true})
+	if err != nil && !errors.Is(err, store.ErrUnavailable) && (isConnError(err) || ctx.Err() != nil) {
+		return unavailable(err)
+	}
+	return err
 }
 
 func unavailable(err error) error {

@@ -50,6 +50,7 @@ func Run(t *testing.T, o Opener) {
 		{"ThrottlesRoundTrip", testThrottles},
 		{"WebPasswordsRoundTripAndReplace", testPasswords},
 		{"WebSessionsTouchExpireAndDelete", testWebSessions},
+		{"AnswersAreKeptOncePerKeyUntilTheyExpire", testAnswers},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,0 +1,121 @@
+package workflow
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/lockbox-ssh/lockbox/pkg/store"
+)
+
+// Kept answers make state-changing calls safe to send again. A caller
+// names each call with an idempotency key; the edge puts a Claim for it
+// into the call's context, and the transaction that makes the call's
+// change (or commits its audited refusal) also stores the answer the
+// caller gets, under the caller and the key. A caller who lost that
+// answer (a dropped connection, an outcome the CA could not learn) sends
+// the call again with the same key and gets the first answer instead of a
+// second change or a conflict.
+
+// DefaultAnswerTTL is how long a kept answer can be asked for again, at
+// least; the sweeper prunes it after that.
+const DefaultAnswerTTL = 24 * time.Hour
+
+// ErrKeyTaken: another call with the same idempotency key committed
+// first; its answer is the one to give.
+var ErrKeyTaken = errors.New("the idempotency key was used by a call that finished first")
+
+// Claim asks for the answer of one call to be kept. The edge fills the
+// exported fields; the workflow fills the rest.
+type Claim struct {
+	Actor       Actor // the caller, as authenticated
+	Key         string
+	Fingerprint []byte // identifies the call, so a key reused for another call can be refused
+	// Render turns the call's result (what the workflow method returns)
+	// or its refusal into the answer the caller gets. It runs inside the
+	// transaction, so it must be quick and do no I/O; an error fails the
+	// call and undoes its changes.
+	Render func(result any, refusal error) (status int, body []byte, err error)
+
+	result any         // set by the method, inside its transaction
+	kept   *KeptAnswer // once the transaction that kept it has committed
+}
+
+// KeptAnswer is an answer as it was first given.
+type KeptAnswer struct {
+	Fingerprint []byte
+	Status      int
+	Body        []byte
+}
+
+type claimKey struct{}
+
+// WithClaim returns ctx carrying c for the workflow call made with it.
+func WithClaim(ctx context.Context, c *Claim) context.Context {
+	return context.WithValue(ctx, claimKey{}, c)
+}
+
+func claimOf(ctx context.Context) *Claim {
+	c, _ := ctx.Value(claimKey{}).(*Claim)
+	return c
+}
+
+// Kept returns the answer kept for the call, or nil if the call committed
+// nothing under its key.
+func (c *Claim) Kept() *KeptAnswer { return c.kept }
+
+// setResult records, inside the call's transaction, what the call will
+// return, for its claim (if any) to render.
+func setResult(ctx context.Context, v any) {
+	if c := claimOf(ctx); c != nil {
+		c.result = v
+	}
+}
+
+// wantsResult reports whether the call's result will be kept, for results
+// that cost a query to build.
+func wantsResult(ctx context.Context) bool { return claimOf(ctx) != nil }
+
+// keepAnswer stores the claim's answer in tx; ErrKeyTaken if the key is
+// taken, which undoes the call's changes.
+func (s *Service) keepAnswer(tx store.Tx, c *Claim, refused error) (*KeptAnswer, error) {
+	actor := c.Actor
+	status, body, err := c.Render(c.result, refused)
+	if err != nil {
+		return nil, fmt.Errorf("rendering the answer to keep: %w", err)
+	}
+	now := s.now()
+	err = tx.KeepAnswer(&store.Answer{Principal: string(actor), Key: c.Key, Fingerprint: c.Fingerprint, Status: status,
+		Body: s.cfg.Secrets.Seal(body, answerAD(actor, c.Key)), Created: now, Expires: now.Add(s.cfg.AnswerTTL)})
+	if errors.Is(err, store.ErrDuplicate) {
+		return nil, ErrKeyTaken
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &KeptAnswer{Fingerprint: c.Fingerprint, Status: status, Body: body}, nil
+}
+
+func answerAD(actor Actor, key string) []byte {
+	return []byte("lockbox-answer:" + string(actor) + "\n" + key)
+}
+
+// Answered returns the answer kept under actor's key, or nil if there is
+// none. An answer stays until the sweeper prunes it, some time after
+// AnswerTTL.
+func (s *Service) Answered(ctx context.Context, actor Actor, key string) (*KeptAnswer, error) {
+	var a *store.Answer
+	err := s.cfg.Store.View(ctx, func(tx store.Tx) (err error) { a, err = tx.Answer(string(actor), key); return err })
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	body, err := s.cfg.Secrets.Open(a.Body, answerAD(actor, key))
+	if err != nil {
+		return nil, fmt.Errorf("opening the answer kept for %s: %w", actor, err)
+	}
+	return &KeptAnswer{Fingerprint: a.Fingerprint, Status: a.Status, Body: body}, nil
+}
