@@ -144,3 +144,22 @@ func FuzzMatchCommand(f *testing.F) {
 		}
 	})
 }
+
+func FuzzQuoteCommand(f *testing.F) {
+	f.Add("uptime", "x;id;echo${IFS}INJECTED>PWNED", "it's")
+	f.Add("", "''", `'\''`)
+	f.Add("a\nb", "$(id)", "`id`")
+	f.Fuzz(func(t *testing.T, a, b, c string) {
+		words := []string{a, b, c}
+		got, err := SplitCommand(QuoteCommand(words))
+		if strings.ContainsRune(a+b+c, 0) {
+			if err == nil {
+				t.Fatalf("a NUL byte survived quoting: %q", got)
+			}
+			return
+		}
+		if err != nil || !slices.Equal(got, words) {
+			t.Fatalf("SplitCommand(QuoteCommand(%q)) = %q, %v", words, got, err)
+		}
+	})
+}
