@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"errors"
+	"os"
 	"os/exec"
 	"os/user"
 	"path/filepath"
@@ -87,10 +88,19 @@ func forceCommand(gate string, patterns []string) string {
 	return b.String()
 }
 
-// buildGate compiles this command into a temporary directory.
+// buildGate compiles this command into a temporary directory that every
+// account may read, so that sshd can run it for a login other than root.
 func buildGate(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "lockbox-gate")
+	dir, err := os.MkdirTemp("", "lockbox-gate-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(dir, "lockbox-gate")
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
