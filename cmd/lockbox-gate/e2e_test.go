@@ -5,18 +5,22 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"os/user"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"golang.org/x/crypto/ssh"
 
+	"github.com/lockbox-ssh/lockbox/internal/proctest"
 	"github.com/lockbox-ssh/lockbox/internal/sshdtest"
 	"github.com/lockbox-ssh/lockbox/pkg/sshcert"
+	"github.com/lockbox-ssh/lockbox/pkg/store/storetest"
 )
 
 // TestGateThroughSSHD logs in to a real sshd with a certificate whose
@@ -148,6 +152,71 @@ func issue(t *testing.T, ca ssh.Signer, fc string) sshdtest.Identity {
 func currentLogin(t *testing.T) string {
 	t.Helper()
 	u, err := user.Current()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u.Username
+}
+
+// Stock sshd never signals a forced-command session, and leaves its
+// command running when the connection goes; through the gate, the command
+// ends with the connection, for root (whose sessions sshd runs without
+// privilege separation) and for another login, with stdin open or closed
+// from the start.
+func TestGateEndsItsCommandWhenTheSSHConnectionGoes(t *testing.T) {
+	gate := buildGate(t)
+	ca := newSigner(t)
+	logins := []string{"root", sshdtest.NonRootLogin(t)}
+	if os.Geteuid() != 0 {
+		storetest.MissingPeer(t, "root, to log in to sshd as root and as another account")
+	}
+	principals := map[string][]string{}
+	for _, l := range logins {
+		principals[l] = []string{"reader@db-1"}
+	}
+	srv := sshdtest.Start(t, sshdtest.Options{TrustedUserCAKeys: []ssh.PublicKey{ca.PublicKey()}, Principals: principals})
+	id := issue(t, ca, forceCommand(gate, []string{"sleep *"}))
+	for _, login := range logins {
+		for _, closedStdin := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s, stdin closed from the start: %v", login, closedStdin), func(t *testing.T) {
+				sleep := uniqueSleep()
+				cmd := srv.SSH(t, id, login, sleep...)
+				if closedStdin {
+					cmd.Stdin = nil // /dev/null
+				} else {
+					r, w := pipe(t)
+					cmd.Stdin = r
+					defer w.Close()
+				}
+				var stderr bytes.Buffer
+				cmd.Stderr = &stderr
+				if err := cmd.Start(); err != nil {
+					t.Fatal(err)
+				}
+				done := make(chan struct{})
+				go func() { cmd.Wait(); close(done) }() //nolint:errcheck // killed below
+				pid := proctest.WaitRunning(t, 20*time.Second, sleep...)
+				if owner := processOwner(t, pid); owner != login {
+					t.Fatalf("the command runs as %s, want %s", owner, login)
+				}
+				cmd.Process.Kill() //nolint:errcheck // the connection goes with the client
+				<-done
+				took := proctest.WaitGone(t, gone, sleep...)
+				t.Logf("gone %v after the connection closed; stderr %q", took.Round(time.Millisecond), stderr.String())
+			})
+		}
+	}
+}
+
+// processOwner names the account process pid runs as.
+func processOwner(t *testing.T, pid int) string {
+	t.Helper()
+	info, err := os.Stat(fmt.Sprintf("/proc/%d", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	uid := info.Sys().(*syscall.Stat_t).Uid
+	u, err := user.LookupId(fmt.Sprint(uid))
 	if err != nil {
 		t.Fatal(err)
 	}
