@@ -31,8 +31,8 @@ func uniqueSleep() []string {
 // sshd's side of the session channel.
 type channel struct {
 	cmd            *exec.Cmd
-	stdin          *os.File // sshd's write end of the command's stdin
-	stdout, stderr *os.File // sshd's read ends
+	stdin          *os.File      // sshd's write end of the command's stdin
+	stdout, stderr *os.File      // sshd's read ends
 	exited         chan struct{} // closed once the gate has exited
 	err            error         // what Wait returned, once exited is closed
 }
