@@ -1,12 +1,21 @@
 package integration
 
 import (
+	"context"
 	"fmt"
+	"math/rand/v2"
 	"os"
+	"os/user"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
+
+	"github.com/lockbox-ssh/lockbox/internal/proctest"
+	"github.com/lockbox-ssh/lockbox/internal/sshdtest"
+	"github.com/lockbox-ssh/lockbox/pkg/store/storetest"
 )
 
 // readerCommands is the reader role's allowed_commands list and
@@ -113,4 +122,83 @@ func TestAllowedCommandsAreNeverInterpretedByTheTargetsShell(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A command of a role with allowed commands ends on the target when its
+// session ends, whatever ends it: stock sshd refuses to signal a
+// forced-command session and leaves the command running when the bastion's
+// connection goes, so the gate ends it. For root, whose sessions sshd runs
+// without privilege separation, and for another login; stdin is closed from
+// the start (ssh < /dev/null), so only the channel's end can tell the gate.
+func TestJEACommandEndsOnTheTargetWithItsSession(t *testing.T) {
+	gate := filepath.Join(bin, "lockbox-gate")
+	triggers := []struct {
+		name     string
+		flags    []string
+		duration string
+		revoke   bool
+		want     string
+	}{
+		{"revocation", nil, "1h", true, "session ended: grant revoked by erin"},
+		{"idle", []string{"--idle_timeout", "3s"}, "1h", false, "session ended: idle for 3s"},
+		{"cap", []string{"--session_cap", "3s"}, "1h", false, "session ended: session cap of 3s reached"},
+		{"grant end", nil, "8s", false, "session ended: the grant ended at"},
+	}
+	for _, login := range []string{"root", sshdtest.NonRootLogin(t)} {
+		for _, tr := range triggers {
+			t.Run(login+"/"+tr.name, func(t *testing.T) {
+				if login == "root" && os.Geteuid() != 0 {
+					storetest.MissingPeer(t, "root, for sshd to log in to root")
+				}
+				w := newWorld(t, worldOptions{login: login, editPolicy: jeaPolicy([]string{"sleep *"}, gate, true)})
+				b := w.bastion(nil, append([]string{"--mfa_remember", "1h"}, tr.flags...)...)
+				w.enroll("alice")
+				id, key := w.grant("alice", "reader", tr.duration)
+				sleep := []string{"sleep", fmt.Sprint(100000 + rand.IntN(900000))}
+				ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+				defer cancel()
+				cmd, _, stderr := w.ssh(ctx, b, key, w.code("alice", 0), nil, sleep...)
+				if err := cmd.Start(); err != nil {
+					t.Fatal(err)
+				}
+				pid := proctest.WaitRunning(t, 30*time.Second, sleep...)
+				started := time.Now()
+				if owner := processOwner(t, pid); owner != login {
+					t.Fatalf("the command runs as %s, want %s", owner, login)
+				}
+				var trigger time.Time
+				if tr.revoke {
+					trigger = time.Now()
+					w.ca.ok("erin", "revoke", id, "--reason", "end of the test")
+				}
+				err := cmd.Wait()
+				cutOff := time.Now()
+				if err == nil || !strings.Contains(stderr.String(), tr.want) {
+					t.Fatalf("ssh: %v, stderr %q; want %q", err, stderr.String(), tr.want)
+				}
+				goneAfter := proctest.WaitGone(t, 10*time.Second, sleep...)
+				if tr.revoke {
+					t.Logf("%s, login %s: the user was cut off %v after the revocation; the command on the target was gone %v after it",
+						tr.name, login, cutOff.Sub(trigger).Round(time.Millisecond), time.Since(trigger).Round(time.Millisecond))
+				} else {
+					t.Logf("%s, login %s: the command on the target was gone %v after the bastion cut the user off (it ran %v)",
+						tr.name, login, goneAfter.Round(time.Millisecond), cutOff.Sub(started).Round(time.Millisecond))
+				}
+			})
+		}
+	}
+}
+
+// processOwner names the account process pid runs as.
+func processOwner(t *testing.T, pid int) string {
+	t.Helper()
+	info, err := os.Stat(fmt.Sprintf("/proc/%d", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := user.LookupId(fmt.Sprint(info.Sys().(*syscall.Stat_t).Uid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u.Username
 }
