@@ -50,16 +50,6 @@ if [ ${#need_pkgs[@]} -gt 0 ]; then
 	apt_install "${need_pkgs[@]}" || missing+=("${need_pkgs[*]} (apt-get install ${need_pkgs[*]})")
 fi
 
-# An account other than root for the sshd targets' logins: the command gate's
-# tests show a command ends with its session for root and for another
-# login (sshd runs them differently). Password "*", not "!": sshd without
-# PAM refuses a locked account. Without root, the tests use the current user.
-if as_root && ! id lockbox-test >/dev/null 2>&1; then
-	say "creating the test account lockbox-test"
-	useradd --create-home --shell /bin/sh --password '*' lockbox-test ||
-		missing+=("the account lockbox-test (useradd --create-home --shell /bin/sh --password '*' lockbox-test)")
-fi
-
 # MySQL or MariaDB at 127.0.0.1:3306 for the store suite and integration tests.
 mysql_up() { (exec 3<>/dev/tcp/127.0.0.1/3306) 2>/dev/null; }
 if [ -z "${LOCKBOX_TEST_MYSQL:-}" ] && ! mysql_up; then
@@ -86,6 +76,16 @@ if [ -z "${LOCKBOX_TEST_MYSQL:-}" ] && mysql_up && command -v mariadb >/dev/null
 			missing+=("a MySQL login for tests: set LOCKBOX_TEST_MYSQL=user:pw@tcp(127.0.0.1:3306)/ (the user must create databases lockbox_test_*)")
 		fi
 	fi
+fi
+
+# An account other than root for the sshd targets' logins: the command gate's
+# tests show a command ends with its session for root and for another
+# login (sshd runs them differently). Password "*", not "!": sshd without
+# PAM refuses a locked account. Without root, the tests use the current user.
+if as_root && ! id lockbox-test >/dev/null 2>&1; then
+	say "creating the test account lockbox-test"
+	useradd --create-home --shell /bin/sh --password '*' lockbox-test ||
+		missing+=("the account lockbox-test (useradd --create-home --shell /bin/sh --password '*' lockbox-test)")
 fi
 
 if [ ${#missing[@]} -gt 0 ]; then
