@@ -4,7 +4,8 @@ import "strings"
 
 // QuoteCommand writes words as one command line that SplitCommand reads
 // back as exactly those words, and that a POSIX shell runs as exactly those
-// words: each word is single-quoted, a quote inside it written '\''. So
+// words: each word is single-quoted, and a quote inside a word ends the
+// quoting, is escaped with a backslash, and starts it again. So
 // nothing in a word (;, &&, |, $(...), backquotes, ${IFS}, newlines,
 // redirections, globs) means anything to the shell. The CA sends a matched
 // command to the target this way, and writes the patterns after the gate in
