@@ -3,13 +3,10 @@ package integration
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"os"
-	"os/user"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -154,7 +151,7 @@ func TestJEACommandEndsOnTheTargetWithItsSession(t *testing.T) {
 				b := w.bastion(nil, append([]string{"--mfa_remember", "1h"}, tr.flags...)...)
 				w.enroll("alice")
 				id, key := w.grant("alice", "reader", tr.duration)
-				sleep := []string{"sleep", fmt.Sprint(100000 + rand.IntN(900000))}
+				sleep := proctest.UniqueSleep()
 				ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 				defer cancel()
 				cmd, _, stderr := w.ssh(ctx, b, key, w.code("alice", 0), nil, sleep...)
@@ -163,7 +160,7 @@ func TestJEACommandEndsOnTheTargetWithItsSession(t *testing.T) {
 				}
 				pid := proctest.WaitRunning(t, 30*time.Second, sleep...)
 				started := time.Now()
-				if owner := processOwner(t, pid); owner != login {
+				if owner := proctest.Owner(t, pid); owner != login {
 					t.Fatalf("the command runs as %s, want %s", owner, login)
 				}
 				var trigger time.Time
@@ -187,18 +184,4 @@ func TestJEACommandEndsOnTheTargetWithItsSession(t *testing.T) {
 			})
 		}
 	}
-}
-
-// processOwner names the account process pid runs as.
-func processOwner(t *testing.T, pid int) string {
-	t.Helper()
-	info, err := os.Stat(fmt.Sprintf("/proc/%d", pid))
-	if err != nil {
-		t.Fatal(err)
-	}
-	u, err := user.LookupId(fmt.Sprint(info.Sys().(*syscall.Stat_t).Uid))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return u.Username
 }

@@ -11,7 +11,6 @@ import (
 	"os/user"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -179,7 +178,7 @@ func TestGateEndsItsCommandWhenTheSSHConnectionGoes(t *testing.T) {
 	for _, login := range logins {
 		for _, closedStdin := range []bool{false, true} {
 			t.Run(fmt.Sprintf("%s, stdin closed from the start: %v", login, closedStdin), func(t *testing.T) {
-				sleep := uniqueSleep()
+				sleep := proctest.UniqueSleep()
 				cmd := srv.SSH(t, id, login, sleep...)
 				if closedStdin {
 					cmd.Stdin = nil // /dev/null
@@ -196,7 +195,7 @@ func TestGateEndsItsCommandWhenTheSSHConnectionGoes(t *testing.T) {
 				done := make(chan struct{})
 				go func() { cmd.Wait(); close(done) }() //nolint:errcheck // killed below
 				pid := proctest.WaitRunning(t, 20*time.Second, sleep...)
-				if owner := processOwner(t, pid); owner != login {
+				if owner := proctest.Owner(t, pid); owner != login {
 					t.Fatalf("the command runs as %s, want %s", owner, login)
 				}
 				cmd.Process.Kill() //nolint:errcheck // the connection goes with the client
@@ -206,19 +205,4 @@ func TestGateEndsItsCommandWhenTheSSHConnectionGoes(t *testing.T) {
 			})
 		}
 	}
-}
-
-// processOwner names the account process pid runs as.
-func processOwner(t *testing.T, pid int) string {
-	t.Helper()
-	info, err := os.Stat(fmt.Sprintf("/proc/%d", pid))
-	if err != nil {
-		t.Fatal(err)
-	}
-	uid := info.Sys().(*syscall.Stat_t).Uid
-	u, err := user.LookupId(fmt.Sprint(uid))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return u.Username
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"os/exec"
 	"strings"
@@ -20,11 +19,6 @@ import (
 // gone is how long a command may take to end once the gate should end it:
 // at once after SIGTERM, on a loaded machine.
 const gone = 5 * time.Second
-
-// uniqueSleep is a sleep command line no other process has.
-func uniqueSleep() []string {
-	return []string{"sleep", fmt.Sprint(100000 + rand.IntN(900000))}
-}
 
 // channel is the gate started as sshd starts a forced command without a
 // terminal: stdin, stdout and stderr are pipes whose other ends stand for
@@ -91,7 +85,7 @@ func TestGateEndsTheCommandWhenTheChannelCloses(t *testing.T) {
 	gate := buildGate(t)
 	for _, closedStdin := range []bool{false, true} {
 		t.Run(fmt.Sprintf("stdin closed from the start: %v", closedStdin), func(t *testing.T) {
-			sleep := uniqueSleep()
+			sleep := proctest.UniqueSleep()
 			c := startGate(t, gate, []string{"sleep *"}, strings.Join(sleep, " "), closedStdin)
 			proctest.WaitRunning(t, gone, sleep...)
 			c.hangUp()
@@ -109,7 +103,7 @@ func TestGateEndsTheCommandWhenTheChannelCloses(t *testing.T) {
 // A command that ignores SIGTERM is killed after the grace period.
 func TestGateKillsACommandThatIgnoresTERM(t *testing.T) {
 	gate := buildGate(t)
-	sleep := uniqueSleep()
+	sleep := proctest.UniqueSleep()
 	c := startGate(t, gate, []string{"sh -c *"}, "sh -c 'trap \"\" TERM; "+strings.Join(sleep, " ")+"'", true)
 	proctest.WaitRunning(t, gone, sleep...)
 	c.hangUp()
@@ -121,7 +115,7 @@ func TestGateKillsACommandThatIgnoresTERM(t *testing.T) {
 // ended with it: nothing the gate started outlives the session.
 func TestGateEndsWhatTheCommandLeftRunning(t *testing.T) {
 	gate := buildGate(t)
-	sleep := uniqueSleep()
+	sleep := proctest.UniqueSleep()
 	proctest.KillAtCleanup(t, sleep...)
 	c := startGate(t, gate, []string{"sh -c *"}, "sh -c '"+strings.Join(sleep, " ")+" >/dev/null 2>&1 & echo started'", true)
 	<-c.exited
@@ -242,7 +236,7 @@ func TestGateOnATerminal(t *testing.T) {
 	})
 	t.Run("a hang-up ends the command", func(t *testing.T) {
 		master, slave := newTerminal(t)
-		sleep := uniqueSleep()
+		sleep := proctest.UniqueSleep()
 		exited := start(t, slave, strings.Join(sleep, " "))
 		proctest.WaitRunning(t, gone, sleep...)
 		master.Close()

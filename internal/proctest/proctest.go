@@ -6,7 +6,10 @@ package proctest
 
 import (
 	"bytes"
+	"fmt"
+	"math/rand/v2"
 	"os"
+	"os/user"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -14,6 +17,26 @@ import (
 	"testing"
 	"time"
 )
+
+// UniqueSleep returns a sleep command line that no other process has: a
+// random number of seconds, far more than any test runs.
+func UniqueSleep() []string {
+	return []string{"sleep", fmt.Sprint(100000 + rand.IntN(900000))}
+}
+
+// Owner names the account process pid runs as.
+func Owner(t testing.TB, pid int) string {
+	t.Helper()
+	info, err := os.Stat(fmt.Sprintf("/proc/%d", pid))
+	if err != nil {
+		t.Fatalf("proctest: %v", err)
+	}
+	u, err := user.LookupId(fmt.Sprint(info.Sys().(*syscall.Stat_t).Uid))
+	if err != nil {
+		t.Fatalf("proctest: %v", err)
+	}
+	return u.Username
+}
 
 // Find returns the IDs of live processes whose command line is exactly
 // argv. Zombies (exited, not yet reaped) do not count.
