@@ -137,9 +137,10 @@ func TestJEACommandEndsOnTheTargetWithItsSession(t *testing.T) {
 		want     string
 	}{
 		{"revocation", nil, "1h", true, "session ended: grant revoked by erin"},
-		{"idle", []string{"--idle_timeout", "3s"}, "1h", false, "session ended: idle for 3s"},
-		{"cap", []string{"--session_cap", "3s"}, "1h", false, "session ended: session cap of 3s reached"},
-		{"grant end", nil, "8s", false, "session ended: the grant ended at"},
+		// Long enough for the command to be seen running on a loaded machine.
+		{"idle", []string{"--idle_timeout", "6s"}, "1h", false, "session ended: idle for 6s"},
+		{"cap", []string{"--session_cap", "6s"}, "1h", false, "session ended: session cap of 6s reached"},
+		{"grant end", nil, "12s", false, "session ended: the grant ended at"},
 	}
 	for _, login := range []string{"root", sshdtest.NonRootLogin(t)} {
 		for _, tr := range triggers {
