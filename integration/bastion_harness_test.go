@@ -42,6 +42,9 @@ type worldOptions struct {
 	// editPolicy changes policy files after the world's own changes.
 	editPolicy func(name string, data []byte) []byte
 	caFlags    []string
+	// login is the account every role logs in to on the target; default
+	// the account running the tests.
+	login string
 }
 
 func signer(t testing.TB) ssh.Signer {
@@ -104,17 +107,21 @@ func newWorld(t *testing.T, o worldOptions) *world {
 	if o.driver == "" {
 		o.driver = "sqlite"
 	}
-	me, err := user.Current()
-	if err != nil {
-		t.Fatal(err)
+	login := o.login
+	if login == "" {
+		me, err := user.Current()
+		if err != nil {
+			t.Fatal(err)
+		}
+		login = me.Username
 	}
-	w := &world{t: t, login: me.Username, dir: t.TempDir(), mfa: map[string][]byte{}}
+	w := &world{t: t, login: login, dir: t.TempDir(), mfa: map[string][]byte{}}
 	w.ca = newCA(t, o.driver)
 	hostKey := signer(t)
 	principals := []string{"admin@db-1", "reader@db-1", "health@db-1"}
 	w.target = sshdtest.Start(t, sshdtest.Options{
 		TrustedUserCAKeys: []ssh.PublicKey{w.ca.publicKey("hop_ca")},
-		Principals:        map[string][]string{me.Username: principals},
+		Principals:        map[string][]string{login: principals},
 		HostKey:           hostKey,
 		HostCertificate:   w.ca.hostCert(hostKey.PublicKey(), "db-1"),
 	})
@@ -123,7 +130,7 @@ func newWorld(t *testing.T, o worldOptions) *world {
 		case "resources.yaml":
 			data = bytes.Replace(data, []byte("address: 127.0.0.1:2201"), []byte("address: "+w.target.Addr), 1)
 		case "roles.yaml":
-			data = loginLine.ReplaceAll(data, []byte("$1 "+me.Username))
+			data = loginLine.ReplaceAll(data, []byte("$1 "+login))
 		}
 		if o.editPolicy != nil {
 			data = o.editPolicy(name, data)

@@ -36,6 +36,12 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	bin = dir
+	// Readable by every account: the gate runs on the target as the role's
+	// login, which need not be root.
+	if err := os.Chmod(dir, 0o755); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
 	cmd := exec.Command("go", "build", "-o", dir, "../cmd/ca", "../cmd/lockbox", "../cmd/bastion", "../cmd/lockbox-gate")
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Run(); err != nil {

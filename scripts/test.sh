@@ -97,6 +97,16 @@ if [ -z "${LOCKBOX_TEST_MYSQL:-}" ] && mysql_up && command -v mariadb >/dev/null
 	fi
 fi
 
+# An account other than root for the sshd targets' logins: the command gate's
+# tests show a command ends with its session for root and for another
+# login (sshd runs them differently). Password "*", not "!": sshd without
+# PAM refuses a locked account. Without root, the tests use the current user.
+if as_root && ! id lockbox-test >/dev/null 2>&1; then
+	say "creating the test account lockbox-test"
+	useradd --create-home --shell /bin/sh --password '*' lockbox-test ||
+		missing+=("the account lockbox-test (useradd --create-home --shell /bin/sh --password '*' lockbox-test)")
+fi
+
 if [ ${#missing[@]} -gt 0 ]; then
 	say "missing test peers:"
 	printf '  - %s\n' "${missing[@]}"

@@ -5,6 +5,8 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"errors"
+	"fmt"
+	"os"
 	"os/exec"
 	"os/user"
 	"path/filepath"
@@ -14,8 +16,10 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
+	"github.com/lockbox-ssh/lockbox/internal/proctest"
 	"github.com/lockbox-ssh/lockbox/internal/sshdtest"
 	"github.com/lockbox-ssh/lockbox/pkg/sshcert"
+	"github.com/lockbox-ssh/lockbox/pkg/store/storetest"
 )
 
 // TestGateThroughSSHD logs in to a real sshd with a certificate whose
@@ -87,10 +91,19 @@ func forceCommand(gate string, patterns []string) string {
 	return b.String()
 }
 
-// buildGate compiles this command into a temporary directory.
+// buildGate compiles this command into a temporary directory that every
+// account may read, so that sshd can run it for a login other than root.
 func buildGate(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "lockbox-gate")
+	dir, err := os.MkdirTemp("", "lockbox-gate-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(dir, "lockbox-gate")
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
@@ -142,4 +155,54 @@ func currentLogin(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return u.Username
+}
+
+// Stock sshd never signals a forced-command session, and leaves its
+// command running when the connection goes; through the gate, the command
+// ends with the connection, for root (whose sessions sshd runs without
+// privilege separation) and for another login, with stdin open or closed
+// from the start.
+func TestGateEndsItsCommandWhenTheSSHConnectionGoes(t *testing.T) {
+	gate := buildGate(t)
+	ca := newSigner(t)
+	logins := []string{"root", sshdtest.NonRootLogin(t)}
+	if os.Geteuid() != 0 {
+		storetest.MissingPeer(t, "root, to log in to sshd as root and as another account")
+	}
+	principals := map[string][]string{}
+	for _, l := range logins {
+		principals[l] = []string{"reader@db-1"}
+	}
+	srv := sshdtest.Start(t, sshdtest.Options{TrustedUserCAKeys: []ssh.PublicKey{ca.PublicKey()}, Principals: principals})
+	id := issue(t, ca, forceCommand(gate, []string{"sleep *"}))
+	for _, login := range logins {
+		for _, closedStdin := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s, stdin closed from the start: %v", login, closedStdin), func(t *testing.T) {
+				sleep := proctest.UniqueSleep()
+				cmd := srv.SSH(t, id, login, sleep...)
+				if closedStdin {
+					cmd.Stdin = nil // /dev/null
+				} else {
+					r, w := pipe(t)
+					cmd.Stdin = r
+					defer w.Close()
+				}
+				var stderr bytes.Buffer
+				cmd.Stderr = &stderr
+				if err := cmd.Start(); err != nil {
+					t.Fatal(err)
+				}
+				done := make(chan struct{})
+				go func() { cmd.Wait(); close(done) }() //nolint:errcheck // killed below
+				pid := proctest.WaitRunning(t, 20*time.Second, sleep...)
+				if owner := proctest.Owner(t, pid); owner != login {
+					t.Fatalf("the command runs as %s, want %s", owner, login)
+				}
+				cmd.Process.Kill() //nolint:errcheck // the connection goes with the client
+				<-done
+				took := proctest.WaitGone(t, gone, sleep...)
+				t.Logf("gone %v after the connection closed; stderr %q", took.Round(time.Millisecond), stderr.String())
+			})
+		}
+	}
 }

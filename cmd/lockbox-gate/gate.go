@@ -20,15 +20,15 @@ const (
 	exitNotFound   = 127
 )
 
-// execFunc replaces the current process with the program at path, as
-// syscall.Exec does. It returns only on failure.
-type execFunc func(path string, argv, env []string) error
+// startFunc runs the program at path with argv and env (see supervise)
+// and returns the exit status to use; an error means it did not start.
+type startFunc func(path string, argv, env []string) (int, error)
 
 // run is the whole gate: args are the arguments after the program name,
 // environ the process environment ("KEY=value" entries, passed on unchanged
-// to the command), execve replaces the process. It returns the exit status
-// to use when execve does not take over (a refusal or a failure).
-func run(args, environ []string, execve execFunc, stderr io.Writer) int {
+// to the command), start runs the allowed command. It returns the exit
+// status: the command's, or the gate's own for a refusal or a failure.
+func run(args, environ []string, start startFunc, stderr io.Writer) int {
 	patterns, err := parseArgs(args)
 	if err != nil {
 		fmt.Fprintf(stderr, "lockbox-gate: %v\nusage: lockbox-gate -- PATTERN [PATTERN...]\n", err)
@@ -52,9 +52,12 @@ func run(args, environ []string, execve execFunc, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "lockbox-gate: %s: command not found\n", escape(words[0]))
 		return exitNotFound
 	}
-	err = execve(path, words, environ)
-	fmt.Fprintf(stderr, "lockbox-gate: cannot run %s: %v\n", escape(path), err)
-	return exitCannotExec
+	status, err := start(path, words, environ)
+	if err != nil {
+		fmt.Fprintf(stderr, "lockbox-gate: cannot run %s: %v\n", escape(path), err)
+		return exitCannotExec
+	}
+	return status
 }
 
 // parseArgs returns the patterns of "-- PATTERN...". At least one pattern is

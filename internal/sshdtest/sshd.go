@@ -103,7 +103,7 @@ func Start(t testing.TB, o Options) *Server {
 	if signer == nil {
 		signer = generateHostKey(t)
 	}
-	s := &Server{Dir: t.TempDir(), HostKey: signer.PublicKey()}
+	s := &Server{Dir: readableTempDir(t), HostKey: signer.PublicKey()}
 	if o.KRL != nil {
 		s.krlPath = s.path(krlFile)
 	}
@@ -199,6 +199,22 @@ func (s *Server) SetKRL(data []byte) error {
 		return errors.New("sshdtest: SetKRL: no RevokedKeys configured (start with a non-nil Options.KRL)")
 	}
 	return writeFileAtomic(s.krlPath, data, 0o644)
+}
+
+// readableTempDir makes a directory, removed when the test ends, that every
+// account may enter: sshd reads a login's AuthorizedPrincipalsFile as that
+// account, and t.TempDir is open to its owner only.
+func readableTempDir(t testing.TB) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "sshdtest-")
+	if err == nil {
+		err = os.Chmod(dir, 0o755)
+	}
+	if err != nil {
+		t.Fatalf("sshdtest: %v", err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
 }
 
 // freePort returns a loopback TCP port that was free a moment ago.

@@ -50,7 +50,7 @@ func toWireCert(c *ssh.Certificate) wire.Certificate {
 func toWireGrant(g *workflow.SessionGrant) wire.SessionGrant {
 	out := wire.SessionGrant{SessionID: g.Session.ID, NotAfter: g.NotAfter, LeaseTTLSeconds: int(g.LeaseTTL / time.Second),
 		Target:      wire.Target{Address: g.Target.Address, Login: g.Target.Login},
-		Interactive: g.Interactive, AllowedCommands: g.AllowedCommands}
+		Interactive: g.Interactive, AllowedCommands: g.AllowedCommands, ExecCommand: g.ExecCommand}
 	if g.Target.HostKey != nil {
 		out.Target.HostKey = string(ssh.MarshalAuthorizedKey(g.Target.HostKey))
 	}

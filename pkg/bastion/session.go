@@ -184,7 +184,12 @@ func (x *session) run(ctx context.Context, end context.CancelCauseFunc, grant *w
 	}
 	startType, payload := "shell", []byte(nil)
 	if command != "" {
-		startType, payload = "exec", ssh.Marshal(execRequest{Command: command})
+		exec, err := execCommand(grant, command)
+		if err != nil {
+			x.fail("the command cannot be sent safely, so it is not run")
+			return "command not sent: " + err.Error()
+		}
+		startType, payload = "exec", ssh.Marshal(execRequest{Command: exec})
 	}
 	if ok, err := tch.SendRequest(startType, true, payload); err != nil || !ok {
 		x.fail(fmt.Sprintf("%s refused the %s", x.id.Resource, startType))

@@ -41,10 +41,15 @@
 //	  max_pending_requests_per_user: 5  # default 5, at least 1
 //	  default_max_duration: 4h          # default 4h; for roles without max_duration
 //	  auditors: [sre]                   # groups that read the audit log and sessions
+//	  command_gate: /usr/local/bin/lockbox-gate   # the default; see roles
 //
 // Durations are Go durations (30m, 2h, 1h30m), positive and at most 168h.
 // Members of the auditors groups may read the audit log, list and replay
 // sessions and revoke grants (see IsAuditor); with none, nobody may.
+// command_gate is where targets have lockbox-gate: the force_command of
+// roles with allowed_commands that name none. It must be an absolute path
+// to a file named lockbox-gate, in letters, digits, '.', '_', '+', '-' and
+// '/', without arguments.
 //
 // # users and groups
 //
@@ -97,10 +102,18 @@
 //
 // login is a POSIX account name: 1 to 32 characters from a-z, 0-9, '_' and
 // '-', not starting with a digit or '-'. allowed_commands are MatchCommand
-// patterns; empty allows any command. They are enforced by the bastion and
-// by the command gate that force_command points at; an interactive shell
-// escapes them, so roles with allowed_commands should not be interactive.
-// force_command is placed in certificates as is.
+// patterns (see Commands); empty allows any command. They are enforced by
+// the bastion and again on the target by the command gate, lockbox-gate,
+// which runs the matched words without a shell. So a role with
+// allowed_commands always runs through the gate: its force_command, if
+// given, must be the gate's path (as for settings.command_gate), and
+// without one the role gets settings.command_gate. The certificate's
+// force-command is then the gate, "--" and the patterns, each
+// single-quoted. Such a role may not be interactive: a shell, or a pager's
+// !sh, escapes any list, and "interactive: true" with allowed_commands is
+// an error. A force_command naming the gate needs allowed_commands (the
+// gate refuses everything without patterns). A role without
+// allowed_commands gets its force_command in certificates as is.
 //
 // approval is required and holds either auto: true (approved at once) or a
 // non-empty require list, not both. Each requirement has exactly one of
@@ -176,11 +189,66 @@
 //	                       not      systemctl status nginx sshd
 //	"cat /var/log/*"       matches  cat /var/log/nginx/access.log
 //	                       matches  cat /var/log/../../etc/shadow  ('*' spans '/')
-//	"journalctl -u * **"   matches  journalctl -u nginx --since today
+//	"journalctl -u * **"   matches  journalctl -u nginx sshd
+//	                       not      journalctl -u nginx --since today
+//
+// Options match only where a pattern spells them out. A command word that
+// starts with '-' or '+' (an option; '+' is a command to less, vim and
+// more, and an option to tail, date and others) matches only a pattern
+// word that starts with the same character: never '*', '?x' or a "**"
+// tail. "-n", "--no-pager" and "--since=*" admit those options (the last
+// with any value, in the same word); "-*" admits any option, and so is
+// rarely what you mean.
 //
 // Because '*' crosses '/' and "..", write path patterns with care. Shell
 // metacharacters have no meaning: the command gate runs the words directly,
 // without a shell, so in "df -h; rm -rf /" the ';' and what follows are
 // just more arguments (and do not match "df -h"). There is no way to escape
 // '*' or '?' in a pattern; quoting does not make them literal.
+//
+// # Writing safe patterns
+//
+// A pattern admits exactly what its words say, so list each form of a
+// command that a role needs, with the options that only read, and give
+// option values in the same word (--since=*) or as a word of their own
+// after the option ("-n *": a '*' word is never an option itself). Do not
+// put '*' right after a short option ("-n*"): a word like "-nf" is both.
+// Avoid '*' in paths where ".." could lead elsewhere.
+//
+// journalctl: its writing options (--vacuum-time, --vacuum-size,
+// --vacuum-files, --rotate, --flush, --sync, --relinquish-var,
+// --update-catalog, --setup-keys) match nothing below, and neither does
+// -f; a role that adds "journalctl -u * -f" gets a command that runs until
+// the session ends, when the gate ends it.
+//
+//	"journalctl -u *"
+//	"journalctl -u * -n *"
+//	"journalctl -u * --since=*"
+//	"journalctl -u * --since=* --until=*"
+//
+// systemctl: status and is-active only read; "systemctl *" would admit
+// stop, restart and mask. -H and -M (another host or machine) match
+// nothing here.
+//
+//	"systemctl status *"
+//	"systemctl --no-pager status *"
+//	"systemctl is-active *"
+//
+// tail: name the files; a number after -n cannot be "-f" or "+1".
+//
+//	"tail -n * /var/log/syslog"
+//	"tail -n * /var/log/nginx/*.log"   ('*' spans "..": /var/log/nginx/../../../etc/x.log)
+//
+// find: its actions that write or run things (-delete, -exec, -execdir,
+// -ok, -fprint, -fls) start with '-', so a '*' value never becomes one.
+//
+//	"find /var/log -name *"
+//	"find /var/log -name * -mtime *"
+//
+// less: without a terminal (roles with allowed_commands never get one) it
+// only copies the file, as cat would; its '+' commands ("less +!sh") and
+// options match nothing here.
+//
+//	"less /var/log/syslog"
+//	"less -- /var/log/syslog"
 package policy

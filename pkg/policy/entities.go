@@ -31,7 +31,7 @@ func (p *parser) settings(key, n *yaml.Node) {
 	}
 	p.settingsAt = p.at(key)
 	f, ok := p.fields(n, "settings", "max_active_grants_per_user", "max_pending_requests_per_user",
-		"default_max_duration", "auditors")
+		"default_max_duration", "auditors", "command_gate")
 	if !ok {
 		return
 	}
@@ -40,6 +40,12 @@ func (p *parser) settings(key, n *yaml.Node) {
 	s.MaxPendingRequestsPerUser = p.atLeastOne(f["max_pending_requests_per_user"], "settings: max_pending_requests_per_user")
 	s.DefaultMaxDuration = p.duration(f["default_max_duration"], "settings: default_max_duration")
 	s.Auditors = p.refList("group", f["auditors"], "settings: auditors")
+	if n := f["command_gate"]; n != nil && !isNull(n) {
+		s.CommandGate = p.str(n, "settings: command_gate")
+		if err := checkGatePath(s.CommandGate); err != nil {
+			p.errorf(n, "settings: command_gate: %v", err)
+		}
+	}
 }
 
 // atLeastOne returns a count that must be at least 1, or 0 when missing.
@@ -156,12 +162,35 @@ func (p *parser) role(n *yaml.Node) {
 	if mn := f["max_duration"]; mn == nil || isNull(mn) {
 		p.unsetMax = append(p.unsetMax, r)
 	}
+	p.commandRules(r, f)
 	if an := f["approval"]; an == nil || isNull(an) {
 		p.errorf(n, "%s: approval is required (auto: true, or a require list)", what)
 	} else {
 		r.Approval = p.approval(an, what+": approval", false)
 	}
 	p.pol.Roles[name] = r
+}
+
+// commandRules checks that a role's allowed commands can be enforced on
+// the target: never with a shell (interactive), and always through the
+// command gate, which runs the matched words without a shell. A role with
+// allowed commands and no force_command gets settings.command_gate.
+func (p *parser) commandRules(r *Role, f map[string]*yaml.Node) {
+	what := "role " + r.Name
+	if len(r.AllowedCommands) > 0 && r.Interactive {
+		p.errorf(f["interactive"], "%s: interactive: true and allowed_commands exclude each other: a shell, or a pager's !sh, escapes the list; "+
+			"make the role non-interactive, or drop allowed_commands for a role that may run anything", what)
+	}
+	switch fc := f["force_command"]; {
+	case len(r.AllowedCommands) > 0 && r.ForceCommand == "":
+		p.unsetGate = append(p.unsetGate, r)
+	case len(r.AllowedCommands) > 0:
+		if err := checkGatePath(r.ForceCommand); err != nil {
+			p.errorf(fc, "%s: force_command: %v (only the gate enforces allowed_commands on the target)", what, err)
+		}
+	case isGate(r.ForceCommand):
+		p.errorf(fc, "%s: force_command: the command gate needs allowed_commands: without patterns it refuses every command", what)
+	}
 }
 
 func (p *parser) login(role, n *yaml.Node, what string) string {

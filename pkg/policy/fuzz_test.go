@@ -3,6 +3,7 @@ package policy
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -23,6 +24,8 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte(k.replacer.Replace(baseA + baseB + "settings: {default_max_duration: 1h}\n")))
 	f.Add([]byte("roles:\n  - name: r\n    login: ops\n    allowed_commands: [\"a 'b\"]\n    approval: {auto: true}\n"))
 	f.Add([]byte("groups:\n  - &g {name: g}\n  - *g\n---\nx: 1\n"))
+	f.Add([]byte("settings: {command_gate: /opt/lockbox-gate}\nroles:\n  - name: r\n    login: ops\n    allowed_commands: [uptime]\n    approval: {auto: true}\n"))
+	f.Add([]byte("roles:\n  - name: r\n    login: ops\n    interactive: true\n    allowed_commands: [uptime]\n    force_command: /x/lockbox-gate\n    approval: {auto: true}\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		p, err := Parse(map[string][]byte{"fuzz.yaml": data})
 		if err != nil {
@@ -48,6 +51,9 @@ func checkInvariants(t *testing.T, p *Policy) {
 			if checkPattern(pat) != nil {
 				t.Errorf("role %s kept bad pattern %q", name, pat)
 			}
+		}
+		if len(r.AllowedCommands) > 0 && (r.Interactive || !isGate(r.ForceCommand)) {
+			t.Errorf("role %s has allowed commands but interactive %v, force-command %q", name, r.Interactive, r.ForceCommand)
 		}
 		checkRequirements(t, p, r.Approval.Require)
 	}
@@ -98,6 +104,9 @@ func FuzzMatchCommand(f *testing.F) {
 	seeds := []struct{ pattern, command string }{
 		{"systemctl status *", "systemctl status nginx"},
 		{"journalctl -u * **", "journalctl -u nginx --since today"},
+		{"journalctl -u * **", "journalctl -u x --vacuum-time=1s"},
+		{"date +*", "date +%s"},
+		{"ls -* *", "ls -la -R"},
 		{"cat /var/log/*", "cat /var/log/../../etc/shadow"},
 		{"echo ?x", `echo "é"x`},
 		{"df -h", "df -h; rm -rf /"},
@@ -121,8 +130,36 @@ func FuzzMatchCommand(f *testing.F) {
 				t.Fatalf("word %q contains NUL", w)
 			}
 		}
+		// A wildcard never stands for an option: a command word starting
+		// with '-' or '+' needs a pattern word starting the same way.
+		if pw, _ := SplitCommand(pattern); got {
+			for _, w := range words {
+				if isOption(w) && !slices.ContainsFunc(pw, func(p string) bool { return p != "" && p[0] == w[0] }) {
+					t.Fatalf("pattern %q admits option %q of %q", pattern, w, command)
+				}
+			}
+		}
 		if err == nil && len(words) > 0 && !strings.ContainsAny(command, "*?\n") && !MatchCommand([]string{command}, command) {
 			t.Fatalf("command %q does not match itself", command)
+		}
+	})
+}
+
+func FuzzQuoteCommand(f *testing.F) {
+	f.Add("uptime", "x;id;echo${IFS}INJECTED>PWNED", "it's")
+	f.Add("", "''", `'\''`)
+	f.Add("a\nb", "$(id)", "`id`")
+	f.Fuzz(func(t *testing.T, a, b, c string) {
+		words := []string{a, b, c}
+		got, err := SplitCommand(QuoteCommand(words))
+		if strings.ContainsRune(a+b+c, 0) {
+			if err == nil {
+				t.Fatalf("a NUL byte survived quoting: %q", got)
+			}
+			return
+		}
+		if err != nil || !slices.Equal(got, words) {
+			t.Fatalf("SplitCommand(QuoteCommand(%q)) = %q, %v", words, got, err)
 		}
 	})
 }

@@ -16,6 +16,14 @@ import (
 // matches any number of further words, including none. Otherwise the
 // command must have exactly as many words as the pattern.
 //
+// Options match only where the pattern says so: a command word that starts
+// with '-' or '+' (an option, or a command to less, vim and the like)
+// matches only a pattern word that starts with the same character, never
+// a word such as "*" or "?x", nor a "**" tail. So "journalctl -u *" admits
+// "journalctl -u nginx" but not "journalctl -u --rotate", and
+// "journalctl -u * **" not "journalctl -u x --vacuum-time=1s"; a pattern
+// that means to admit options spells them out ("-n", "--since=*", "-*").
+//
 // A command holding a NUL byte or a newline, or one that does not split,
 // never matches: the command gate runs the words directly, never through a
 // shell, and such a command would not run as its author meant.
@@ -45,18 +53,29 @@ func matchWords(pattern, words []string) bool {
 		if len(words) < len(pattern) {
 			return false
 		}
+		for _, w := range words[len(pattern):] {
+			if isOption(w) {
+				return false
+			}
+		}
 		words = words[:len(pattern)]
 	}
 	if len(words) != len(pattern) {
 		return false
 	}
 	for i, p := range pattern {
-		if !matchWord(p, words[i]) {
+		w := words[i]
+		if isOption(w) && (p == "" || p[0] != w[0]) || !matchWord(p, w) {
 			return false
 		}
 	}
 	return true
 }
+
+// isOption reports whether a command word would be read as an option (or,
+// with '+', as a command: less +!sh, vim +cmd) rather than as an operand.
+// Such a word matches only a pattern word that starts the same way.
+func isOption(w string) bool { return w != "" && (w[0] == '-' || w[0] == '+') }
 
 // matchWord matches one word against a glob of '*' and '?', character by
 // character (a '?' matches one UTF-8 character, or one invalid byte). It

@@ -64,7 +64,8 @@ func TestMatchCommand(t *testing.T) {
 		{"star crosses slashes", reader, "cat /var/log/nginx/access.log", true},
 		{"prefix must match", reader, "cat /etc/shadow", false},
 		{"double star takes no further words", reader, "journalctl -u nginx", true},
-		{"double star takes further words", reader, "journalctl -u nginx --since today -n 50", true},
+		{"double star takes further words", reader, "journalctl -u nginx sshd cron", true},
+		{"double star takes no option", reader, "journalctl -u nginx --since today", false},
 		{"double star still needs the words before it", reader, "journalctl -u", false},
 		{"question mark matches one character", reader, "echo ax", true},
 		{"question mark matches one multibyte character", reader, "echo éx", true},
@@ -86,6 +87,7 @@ func TestMatchCommand(t *testing.T) {
 		{"backtracking star", []string{"x *a*b*c"}, "x aaabbbcbc", true},
 		{"backtracking star fails cleanly", []string{"x *a*b*c"}, "x aaabbbcb", false},
 		{"unsplittable pattern never matches", []string{"echo '"}, "echo '", false},
+		{"an empty pattern word does not match an option", []string{"echo ''"}, "echo -n", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -93,5 +95,93 @@ func TestMatchCommand(t *testing.T) {
 				t.Errorf("MatchCommand(%q, %q) = %v, want %v", tt.patterns, tt.command, got, tt.want)
 			}
 		})
+	}
+}
+
+// A wildcard never matches an option: a command word that starts with '-'
+// (or '+', which less, vim, tail and date read as commands or options)
+// matches only a pattern word that starts with the same character. Each
+// family's table holds the patterns docs/policy.md recommends and the
+// write options of that command.
+func TestMatchCommandKeepsOptionsOutOfWildcards(t *testing.T) {
+	families := []struct {
+		family   string
+		patterns []string
+		allowed  []string
+		refused  []string
+	}{
+		{"the issue's journalctl pattern", []string{"journalctl -u * **"},
+			[]string{"journalctl -u nginx", "journalctl -u nginx sshd"},
+			[]string{"journalctl -u x --vacuum-time=1s", "journalctl -u x --vacuum-size=1", "journalctl -u x --vacuum-files=1",
+				"journalctl -u x --rotate", "journalctl -u x --flush", "journalctl -u x --sync", "journalctl -u x --update-catalog",
+				"journalctl -u x --relinquish-var", "journalctl -u x --setup-keys", "journalctl -u --rotate", "journalctl -u x -f"}},
+		{"journalctl", []string{"journalctl -u *", "journalctl -u * -n *", "journalctl -u * --since=*", "journalctl -u * --since=* --until=*"},
+			[]string{"journalctl -u nginx", "journalctl -u nginx -n 50", "journalctl -u nginx --since=today",
+				"journalctl -u nginx '--since=2026-01-02 10:00' --until=-1h", "journalctl -u nginx '--since=x --vacuum-time=1s'"},
+			[]string{"journalctl -u nginx -n --rotate", "journalctl -u nginx -n -5", "journalctl --vacuum-time=1s -u x",
+				"journalctl -u nginx --since today", "journalctl -u --flush -n 1"}},
+		{"systemctl", []string{"systemctl status *", "systemctl --no-pager status *", "systemctl is-active *"},
+			[]string{"systemctl status nginx", "systemctl --no-pager status sshd.service", "systemctl is-active cron"},
+			[]string{"systemctl status --force", "systemctl status -H", "systemctl status --host=other", "systemctl status -M x",
+				"systemctl is-active --runtime", "systemctl stop nginx", "systemctl status nginx sshd"}},
+		{"tail", []string{"tail -n * /var/log/syslog", "tail -n * /var/log/nginx/*.log"},
+			[]string{"tail -n 100 /var/log/syslog", "tail -n 5 /var/log/nginx/access.log"},
+			[]string{"tail -n -f /var/log/syslog", "tail -n +1 /var/log/syslog", "tail -n 5 -f", "tail -n 5 --follow=name",
+				"tail -n 5 -/var/log/nginx/x.log"}},
+		{"find", []string{"find /var/log -name *", "find /var/log -name * -mtime *"},
+			[]string{"find /var/log -name '*.gz'", "find /var/log -name syslog -mtime 1"},
+			[]string{"find /var/log -name -delete", "find /var/log -name x -delete", "find /var/log -name x -mtime -exec",
+				"find /var/log -name x -mtime -1", "find /var/log -name -fprint"}},
+		{"less", []string{"less /var/log/syslog", "less -- /var/log/syslog"},
+			[]string{"less /var/log/syslog", "less -- /var/log/syslog"},
+			[]string{"less +!id /var/log/syslog", "less -- +!id", "less '-+F' /var/log/syslog", "less /var/log/syslog -o/tmp/x"}},
+		{"explicit option patterns", []string{"date +*", "ls -* *", "journalctl -u * -**"},
+			[]string{"date +%s", "ls -la /tmp", "journalctl -u nginx --since=today"},
+			[]string{"date -s 2000-01-01", "ls /tmp -la", "journalctl -u nginx +x"}},
+	}
+	for _, f := range families {
+		t.Run(f.family, func(t *testing.T) {
+			for _, c := range f.allowed {
+				if !MatchCommand(f.patterns, c) {
+					t.Errorf("MatchCommand(%q, %q) = false, want true", f.patterns, c)
+				}
+			}
+			for _, c := range f.refused {
+				if MatchCommand(f.patterns, c) {
+					t.Errorf("MatchCommand(%q, %q) = true, want false: a wildcard admitted an option", f.patterns, c)
+				}
+			}
+		})
+	}
+}
+
+// The example policy's read-only roles admit what reads and no option that
+// writes (journal vacuuming, rotation, flushing, catalog updates) or
+// follows for ever.
+func TestExampleReadOnlyRolesAdmitNoWritingOption(t *testing.T) {
+	p, err := LoadDir("../../policy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	reads := []string{"systemctl status nginx", "journalctl -u nginx", "journalctl -u nginx -n 50",
+		"journalctl -u nginx --since=today", "df -h", "uptime", "tail -n 100 /var/log/syslog"}
+	writes := []string{"journalctl -u x --vacuum-time=1s", "journalctl -u x --vacuum-size=1K", "journalctl -u x --vacuum-files=1",
+		"journalctl -u x --rotate", "journalctl -u x --flush", "journalctl -u x --sync", "journalctl -u x --update-catalog",
+		"journalctl -u x --relinquish-var", "journalctl -u x --smart-relinquish-var", "journalctl -u x --setup-keys",
+		"journalctl -u --rotate", "journalctl -u x -n --flush", "journalctl -u x --since=today --rotate", "journalctl -u x -f",
+		"systemctl status --force", "systemctl status -H other", "systemctl status x --now", "tail -n -f /var/log/syslog",
+		"tail -n 5 -f /var/log/syslog", "df -h --output=source,target /", "uptime --since"}
+	for _, role := range []string{"reader", "health"} {
+		patterns := p.Roles[role].AllowedCommands
+		for _, c := range reads {
+			if role == "reader" && !MatchCommand(patterns, c) {
+				t.Errorf("role %s refuses %q", role, c)
+			}
+		}
+		for _, c := range writes {
+			if MatchCommand(patterns, c) {
+				t.Errorf("role %s admits %q", role, c)
+			}
+		}
 	}
 }

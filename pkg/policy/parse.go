@@ -29,6 +29,9 @@ type parser struct {
 	// unsetMax are roles without max_duration: they get the default from
 	// settings, which may come from a later file.
 	unsetMax []*Role
+	// unsetGate are roles with allowed commands and no force_command: they
+	// get settings.command_gate.
+	unsetGate []*Role
 }
 
 // ref is a name used somewhere that must be defined somewhere.
@@ -207,8 +210,12 @@ func (p *parser) finish() {
 	s.MaxActiveGrantsPerUser = cmp.Or(s.MaxActiveGrantsPerUser, DefaultMaxActiveGrantsPerUser)
 	s.MaxPendingRequestsPerUser = cmp.Or(s.MaxPendingRequestsPerUser, DefaultMaxPendingRequestsPerUser)
 	s.DefaultMaxDuration = cmp.Or(s.DefaultMaxDuration, DefaultMaxDuration)
+	s.CommandGate = cmp.Or(s.CommandGate, DefaultCommandGate)
 	for _, r := range p.unsetMax {
 		r.MaxDuration = s.DefaultMaxDuration
+	}
+	for _, r := range p.unsetGate {
+		r.ForceCommand = s.CommandGate
 	}
 	for _, r := range p.refs {
 		if _, ok := p.defined[r.kind+" "+r.name]; !ok {

@@ -126,7 +126,7 @@ func TestParseBasePolicy(t *testing.T) {
 	if diff := cmp.Diff(egress, p.Bastions["bastion-1"].Egress, cmp.Comparer(func(a, b netip.Prefix) bool { return a == b })); diff != "" {
 		t.Errorf("bastion egress (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff(Settings{3, 5, 4 * time.Hour, nil}, p.Settings); diff != "" {
+	if diff := cmp.Diff(Settings{3, 5, 4 * time.Hour, nil, DefaultCommandGate}, p.Settings); diff != "" {
 		t.Errorf("default settings (-want +got):\n%s", diff)
 	}
 }
@@ -147,7 +147,7 @@ roles:
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(Settings{1, 2, 90 * time.Minute, []string{"security"}}, p.Settings); diff != "" {
+	if diff := cmp.Diff(Settings{1, 2, 90 * time.Minute, []string{"security"}, DefaultCommandGate}, p.Settings); diff != "" {
 		t.Errorf("settings (-want +got):\n%s", diff)
 	}
 	if !p.IsAuditor("alice") || p.IsAuditor("bob") {
@@ -158,6 +158,54 @@ roles:
 	}
 	if got := p.Roles["short"].MaxDuration; got != 10*time.Minute {
 		t.Errorf("role max_duration = %v, want 10m", got)
+	}
+}
+
+// A role with allowed commands always runs them through the command gate:
+// a role that names no force_command gets settings.command_gate, so the
+// target's shell never sees the client's command.
+func TestParseRoleWithAllowedCommandsAlwaysRunsThroughTheGate(t *testing.T) {
+	k := newTestKeys(t)
+	roles := `roles:
+  - name: plain
+    login: ops
+    allowed_commands: [uptime]
+    approval: {auto: true}
+  - name: own-gate
+    login: ops
+    allowed_commands: [uptime]
+    force_command: /opt/lockbox/bin/lockbox-gate
+    approval: {auto: true}
+  - name: any-command
+    login: ops
+    force_command: /usr/local/sbin/session-wrapper --log
+    approval: {auto: true}
+`
+	tests := []struct {
+		name     string
+		settings string
+		want     map[string]string // role: ForceCommand
+	}{
+		{"the default gate", "", map[string]string{
+			"plain": DefaultCommandGate, "own-gate": "/opt/lockbox/bin/lockbox-gate", "any-command": "/usr/local/sbin/session-wrapper --log"}},
+		{"the gate from settings", "settings:\n  command_gate: /srv/bin/lockbox-gate\n", map[string]string{
+			"plain": "/srv/bin/lockbox-gate", "own-gate": "/opt/lockbox/bin/lockbox-gate", "any-command": "/usr/local/sbin/session-wrapper --log"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// The settings come after the roles, in a later file.
+			p, err := Parse(k.files(map[string]string{"c.yaml": roles, "d.yaml": tt.settings}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := map[string]string{}
+			for name := range tt.want {
+				got[name] = p.Roles[name].ForceCommand
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("force commands (-want +got):\n%s", diff)
+			}
+		})
 	}
 }
 
@@ -330,6 +378,24 @@ func TestParseErrors(t *testing.T) {
 		{"pattern with unbalanced quote",
 			map[string]string{"c.yaml": role("    login: ops\n    allowed_commands: [\"echo 'hi\"]\n    approval: {auto: true}\n")},
 			[]string{`c.yaml:4: role r2: allowed_commands: pattern "echo 'hi": unbalanced quote`}},
+		{"interactive role with allowed commands",
+			map[string]string{"c.yaml": role("    login: ops\n    interactive: true\n    allowed_commands: [uptime]\n    approval: {auto: true}\n")},
+			[]string{`c.yaml:4: role r2: interactive: true and allowed_commands exclude each other`}},
+		{"allowed commands through a force_command that is not the gate",
+			map[string]string{"c.yaml": role("    login: ops\n    allowed_commands: [uptime]\n    force_command: /usr/bin/env\n    approval: {auto: true}\n")},
+			[]string{`c.yaml:5: role r2: force_command: "/usr/bin/env" is not the command gate`}},
+		{"allowed commands through a gate with arguments",
+			map[string]string{"c.yaml": role("    login: ops\n    allowed_commands: [uptime]\n    force_command: /usr/local/bin/lockbox-gate; id\n    approval: {auto: true}\n")},
+			[]string{`c.yaml:5: role r2: force_command: "/usr/local/bin/lockbox-gate; id" is not the command gate`}},
+		{"allowed commands through a relative gate",
+			map[string]string{"c.yaml": role("    login: ops\n    allowed_commands: [uptime]\n    force_command: lockbox-gate\n    approval: {auto: true}\n")},
+			[]string{`c.yaml:5: role r2: force_command: "lockbox-gate" is not the command gate`}},
+		{"the gate without allowed commands",
+			map[string]string{"c.yaml": role("    login: ops\n    force_command: /usr/local/bin/lockbox-gate\n    approval: {auto: true}\n")},
+			[]string{`c.yaml:4: role r2: force_command: the command gate needs allowed_commands`}},
+		{"a command gate setting that is not the gate",
+			map[string]string{"c.yaml": "settings:\n  command_gate: /bin/sh\n"},
+			[]string{`c.yaml:2: settings: command_gate: "/bin/sh" is not the command gate`}},
 		{"description with a control character",
 			map[string]string{"c.yaml": "groups:\n  - name: g\n    description: \"a\\u001b[31mb\"\n"},
 			[]string{`c.yaml:3: group g: description: control character U+001B is not allowed`}},

@@ -29,6 +29,10 @@ type Settings struct {
 	// Auditors are the groups whose members may read the audit log, list
 	// and replay sessions, and revoke grants. None by default.
 	Auditors []string
+	// CommandGate is the path of lockbox-gate on targets: the
+	// ForceCommand of roles with AllowedCommands that set none.
+	// DefaultCommandGate by default.
+	CommandGate string
 }
 
 // Defaults for Settings, and the longest grant any role may allow.
@@ -79,9 +83,13 @@ type Role struct {
 	// Login is the account on the target.
 	Login string
 	// ForceCommand, when set, goes into certificates as force-command.
+	// With AllowedCommands it is always set, to the command gate's path
+	// (the role's, or Settings.CommandGate), and the certificate's
+	// force-command is the gate followed by the patterns.
 	ForceCommand string
 	MaxDuration  time.Duration
-	// Interactive permits a PTY and a shell.
+	// Interactive permits a PTY and a shell. Never set together with
+	// AllowedCommands: a shell, or a pager's "!sh", escapes them.
 	Interactive    bool
 	TicketRequired bool
 	// AllowedCommands are patterns for MatchCommand; empty allows any command.

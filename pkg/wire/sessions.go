@@ -26,6 +26,10 @@ type SessionGrant struct {
 	Target          Target    `json:"target"`
 	Interactive     bool      `json:"interactive"`
 	AllowedCommands []string  `json:"allowed_commands,omitempty"`
+	// ExecCommand is the command the bastion sends the target (exec) for
+	// SessionStart.Command: with allowed commands, the matched words each
+	// single-quoted; otherwise the command unchanged. Empty for a shell.
+	ExecCommand string `json:"exec_command,omitempty"`
 }
 
 // Heartbeat is the body of POST /v1/sessions/heartbeat.

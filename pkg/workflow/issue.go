@@ -1,12 +1,12 @@
 package workflow
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"net/netip"
 	"slices"
-	"strings"
 	"time"
 
 	"golang.org/x/crypto/ssh"
@@ -236,21 +236,17 @@ func (s *Service) KRL(ctx context.Context) ([]byte, error) {
 }
 
 // forceCommand is the certificate's force-command for role: its
-// force_command, followed, when the role has allowed commands, by " -- "
-// and each pattern single-quoted, so the command gate on the target
-// enforces exactly the policy's patterns without a copy of the policy.
-// (sshd runs a force-command through the login's shell.)
+// force_command, or, when the role has allowed commands, the command gate
+// followed by "--" and each pattern single-quoted, so the gate on the
+// target enforces exactly the policy's patterns without a copy of the
+// policy. (sshd runs a force-command through the login's shell.) A role
+// with allowed commands always gets the gate: the policy fills in
+// settings.command_gate when it names none, and a role made some other way
+// gets the default, never a certificate that lets the shell read the
+// client's command.
 func forceCommand(role *policy.Role) string {
-	if role.ForceCommand == "" || len(role.AllowedCommands) == 0 {
+	if len(role.AllowedCommands) == 0 {
 		return role.ForceCommand
 	}
-	var b strings.Builder
-	b.WriteString(role.ForceCommand)
-	b.WriteString(" --")
-	for _, p := range role.AllowedCommands {
-		b.WriteString(" '")
-		b.WriteString(strings.ReplaceAll(p, "'", `'\''`))
-		b.WriteString("'")
-	}
-	return b.String()
+	return cmp.Or(role.ForceCommand, policy.DefaultCommandGate) + " -- " + policy.QuoteCommand(role.AllowedCommands)
 }

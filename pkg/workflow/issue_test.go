@@ -53,7 +53,7 @@ func TestGrantCertificateEncodesExactlyTheGrant(t *testing.T) {
 		}},
 		{"read-only reader with the command gate", "reader", []string{"db-1"}, "", []string{"carol"}, func(at time.Time, id string) certFields {
 			return certFields{Type: ssh.UserCert, KeyID: "alice/" + id, Principals: []string{"reader@db-1"},
-				Critical: map[string]string{"force-command": "/usr/local/bin/lockbox-gate -- 'systemctl status *' 'journalctl -u * **' 'df -h' 'uptime' 'tail -n * /var/log/syslog'"}, Extensions: nil,
+				Critical: map[string]string{"force-command": "/usr/local/bin/lockbox-gate -- 'systemctl status *' 'journalctl -u *' 'journalctl -u * -n *' 'journalctl -u * --since=*' 'df -h' 'uptime' 'tail -n * /var/log/syslog'"}, Extensions: nil,
 				ValidAfter: at.Add(-time.Minute), ValidBefore: at.Add(time.Hour)}
 		}},
 	}

@@ -53,6 +53,12 @@ type SessionGrant struct {
 	Target          Target
 	Interactive     bool
 	AllowedCommands []string
+	// ExecCommand is what the bastion asks the target to run for the
+	// client's command: with allowed commands, the words the CA matched,
+	// each quoted (policy.QuoteCommand), so no shell on the target reads
+	// them as syntax; otherwise the command as the client sent it. Empty
+	// for a shell.
+	ExecCommand string
 }
 
 // SessionStatus is what a heartbeat learns about a session.
@@ -121,7 +127,7 @@ func (s *Service) StartSession(ctx context.Context, actor Actor, in SessionStart
 		}
 		g = &SessionGrant{Session: sess, NotAfter: r.NotAfter, LeaseTTL: s.cfg.LeaseTTL,
 			Target:      Target{Address: res.Address, Login: role.Login, HostKey: res.HostKey},
-			Interactive: role.Interactive, AllowedCommands: role.AllowedCommands}
+			Interactive: role.Interactive, AllowedCommands: role.AllowedCommands, ExecCommand: execCommand(role, in.Command)}
 		setResult(ctx, g)
 		return nil
 	})
@@ -316,6 +322,20 @@ func (s *Service) Recording(ctx context.Context, actor Actor, id string) (io.Rea
 		return nil, nil, err
 	}
 	return rc, sess, nil
+}
+
+// execCommand is the command the bastion sends the target for command,
+// which checkCommand allowed: for a role with allowed commands, the matched
+// words re-quoted.
+func execCommand(role *policy.Role, command string) string {
+	if len(role.AllowedCommands) == 0 {
+		return command
+	}
+	words, err := policy.SplitCommand(command)
+	if err != nil {
+		return "" // not reached: such a command matches no pattern
+	}
+	return policy.QuoteCommand(words)
 }
 
 // checkCommand applies the role's command rules at the bastion (the
