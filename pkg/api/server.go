@@ -40,6 +40,7 @@ type Workflow interface {
 	UseNonce(ctx context.Context, principal, nonce string, expires time.Time) error
 	RecordRefusal(ctx context.Context, actor workflow.Actor, action, subject string, reason error) error
 	SetPassword(ctx context.Context, actor workflow.Actor, password string) error
+	RecordBastionRefusals(ctx context.Context, actor workflow.Actor, refusals []workflow.BastionRefusal, counts []workflow.RefusalCount) error
 }
 
 // Config is what a Server needs.
@@ -107,6 +108,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("PUT /v1/sessions/{id}/recording", s.uploadRecording)
 	s.mux.Handle("GET /v1/sessions", s.auth(s.listSessions))
 	s.mux.Handle("GET /v1/sessions/{id}/recording", s.auth(s.getRecording))
+	s.mux.Handle("POST /v1/bastion/refusals", s.auth(s.bastionRefusals))
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {

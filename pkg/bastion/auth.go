@@ -33,7 +33,7 @@ const (
 	extResource  = "lockbox-resource"
 	extSerial    = "lockbox-serial"
 	extPTY       = "lockbox-pty"
-	rawConnKey   = ctxKey("raw-conn")
+	guardKey     = ctxKey("guard")
 	totpQuestion = "TOTP code: "
 )
 
@@ -58,12 +58,17 @@ func identityOf(p *ssh.Permissions) (identity, bool) {
 }
 
 func (s *Server) serverConfig(ctx gl.Context) *ssh.ServerConfig {
+	g, _ := ctx.Value(guardKey).(*connGuard)
 	c := &ssh.ServerConfig{
 		Config:                    ssh.Config{Ciphers: s.cfg.Ciphers, KeyExchanges: s.cfg.KeyExchanges, MACs: s.cfg.MACs},
 		VerifiedPublicKeyCallback: s.verifiedKey,
 		MaxAuthTries:              6,
 		AuthLogCallback: func(conn ssh.ConnMetadata, method string, err error) {
-			if err != nil && !errors.Is(err, ssh.ErrNoAuth) {
+			if err == nil {
+				g.loggedIn()
+				return
+			}
+			if !errors.Is(err, ssh.ErrNoAuth) {
 				var partial *ssh.PartialSuccessError
 				if !errors.As(err, &partial) {
 					s.log.Info("login refused", "user", conn.User(), "client", conn.RemoteAddr().String(), "method", method, "err", err)
@@ -74,14 +79,18 @@ func (s *Server) serverConfig(ctx gl.Context) *ssh.ServerConfig {
 	return c
 }
 
-// acceptConn bounds the handshake: key exchange and both authentication
-// steps must finish within HandshakeTimeout (a stalled peer holds nothing
-// for long). The deadline is lifted once TOTP succeeds.
+// acceptConn admits a connection under the caps on connections not yet
+// logged in, or refuses it (nil: gliderlabs closes it). Its guard closes
+// it if it does not log in, or then open a session, in time.
 func (s *Server) acceptConn(ctx gl.Context, c net.Conn) net.Conn {
-	c.SetDeadline(time.Now().Add(s.cfg.HandshakeTimeout)) //nolint:errcheck // a dead conn fails its next read anyway
-	c = withQuickAck(c)
-	ctx.SetValue(rawConnKey, c)
-	return c
+	g := s.guard(c)
+	if g == nil {
+		return nil
+	}
+	ctx.SetValue(guardKey, g)
+	inner := withQuickAck(c)
+	g.quick, _ = inner.(*quickAckConn)
+	return &guardedConn{Conn: inner, g: g}
 }
 
 // checkCert verifies that key is a grant certificate from the user CA

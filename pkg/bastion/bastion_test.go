@@ -23,9 +23,10 @@ import (
 // and records the sessions it is asked to start, refusing them all (the
 // tests here end at the login).
 type fakeCA struct {
-	mu      sync.Mutex
-	used    map[string]bool
-	started []wire.SessionStart
+	mu       sync.Mutex
+	used     map[string]bool
+	started  []wire.SessionStart
+	reported []wire.BastionRefusals
 }
 
 var errRefused = errors.New("refused by the fake CA")
@@ -60,6 +61,26 @@ func (f *fakeCA) Heartbeat(context.Context, []string) (map[string]wire.SessionSt
 func (f *fakeCA) EndSession(context.Context, string, string) error             { return nil }
 func (f *fakeCA) UploadRecording(context.Context, string, io.ReadSeeker) error { return nil }
 
+func (f *fakeCA) ReportRefusals(_ context.Context, r wire.BastionRefusals) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.reported = append(f.reported, r)
+	return nil
+}
+
+// counts sums the anonymous refusals reported so far by source and reason.
+func (f *fakeCA) counts() map[[2]string]int64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := map[[2]string]int64{}
+	for _, r := range f.reported {
+		for _, c := range r.Counts {
+			out[[2]string{c.Source, c.Reason}] += c.Count
+		}
+	}
+	return out
+}
+
 func newKey(t testing.TB) ssh.Signer {
 	_, priv, _ := ed25519.GenerateKey(rand.Reader)
 	s, err := ssh.NewSignerFromKey(priv)
@@ -78,13 +99,21 @@ type testBastion struct {
 }
 
 func startBastion(t *testing.T) *testBastion {
+	return startBastionWith(t, func(*Config) {})
+}
+
+// startBastionWith starts a bastion on a random loopback port with the
+// test's settings applied to its Config.
+func startBastionWith(t *testing.T, edit func(*Config)) *testBastion {
 	tb := &testBastion{ca: &fakeCA{}, userCA: newKey(t), hopCA: newKey(t), hostCA: newKey(t)}
 	spool, err := recording.OpenSpool(t.TempDir() + "/spool")
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := New(Config{Name: "b1", HostKey: newKey(t), UserCA: tb.userCA.PublicKey(), HostCA: tb.hostCA.PublicKey(),
-		CA: tb.ca, Spool: spool, HandshakeTimeout: 5 * time.Second})
+	cfg := Config{Name: "b1", HostKey: newKey(t), UserCA: tb.userCA.PublicKey(), HostCA: tb.hostCA.PublicKey(),
+		CA: tb.ca, Spool: spool, HandshakeTimeout: 5 * time.Second}
+	edit(&cfg)
+	srv, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,4 +16,7 @@ type ControlPlane interface {
 	Heartbeat(ctx context.Context, ids []string) (map[string]wire.SessionStatus, error)
 	EndSession(ctx context.Context, id, reason string) error
 	UploadRecording(ctx context.Context, id string, recording io.ReadSeeker) error
+	// ReportRefusals hands the CA what the bastion refused, for its audit
+	// log: people's refusals one by one, anonymous ones as counts.
+	ReportRefusals(ctx context.Context, r wire.BastionRefusals) error
 }

@@ -36,12 +36,9 @@ func (s *Server) handleSession(_ *gl.Server, conn *ssh.ServerConn, nc ssh.NewCha
 		nc.Reject(ssh.Prohibited, "not authenticated") //nolint:errcheck // nothing to do
 		return
 	}
-	if c, ok := ctx.Value(rawConnKey).(net.Conn); ok {
-		c.SetDeadline(time.Time{}) //nolint:errcheck // authenticated: the session's own limits apply now
-		if q, ok := c.(*quickAckConn); ok {
-			q.done.Store(true)
-		}
-	}
+	g, _ := ctx.Value(guardKey).(*connGuard)
+	g.sessionOpened()
+	defer g.sessionClosed()
 	ch, reqs, err := nc.Accept()
 	if err != nil {
 		return

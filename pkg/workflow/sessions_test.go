@@ -221,3 +221,47 @@ func TestSessionCommandsFollowTheRole(t *testing.T) {
 		})
 	}
 }
+
+// A registered bastion's report of refusals becomes audit rows: one per
+// person refused, one per source and reason for anonymous counts; anyone
+// else's report, and malformed ones, are refused.
+func TestBastionRefusalsAreAudited(t *testing.T) {
+	e := newEnv(t, nil)
+	at := e.clock.Now()
+	refusals := []workflow.BastionRefusal{
+		{Kind: workflow.RefusedLogin, Time: at, User: "alice", RequestID: "req-aaaaaaaaaaaaaaaa", Login: "web-1", KeyID: "alice/req-aaaaaaaaaaaaaaaa",
+			Serial: 42, Fingerprint: "SHA256:abc", ClientAddr: "192.0.2.7", Reason: "this certificate is for db-1"},
+		{Kind: workflow.RefusedChannel, Time: at, User: "alice", RequestID: "req-aaaaaaaaaaaaaaaa", SessionID: "sess-aaaaaaaaaaaaaaaa",
+			ClientAddr: "192.0.2.7", Type: "direct-tcpip", Target: "10.0.0.1:5432", Reason: "port forwarding is not allowed"},
+	}
+	counts := []workflow.RefusalCount{{Source: "198.51.100.9", Reason: "no login within the handshake timeout", Count: 200, First: at, Last: at}}
+	if err := e.svc.RecordBastionRefusals(ctx, bastion, refusals, counts); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"login.refused", "channel.refused"}, e.actions("req-aaaaaaaaaaaaaaaa")); diff != "" {
+		t.Fatalf("audit (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"connection.refused"}, e.actions("198.51.100.9")); diff != "" {
+		t.Fatalf("audit (-want +got):\n%s", diff)
+	}
+	for _, r := range e.auditRows() {
+		if r.Action == "connection.refused" && !strings.Contains(string(r.Detail), `"count":200`) {
+			t.Fatalf("the count is not in the row: %s", r.Detail)
+		}
+	}
+	err := e.svc.RecordBastionRefusals(ctx, workflow.BastionActor("rogue"), refusals, nil)
+	requireErr(t, err, workflow.ErrNotBastion)
+	for name, bad := range map[string][]workflow.BastionRefusal{
+		"unknown kind":       {{Kind: "other", User: "alice", Reason: "x"}},
+		"no reason":          {{Kind: workflow.RefusedLogin, User: "alice"}},
+		"control characters": {{Kind: workflow.RefusedLogin, User: "alice", Reason: "x\x1b[2J"}},
+		"too long":           {{Kind: workflow.RefusedLogin, User: "alice", Reason: strings.Repeat("x", 600)}},
+	} {
+		if err := e.svc.RecordBastionRefusals(ctx, bastion, bad, nil); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+	if err := e.svc.RecordBastionRefusals(ctx, bastion, nil, []workflow.RefusalCount{{Source: "x", Reason: "y", Count: 0}}); err == nil {
+		t.Error("a zero count was accepted")
+	}
+}
