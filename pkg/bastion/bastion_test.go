@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	gl "github.com/gliderlabs/ssh"
 	"golang.org/x/crypto/ssh"
 
 	"github.com/lockbox-ssh/lockbox/pkg/recording"
@@ -199,19 +198,6 @@ func (m meta) ServerVersion() []byte { return []byte("SSH-2.0-Lockbox") }
 func (m meta) RemoteAddr() net.Addr  { return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 5555} }
 func (m meta) LocalAddr() net.Addr   { return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 2222} }
 
-// glCtx is the gliderlabs context offeredKey sees.
-type glCtx struct {
-	context.Context
-	sync.Mutex
-	meta
-}
-
-func (*glCtx) Permissions() *gl.Permissions { return &gl.Permissions{Permissions: &ssh.Permissions{}} }
-func (*glCtx) SetValue(_, _ any)            {}
-func (c *glCtx) SessionID() string          { return "session" }
-func (c *glCtx) ClientVersion() string      { return "SSH-2.0-test" }
-func (c *glCtx) ServerVersion() string      { return "SSH-2.0-Lockbox" }
-
 func answer(code string) ssh.KeyboardInteractiveChallenge {
 	return func(_, _ string, q []string, _ []bool) ([]string, error) { return []string{code}, nil }
 }
@@ -220,7 +206,7 @@ func answer(code string) ssh.KeyboardInteractiveChallenge {
 // the TOTP step it asks for.
 func secondStep(t *testing.T, s *Server, login string, key ssh.PublicKey) func(ssh.ConnMetadata, ssh.KeyboardInteractiveChallenge) (*ssh.Permissions, error) {
 	t.Helper()
-	perms, err := s.verifiedKey(meta{login}, key, nil, key.Type())
+	perms, err := s.verifiedKey(nil, meta{login}, key)
 	var partial *ssh.PartialSuccessError
 	if perms != nil || !errors.As(err, &partial) || partial.Next.KeyboardInteractiveCallback == nil {
 		t.Fatalf("verified key: %v %v", perms, err)
@@ -247,7 +233,7 @@ func TestIdentityComesFromTheVerifiedKey(t *testing.T) {
 	s, tb := newServer(t)
 	victim := cert(t, tb.userCA, newKey(t), "victim", "admin@db-1").PublicKey()
 	mallory := cert(t, tb.userCA, newKey(t), "mallory", "admin@db-1").PublicKey()
-	if !s.offeredKey(&glCtx{Context: context.Background(), meta: meta{"db-1"}}, victim) {
+	if s.offeredKey(nil, meta{"db-1"}, victim) != nil {
 		t.Fatal("the victim's certificate is a valid offer")
 	}
 	step := secondStep(t, s, "db-1", mallory)
@@ -301,7 +287,7 @@ func TestHandMadeBadCertificatesAreRefused(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			for _, login := range []string{"db-1", "admin@db-1"} {
-				if _, err := s.checkCert(key, login, meta{}.RemoteAddr()); err == nil {
+				if _, _, err := s.checkCert(key, login, meta{}.RemoteAddr()); err == nil {
 					t.Fatalf("accepted as %s", login)
 				}
 			}

@@ -124,6 +124,9 @@ type connGuard struct {
 	timedOut bool
 	cause    string // why a login was refused, if one was
 	person   bool   // a person was refused, and that refusal is audited on its own
+	// toldNotLockbox: the client was told once that a key is not a
+	// Lockbox certificate.
+	toldNotLockbox bool
 	refusal  refusalDetail
 }
 
@@ -222,10 +225,12 @@ func (g *connGuard) refused(cause string, person bool, d refusalDetail) {
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if person {
+	switch {
+	case person:
 		g.person = true
-	}
-	if !g.person {
+	case g.person, cause == causeNoCertificate && g.cause != "":
+		// a person's refusal, or a refused key, says more
+	default:
 		g.cause, g.refusal = cause, d
 	}
 }

@@ -124,10 +124,11 @@ func New(cfg Config) (*Server, error) {
 		HostSigners:          []gl.Signer{cfg.HostKey},
 		ServerConfigCallback: s.serverConfig,
 		ConnCallback:         s.acceptConn,
-		PublicKeyHandler:     s.offeredKey,
 		// A handler that always refuses: keyboard-interactive on its own
 		// (TOTP without a certificate) never succeeds, and its presence
-		// keeps gliderlabs/ssh from turning on NoClientAuth.
+		// keeps gliderlabs/ssh from turning on NoClientAuth (the public
+		// key callbacks are set in serverConfig, which gliderlabs does
+		// not count).
 		KeyboardInteractiveHandler: func(gl.Context, ssh.KeyboardInteractiveChallenge) bool { return false },
 		// Only session channels, handled by the bastion itself (so no
 		// direct-tcpip), and no global requests (so no tcpip-forward).
