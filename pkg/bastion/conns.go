@@ -127,7 +127,7 @@ type connGuard struct {
 	// toldNotLockbox: the client was told once that a key is not a
 	// Lockbox certificate.
 	toldNotLockbox bool
-	refusal  refusalDetail
+	refusal        refusalDetail
 }
 
 // guardedConn is the connection gliderlabs serves; closing it tells the
