@@ -33,3 +33,19 @@ func (s *Server) bastionRefusals(w http.ResponseWriter, r *http.Request, actor w
 	}
 	w.WriteHeader(http.StatusNoContent)
 }
+
+// checkSession answers whether a session could start, before the bastion
+// asks for the TOTP code; it takes nothing.
+func (s *Server) checkSession(w http.ResponseWriter, r *http.Request, actor workflow.Actor, body []byte) {
+	var in wire.SessionCheck
+	if err := decode(body, &in); err != nil {
+		s.refuseInput(w, r, actor, err)
+		return
+	}
+	err := s.wf.CheckSession(r.Context(), actor, workflow.SessionCheck{RequestID: in.RequestID, Resource: in.Resource, User: in.User, ClientAddr: in.ClientAddr})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}

@@ -38,3 +38,23 @@ func TestBastionRefusalsReachTheAuditLog(t *testing.T) {
 		t.Fatalf("audit rows by the bastion: %q", got)
 	}
 }
+
+// The check before the code answers 204 for a session that could start,
+// and the refusal's code otherwise; only bastions may ask.
+func TestSessionCheckThroughTheAPI(t *testing.T) {
+	s := newServer(t)
+	req, err := s.client(t, "user:alice").Submit(ctx, wireHealth())
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := wire.SessionCheck{RequestID: req.ID, Resource: "db-1", User: "alice", ClientAddr: "192.0.2.1"}
+	b := s.client(t, "bastion:bastion-1")
+	if err := b.CheckSession(ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	wantCode(t, s.client(t, "user:alice").CheckSession(ctx, in), http.StatusForbidden, "not_a_bastion")
+	if _, err := s.client(t, "user:erin").Revoke(ctx, req.ID, "done"); err != nil {
+		t.Fatal(err)
+	}
+	wantCode(t, b.CheckSession(ctx, in), http.StatusConflict, "grant_not_live")
+}

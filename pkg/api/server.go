@@ -40,6 +40,7 @@ type Workflow interface {
 	UseNonce(ctx context.Context, principal, nonce string, expires time.Time) error
 	RecordRefusal(ctx context.Context, actor workflow.Actor, action, subject string, reason error) error
 	SetPassword(ctx context.Context, actor workflow.Actor, password string) error
+	CheckSession(ctx context.Context, actor workflow.Actor, in workflow.SessionCheck) error
 	RecordBastionRefusals(ctx context.Context, actor workflow.Actor, refusals []workflow.BastionRefusal, counts []workflow.RefusalCount) error
 }
 
@@ -109,6 +110,7 @@ func (s *Server) routes() {
 	s.mux.Handle("GET /v1/sessions", s.auth(s.listSessions))
 	s.mux.Handle("GET /v1/sessions/{id}/recording", s.auth(s.getRecording))
 	s.mux.Handle("POST /v1/bastion/refusals", s.auth(s.bastionRefusals))
+	s.mux.Handle("POST /v1/sessions/check", s.auth(s.checkSession))
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {

@@ -185,6 +185,9 @@ func (s *Server) verifiedKey(g *connGuard, conn ssh.ConnMetadata, key ssh.Public
 	if err != nil {
 		return nil, s.refusePerson(g, conn, cert, err, explainCert(err, cert, conn.User(), conn.RemoteAddr(), s.cfg.Clock()))
 	}
+	if err := s.readyForSession(g, conn, cert, id); err != nil {
+		return nil, err
+	}
 	g.markPerson() // from here on, the CA audits what is refused (codes, sessions)
 	login := conn.User()
 	if s.cfg.MFARemember > 0 && s.mfa.recall(mfaKey{id.User, id.Serial, hostOf(conn.RemoteAddr())}, s.cfg.Clock()) {

@@ -26,6 +26,8 @@ type fakeCA struct {
 	used     map[string]bool
 	started  []wire.SessionStart
 	reported []wire.BastionRefusals
+	checkErr error // what CheckSession answers
+	checks   int
 }
 
 var errRefused = errors.New("refused by the fake CA")
@@ -41,6 +43,13 @@ func (f *fakeCA) CheckMFA(_ context.Context, user, code, _ string) error {
 	}
 	f.used[user] = true
 	return nil
+}
+
+func (f *fakeCA) CheckSession(context.Context, wire.SessionCheck) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.checks++
+	return f.checkErr
 }
 
 func (f *fakeCA) StartSession(_ context.Context, in wire.SessionStart) (*wire.SessionGrant, error) {
@@ -293,4 +302,13 @@ func TestHandMadeBadCertificatesAreRefused(t *testing.T) {
 			}
 		})
 	}
+}
+
+func openSpool(t *testing.T, dir string) *recording.Spool {
+	t.Helper()
+	s, err := recording.OpenSpool(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }

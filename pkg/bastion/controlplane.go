@@ -11,6 +11,10 @@ import (
 // signing as the bastion, implements it.
 type ControlPlane interface {
 	CheckMFA(ctx context.Context, user, code, clientAddr string) error
+	// CheckSession says whether a session could start now (grant live and
+	// the user's, resource in it, lease free) without taking or consuming
+	// anything: the bastion asks before the TOTP code.
+	CheckSession(ctx context.Context, in wire.SessionCheck) error
 	StartSession(ctx context.Context, in wire.SessionStart) (*wire.SessionGrant, error)
 	HopCertificate(ctx context.Context, requestID, resource, publicKey string) (*wire.Certificate, error)
 	Heartbeat(ctx context.Context, ids []string) (map[string]wire.SessionStatus, error)

@@ -178,3 +178,25 @@ func newTestSpool(t *testing.T) (*Spool, string) {
 	mustNil(t, err)
 	return s, dir
 }
+
+// A spool whose directory is gone (or full, or read-only) says so before a
+// session needs it, and leaves nothing behind when it is fine.
+func TestSpoolCheckWritable(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "spool")
+	s, err := OpenSpool(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CheckWritable(); err != nil {
+		t.Fatal(err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Fatalf("the check left %d files", len(entries))
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CheckWritable(); err == nil {
+		t.Fatal("a spool without its directory is writable")
+	}
+}

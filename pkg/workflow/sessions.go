@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 	"time"
 
@@ -87,17 +86,9 @@ func (s *Service) StartSession(ctx context.Context, actor Actor, in SessionStart
 			return err
 		}
 		detail := map[string]any{"user": in.User, "resource": in.Resource, "client": in.ClientAddr}
-		switch {
-		case r.User != in.User:
-			return s.refuse(tx, actor, refused, r.ID, fmt.Errorf("%w: %s is not %s's grant", ErrForbidden, r.ID, in.User), detail)
-		case !r.Live(now):
-			return s.refuse(tx, actor, refused, r.ID, fmt.Errorf("%w: %s is %s", ErrNotLive, r.ID, grantState(r, now)), detail)
-		case !slices.Contains(r.Resources, in.Resource):
-			return s.refuse(tx, actor, refused, r.ID, fmt.Errorf("%w: %s is not in %s", ErrNotInGrant, in.Resource, r.ID), detail)
-		}
-		role, res := p.Roles[r.Role], p.Resources[in.Resource]
-		if role == nil || res == nil {
-			return s.refuse(tx, actor, refused, r.ID, fmt.Errorf("%w: role or resource no longer in the policy", ErrNotLive), detail)
+		role, res, why := grantRefusal(p, r, in.User, in.Resource, now)
+		if why != nil {
+			return s.refuse(tx, actor, refused, r.ID, why, detail)
 		}
 		if err := checkCommand(role, in.Command); err != nil {
 			detail["command"] = in.Command

@@ -265,3 +265,44 @@ func TestBastionRefusalsAreAudited(t *testing.T) {
 		t.Error("a zero count was accepted")
 	}
 }
+
+// The check before the code says what StartSession would refuse for the
+// grant and the lease, takes nothing, and audits its refusals.
+func TestSessionCheckRefusesWithoutTakingAnything(t *testing.T) {
+	e := newEnv(t, nil)
+	r := e.submit("alice", "health", []string{"db-1"}, 10*time.Minute, "")
+	check := func(who, id, resource string) error {
+		return e.svc.CheckSession(ctx, bastion, workflow.SessionCheck{RequestID: id, Resource: resource, User: who, ClientAddr: "192.0.2.1"})
+	}
+	for i := 0; i < 3; i++ { // checking takes no lease
+		if err := check("alice", r.ID, "db-1"); err != nil {
+			t.Fatalf("check %d: %v", i, err)
+		}
+	}
+	if _, err := e.startSession("alice", r.ID, "db-1"); err != nil {
+		t.Fatalf("a session after checks: %v", err)
+	}
+	requireErr(t, check("alice", r.ID, "db-1"), workflow.ErrSessionActive)
+	requireErr(t, check("bob", r.ID, "db-1"), workflow.ErrForbidden)
+	requireErr(t, check("alice", r.ID, "db-2"), workflow.ErrNotInGrant)
+	requireErr(t, check("alice", "req-aaaaaaaaaaaaaaaa", "db-1"), workflow.ErrNotFound)
+	requireErr(t, e.svc.CheckSession(ctx, workflow.BastionActor("rogue"), workflow.SessionCheck{RequestID: r.ID, Resource: "db-1", User: "alice"}), workflow.ErrNotBastion)
+
+	r2 := e.submit("bob", "health", []string{"db-1"}, 10*time.Minute, "")
+	if _, err := e.svc.Revoke(ctx, user("erin"), r2.ID, "suspicious"); err != nil {
+		t.Fatal(err)
+	}
+	err := check("bob", r2.ID, "db-1")
+	requireErr(t, err, workflow.ErrNotLive)
+	if !strings.Contains(err.Error(), "revoked by erin: suspicious") {
+		t.Fatalf("the refusal says %q", err)
+	}
+	r3 := e.submit("alice", "health", []string{"db-1"}, 10*time.Minute, "")
+	e.clock.Advance(10 * time.Minute)
+	if err := check("alice", r3.ID, "db-1"); err == nil || !strings.Contains(err.Error(), "ended at") {
+		t.Fatalf("an ended grant: %v", err)
+	}
+	if diff := cmp.Diff([]string{"session.refused"}, e.actions(r2.ID)[len(e.actions(r2.ID))-1:]); diff != "" {
+		t.Fatalf("the refusal is not audited (-want +got):\n%s", diff)
+	}
+}
