@@ -60,7 +60,7 @@ func TestBastionTellsAPersonWhyTheLoginIsRefusedBeforeTheCode(t *testing.T) {
 	id, key := w.grant("alice", "admin", "1h")
 
 	r := w.runAs(b, key, "000000", "web-1", "true")
-	if r.code == 0 || !strings.Contains(r.stderr, "lockbox: this certificate is for db-1 (admin@db-1), not web-1") {
+	if r.code == 0 || !strings.Contains(r.stderr, "lockbox: this certificate is for db-1 (admin@db-1), not web-1") || strings.Contains(r.stderr, "not a Lockbox certificate") {
 		t.Fatalf("a resource outside the grant: exit %d, stderr %q", r.code, r.stderr)
 	}
 	r = w.run(b, w.forgeWithHopCA(key), "000000", nil, "true")

@@ -33,7 +33,7 @@ type Workflow interface {
 	CheckMFA(ctx context.Context, actor workflow.Actor, user, code, addr string) error
 	StartSession(ctx context.Context, actor workflow.Actor, in workflow.SessionStart) (*workflow.SessionGrant, error)
 	Heartbeat(ctx context.Context, actor workflow.Actor, ids []string) (map[string]workflow.SessionStatus, error)
-	EndSession(ctx context.Context, actor workflow.Actor, id, reason string) error
+	ReportSessionEnd(ctx context.Context, actor workflow.Actor, id string, end workflow.SessionEnd) error
 	StoreRecording(ctx context.Context, actor workflow.Actor, id string, r io.Reader) error
 	Sessions(ctx context.Context, actor workflow.Actor, f store.SessionFilter) ([]*store.Session, error)
 	Recording(ctx context.Context, actor workflow.Actor, id string) (io.ReadCloser, *store.Session, error)

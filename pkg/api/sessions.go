@@ -68,7 +68,7 @@ func (s *Server) heartbeat(w http.ResponseWriter, r *http.Request, actor workflo
 	}
 	out := wire.HeartbeatResult{Sessions: make(map[string]wire.SessionStatus, len(st))}
 	for id, v := range st {
-		out.Sessions[id] = wire.SessionStatus{Live: v.Live, Reason: v.Reason, NotAfter: optTime(v.NotAfter)}
+		out.Sessions[id] = wire.SessionStatus{Live: v.Live, Reason: v.Reason, Ended: v.Ended, NotAfter: optTime(v.NotAfter)}
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -83,7 +83,11 @@ func (s *Server) endSession(w http.ResponseWriter, r *http.Request, actor workfl
 		s.refuseInput(w, r, actor, err)
 		return
 	}
-	if err := s.wf.EndSession(r.Context(), actor, id, in.Reason); err != nil {
+	end := workflow.SessionEnd{Reason: in.Reason, ExitStatus: in.ExitStatus}
+	if in.EndedAt != nil {
+		end.At = *in.EndedAt
+	}
+	if err := s.wf.ReportSessionEnd(r.Context(), actor, id, end); err != nil {
 		s.writeError(w, r, err)
 		return
 	}

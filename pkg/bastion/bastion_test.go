@@ -66,7 +66,7 @@ func (f *fakeCA) HopCertificate(context.Context, string, string, string) (*wire.
 func (f *fakeCA) Heartbeat(context.Context, []string) (map[string]wire.SessionStatus, error) {
 	return nil, nil
 }
-func (f *fakeCA) EndSession(context.Context, string, string) error             { return nil }
+func (f *fakeCA) EndSession(context.Context, string, wire.SessionEnd) error    { return nil }
 func (f *fakeCA) UploadRecording(context.Context, string, io.ReadSeeker) error { return nil }
 
 func (f *fakeCA) ReportRefusals(_ context.Context, r wire.BastionRefusals) error {

@@ -18,7 +18,8 @@ type ControlPlane interface {
 	StartSession(ctx context.Context, in wire.SessionStart) (*wire.SessionGrant, error)
 	HopCertificate(ctx context.Context, requestID, resource, publicKey string) (*wire.Certificate, error)
 	Heartbeat(ctx context.Context, ids []string) (map[string]wire.SessionStatus, error)
-	EndSession(ctx context.Context, id, reason string) error
+	// EndSession records a session's end and frees the user's lease.
+	EndSession(ctx context.Context, id string, end wire.SessionEnd) error
 	UploadRecording(ctx context.Context, id string, recording io.ReadSeeker) error
 	// ReportRefusals hands the CA what the bastion refused, for its audit
 	// log: people's refusals one by one, anonymous ones as counts.

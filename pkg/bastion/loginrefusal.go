@@ -35,7 +35,9 @@ func (g *connGuard) notLockbox(err error) error {
 		return &ssh.BannerError{Err: err, Message: notLockbox}
 	}
 	g.mu.Lock()
-	first := !g.toldNotLockbox
+	// A person already told why their certificate cannot be used need not
+	// hear about the plain key ssh offers after it.
+	first := !g.toldNotLockbox && !g.person
 	g.toldNotLockbox = true
 	g.mu.Unlock()
 	if !first {

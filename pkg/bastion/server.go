@@ -62,16 +62,18 @@ type Config struct {
 
 // Server is a running bastion. Serve it on a listener; Shutdown ends it.
 type Server struct {
-	cfg   Config
-	ssh   *gl.Server
-	log   *slog.Logger
-	reg   *registry
-	conns *admission
-	rep   *reporter
-	mfa   mfaMemory
-	stop  context.CancelFunc
-	ctx   context.Context
-	wg    sync.WaitGroup
+	cfg     Config
+	ssh     *gl.Server
+	log     *slog.Logger
+	reg     *registry
+	ends    unreported // session ends the CA has not taken yet
+	uploads uploads
+	conns   *admission
+	rep     *reporter
+	mfa     mfaMemory
+	stop    context.CancelFunc
+	ctx     context.Context
+	wg      sync.WaitGroup
 }
 
 // New checks cfg, fills defaults, and builds the server.
@@ -172,7 +174,7 @@ func (s *Server) HandleConn(c net.Conn) { s.ssh.HandleConn(c) }
 // Shutdown stops accepting, ends open sessions with reason, and waits for
 // them to finish (or ctx to end).
 func (s *Server) Shutdown(ctx context.Context, reason string) error {
-	s.reg.endAll(reason)
+	s.reg.endAll(endShutdown(reason))
 	s.conns.closeUnauthenticated()
 	err := s.ssh.Shutdown(ctx)
 	s.stop()
@@ -182,7 +184,7 @@ func (s *Server) Shutdown(ctx context.Context, reason string) error {
 
 // Close stops at once.
 func (s *Server) Close() error {
-	s.reg.endAll("bastion shutting down")
+	s.reg.endAll(endShutdown("the bastion is shutting down"))
 	err := s.ssh.Close()
 	s.conns.closeUnauthenticated()
 	s.stop()

@@ -306,3 +306,49 @@ func TestSessionCheckRefusesWithoutTakingAnything(t *testing.T) {
 		t.Fatalf("the refusal is not audited (-want +got):\n%s", diff)
 	}
 }
+
+// An end reported late keeps the time it happened (within the session's
+// life), the exit status, and says in the audit row that it came late.
+func TestALateSessionEndKeepsItsTimeAndStatus(t *testing.T) {
+	e := newEnv(t, nil)
+	r := e.submit("alice", "health", []string{"db-1"}, time.Hour, "")
+	g, err := e.startSession("alice", r.ID, "db-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Advance(time.Minute)
+	endedAt := e.clock.Now().UTC()
+	e.clock.Advance(20 * time.Second) // the CA was unreachable meanwhile
+	three := 3
+	if err := e.svc.ReportSessionEnd(ctx, bastion, g.Session.ID, workflow.SessionEnd{Reason: "exited with status 3", At: endedAt, ExitStatus: &three}); err != nil {
+		t.Fatal(err)
+	}
+	list, err := e.svc.Sessions(ctx, user("erin"), store.SessionFilter{})
+	if err != nil || len(list) != 1 || !list[0].EndedAt.Equal(endedAt) || list[0].EndReason != "exited with status 3" {
+		t.Fatalf("sessions: %v %+v", err, list)
+	}
+	var detail string
+	for _, row := range e.auditRows() {
+		if row.Action == "session.ended" {
+			detail = string(row.Detail)
+		}
+	}
+	for _, want := range []string{`"exit_status":3`, `"reported_late_by":"20s"`, `"duration":"1m0s"`} {
+		if !strings.Contains(detail, want) {
+			t.Fatalf("session.ended detail %s lacks %s", detail, want)
+		}
+	}
+	// A time outside the session's life is kept within it.
+	r2 := e.submit("bob", "health", []string{"db-1"}, time.Hour, "")
+	g2, err := e.startSession("bob", r2.ID, "db-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.svc.ReportSessionEnd(ctx, bastion, g2.Session.ID, workflow.SessionEnd{Reason: "x", At: g2.Session.StartedAt.Add(-time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	list, _ = e.svc.Sessions(ctx, user("erin"), store.SessionFilter{User: "bob"})
+	if !list[0].EndedAt.Equal(g2.Session.StartedAt) {
+		t.Fatalf("ended at %v, before it started at %v", list[0].EndedAt, g2.Session.StartedAt)
+	}
+}
