@@ -127,6 +127,8 @@ type connGuard struct {
 	// toldNotLockbox: the client was told once that a key is not a
 	// Lockbox certificate.
 	toldNotLockbox bool
+	session        string // the Lockbox session open on this connection, if any
+	reported       int    // refusals reported one by one
 	refusal        refusalDetail
 }
 
@@ -270,4 +272,39 @@ func (g *connGuard) closed() {
 		cause = causeLeftBeforeAuth
 	}
 	g.srv.rep.anonymous(g.client, cause, d)
+}
+
+// setSession notes the Lockbox session open on this connection ("" when
+// it ends), for the refusals that name it.
+func (g *connGuard) setSession(id string) {
+	if g == nil {
+		return
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.session = id
+}
+
+func (g *connGuard) openSession() string {
+	if g == nil {
+		return ""
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.session
+}
+
+// countReported reports whether one more refusal on this connection may be
+// audited one by one (at most maxReportedPerConn).
+func (g *connGuard) countReported() bool {
+	if g == nil {
+		return true
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.reported++
+	if g.reported == maxReportedPerConn+1 {
+		g.srv.log.Warn("further refusals on this connection are neither logged nor audited", "client", g.client, "after", maxReportedPerConn)
+	}
+	return g.reported <= maxReportedPerConn
 }

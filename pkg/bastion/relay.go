@@ -142,6 +142,7 @@ func (x *session) clientRequest(r *ssh.Request, tch ssh.Channel, recorder *recor
 		tch.SendRequest(r.Type, false, r.Payload) //nolint:errcheck
 		return true
 	}
+	x.refused(r)
 	return false
 }
 

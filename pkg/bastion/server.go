@@ -132,10 +132,11 @@ func New(cfg Config) (*Server, error) {
 		// key callbacks are set in serverConfig, which gliderlabs does
 		// not count).
 		KeyboardInteractiveHandler: func(gl.Context, ssh.KeyboardInteractiveChallenge) bool { return false },
-		// Only session channels, handled by the bastion itself (so no
-		// direct-tcpip), and no global requests (so no tcpip-forward).
-		ChannelHandlers: map[string]gl.ChannelHandler{"session": s.handleSession},
-		RequestHandlers: map[string]gl.RequestHandler{},
+		// Only session channels, handled by the bastion itself; every
+		// other channel (direct-tcpip) and global request (tcpip-forward)
+		// is refused, and forwarding is reported (forwarding.go).
+		ChannelHandlers: map[string]gl.ChannelHandler{"session": s.handleSession, "default": s.refusedChannel},
+		RequestHandlers: map[string]gl.RequestHandler{"default": s.refusedRequest},
 		Version:         "Lockbox",
 	}
 	return s, nil

@@ -28,6 +28,32 @@ type session struct {
 	start *ssh.Request // the shell or exec request, answered once the CA decided
 	sid   string       // the session's ID, once the CA opened it
 	end   *ending      // records its end, once
+	guard *connGuard
+
+	held []*ssh.Request // refused requests to report once sid is known
+}
+
+// refused reports a refused request of this session if it is forwarding
+// or a subsystem; before the CA opened the session it waits for the
+// session's ID (flushRefused).
+func (x *session) refused(r *ssh.Request) {
+	if _, ok := forwardReason(r.Type); !ok {
+		return
+	}
+	if x.sid == "" && len(x.held) < maxReportedPerConn {
+		x.held = append(x.held, r)
+		return
+	}
+	x.srv.refuseForwarding(x.guard, x.id, hostOf(x.addr), x.sid, r.Type, r.Payload)
+}
+
+// flushRefused reports the refusals held until the session had an ID (or
+// until it was clear it would get none).
+func (x *session) flushRefused() {
+	for _, r := range x.held {
+		x.srv.refuseForwarding(x.guard, x.id, hostOf(x.addr), x.sid, r.Type, r.Payload)
+	}
+	x.held = nil
 }
 
 // outcome is how a session ended: the reason recorded, and the exit status
@@ -64,7 +90,8 @@ func (s *Server) handleSession(_ *gl.Server, conn *ssh.ServerConn, nc ssh.NewCha
 		return
 	}
 	defer ch.Close()
-	sess := &session{srv: s, id: id, ch: ch, reqs: reqs, addr: conn.RemoteAddr(), connDone: ctx.Done()}
+	sess := &session{srv: s, id: id, ch: ch, reqs: reqs, addr: conn.RemoteAddr(), connDone: ctx.Done(), guard: g}
+	defer sess.flushRefused()
 	sess.setup()
 }
 
@@ -123,7 +150,9 @@ func (x *session) setup() {
 			// env, subsystem (sftp), auth-agent-req, x11-req, signals
 			// before a session: none of them is relayed, so none is
 			// accepted; a subsystem would be an unrecorded channel.
+			// Forwarding and subsystems are reported.
 			reply(req, false)
+			x.refused(req)
 		}
 	}
 }
@@ -184,6 +213,9 @@ func (x *session) begin(command string) {
 		return
 	}
 	x.sid, x.end = grant.SessionID, s.newEnding(grant.SessionID)
+	x.flushRefused()
+	x.guard.setSession(x.sid)
+	defer x.guard.setSession("")
 	life, end := context.WithCancelCause(s.ctx)
 	s.reg.add(grant.SessionID, end)
 	defer s.reg.remove(grant.SessionID)
