@@ -27,15 +27,26 @@ type identity struct {
 }
 
 const (
-	extUser      = "lockbox-user"
-	extRequest   = "lockbox-request"
-	extRole      = "lockbox-role"
-	extResource  = "lockbox-resource"
-	extSerial    = "lockbox-serial"
-	extPTY       = "lockbox-pty"
-	guardKey     = ctxKey("guard")
-	totpQuestion = "TOTP code: "
+	extUser     = "lockbox-user"
+	extRequest  = "lockbox-request"
+	extRole     = "lockbox-role"
+	extResource = "lockbox-resource"
+	extSerial   = "lockbox-serial"
+	extPTY      = "lockbox-pty"
+	guardKey    = ctxKey("guard")
 )
+
+// codeQuestion is the TOTP prompt. OpenSSH shows it after "(LOGIN@HOST) ",
+// and the login is the resource (db-1), which reads like a Unix account:
+// so the prompt names the person and where the code comes from.
+func codeQuestion(id identity) string {
+	return fmt.Sprintf("Lockbox code for %s from your authenticator app: ", id.User)
+}
+
+// codeInstruction is shown above the prompt.
+func codeInstruction(id identity) string {
+	return fmt.Sprintf("Lockbox: second factor for %s, %s on %s (grant %s)", id.User, id.Role, id.Resource, id.RequestID)
+}
 
 type ctxKey string
 
@@ -206,7 +217,7 @@ func (s *Server) secondFactor(conn ssh.ConnMetadata, client ssh.KeyboardInteract
 	if conn.User() != login {
 		return nil, errors.New("the user name changed between authentication steps")
 	}
-	answers, err := client("", fmt.Sprintf("Lockbox: second factor for %s (grant %s)", id.User, id.RequestID), []string{totpQuestion}, []bool{false})
+	answers, err := client("", codeInstruction(id), []string{codeQuestion(id)}, []bool{false})
 	if err != nil {
 		return nil, err
 	}

@@ -183,3 +183,30 @@ func TestExplainCertTellsThePersonWhatIsWrong(t *testing.T) {
 		}
 	}
 }
+
+// The code prompt names the person and says what code, so that OpenSSH's
+// "(db-1@host) " before it does not read like a Unix account's password
+// prompt.
+func TestTheCodePromptNamesThePerson(t *testing.T) {
+	tb := startBastion(t)
+	alice := cert(t, tb.userCA, newKey(t), "alice", "admin@db-1")
+	var instruction, question string
+	code := ssh.KeyboardInteractive(func(_, instr string, q []string, _ []bool) ([]string, error) {
+		instruction = instr
+		if len(q) == 1 {
+			question = q[0]
+		}
+		return []string{"123456"}, nil
+	})
+	c, err := dial(tb, "db-1", ssh.PublicKeys(alice), code)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	if question != "Lockbox code for alice from your authenticator app: " {
+		t.Fatalf("prompt %q", question)
+	}
+	if instruction != "Lockbox: second factor for alice, admin on db-1 (grant req-aaaaaaaaaaaaaaaa)" {
+		t.Fatalf("instruction %q", instruction)
+	}
+}
