@@ -135,10 +135,17 @@ func startBastionWith(t *testing.T, edit func(*Config)) *testBastion {
 	return tb
 }
 
-// cert signs a grant certificate for key with ca.
+// cert signs a grant certificate for key with ca, valid now, with a
+// terminal.
 func cert(t *testing.T, ca ssh.Signer, key ssh.Signer, user string, principals ...string) ssh.Signer {
-	c, err := sshcert.UserCertificate(key.PublicKey(), sshcert.UserSpec{Serial: 7, KeyID: user + "/req-aaaaaaaaaaaaaaaa",
+	return signGrant(t, ca, key, sshcert.UserSpec{Serial: 7, KeyID: user + "/req-aaaaaaaaaaaaaaaa",
 		Principals: principals, PermitPTY: true, ValidAfter: time.Now().Add(-time.Minute), ValidBefore: time.Now().Add(time.Hour)})
+}
+
+// signGrant signs the grant certificate spec describes for key with ca.
+func signGrant(t *testing.T, ca ssh.Signer, key ssh.Signer, spec sshcert.UserSpec) ssh.Signer {
+	t.Helper()
+	c, err := sshcert.UserCertificate(key.PublicKey(), spec)
 	if err != nil {
 		t.Fatal(err)
 	}

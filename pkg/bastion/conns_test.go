@@ -103,27 +103,34 @@ func TestStalledConnectionsAreClosedAtTheHandshakeTimeout(t *testing.T) {
 	}
 }
 
-// A connection that logged in but opens no session is closed once the
-// handshake timeout passes again (a client whose grant was revoked must
-// not hold a connection for ever).
-func TestLoggedInConnectionWithoutASessionIsClosed(t *testing.T) {
-	const timeout = time.Second
+// loggedIn starts a bastion with the handshake timeout and logs in to it
+// as alice.
+func loggedIn(t *testing.T, timeout time.Duration) *ssh.Client {
 	tb := startBastionWith(t, func(c *Config) { c.HandshakeTimeout = timeout })
 	alice := cert(t, tb.userCA, newKey(t), "alice", "admin@db-1")
 	c, err := dial(tb, "db-1", ssh.PublicKeys(alice), totpAnswer("123456"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
-	loggedIn := time.Now()
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// A connection that logged in but opens no session is closed once the
+// handshake timeout passes again (a client whose grant was revoked must
+// not hold a connection for ever).
+func TestLoggedInConnectionWithoutASessionIsClosed(t *testing.T) {
+	const timeout = time.Second
+	c := loggedIn(t, timeout)
+	since := time.Now()
 	done := make(chan struct{})
 	go func() { c.Wait(); close(done) }()
 	select {
 	case <-done:
 	case <-time.After(timeout + 2*time.Second):
-		t.Fatalf("the connection is still open %v after logging in without a session", time.Since(loggedIn).Round(time.Millisecond))
+		t.Fatalf("the connection is still open %v after logging in without a session", time.Since(since).Round(time.Millisecond))
 	}
-	if held := time.Since(loggedIn); held < timeout-100*time.Millisecond {
+	if held := time.Since(since); held < timeout-100*time.Millisecond {
 		t.Fatalf("closed after %v, before the timeout %v", held, timeout)
 	}
 }
@@ -132,13 +139,7 @@ func TestLoggedInConnectionWithoutASessionIsClosed(t *testing.T) {
 // ends the timer starts again.
 func TestASessionKeepsItsConnectionOpen(t *testing.T) {
 	const timeout = time.Second
-	tb := startBastionWith(t, func(c *Config) { c.HandshakeTimeout = timeout })
-	alice := cert(t, tb.userCA, newKey(t), "alice", "admin@db-1")
-	c, err := dial(tb, "db-1", ssh.PublicKeys(alice), totpAnswer("123456"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := loggedIn(t, timeout)
 	ch, _, err := c.OpenChannel("session", nil)
 	if err != nil {
 		t.Fatal(err)

@@ -2,7 +2,6 @@ package bastion
 
 import (
 	"bytes"
-	"crypto/rand"
 	"log/slog"
 	"net"
 	"strings"
@@ -36,20 +35,8 @@ func (l *logBuffer) String() string {
 
 // certWindow signs a grant certificate valid from after to before.
 func certWindow(t *testing.T, ca, key ssh.Signer, user string, after, before time.Time, principals ...string) ssh.Signer {
-	t.Helper()
-	c, err := sshcert.UserCertificate(key.PublicKey(), sshcert.UserSpec{Serial: 7, KeyID: user + "/req-aaaaaaaaaaaaaaaa",
+	return signGrant(t, ca, key, sshcert.UserSpec{Serial: 7, KeyID: user + "/req-aaaaaaaaaaaaaaaa",
 		Principals: principals, ValidAfter: after, ValidBefore: before})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := sshcert.Sign(c, ca, rand.Reader); err != nil {
-		t.Fatal(err)
-	}
-	s, err := ssh.NewCertSigner(c, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
 }
 
 // dialForBanners logs in and returns the banners the bastion sent.
