@@ -36,7 +36,9 @@ func TestALoginRightAfterAnAbortedOneSucceeds(t *testing.T) {
 		if aborted.code != 255 {
 			t.Fatalf("pair %d: ssh -tt to a role without a terminal exited %d (stderr %q); want 255, the client giving up", i, aborted.code, aborted.stderr)
 		}
-		if r := w.run(b, key, "", nil, "uptime"); r.code != 0 || !strings.Contains(r.stdout, "load average") {
+		r := w.run(b, key, "", nil, "uptime")
+		t.Logf("pair %d: aborted in %v, next login in %v", i, aborted.elapsed, r.elapsed)
+		if r.code != 0 || !strings.Contains(r.stdout, "load average") {
 			t.Fatalf("pair %d: the login after an aborted one: exit %d, stderr %q", i, r.code, r.stderr)
 		}
 	}

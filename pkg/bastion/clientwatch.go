@@ -27,10 +27,13 @@ type clientWatch struct {
 	queue  []*ssh.Request
 	gone   bool
 	onGone func()
+	noted  func() // called at once when the client goes, before onGone
 }
 
-func watchClient(reqs <-chan *ssh.Request, connDone <-chan struct{}) *clientWatch {
-	w := &clientWatch{reqs: reqs, connDone: connDone, quit: make(chan struct{}), done: make(chan struct{})}
+// watchClient watches reqs and connDone; noted, if not nil, runs the
+// moment the client is seen to go.
+func watchClient(reqs <-chan *ssh.Request, connDone <-chan struct{}, noted func()) *clientWatch {
+	w := &clientWatch{reqs: reqs, connDone: connDone, quit: make(chan struct{}), done: make(chan struct{}), noted: noted}
 	go w.run()
 	return w
 }
@@ -71,6 +74,9 @@ func (w *clientWatch) markGone() {
 	}
 	w.gone = true
 	fn := w.onGone
+	if w.noted != nil {
+		w.noted()
+	}
 	w.mu.Unlock()
 	if fn != nil {
 		fn()

@@ -26,6 +26,11 @@ func (s *Server) readyForSession(g *connGuard, conn ssh.ConnMetadata, cert *ssh.
 	}
 	ctx, cancel := context.WithTimeout(s.ctx, 10*time.Second)
 	defer cancel()
+	// A session of this user whose client just went may still hold the
+	// lease for a moment: let its end reach the CA first.
+	wait, stop := context.WithTimeout(ctx, endReportTimeout+2*time.Second)
+	s.leaving.wait(wait, id.User)
+	stop()
 	var err error
 	onFreshStack(func() {
 		err = s.cfg.CA.CheckSession(ctx, wire.SessionCheck{RequestID: id.RequestID, Resource: id.Resource, User: id.User, ClientAddr: conn.RemoteAddr().String()})

@@ -85,8 +85,10 @@ func (x *session) relay(ctx context.Context, end context.CancelCauseFunc, rec *r
 		case r, ok := <-creqs:
 			if !ok {
 				// Free the lease before tearing down: the client may
-				// already be logging in again.
+				// already be logging in again (and waits for this).
+				s.leaving.add(x.id.User)
 				x.end.record(reasonClientGone, nil)
+				s.leaving.done(x.id.User)
 				return ended(reasonClientGone)
 			}
 			reply(r, x.clientRequest(r, tch, recorder))

@@ -67,6 +67,7 @@ type Server struct {
 	log     *slog.Logger
 	reg     *registry
 	ends    unreported // session ends the CA has not taken yet
+	leaving leaving    // users whose sessions are ending
 	uploads uploads
 	conns   *admission
 	rep     *reporter

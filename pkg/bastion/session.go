@@ -197,7 +197,15 @@ func (x *session) cut(ctx context.Context) outcome {
 // its next login is never refused as a second session.
 func (x *session) begin(command string) {
 	s := x.srv
-	watch := watchClient(x.reqs, x.connDone)
+	var left sync.Once // the client went while the session was being opened
+	watch := watchClient(x.reqs, x.connDone, func() { left.Do(func() { s.leaving.add(x.id.User) }) })
+	// Once the end is recorded (or nothing was opened), the user's next
+	// login need not wait.
+	settled := sync.OnceFunc(func() {
+		left.Do(func() { s.leaving.add(x.id.User) })
+		s.leaving.done(x.id.User)
+	})
+	defer settled()
 	ctx, cancel := context.WithTimeout(s.ctx, 15*time.Second)
 	var grant *wire.SessionGrant
 	var err error
@@ -226,6 +234,7 @@ func (x *session) begin(command string) {
 	out := x.run(life, end, grant, command, watch)
 	end(errors.New(out.reason))
 	x.end.record(out.reason, out.status)
+	settled()
 	if out.send && out.status != nil {
 		x.ch.SendRequest("exit-status", false, ssh.Marshal(exitStatus{uint32(*out.status)})) //nolint:errcheck // the client went away
 	}
