@@ -30,13 +30,14 @@ type stalled struct {
 	conn   net.Conn
 	opened time.Time
 	banner string        // the server's version line, if it sent one
+	first  chan struct{} // closed once the version line (or the end) came
 	closed chan struct{} // closed once reads end
 	at     time.Time
 }
 
 func openStalled(t *testing.T, src, addr string, sendVersion bool) *stalled {
 	c := dialFrom(t, src, addr)
-	st := &stalled{conn: c, opened: time.Now(), closed: make(chan struct{})}
+	st := &stalled{conn: c, opened: time.Now(), first: make(chan struct{}), closed: make(chan struct{})}
 	if sendVersion {
 		if _, err := io.WriteString(c, "SSH-2.0-stall\r\n"); err != nil {
 			t.Fatal(err)
@@ -47,6 +48,7 @@ func openStalled(t *testing.T, src, addr string, sendVersion bool) *stalled {
 		r := bufio.NewReader(c)
 		line, err := r.ReadString('\n')
 		st.banner = line
+		close(st.first)
 		for err == nil {
 			_, err = r.ReadByte()
 		}
@@ -168,10 +170,14 @@ func TestUnauthenticatedConnectionsAreCappedPerSourceAndInTotal(t *testing.T) {
 		c.MaxUnauthenticated, c.MaxUnauthenticatedPerSource = 5, 3
 		c.RefusalReportInterval = 200 * time.Millisecond
 	})
+	// served reports whether a new connection from src got the SSH
+	// banner (a refused one is closed before it).
 	served := func(src string) (*stalled, bool) {
 		st := openStalled(t, src, tb.addr, false)
-		if !st.waitClosed(300 * time.Millisecond) {
-			return st, true // still open: served, waiting for us
+		select {
+		case <-st.first:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("a connection from %s got neither the banner nor closed", src)
 		}
 		return st, strings.HasPrefix(st.banner, "SSH-2.0-")
 	}

@@ -77,7 +77,7 @@ func TestHeartbeatReportsRevocationAndGrantEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	st, _ = e.svc.Heartbeat(ctx, bastion, []string{id})
-	if st[id].Live || !strings.Contains(st[id].Reason, "revoked by erin: suspicious") {
+	if st[id].Live || !strings.Contains(st[id].Reason, "revoked by erin: suspicious") || st[id].Ended != workflow.EndedRevoked {
 		t.Fatalf("after revoke: %+v", st[id])
 	}
 
@@ -88,7 +88,7 @@ func TestHeartbeatReportsRevocationAndGrantEnd(t *testing.T) {
 	}
 	e.clock.Advance(10 * time.Minute)
 	st, _ = e.svc.Heartbeat(ctx, bastion, []string{g2.Session.ID})
-	if s := st[g2.Session.ID]; s.Live || !strings.Contains(s.Reason, "grant ended") {
+	if s := st[g2.Session.ID]; s.Live || !strings.Contains(s.Reason, "grant ended") || s.Ended != workflow.EndedExpired {
 		t.Fatalf("after the window: %+v", s)
 	}
 }
