@@ -5,15 +5,16 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // Nothing but recorded sessions passes: no forwarding, no agent, no
-// subsystems.
+// subsystems; and each refusal leaves a trace in the log and the audit.
 func TestBastionRefusesUnrecordedChannels(t *testing.T) {
 	w := newWorld(t, worldOptions{})
 	b := w.bastion(nil, "--mfa_remember", "1h")
 	w.enroll("alice")
-	_, key := w.grant("alice", "admin", "1h")
+	id, key := w.grant("alice", "admin", "1h")
 	if r := w.run(b, key, w.code("alice", 0), nil, "true"); r.code != 0 {
 		t.Fatalf("login: exit %d, stderr %q", r.code, r.stderr)
 	}
@@ -41,6 +42,33 @@ func TestBastionRefusesUnrecordedChannels(t *testing.T) {
 				t.Fatalf("exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 			}
 		})
+	}
+	// Each refusal is logged and audited with the person, the grant, and
+	// the session when one was open. (ssh -A asks for nothing without an
+	// agent, and the harness runs ssh without one.)
+	want := map[string]string{ // type → target
+		"direct-tcpip": "127.0.0.1:22", "tcpip-forward": "127.0.0.1:0", "subsystem": "sftp", "x11-req": "",
+	}
+	waitFor(t, 10*time.Second, "the refusals in the audit log", func() bool { return len(w.auditOf("channel.refused")) >= len(want) })
+	for _, r := range w.auditOf("channel.refused") {
+		kind, _ := r.Detail["type"].(string)
+		target, ok := want[kind]
+		if kind == "auth-agent-req@openssh.com" {
+			target, ok = "", true
+		}
+		if !ok || r.Detail["user"] != "alice" || r.Subject != id || (target != "" && r.Detail["target"] != target) {
+			t.Fatalf("channel.refused row %+v", r)
+		}
+		if session, _ := r.Detail["session"].(string); (kind == "x11-req" || kind == "auth-agent-req@openssh.com") && !strings.HasPrefix(session, "sess-") {
+			t.Fatalf("%s refused during a session names no session: %+v", kind, r)
+		}
+		delete(want, kind)
+		if !strings.Contains(b.log.String(), "type="+kind) {
+			t.Fatalf("the bastion's log lacks the %s refusal:\n%s", kind, b.log.String())
+		}
+	}
+	if len(want) != 0 {
+		t.Fatalf("refusals not audited: %v", want)
 	}
 }
 

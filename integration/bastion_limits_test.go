@@ -38,11 +38,12 @@ func TestSessionLimits(t *testing.T) {
 		duration string
 		command  []string
 		want     string
+		status   int // ssh's exit status: the bastion's status for the reason (docs/bastion.md)
 	}{
 		{"idle counts client input only, not server output", []string{"--idle_timeout", "2s"}, "1h",
-			[]string{"timeout", "30", "sh", "-c", "'while :; do echo tick; sleep 0.2; done'"}, "session ended: idle for 2s"},
-		{"the session cap", []string{"--session_cap", "2s"}, "1h", []string{"sleep", "30"}, "session ended: session cap of 2s reached"},
-		{"the grant's end", nil, "6s", []string{"sleep", "30"}, "session ended: the grant ended at"},
+			[]string{"timeout", "30", "sh", "-c", "'while :; do echo tick; sleep 0.2; done'"}, "session ended: idle for 2s", 200},
+		{"the session cap", []string{"--session_cap", "2s"}, "1h", []string{"sleep", "30"}, "session ended: session cap of 2s reached", 201},
+		{"the grant's end", nil, "6s", []string{"sleep", "30"}, "session ended: the grant ended at", 202},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -51,8 +52,8 @@ func TestSessionLimits(t *testing.T) {
 			w.enroll("alice")
 			_, key := w.grant("alice", "admin", tc.duration)
 			r := w.run(b, key, w.code("alice", 0), nil, tc.command...)
-			if r.code == 0 || !strings.Contains(r.stderr, tc.want) {
-				t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+			if r.code != tc.status || !strings.Contains(r.stderr, tc.want) {
+				t.Fatalf("exit %d (want %d), stderr %q", r.code, tc.status, r.stderr)
 			}
 			waitFor(t, 10*time.Second, "the session to be recorded as ended", func() bool { return len(w.openSessions()) == 0 })
 			out := w.ca.ok("erin", "sessions", "--ended", strings.TrimPrefix(tc.want, "session ended: "))
@@ -63,7 +64,8 @@ func TestSessionLimits(t *testing.T) {
 	}
 }
 
-// A revoked grant's session ends within seconds, telling the user why.
+// A revoked grant's session ends within seconds, telling the user why,
+// with the exit status for a revocation (203), not ssh's 255.
 func TestRevocationEndsTheSessionWithinSeconds(t *testing.T) {
 	w := newWorld(t, worldOptions{})
 	b := w.bastion(nil, "--mfa_remember", "1h")
@@ -80,8 +82,8 @@ func TestRevocationEndsTheSessionWithinSeconds(t *testing.T) {
 	w.ca.ok("erin", "revoke", id, "--reason", "suspicious activity")
 	err := cmd.Wait()
 	elapsed := time.Since(revoked)
-	if err == nil || !strings.Contains(stderr.String(), "session ended: grant revoked by erin: suspicious activity") {
-		t.Fatalf("ssh: %v, stderr %q", err, stderr.String())
+	if !strings.Contains(stderr.String(), "session ended: grant revoked by erin: suspicious activity") || cmd.ProcessState.ExitCode() != 203 {
+		t.Fatalf("ssh: %v (want exit status 203), stderr %q", err, stderr.String())
 	}
 	if elapsed > 5*time.Second {
 		t.Fatalf("the session ended %v after the revocation; the limit is 5s", elapsed)

@@ -146,7 +146,8 @@ func TestRecordingSurvivesABastionKill(t *testing.T) {
 	t.Logf("client saw line %d, recording kept line %d", received, recorded)
 }
 
-// If the recording cannot be written, the session ends (fail closed).
+// If the recording cannot be written, the session ends (fail closed),
+// telling the user why in words and the log in detail.
 func TestRecordingFailureEndsTheSession(t *testing.T) {
 	w := newWorld(t, worldOptions{})
 	b := w.bastion(nil, "--mfa_remember", "1h")
@@ -157,7 +158,13 @@ func TestRecordingFailureEndsTheSession(t *testing.T) {
 	w.enroll("alice")
 	_, key := w.grant("alice", "admin", "1h")
 	r := w.run(b, key, w.code("alice", 0), nil, "timeout", "30", "sh", "-c", `'while :; do seq 1 1000; sleep 0.01; done'`)
-	if r.code == 0 || !strings.Contains(r.stderr, "the recording failed, so the session ends") {
-		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+	// The user reads what happened in words, not the spool's path, and
+	// the client exits with the status for a recording failure.
+	want := "lockbox: session ended: the recording failed, so the session ends (the recording grew past the bastion's file size limit)"
+	if r.code != 204 || !strings.Contains(r.stderr, want) || strings.Contains(r.stderr, ".cast.gz") || strings.Contains(r.stderr, b.dir) {
+		t.Fatalf("exit %d (want 204), stderr %q", r.code, r.stderr)
+	}
+	if !strings.Contains(b.log.String(), ".cast.gz") {
+		t.Fatalf("the bastion's log does not name the file that failed:\n%s", b.log.String())
 	}
 }

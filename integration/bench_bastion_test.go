@@ -427,7 +427,7 @@ func (f *pathsFixture) connect(b *testing.B) {
 			b.Fatal(err)
 		}
 		end := time.Now()
-		if err := f.asBastion.EndSession(ctx, g.SessionID, "benchmark"); err != nil {
+		if err := f.asBastion.EndSession(ctx, g.SessionID, wire.SessionEnd{Reason: "benchmark"}); err != nil {
 			b.Fatal(err)
 		}
 		caStart, caHop, caEnd = append(caStart, ms(hop.Sub(start))), append(caHop, ms(end.Sub(hop))), append(caEnd, ms(time.Since(end)))

@@ -24,8 +24,13 @@ type config struct {
 	HeartbeatInterval time.Duration `mapstructure:"heartbeat_interval"`
 	FlushEvery        time.Duration `mapstructure:"flush_every"`
 	HandshakeTimeout  time.Duration `mapstructure:"handshake_timeout"`
-	MFARemember       time.Duration `mapstructure:"mfa_remember"`
-	Pprof             string        `mapstructure:"pprof"`
+	// MaxUnauthenticated and MaxUnauthenticatedPerSource cap connections
+	// that have not logged in yet (as sshd's MaxStartups).
+	MaxUnauthenticated          int           `mapstructure:"max_unauthenticated"`
+	MaxUnauthenticatedPerSource int           `mapstructure:"max_unauthenticated_per_source"`
+	RefusalReportInterval       time.Duration `mapstructure:"refusal_report_interval"`
+	MFARemember                 time.Duration `mapstructure:"mfa_remember"`
+	Pprof                       string        `mapstructure:"pprof"`
 	// UserCAFile and HostCAFile pin the CA public keys; without them the
 	// bastion fetches them from the CA at start.
 	UserCAFile string `mapstructure:"user_ca_file"`
@@ -45,7 +50,10 @@ var settings = []struct {
 	{"session_cap", "no session lasts longer", 24 * time.Hour},
 	{"heartbeat_interval", "how often sessions are checked with the CA (revocation)", 2 * time.Second},
 	{"flush_every", "how often recordings are flushed to disk", time.Second},
-	{"handshake_timeout", "key exchange and login must finish within this", 30 * time.Second},
+	{"handshake_timeout", "key exchange and login must finish within this, and a logged-in connection must then have a session open within it", 30 * time.Second},
+	{"max_unauthenticated", "connections not yet logged in, at most, in total", 512},
+	{"max_unauthenticated_per_source", "connections not yet logged in, at most, per client address (IPv6: per /64)", 32},
+	{"refusal_report_interval", "how often counts of refused anonymous connections go to the CA's audit log", time.Minute},
 	{"mfa_remember", "after a good TOTP code, the same certificate from the same address logs in again without one for this long (0: always ask)", time.Duration(0)},
 	{"pprof", "serve Go's profiles (net/http/pprof) on this loopback address, e.g. 127.0.0.1:6060 (default off)", ""},
 	{"user_ca_file", "pinned user CA public key (default: fetched from the CA)", ""},
@@ -60,6 +68,8 @@ func addFlags(f *pflag.FlagSet) {
 			f.String(s.name, d, s.usage)
 		case time.Duration:
 			f.Duration(s.name, d, s.usage)
+		case int:
+			f.Int(s.name, d, s.usage)
 		}
 	}
 }
@@ -89,7 +99,8 @@ func loadConfig(flags *pflag.FlagSet) (*config, error) {
 		c.Spool = filepath.Join(c.Data, "spool")
 	}
 	for name, d := range map[string]time.Duration{"idle_timeout": c.IdleTimeout, "session_cap": c.SessionCap,
-		"heartbeat_interval": c.HeartbeatInterval, "flush_every": c.FlushEvery, "handshake_timeout": c.HandshakeTimeout} {
+		"heartbeat_interval": c.HeartbeatInterval, "flush_every": c.FlushEvery, "handshake_timeout": c.HandshakeTimeout,
+		"refusal_report_interval": c.RefusalReportInterval} {
 		if d <= 0 {
 			return nil, fmt.Errorf("%s must be positive", name)
 		}
@@ -99,6 +110,9 @@ func loadConfig(flags *pflag.FlagSet) (*config, error) {
 		if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
 			return nil, fmt.Errorf("pprof %q: must be a loopback address and port", c.Pprof)
 		}
+	}
+	if c.MaxUnauthenticated < 1 || c.MaxUnauthenticatedPerSource < 1 {
+		return nil, fmt.Errorf("max_unauthenticated and max_unauthenticated_per_source must be at least 1")
 	}
 	if c.MFARemember < 0 {
 		return nil, fmt.Errorf("mfa_remember must not be negative")

@@ -134,6 +134,8 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 		Name: cfg.Name, HostKey: host, UserCA: userCA, HostCA: hostCA, CA: cl, Spool: spool,
 		IdleTimeout: cfg.IdleTimeout, SessionCap: cfg.SessionCap, HeartbeatInterval: cfg.HeartbeatInterval,
 		HandshakeTimeout: cfg.HandshakeTimeout, FlushEvery: cfg.FlushEvery, MFARemember: cfg.MFARemember, Logger: log,
+		MaxUnauthenticated: cfg.MaxUnauthenticated, MaxUnauthenticatedPerSource: cfg.MaxUnauthenticatedPerSource,
+		RefusalReportInterval: cfg.RefusalReportInterval,
 	})
 	if err != nil {
 		return err

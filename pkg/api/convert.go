@@ -60,7 +60,7 @@ func toWireGrant(g *workflow.SessionGrant) wire.SessionGrant {
 func toWireHeartbeat(st map[string]workflow.SessionStatus) wire.HeartbeatResult {
 	out := wire.HeartbeatResult{Sessions: make(map[string]wire.SessionStatus, len(st))}
 	for id, v := range st {
-		out.Sessions[id] = wire.SessionStatus{Live: v.Live, Reason: v.Reason, NotAfter: optTime(v.NotAfter)}
+		out.Sessions[id] = wire.SessionStatus{Live: v.Live, Reason: v.Reason, Ended: v.Ended, NotAfter: optTime(v.NotAfter)}
 	}
 	return out
 }

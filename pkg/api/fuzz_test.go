@@ -20,6 +20,9 @@ func FuzzRequestBodies(f *testing.F) {
 		`{"role":"admin","resources":["db-1","db-2"],"duration":"2h","reason":"x","ticket":"INC-1"}`,
 		`{"reason":"ok"}`, `{"public_key":"ssh-ed25519 AAAA"}`, `{"resource":"db-1","public_key":""}`,
 		`{"code":"123456"}`, `{}`, `[]`, `null`, `{"duration":"-1h"}`, `{"resources":[null]}`,
+		`{"request_id":"req-aaaaaaaaaaaaaaaa","resource":"db-1","user":"alice","client_addr":"192.0.2.1"}`,
+		`{"refusals":[{"kind":"login","user":"alice","reason":"x","client_addr":"192.0.2.1"}],"counts":[{"source":"192.0.2.9","reason":"y","count":2}]}`,
+		`{"counts":[{"source":"\u001b[2J","reason":"y","count":-1}]}`,
 	} {
 		f.Add(seed, uint8(0))
 	}
@@ -36,6 +39,8 @@ func FuzzRequestBodies(f *testing.F) {
 		{"user:alice", "/v1/requests/" + req.ID + "/certificate"},
 		{"bastion:bastion-1", "/v1/requests/" + req.ID + "/hop-certificate"},
 		{"user:bob", "/v1/mfa/enroll"},
+		{"bastion:bastion-1", "/v1/sessions/check"},
+		{"bastion:bastion-1", "/v1/bastion/refusals"},
 	}
 	f.Fuzz(func(t *testing.T, body string, which uint8) {
 		p := paths[int(which)%len(paths)]

@@ -33,7 +33,7 @@ type Workflow interface {
 	CheckMFA(ctx context.Context, actor workflow.Actor, user, code, addr string) error
 	StartSession(ctx context.Context, actor workflow.Actor, in workflow.SessionStart) (*workflow.SessionGrant, error)
 	Heartbeat(ctx context.Context, actor workflow.Actor, ids []string) (map[string]workflow.SessionStatus, error)
-	EndSession(ctx context.Context, actor workflow.Actor, id, reason string) error
+	ReportSessionEnd(ctx context.Context, actor workflow.Actor, id string, end workflow.SessionEnd) error
 	StoreRecording(ctx context.Context, actor workflow.Actor, id string, r io.Reader) error
 	Sessions(ctx context.Context, actor workflow.Actor, f store.SessionFilter) ([]*store.Session, error)
 	Recording(ctx context.Context, actor workflow.Actor, id string) (io.ReadCloser, *store.Session, error)
@@ -41,6 +41,8 @@ type Workflow interface {
 	RecordRefusal(ctx context.Context, actor workflow.Actor, action, subject string, reason error) error
 	SetPassword(ctx context.Context, actor workflow.Actor, password string) error
 	Answered(ctx context.Context, actor workflow.Actor, key string) (*workflow.KeptAnswer, error)
+	CheckSession(ctx context.Context, actor workflow.Actor, in workflow.SessionCheck) error
+	RecordBastionRefusals(ctx context.Context, actor workflow.Actor, refusals []workflow.BastionRefusal, counts []workflow.RefusalCount) error
 }
 
 // Config is what a Server needs.
@@ -126,6 +128,8 @@ func (s *Server) routes() {
 	s.mux.Handle("GET /v1/sessions", s.auth(s.listSessions))
 	s.mux.Handle("GET /v1/sessions/{id}/recording", s.auth(s.getRecording))
 	s.checkpointRoutes()
+	s.mux.Handle("POST /v1/bastion/refusals", s.auth(s.bastionRefusals))
+	s.mux.Handle("POST /v1/sessions/check", s.auth(s.checkSession))
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {

@@ -72,7 +72,11 @@ func (s *Server) endSession(w http.ResponseWriter, r *http.Request, actor workfl
 		s.refuseInput(w, r, actor, err)
 		return
 	}
-	if err := s.wf.EndSession(r.Context(), actor, id, in.Reason); err != nil {
+	end := workflow.SessionEnd{Reason: in.Reason, ExitStatus: in.ExitStatus}
+	if in.EndedAt != nil {
+		end.At = *in.EndedAt
+	}
+	if err := s.wf.ReportSessionEnd(r.Context(), actor, id, end); err != nil {
 		s.writeError(w, r, err)
 		return
 	}

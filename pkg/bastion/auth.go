@@ -27,15 +27,26 @@ type identity struct {
 }
 
 const (
-	extUser      = "lockbox-user"
-	extRequest   = "lockbox-request"
-	extRole      = "lockbox-role"
-	extResource  = "lockbox-resource"
-	extSerial    = "lockbox-serial"
-	extPTY       = "lockbox-pty"
-	rawConnKey   = ctxKey("raw-conn")
-	totpQuestion = "TOTP code: "
+	extUser     = "lockbox-user"
+	extRequest  = "lockbox-request"
+	extRole     = "lockbox-role"
+	extResource = "lockbox-resource"
+	extSerial   = "lockbox-serial"
+	extPTY      = "lockbox-pty"
+	guardKey    = ctxKey("guard")
 )
+
+// codeQuestion is the TOTP prompt. OpenSSH shows it after "(LOGIN@HOST) ",
+// and the login is the resource (db-1), which reads like a Unix account:
+// so the prompt names the person and where the code comes from.
+func codeQuestion(id identity) string {
+	return fmt.Sprintf("Lockbox code for %s from your authenticator app: ", id.User)
+}
+
+// codeInstruction is shown above the prompt.
+func codeInstruction(id identity) string {
+	return fmt.Sprintf("Lockbox: second factor for %s, %s on %s (grant %s)", id.User, id.Role, id.Resource, id.RequestID)
+}
 
 type ctxKey string
 
@@ -58,15 +69,27 @@ func identityOf(p *ssh.Permissions) (identity, bool) {
 }
 
 func (s *Server) serverConfig(ctx gl.Context) *ssh.ServerConfig {
+	g, _ := ctx.Value(guardKey).(*connGuard)
 	c := &ssh.ServerConfig{
-		Config:                    ssh.Config{Ciphers: s.cfg.Ciphers, KeyExchanges: s.cfg.KeyExchanges, MACs: s.cfg.MACs},
-		VerifiedPublicKeyCallback: s.verifiedKey,
-		MaxAuthTries:              6,
+		Config: ssh.Config{Ciphers: s.cfg.Ciphers, KeyExchanges: s.cfg.KeyExchanges, MACs: s.cfg.MACs},
+		// Our own callback, not gliderlabs' PublicKeyHandler: it can say
+		// "not a Lockbox certificate" in a banner (gliderlabs' returns a
+		// bare error), and it remembers nothing about the key.
+		PublicKeyCallback: func(conn ssh.ConnMetadata, key ssh.PublicKey) (*ssh.Permissions, error) {
+			return nil, s.offeredKey(g, conn, key)
+		},
+		VerifiedPublicKeyCallback: func(conn ssh.ConnMetadata, key ssh.PublicKey, _ *ssh.Permissions, _ string) (*ssh.Permissions, error) {
+			return s.verifiedKey(g, conn, key)
+		},
+		MaxAuthTries: 6,
 		AuthLogCallback: func(conn ssh.ConnMetadata, method string, err error) {
-			if err != nil && !errors.Is(err, ssh.ErrNoAuth) {
+			switch {
+			case err == nil:
+				g.loggedIn()
+			case method != "publickey":
 				var partial *ssh.PartialSuccessError
 				if !errors.As(err, &partial) {
-					s.log.Info("login refused", "user", conn.User(), "client", conn.RemoteAddr().String(), "method", method, "err", err)
+					g.refused(causeNoCertificate, false, refusalDetail{Login: conn.User()})
 				}
 			}
 		},
@@ -74,42 +97,55 @@ func (s *Server) serverConfig(ctx gl.Context) *ssh.ServerConfig {
 	return c
 }
 
-// acceptConn bounds the handshake: key exchange and both authentication
-// steps must finish within HandshakeTimeout (a stalled peer holds nothing
-// for long). The deadline is lifted once TOTP succeeds.
+// acceptConn admits a connection under the caps on connections not yet
+// logged in, or refuses it (nil: gliderlabs closes it). Its guard closes
+// it if it does not log in, or then open a session, in time.
 func (s *Server) acceptConn(ctx gl.Context, c net.Conn) net.Conn {
-	c.SetDeadline(time.Now().Add(s.cfg.HandshakeTimeout)) //nolint:errcheck // a dead conn fails its next read anyway
-	c = withQuickAck(c)
-	ctx.SetValue(rawConnKey, c)
-	return c
+	g := s.guard(c)
+	if g == nil {
+		return nil
+	}
+	ctx.SetValue(guardKey, g)
+	inner := withQuickAck(c)
+	g.quick, _ = inner.(*quickAckConn)
+	return &guardedConn{Conn: inner, g: g}
 }
 
 // checkCert verifies that key is a grant certificate from the user CA
 // for the resource the user logged in as (ssh RESOURCE@bastion; also
-// ROLE@RESOURCE), from an allowed source address. It is pure.
-func (s *Server) checkCert(key ssh.PublicKey, login string, remote net.Addr) (identity, error) {
-	cert, ok := key.(*ssh.Certificate)
-	if !ok {
-		return identity{}, sshcert.ErrNotCertificate
+// ROLE@RESOURCE), from an allowed source address. It is pure. When the
+// certificate is one the user CA really signed, it is returned even if it
+// cannot be used, so that its holder can be told why.
+func (s *Server) checkCert(key ssh.PublicKey, login string, remote net.Addr) (identity, *ssh.Certificate, error) {
+	checker := sshcert.Checker{CA: s.cfg.UserCA, Clock: s.cfg.Clock}
+	cert, err := checker.SignedUser(key)
+	if err != nil {
+		return identity{}, nil, err
 	}
 	principal, err := principalFor(cert, login)
 	if err != nil {
-		return identity{}, err
+		return identity{}, cert, err
 	}
-	checker := sshcert.Checker{CA: s.cfg.UserCA, Clock: s.cfg.Clock}
 	if _, err := checker.CheckUser(cert, principal); err != nil {
-		return identity{}, err
+		return identity{}, cert, err
 	}
 	if err := sshcert.CheckSourceAddress(cert, remote); err != nil {
-		return identity{}, err
+		return identity{}, cert, err
 	}
-	user, request, ok := strings.Cut(cert.KeyId, "/")
-	if !ok || user == "" || !strings.HasPrefix(request, "req-") {
-		return identity{}, fmt.Errorf("certificate key ID %q does not name a grant", cert.KeyId)
+	user, request, ok := grantOf(cert)
+	if !ok {
+		return identity{}, cert, fmt.Errorf("%w: certificate key ID %q does not name a grant", errNoGrant, cert.KeyId)
 	}
 	role, resource, _ := strings.Cut(principal, "@")
 	_, pty := cert.Extensions["permit-pty"]
-	return identity{User: user, RequestID: request, Role: role, Resource: resource, Serial: cert.Serial, PTY: pty}, nil
+	return identity{User: user, RequestID: request, Role: role, Resource: resource, Serial: cert.Serial, PTY: pty}, cert, nil
+}
+
+// grantOf reads the user and request from a grant certificate's key ID,
+// "USER/req-…".
+func grantOf(cert *ssh.Certificate) (user, request string, ok bool) {
+	user, request, ok = strings.Cut(cert.KeyId, "/")
+	return user, request, ok && user != "" && strings.HasPrefix(request, "req-")
 }
 
 // principalFor picks the certificate's principal for login: login itself
@@ -134,20 +170,36 @@ func principalFor(cert *ssh.Certificate, login string) (string, error) {
 }
 
 // offeredKey answers "would this key do?" for a key the client may not
-// hold. It decides nothing about identity.
-func (s *Server) offeredKey(ctx gl.Context, key gl.PublicKey) bool {
-	_, err := s.checkCert(key, ctx.User(), ctx.RemoteAddr())
-	return err == nil
+// hold. It decides nothing about identity: any certificate the user CA
+// really signed may go on to prove its key, so that verifiedKey can tell
+// its holder why it cannot be used, if it cannot. Anything else is not a
+// Lockbox certificate, and the client is told only that.
+func (s *Server) offeredKey(g *connGuard, conn ssh.ConnMetadata, key ssh.PublicKey) error {
+	checker := sshcert.Checker{CA: s.cfg.UserCA, Clock: s.cfg.Clock}
+	if _, err := checker.SignedUser(key); err != nil {
+		g.refused(causeNotLockbox, false, describeKey(conn.User(), key))
+		return g.notLockbox(err)
+	}
+	return nil
 }
 
 // verifiedKey runs once the client proved it holds key. It checks the
-// certificate again and asks for the second factor, bound to this
-// identity and login.
-func (s *Server) verifiedKey(conn ssh.ConnMetadata, key ssh.PublicKey, _ *ssh.Permissions, _ string) (*ssh.Permissions, error) {
-	id, err := s.checkCert(key, conn.User(), conn.RemoteAddr())
+// certificate again, refuses a person's certificate that cannot be used
+// saying why, and asks for the second factor, bound to this identity and
+// login.
+func (s *Server) verifiedKey(g *connGuard, conn ssh.ConnMetadata, key ssh.PublicKey) (*ssh.Permissions, error) {
+	id, cert, err := s.checkCert(key, conn.User(), conn.RemoteAddr())
+	if cert == nil && err != nil {
+		g.refused(causeNotLockbox, false, describeKey(conn.User(), key))
+		return nil, g.notLockbox(err)
+	}
 	if err != nil {
+		return nil, s.refusePerson(g, conn, cert, err, explainCert(err, cert, conn.User(), conn.RemoteAddr(), s.cfg.Clock()))
+	}
+	if err := s.readyForSession(g, conn, cert, id); err != nil {
 		return nil, err
 	}
+	g.markPerson() // from here on, the CA audits what is refused (codes, sessions)
 	login := conn.User()
 	if s.cfg.MFARemember > 0 && s.mfa.recall(mfaKey{id.User, id.Serial, hostOf(conn.RemoteAddr())}, s.cfg.Clock()) {
 		return id.permissions(), nil
@@ -165,7 +217,7 @@ func (s *Server) secondFactor(conn ssh.ConnMetadata, client ssh.KeyboardInteract
 	if conn.User() != login {
 		return nil, errors.New("the user name changed between authentication steps")
 	}
-	answers, err := client("", fmt.Sprintf("Lockbox: second factor for %s (grant %s)", id.User, id.RequestID), []string{totpQuestion}, []bool{false})
+	answers, err := client("", codeInstruction(id), []string{codeQuestion(id)}, []bool{false})
 	if err != nil {
 		return nil, err
 	}

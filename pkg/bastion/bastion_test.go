@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	gl "github.com/gliderlabs/ssh"
 	"golang.org/x/crypto/ssh"
 
 	"github.com/lockbox-ssh/lockbox/pkg/recording"
@@ -23,9 +22,12 @@ import (
 // and records the sessions it is asked to start, refusing them all (the
 // tests here end at the login).
 type fakeCA struct {
-	mu      sync.Mutex
-	used    map[string]bool
-	started []wire.SessionStart
+	mu       sync.Mutex
+	used     map[string]bool
+	started  []wire.SessionStart
+	reported []wire.BastionRefusals
+	checkErr error // what CheckSession answers
+	checks   int
 }
 
 var errRefused = errors.New("refused by the fake CA")
@@ -43,6 +45,13 @@ func (f *fakeCA) CheckMFA(_ context.Context, user, code, _ string) error {
 	return nil
 }
 
+func (f *fakeCA) CheckSession(context.Context, wire.SessionCheck) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.checks++
+	return f.checkErr
+}
+
 func (f *fakeCA) StartSession(_ context.Context, in wire.SessionStart) (*wire.SessionGrant, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -57,8 +66,28 @@ func (f *fakeCA) HopCertificate(context.Context, string, string, string) (*wire.
 func (f *fakeCA) Heartbeat(context.Context, []string) (map[string]wire.SessionStatus, error) {
 	return nil, nil
 }
-func (f *fakeCA) EndSession(context.Context, string, string) error             { return nil }
+func (f *fakeCA) EndSession(context.Context, string, wire.SessionEnd) error    { return nil }
 func (f *fakeCA) UploadRecording(context.Context, string, io.ReadSeeker) error { return nil }
+
+func (f *fakeCA) ReportRefusals(_ context.Context, r wire.BastionRefusals) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.reported = append(f.reported, r)
+	return nil
+}
+
+// counts sums the anonymous refusals reported so far by source and reason.
+func (f *fakeCA) counts() map[[2]string]int64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := map[[2]string]int64{}
+	for _, r := range f.reported {
+		for _, c := range r.Counts {
+			out[[2]string{c.Source, c.Reason}] += c.Count
+		}
+	}
+	return out
+}
 
 func newKey(t testing.TB) ssh.Signer {
 	_, priv, _ := ed25519.GenerateKey(rand.Reader)
@@ -78,13 +107,21 @@ type testBastion struct {
 }
 
 func startBastion(t *testing.T) *testBastion {
+	return startBastionWith(t, func(*Config) {})
+}
+
+// startBastionWith starts a bastion on a random loopback port with the
+// test's settings applied to its Config.
+func startBastionWith(t *testing.T, edit func(*Config)) *testBastion {
 	tb := &testBastion{ca: &fakeCA{}, userCA: newKey(t), hopCA: newKey(t), hostCA: newKey(t)}
 	spool, err := recording.OpenSpool(t.TempDir() + "/spool")
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := New(Config{Name: "b1", HostKey: newKey(t), UserCA: tb.userCA.PublicKey(), HostCA: tb.hostCA.PublicKey(),
-		CA: tb.ca, Spool: spool, HandshakeTimeout: 5 * time.Second})
+	cfg := Config{Name: "b1", HostKey: newKey(t), UserCA: tb.userCA.PublicKey(), HostCA: tb.hostCA.PublicKey(),
+		CA: tb.ca, Spool: spool, HandshakeTimeout: 5 * time.Second}
+	edit(&cfg)
+	srv, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,10 +135,17 @@ func startBastion(t *testing.T) *testBastion {
 	return tb
 }
 
-// cert signs a grant certificate for key with ca.
+// cert signs a grant certificate for key with ca, valid now, with a
+// terminal.
 func cert(t *testing.T, ca ssh.Signer, key ssh.Signer, user string, principals ...string) ssh.Signer {
-	c, err := sshcert.UserCertificate(key.PublicKey(), sshcert.UserSpec{Serial: 7, KeyID: user + "/req-aaaaaaaaaaaaaaaa",
+	return signGrant(t, ca, key, sshcert.UserSpec{Serial: 7, KeyID: user + "/req-aaaaaaaaaaaaaaaa",
 		Principals: principals, PermitPTY: true, ValidAfter: time.Now().Add(-time.Minute), ValidBefore: time.Now().Add(time.Hour)})
+}
+
+// signGrant signs the grant certificate spec describes for key with ca.
+func signGrant(t *testing.T, ca ssh.Signer, key ssh.Signer, spec sshcert.UserSpec) ssh.Signer {
+	t.Helper()
+	c, err := sshcert.UserCertificate(key.PublicKey(), spec)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,19 +214,6 @@ func (m meta) ServerVersion() []byte { return []byte("SSH-2.0-Lockbox") }
 func (m meta) RemoteAddr() net.Addr  { return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 5555} }
 func (m meta) LocalAddr() net.Addr   { return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 2222} }
 
-// glCtx is the gliderlabs context offeredKey sees.
-type glCtx struct {
-	context.Context
-	sync.Mutex
-	meta
-}
-
-func (*glCtx) Permissions() *gl.Permissions { return &gl.Permissions{Permissions: &ssh.Permissions{}} }
-func (*glCtx) SetValue(_, _ any)            {}
-func (c *glCtx) SessionID() string          { return "session" }
-func (c *glCtx) ClientVersion() string      { return "SSH-2.0-test" }
-func (c *glCtx) ServerVersion() string      { return "SSH-2.0-Lockbox" }
-
 func answer(code string) ssh.KeyboardInteractiveChallenge {
 	return func(_, _ string, q []string, _ []bool) ([]string, error) { return []string{code}, nil }
 }
@@ -191,7 +222,7 @@ func answer(code string) ssh.KeyboardInteractiveChallenge {
 // the TOTP step it asks for.
 func secondStep(t *testing.T, s *Server, login string, key ssh.PublicKey) func(ssh.ConnMetadata, ssh.KeyboardInteractiveChallenge) (*ssh.Permissions, error) {
 	t.Helper()
-	perms, err := s.verifiedKey(meta{login}, key, nil, key.Type())
+	perms, err := s.verifiedKey(nil, meta{login}, key)
 	var partial *ssh.PartialSuccessError
 	if perms != nil || !errors.As(err, &partial) || partial.Next.KeyboardInteractiveCallback == nil {
 		t.Fatalf("verified key: %v %v", perms, err)
@@ -218,7 +249,7 @@ func TestIdentityComesFromTheVerifiedKey(t *testing.T) {
 	s, tb := newServer(t)
 	victim := cert(t, tb.userCA, newKey(t), "victim", "admin@db-1").PublicKey()
 	mallory := cert(t, tb.userCA, newKey(t), "mallory", "admin@db-1").PublicKey()
-	if !s.offeredKey(&glCtx{Context: context.Background(), meta: meta{"db-1"}}, victim) {
+	if s.offeredKey(nil, meta{"db-1"}, victim) != nil {
 		t.Fatal("the victim's certificate is a valid offer")
 	}
 	step := secondStep(t, s, "db-1", mallory)
@@ -272,10 +303,19 @@ func TestHandMadeBadCertificatesAreRefused(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			for _, login := range []string{"db-1", "admin@db-1"} {
-				if _, err := s.checkCert(key, login, meta{}.RemoteAddr()); err == nil {
+				if _, _, err := s.checkCert(key, login, meta{}.RemoteAddr()); err == nil {
 					t.Fatalf("accepted as %s", login)
 				}
 			}
 		})
 	}
+}
+
+func openSpool(t *testing.T, dir string) *recording.Spool {
+	t.Helper()
+	s, err := recording.OpenSpool(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }

@@ -46,6 +46,12 @@ func FuzzChannelRequests(f *testing.F) {
 	f.Add(ssh.Marshal(windowChange{Cols: 120, Rows: 40}))
 	f.Add(ssh.Marshal(execRequest{Command: "uptime"}))
 	f.Add([]byte{0, 0, 0, 5, 'x'})
+	f.Add(ssh.Marshal(struct {
+		Host     string
+		Port     uint32
+		Orig     string
+		OrigPort uint32
+	}{"10.0.0.1\x1b[2J", 5432, "127.0.0.1", 40000}))
 	f.Fuzz(func(t *testing.T, payload []byte) {
 		if p, ok := parsePty(payload); ok && (p.Cols > 10000 || p.Rows > 10000 || len(p.Term) > 64) {
 			t.Fatalf("pty out of bounds: %+v", p)
@@ -55,6 +61,14 @@ func FuzzChannelRequests(f *testing.F) {
 		}
 		if c, ok := parseExec(payload); ok && len(c) > maxCommand {
 			t.Fatalf("command of %d bytes", len(c))
+		}
+		// What a refused forwarding asked for goes to the audit log:
+		// short, printable ASCII (the CA refuses anything else).
+		for _, kind := range []string{"direct-tcpip", "tcpip-forward", "subsystem", "streamlocal-forward@openssh.com"} {
+			target := forwardTarget(kind, payload)
+			if len(target) > 220 || strings.ContainsFunc(target, func(r rune) bool { return r < 0x20 || r > 0x7e }) {
+				t.Fatalf("%s target %q", kind, target)
+			}
 		}
 	})
 }

@@ -2,6 +2,7 @@ package bastion
 
 import (
 	"errors"
+	"syscall"
 
 	"github.com/lockbox-ssh/lockbox/pkg/client"
 )
@@ -17,4 +18,19 @@ func userMessage(err error) string {
 		return ce.Message
 	}
 	return "the control plane cannot be reached; nothing was opened, try again later"
+}
+
+// recordingTrouble says what went wrong writing a recording in words for
+// the user and the sessions list; the error itself, with the spool's path,
+// goes to the bastion's log.
+func recordingTrouble(err error) string {
+	switch {
+	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EDQUOT):
+		return "the bastion's recording disk is full"
+	case errors.Is(err, syscall.EFBIG):
+		return "the recording grew past the bastion's file size limit"
+	case errors.Is(err, syscall.EROFS):
+		return "the bastion's recording disk is read-only"
+	}
+	return "the bastion could not write it"
 }

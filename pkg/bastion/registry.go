@@ -2,7 +2,6 @@ package bastion
 
 import (
 	"context"
-	"errors"
 	"sync"
 	"time"
 )
@@ -38,18 +37,20 @@ func (r *registry) ids() []string {
 	return out
 }
 
-func (r *registry) end(id, reason string) {
+// end ends session id with cause, the message the user reads and the
+// exit status the client gets (endstatus.go).
+func (r *registry) end(id string, cause error) {
 	r.mu.Lock()
 	cancel := r.sessions[id]
 	r.mu.Unlock()
 	if cancel != nil {
-		cancel(errors.New(reason))
+		cancel(cause)
 	}
 }
 
-func (r *registry) endAll(reason string) {
+func (r *registry) endAll(cause error) {
 	for _, id := range r.ids() {
-		r.end(id, reason)
+		r.end(id, cause)
 	}
 }
 
@@ -66,6 +67,7 @@ func (s *Server) heartbeats(ctx context.Context) {
 			return
 		case <-t.C:
 		}
+		s.retryEnds(ctx)
 		ids := s.reg.ids()
 		if len(ids) == 0 {
 			continue
@@ -79,7 +81,7 @@ func (s *Server) heartbeats(ctx context.Context) {
 		}
 		for _, id := range ids {
 			if v, ok := st[id]; ok && !v.Live {
-				s.reg.end(id, v.Reason)
+				s.reg.end(id, endByCA(v.Ended, v.Reason))
 			}
 		}
 	}

@@ -2,7 +2,6 @@ package bastion
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -16,7 +15,9 @@ import (
 
 // relay copies the session both ways, recording it, until the target ends
 // it, the client goes away, or ctx is cancelled with the reason (a limit,
-// a revocation, a recording failure). It returns why the session ended.
+// a revocation, a recording failure). It returns how the session ended.
+// queued are the client's requests that arrived while the session was
+// being opened.
 //
 // Goroutines pump the data, one per stream; this one serves requests both
 // ways and watches for the end. An idle session should cost as little as
@@ -24,12 +25,13 @@ import (
 // a terminal: sshd then sends everything as the terminal's output, and
 // never extended data.
 func (x *session) relay(ctx context.Context, end context.CancelCauseFunc, rec *recording.Writer, target *targetConn,
-	tch ssh.Channel, treqs <-chan *ssh.Request, grant *wire.SessionGrant, targetPty bool) string {
+	tch ssh.Channel, treqs <-chan *ssh.Request, grant *wire.SessionGrant, targetPty bool, queued []*ssh.Request) outcome {
 	s := x.srv
 	var lastInput atomic.Int64
 	lastInput.Store(s.cfg.Clock().UnixNano())
 	recorder := newRecorder(rec, func(err error) {
-		end(errors.New("the recording failed, so the session ends (" + err.Error() + ")"))
+		s.log.Error("the recording failed; ending the session", "session", grant.SessionID, "err", err)
+		end(endWith(exitRecording, "the recording failed, so the session ends (%s)", recordingTrouble(err)))
 	})
 
 	var wg sync.WaitGroup
@@ -58,9 +60,13 @@ func (x *session) relay(ctx context.Context, end context.CancelCauseFunc, rec *r
 	stopLimits := x.limits(ctx, end, &lastInput, grant)
 	defer stopLimits()
 
+	for _, r := range queued {
+		reply(r, x.clientRequest(r, tch, recorder))
+	}
 	creqs := x.reqs
 	var targetDone chan struct{} // closed once the target's channel ended and its output is relayed
 	var exit string              // the exit-status or exit-signal the target sent, as text
+	var status *int              // the exit status the target sent, if it did
 	for {
 		select {
 		case r, ok := <-treqs:
@@ -73,12 +79,17 @@ func (x *session) relay(ctx context.Context, end context.CancelCauseFunc, rec *r
 			switch r.Type {
 			case "exit-status", "exit-signal":
 				x.ch.SendRequest(r.Type, false, r.Payload) //nolint:errcheck // the client went away
-				exit = describeExit(r)
+				exit, status = describeExit(r)
 			}
 			reply(r, false)
 		case r, ok := <-creqs:
 			if !ok {
-				return "the client disconnected"
+				// Free the lease before tearing down: the client may
+				// already be logging in again (and waits for this).
+				s.leaving.add(x.id.User)
+				x.end.record(reasonClientGone, nil)
+				s.leaving.done(x.id.User)
+				return ended(reasonClientGone)
 			}
 			reply(r, x.clientRequest(r, tch, recorder))
 		case nc, ok := <-target.chans:
@@ -88,19 +99,23 @@ func (x *session) relay(ctx context.Context, end context.CancelCauseFunc, rec *r
 		case <-targetDone:
 			go refuseAll(creqs)
 			if exit != "" {
-				return exit
+				return outcome{reason: exit, status: status}
 			}
-			return "the target closed the session"
+			return ended("the target closed the session")
 		case <-ctx.Done():
 			go refuseAll(creqs)
-			reason := context.Cause(ctx).Error()
+			cause := context.Cause(ctx)
+			reason := cause.Error()
 			// Without a terminal, sshd leaves a command running when its
 			// connection goes; ask it to stop the command first. (sshd
 			// honours this for logins other than root, whose sessions run in
 			// its privileged monitor; see docs/bastion.md.)
 			tch.SendRequest("signal", false, ssh.Marshal(struct{ Signal string }{"TERM"})) //nolint:errcheck // best effort
 			fmt.Fprintf(x.ch.Stderr(), "\r\nlockbox: session ended: %s\r\n", reason)
-			return reason
+			if code, ok := statusOf(cause); ok && exit == "" {
+				return endedWith(reason, code)
+			}
+			return outcome{reason: reason, status: status}
 		}
 	}
 }
@@ -129,17 +144,21 @@ func (x *session) clientRequest(r *ssh.Request, tch ssh.Channel, recorder *recor
 		tch.SendRequest(r.Type, false, r.Payload) //nolint:errcheck
 		return true
 	}
+	x.refused(r)
 	return false
 }
 
-func describeExit(r *ssh.Request) string {
+// describeExit reads the target's exit-status or exit-signal: the end
+// reason, and the status if there is one.
+func describeExit(r *ssh.Request) (string, *int) {
 	if r.Type == "exit-status" {
 		var st exitStatus
 		if ssh.Unmarshal(r.Payload, &st) == nil {
+			code := int(st.Status)
 			if st.Status == 0 {
-				return "logged out"
+				return "logged out", &code
 			}
-			return fmt.Sprintf("exited with status %d", st.Status)
+			return fmt.Sprintf("exited with status %d", st.Status), &code
 		}
 	}
 	var sig struct {
@@ -148,9 +167,9 @@ func describeExit(r *ssh.Request) string {
 		Msg, Lang  string
 	}
 	if ssh.Unmarshal(r.Payload, &sig) == nil {
-		return "killed by signal " + sig.Signal
+		return "killed by signal " + sig.Signal, nil
 	}
-	return "exited"
+	return "exited", nil
 }
 
 // limits ends the session when the client has sent nothing for the idle
@@ -159,12 +178,8 @@ func describeExit(r *ssh.Request) string {
 func (x *session) limits(ctx context.Context, end context.CancelCauseFunc, lastInput *atomic.Int64, grant *wire.SessionGrant) func() {
 	s := x.srv
 	start := s.cfg.Clock()
-	capTimer := time.AfterFunc(s.cfg.SessionCap, func() {
-		end(fmt.Errorf("session cap of %v reached", s.cfg.SessionCap))
-	})
-	grantTimer := time.AfterFunc(grant.NotAfter.Sub(start), func() {
-		end(fmt.Errorf("the grant ended at %s", grant.NotAfter.UTC().Format(time.RFC3339)))
-	})
+	capTimer := time.AfterFunc(s.cfg.SessionCap, func() { end(endCapped(s.cfg.SessionCap)) })
+	grantTimer := time.AfterFunc(grant.NotAfter.Sub(start), func() { end(endGrantEnded(grant.NotAfter)) })
 	// Idleness is checked by a timer, not a goroutine: an idle session
 	// should cost as little as possible.
 	var idleTimer *time.Timer
@@ -174,7 +189,7 @@ func (x *session) limits(ctx context.Context, end context.CancelCauseFunc, lastI
 	checkIdle = func() {
 		idle := s.cfg.Clock().Sub(time.Unix(0, lastInput.Load()))
 		if idle >= s.cfg.IdleTimeout {
-			end(fmt.Errorf("idle for %v", s.cfg.IdleTimeout))
+			end(endIdle(s.cfg.IdleTimeout))
 			return
 		}
 		mu.Lock()

@@ -32,9 +32,21 @@ type Config struct {
 	IdleTimeout       time.Duration // no client input for this long ends a session; default 15m
 	SessionCap        time.Duration // no session lasts longer; default 24h
 	HeartbeatInterval time.Duration // how often sessions are checked with the CA; default 2s
-	HandshakeTimeout  time.Duration // key exchange and authentication; default 30s
-	DialTimeout       time.Duration // connecting to a target; default 10s
-	FlushEvery        time.Duration // recording flush interval; default 1s
+	// HandshakeTimeout bounds key exchange and authentication, and then
+	// again how long a logged-in connection may go without a session
+	// open; default 30s.
+	HandshakeTimeout time.Duration
+	// MaxUnauthenticated and MaxUnauthenticatedPerSource cap the
+	// connections that have not logged in yet, in total (default 512) and
+	// per source address (IPv4 address or IPv6 /64; default 32). A
+	// connection over a cap is closed at once and counted.
+	MaxUnauthenticated, MaxUnauthenticatedPerSource int
+	// RefusalReportInterval is how often counts of refused anonymous
+	// connections go to the CA's audit log, one row per source and reason;
+	// default 1m. People's refusals go at once.
+	RefusalReportInterval time.Duration
+	DialTimeout           time.Duration // connecting to a target; default 10s
+	FlushEvery            time.Duration // recording flush interval; default 1s
 	// MFARemember, if set, lets a user who passed the second factor log in
 	// again with the same certificate from the same address without a new
 	// code for this long. Zero (the default): every login asks.
@@ -50,14 +62,19 @@ type Config struct {
 
 // Server is a running bastion. Serve it on a listener; Shutdown ends it.
 type Server struct {
-	cfg  Config
-	ssh  *gl.Server
-	log  *slog.Logger
-	reg  *registry
-	mfa  mfaMemory
-	stop context.CancelFunc
-	ctx  context.Context
-	wg   sync.WaitGroup
+	cfg     Config
+	ssh     *gl.Server
+	log     *slog.Logger
+	reg     *registry
+	ends    unreported // session ends the CA has not taken yet
+	leaving leaving    // users whose sessions are ending
+	uploads uploads
+	conns   *admission
+	rep     *reporter
+	mfa     mfaMemory
+	stop    context.CancelFunc
+	ctx     context.Context
+	wg      sync.WaitGroup
 }
 
 // New checks cfg, fills defaults, and builds the server.
@@ -80,6 +97,13 @@ func New(cfg Config) (*Server, error) {
 	setDefault(&cfg.HandshakeTimeout, 30*time.Second)
 	setDefault(&cfg.DialTimeout, 10*time.Second)
 	setDefault(&cfg.FlushEvery, time.Second)
+	setDefault(&cfg.RefusalReportInterval, time.Minute)
+	if cfg.MaxUnauthenticated <= 0 {
+		cfg.MaxUnauthenticated = 512
+	}
+	if cfg.MaxUnauthenticatedPerSource <= 0 {
+		cfg.MaxUnauthenticatedPerSource = 32
+	}
 	if cfg.Ciphers == nil {
 		cfg.Ciphers = DefaultCiphers
 	}
@@ -96,20 +120,24 @@ func New(cfg Config) (*Server, error) {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	ctx, stop := context.WithCancel(context.Background())
-	s := &Server{cfg: cfg, log: cfg.Logger, ctx: ctx, stop: stop, reg: newRegistry()}
+	s := &Server{cfg: cfg, log: cfg.Logger, ctx: ctx, stop: stop, reg: newRegistry(),
+		conns: newAdmission(cfg.MaxUnauthenticated, cfg.MaxUnauthenticatedPerSource),
+		rep:   newReporter(cfg.CA, cfg.Logger, cfg.Clock, cfg.RefusalReportInterval)}
 	s.ssh = &gl.Server{
 		HostSigners:          []gl.Signer{cfg.HostKey},
 		ServerConfigCallback: s.serverConfig,
 		ConnCallback:         s.acceptConn,
-		PublicKeyHandler:     s.offeredKey,
 		// A handler that always refuses: keyboard-interactive on its own
 		// (TOTP without a certificate) never succeeds, and its presence
-		// keeps gliderlabs/ssh from turning on NoClientAuth.
+		// keeps gliderlabs/ssh from turning on NoClientAuth (the public
+		// key callbacks are set in serverConfig, which gliderlabs does
+		// not count).
 		KeyboardInteractiveHandler: func(gl.Context, ssh.KeyboardInteractiveChallenge) bool { return false },
-		// Only session channels, handled by the bastion itself (so no
-		// direct-tcpip), and no global requests (so no tcpip-forward).
-		ChannelHandlers: map[string]gl.ChannelHandler{"session": s.handleSession},
-		RequestHandlers: map[string]gl.RequestHandler{},
+		// Only session channels, handled by the bastion itself; every
+		// other channel (direct-tcpip) and global request (tcpip-forward)
+		// is refused, and forwarding is reported (forwarding.go).
+		ChannelHandlers: map[string]gl.ChannelHandler{"session": s.handleSession, "default": s.refusedChannel},
+		RequestHandlers: map[string]gl.RequestHandler{"default": s.refusedRequest},
 		Version:         "Lockbox",
 	}
 	return s, nil
@@ -122,12 +150,17 @@ func setDefault(d *time.Duration, v time.Duration) {
 }
 
 // Serve accepts connections on ln until Shutdown or Close. It also runs
-// the heartbeat loop that ends revoked sessions.
+// the heartbeat loop that ends revoked sessions and the reports of
+// refusals to the CA.
 func (s *Server) Serve(ln net.Listener) error {
-	s.wg.Add(1)
+	s.wg.Add(2)
 	go func() {
 		defer s.wg.Done()
 		s.heartbeats(s.ctx)
+	}()
+	go func() {
+		defer s.wg.Done()
+		s.rep.run(s.ctx)
 	}()
 	err := s.ssh.Serve(ln)
 	if errors.Is(err, gl.ErrServerClosed) {
@@ -143,7 +176,8 @@ func (s *Server) HandleConn(c net.Conn) { s.ssh.HandleConn(c) }
 // Shutdown stops accepting, ends open sessions with reason, and waits for
 // them to finish (or ctx to end).
 func (s *Server) Shutdown(ctx context.Context, reason string) error {
-	s.reg.endAll(reason)
+	s.reg.endAll(endShutdown(reason))
+	s.conns.closeUnauthenticated()
 	err := s.ssh.Shutdown(ctx)
 	s.stop()
 	s.wg.Wait()
@@ -152,8 +186,9 @@ func (s *Server) Shutdown(ctx context.Context, reason string) error {
 
 // Close stops at once.
 func (s *Server) Close() error {
-	s.reg.endAll("bastion shutting down")
+	s.reg.endAll(endShutdown("the bastion is shutting down"))
 	err := s.ssh.Close()
+	s.conns.closeUnauthenticated()
 	s.stop()
 	s.wg.Wait()
 	return err

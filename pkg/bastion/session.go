@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"sync"
 	"time"
 
 	gl "github.com/gliderlabs/ssh"
@@ -16,14 +17,59 @@ import (
 
 // session is one session channel through the bastion.
 type session struct {
-	srv  *Server
-	id   identity
-	ch   ssh.Channel
-	reqs <-chan *ssh.Request
-	addr net.Addr
+	srv      *Server
+	id       identity
+	ch       ssh.Channel
+	reqs     <-chan *ssh.Request
+	addr     net.Addr
+	connDone <-chan struct{} // closed when the client's connection ends
 
 	pty   *ptyRequest  // the terminal the client asked for and was given
 	start *ssh.Request // the shell or exec request, answered once the CA decided
+	sid   string       // the session's ID, once the CA opened it
+	end   *ending      // records its end, once
+	guard *connGuard
+
+	held []*ssh.Request // refused requests to report once sid is known
+}
+
+// refused reports a refused request of this session if it is forwarding
+// or a subsystem; before the CA opened the session it waits for the
+// session's ID (flushRefused).
+func (x *session) refused(r *ssh.Request) {
+	if _, ok := forwardReason(r.Type); !ok {
+		return
+	}
+	if x.sid == "" && len(x.held) < maxReportedPerConn {
+		x.held = append(x.held, r)
+		return
+	}
+	x.srv.refuseForwarding(x.guard, x.id, hostOf(x.addr), x.sid, r.Type, r.Payload)
+}
+
+// flushRefused reports the refusals held until the session had an ID (or
+// until it was clear it would get none).
+func (x *session) flushRefused() {
+	for _, r := range x.held {
+		x.srv.refuseForwarding(x.guard, x.id, hostOf(x.addr), x.sid, r.Type, r.Payload)
+	}
+	x.held = nil
+}
+
+// outcome is how a session ended: the reason recorded, and the exit status
+// the client is given (none when the client went away, or when the target
+// ended the session, whose own status or signal was passed on).
+type outcome struct {
+	reason string
+	status *int
+	send   bool // the bastion sends status itself
+}
+
+func ended(reason string) outcome { return outcome{reason: reason} }
+
+// endedWith is an outcome whose status the bastion sends.
+func endedWith(reason string, status int) outcome {
+	return outcome{reason: reason, status: &status, send: true}
 }
 
 // setupTimeout bounds how long a client may take between opening the
@@ -36,18 +82,16 @@ func (s *Server) handleSession(_ *gl.Server, conn *ssh.ServerConn, nc ssh.NewCha
 		nc.Reject(ssh.Prohibited, "not authenticated") //nolint:errcheck // nothing to do
 		return
 	}
-	if c, ok := ctx.Value(rawConnKey).(net.Conn); ok {
-		c.SetDeadline(time.Time{}) //nolint:errcheck // authenticated: the session's own limits apply now
-		if q, ok := c.(*quickAckConn); ok {
-			q.done.Store(true)
-		}
-	}
+	g, _ := ctx.Value(guardKey).(*connGuard)
+	g.sessionOpened()
+	defer g.sessionClosed()
 	ch, reqs, err := nc.Accept()
 	if err != nil {
 		return
 	}
 	defer ch.Close()
-	sess := &session{srv: s, id: id, ch: ch, reqs: reqs, addr: conn.RemoteAddr()}
+	sess := &session{srv: s, id: id, ch: ch, reqs: reqs, addr: conn.RemoteAddr(), connDone: ctx.Done(), guard: g}
+	defer sess.flushRefused()
 	sess.setup()
 }
 
@@ -106,24 +150,62 @@ func (x *session) setup() {
 			// env, subsystem (sftp), auth-agent-req, x11-req, signals
 			// before a session: none of them is relayed, so none is
 			// accepted; a subsystem would be an unrecorded channel.
+			// Forwarding and subsystems are reported.
 			reply(req, false)
+			x.refused(req)
 		}
 	}
 }
 
-// fail tells the user why the session cannot go on and ends the channel
-// with exit status 1. The shell or exec request is answered yes (nothing
-// runs), so that the client shows the message instead of a bare "request
-// failed".
+// fail tells the user why the session cannot be opened, before the CA
+// opened it, and ends the channel with exit status 1. The shell or exec
+// request is answered yes (nothing runs), so that the client shows the
+// message instead of a bare "request failed".
 func (x *session) fail(msg string) {
-	reply(x.start, true)
-	fmt.Fprintf(x.ch.Stderr(), "lockbox: %s\r\n", msg)
-	x.ch.SendRequest("exit-status", false, ssh.Marshal(exitStatus{1})) //nolint:errcheck
+	x.notOpened(msg)
+	x.ch.SendRequest("exit-status", false, ssh.Marshal(exitStatus{exitNotOpened})) //nolint:errcheck
 }
 
-// begin asks the CA for the session, then connects and relays it.
+// notOpened tells the user why the session the CA opened cannot go on;
+// the caller records the end, then gives the exit status.
+func (x *session) notOpened(msg string) outcome {
+	reply(x.start, true)
+	fmt.Fprintf(x.ch.Stderr(), "lockbox: %s\r\n", msg)
+	return outcome{reason: msg, status: intp(exitNotOpened), send: true}
+}
+
+func intp(v int) *int { return &v }
+
+// cut is the outcome of a session ended (revoked, shut down, the client
+// gone) while it was still being opened: the user is told why, as in the
+// relay, unless they left.
+func (x *session) cut(ctx context.Context) outcome {
+	cause := context.Cause(ctx)
+	code, ok := statusOf(cause)
+	if !ok {
+		return ended(cause.Error())
+	}
+	reply(x.start, true)
+	fmt.Fprintf(x.ch.Stderr(), "lockbox: session ended: %s\r\n", cause)
+	return endedWith(cause.Error(), code)
+}
+
+// begin asks the CA for the session, then connects and relays it. From the
+// moment the CA opened it, the client going away at any stage (the target
+// still being dialled, the relay running) ends it at once and frees the
+// user's lease; the end is recorded before the client learns it, so that
+// its next login is never refused as a second session.
 func (x *session) begin(command string) {
 	s := x.srv
+	var left sync.Once // the client went while the session was being opened
+	watch := watchClient(x.reqs, x.connDone, func() { left.Do(func() { s.leaving.add(x.id.User) }) })
+	// Once the end is recorded (or nothing was opened), the user's next
+	// login need not wait.
+	settled := sync.OnceFunc(func() {
+		left.Do(func() { s.leaving.add(x.id.User) })
+		s.leaving.done(x.id.User)
+	})
+	defer settled()
 	ctx, cancel := context.WithTimeout(s.ctx, 15*time.Second)
 	var grant *wire.SessionGrant
 	var err error
@@ -133,47 +215,64 @@ func (x *session) begin(command string) {
 	})
 	cancel()
 	if err != nil {
+		watch.stop()
 		s.log.Info("session refused", "user", x.id.User, "resource", x.id.Resource, "err", err)
 		x.fail(userMessage(err))
 		return
 	}
+	x.sid, x.end = grant.SessionID, s.newEnding(grant.SessionID)
+	x.flushRefused()
+	x.guard.setSession(x.sid)
+	defer x.guard.setSession("")
 	life, end := context.WithCancelCause(s.ctx)
 	s.reg.add(grant.SessionID, end)
 	defer s.reg.remove(grant.SessionID)
-	reason := x.run(life, end, grant, command)
-	end(errors.New(reason))
-	// The lease is freed before the client learns the session ended, so
-	// that its next login is never refused as a second session; the
-	// upload can follow.
-	s.endAtCA(grant.SessionID, reason)
+	watch.whenGone(func() {
+		end(errors.New(reasonClientGone))
+		x.end.record(reasonClientGone, nil)
+	})
+	out := x.run(life, end, grant, command, watch)
+	end(errors.New(out.reason))
+	x.end.record(out.reason, out.status)
+	settled()
+	if out.send && out.status != nil {
+		x.ch.SendRequest("exit-status", false, ssh.Marshal(exitStatus{uint32(*out.status)})) //nolint:errcheck // the client went away
+	}
 	x.ch.Close()
 	s.uploadNow(grant.SessionID)
 }
 
-// run records and relays the session and returns why it ended.
-func (x *session) run(ctx context.Context, end context.CancelCauseFunc, grant *wire.SessionGrant, command string) string {
+// run records and relays the session and returns how it ended. It stops
+// the client watch once the relay can take over.
+func (x *session) run(ctx context.Context, end context.CancelCauseFunc, grant *wire.SessionGrant, command string, watch *clientWatch) outcome {
 	s := x.srv
+	stopWatch := sync.OnceValues(watch.stop)
+	defer stopWatch()
 	usePty := x.pty != nil && grant.Interactive
 	rec, err := s.cfg.Spool.Create(grant.SessionID, x.header(grant, command, usePty), recording.WriterOptions{FlushEvery: s.cfg.FlushEvery})
 	if err != nil {
 		s.log.Error("cannot record; refusing the session", "session", grant.SessionID, "err", err)
-		x.fail("the session cannot be recorded, so it is not opened")
-		return "recording could not be started: " + err.Error()
+		return x.notOpened("the session cannot be recorded (" + recordingTrouble(err) + "), so it is not opened")
 	}
 	defer rec.Close()
 	var target *targetConn
 	onFreshStack(func() { target, err = s.dialTarget(ctx, grant, x.id) })
 	if err != nil {
+		if ctx.Err() != nil {
+			return x.cut(ctx)
+		}
 		s.log.Warn("cannot reach target", "session", grant.SessionID, "resource", x.id.Resource, "err", err)
-		x.fail(fmt.Sprintf("cannot reach %s", x.id.Resource))
-		return "target unreachable: " + err.Error()
+		return x.notOpened(fmt.Sprintf("cannot reach %s", x.id.Resource))
 	}
 	defer target.Close()
 	stopRefusing := target.refuseUntil()
 	tch, treqs, err := target.OpenChannel("session", nil)
 	if err != nil {
-		x.fail(fmt.Sprintf("%s refused the session", x.id.Resource))
-		return "target refused the session channel: " + err.Error()
+		if ctx.Err() != nil {
+			return x.cut(ctx)
+		}
+		s.log.Warn("the target refused the session channel", "session", grant.SessionID, "err", err)
+		return x.notOpened(fmt.Sprintf("%s refused the session", x.id.Resource))
 	}
 	defer tch.Close()
 	targetPty := false
@@ -186,20 +285,29 @@ func (x *session) run(ctx context.Context, end context.CancelCauseFunc, grant *w
 	if command != "" {
 		exec, err := execCommand(grant, command)
 		if err != nil {
-			x.fail("the command cannot be sent safely, so it is not run")
-			return "command not sent: " + err.Error()
+			s.log.Error("the CA's command for the target is unusable; refusing the session", "session", grant.SessionID, "err", err)
+			return x.notOpened("the command cannot be sent safely, so it is not run")
 		}
 		startType, payload = "exec", ssh.Marshal(execRequest{Command: exec})
 	}
 	if ok, err := tch.SendRequest(startType, true, payload); err != nil || !ok {
-		x.fail(fmt.Sprintf("%s refused the %s", x.id.Resource, startType))
-		return "target refused " + startType
+		if ctx.Err() != nil {
+			return x.cut(ctx)
+		}
+		return x.notOpened(fmt.Sprintf("%s refused the %s", x.id.Resource, startType))
+	}
+	queued, gone := stopWatch()
+	if gone {
+		return ended(reasonClientGone)
+	}
+	if ctx.Err() != nil {
+		return x.cut(ctx)
 	}
 	reply(x.start, true)
 	stopRefusing() // the relay's request loop answers the target now
-	reason := x.relay(ctx, end, rec, target, tch, treqs, grant, targetPty)
-	rec.Marker("session ended: " + reason) //nolint:errcheck // best effort: the session has ended anyway
-	return reason
+	out := x.relay(ctx, end, rec, target, tch, treqs, grant, targetPty, queued)
+	rec.Marker("session ended: " + out.reason) //nolint:errcheck // best effort: the session has ended anyway
+	return out
 }
 
 func (x *session) header(grant *wire.SessionGrant, command string, usePty bool) recording.Header {
@@ -213,15 +321,6 @@ func (x *session) header(grant *wire.SessionGrant, command string, usePty bool) 
 		}
 	}
 	return h
-}
-
-// endAtCA tells the CA the session ended, which frees the user's lease.
-func (s *Server) endAtCA(id, reason string) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := s.cfg.CA.EndSession(ctx, id, reason); err != nil {
-		s.log.Error("could not record the end of the session; its lease runs out by itself", "session", id, "err", err)
-	}
 }
 
 // uploadNow uploads a finished session's recording.

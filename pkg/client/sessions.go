@@ -24,9 +24,10 @@ func (c *Client) Heartbeat(ctx context.Context, ids []string) (map[string]wire.S
 	return out.Sessions, c.do(ctx, http.MethodPost, "/v1/sessions/heartbeat", nil, wire.Heartbeat{Sessions: ids}, &out)
 }
 
-// EndSession records a session's end and why.
-func (c *Client) EndSession(ctx context.Context, id, reason string) error {
-	return c.do(ctx, http.MethodPost, "/v1/sessions/"+url.PathEscape(id)+"/end", nil, wire.SessionEnd{Reason: reason}, nil)
+// EndSession records a session's end: why, and, if the bastion reports it
+// late, when, and the exit status the client was given.
+func (c *Client) EndSession(ctx context.Context, id string, end wire.SessionEnd) error {
+	return c.do(ctx, http.MethodPost, "/v1/sessions/"+url.PathEscape(id)+"/end", nil, end, nil)
 }
 
 // CheckMFA asks the CA to check a user's TOTP code.

@@ -197,8 +197,9 @@ func (s *Spool) Open(sessionID string) (*os.File, error) {
 	return f, nil
 }
 
-// Remove deletes a spooled recording. Call it only after the CA has
-// acknowledged the upload; it refuses a recording still being written.
+// Remove deletes a spooled recording and the session's end kept beside it
+// (WriteEnd). Call it only after the CA has acknowledged the upload and
+// the end; it refuses a recording still being written.
 func (s *Spool) Remove(sessionID string) error {
 	path, err := s.path(sessionID)
 	if err != nil {
@@ -213,7 +214,7 @@ func (s *Spool) Remove(sessionID string) error {
 	if err := os.Remove(path); err != nil {
 		return fmt.Errorf("recording: removing spooled recording: %w", err)
 	}
-	return nil
+	return s.RemoveEnd(sessionID)
 }
 
 func (s *Spool) path(sessionID string) (string, error) {

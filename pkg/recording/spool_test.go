@@ -178,3 +178,66 @@ func newTestSpool(t *testing.T) (*Spool, string) {
 	mustNil(t, err)
 	return s, dir
 }
+
+// A spool whose directory is gone (or full, or read-only) says so before a
+// session needs it, and leaves nothing behind when it is fine.
+func TestSpoolCheckWritable(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "spool")
+	s, err := OpenSpool(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CheckWritable(); err != nil {
+		t.Fatal(err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Fatalf("the check left %d files", len(entries))
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CheckWritable(); err == nil {
+		t.Fatal("a spool without its directory is writable")
+	}
+}
+
+// A session's end is kept beside its recording, read back as written,
+// listed, and removed with the recording.
+func TestSpoolKeepsASessionsEndUntilRemoved(t *testing.T) {
+	s, err := OpenSpool(filepath.Join(t.TempDir(), "spool"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, err := s.ReadEnd("sess-a"); ok || err != nil {
+		t.Fatalf("an end nobody wrote: %v %v", ok, err)
+	}
+	three := 3
+	want := End{Time: time.Date(2030, 1, 2, 3, 4, 5, 6000, time.UTC), Reason: "exited with status 3", ExitStatus: &three}
+	if err := s.WriteEnd("sess-a", want); err != nil {
+		t.Fatal(err)
+	}
+	got, ok, err := s.ReadEnd("sess-a")
+	if err != nil || !ok || !cmp.Equal(got, want) {
+		t.Fatalf("read back %+v %v %v, want %+v", got, ok, err, want)
+	}
+	if ids, err := s.Ended(); err != nil || !cmp.Equal(ids, []string{"sess-a"}) {
+		t.Fatalf("Ended() = %v, %v", ids, err)
+	}
+	if ids, _ := s.Pending(); len(ids) != 0 {
+		t.Fatalf("an end file is listed as a recording: %v", ids)
+	}
+	w, err := s.Create("sess-a", Header{Width: 80, Height: 24}, WriterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	if err := s.Remove("sess-a"); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, _ := s.ReadEnd("sess-a"); ok {
+		t.Fatal("the end outlived its recording's removal")
+	}
+	if err := s.WriteEnd("../x", want); err == nil {
+		t.Fatal("a bad session ID was accepted")
+	}
+}

@@ -67,6 +67,16 @@ func (c *Checker) CheckUser(key ssh.PublicKey, principal string) (*ssh.Certifica
 	return cert, nil
 }
 
+// SignedUser verifies only that key is a user certificate that c.CA really
+// signed (type, authority, subject key, signature and key ID, as CheckUser
+// does), and returns it whether or not it is usable now: its validity,
+// principals and options are left to CheckUser. The bastion uses it to
+// tell a person whose own certificate cannot be used why, while telling
+// anyone else nothing.
+func (c *Checker) SignedUser(key ssh.PublicKey) (*ssh.Certificate, error) {
+	return c.checkSigned(key, ssh.UserCert)
+}
+
 // CheckHost verifies that key is a host certificate signed by exactly c.CA
 // and valid now for hostname, and returns it. It refuses what CheckUser
 // refuses, with ErrBadHostname for bad names, except that a user

@@ -267,3 +267,30 @@ func TestCheckHost(t *testing.T) {
 		})
 	}
 }
+
+// SignedUser tells a genuine certificate of the CA from anything else,
+// whatever its validity or principals: the bastion explains a refusal only
+// to the holder of a genuine one.
+func TestSignedUserAcceptsOnlyGenuineUserCertificates(t *testing.T) {
+	ca := newSigner(t, KeyEd25519)
+	other := newSigner(t, KeyEd25519)
+	c := &Checker{CA: ca.PublicKey(), Clock: func() time.Time { return t0.Add(100 * time.Hour) }}
+	expired := signedGrant(t, ca, nil)
+	if _, err := c.CheckUser(expired, "admin@web-1"); !errors.Is(err, ErrExpired) {
+		t.Fatalf("the test certificate should have expired: %v", err)
+	}
+	if got, err := c.SignedUser(expired); err != nil || got != expired {
+		t.Fatalf("an expired genuine certificate: %v", err)
+	}
+	host, _ := HostCertificate(ed25519Pub(t), HostSpec{Serial: 1, KeyID: "h", Hostnames: []string{"web-1"}, ValidAfter: t0, ValidBefore: t0.Add(time.Hour)})
+	tampered := signedGrant(t, ca, nil)
+	tampered.ValidPrincipals = []string{"root@web-1"}
+	for name, key := range map[string]ssh.PublicKey{
+		"plain key": ed25519Pub(t), "another CA": signedGrant(t, other, nil),
+		"host certificate": resign(t, host, ca), "changed after signing": tampered,
+	} {
+		if _, err := c.SignedUser(key); err == nil {
+			t.Errorf("%s: accepted as genuine", name)
+		}
+	}
+}

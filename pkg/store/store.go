@@ -102,6 +102,9 @@ type Tx interface {
 	RenewLease(user, sessionID string, expires time.Time) error
 	// ReleaseLease frees the lease if sessionID holds it.
 	ReleaseLease(user, sessionID string) error
+	// Lease returns user's lease row, expired or not; ErrNotFound if
+	// there is none.
+	Lease(user string) (*Lease, error)
 
 	Throttle(key string) (*Throttle, error) // a zero Throttle if none
 	PutThrottle(t *Throttle) error

@@ -39,10 +39,21 @@ type Heartbeat struct {
 
 // SessionStatus is one session's state in a heartbeat's answer.
 type SessionStatus struct {
-	Live     bool       `json:"live"`
-	Reason   string     `json:"reason,omitempty"`
+	Live   bool   `json:"live"`
+	Reason string `json:"reason,omitempty"`
+	// Ended says why a session is not live: "revoked", "expired" (the
+	// grant's window ended), or "lost" (lease lost, session unknown or
+	// ended already).
+	Ended    string     `json:"ended,omitempty"`
 	NotAfter *time.Time `json:"not_after,omitempty"`
 }
+
+// Values of SessionStatus.Ended.
+const (
+	EndedRevoked = "revoked"
+	EndedExpired = "expired"
+	EndedLost    = "lost"
+)
 
 // HeartbeatResult answers a Heartbeat.
 type HeartbeatResult struct {
@@ -52,6 +63,11 @@ type HeartbeatResult struct {
 // SessionEnd is the body of POST /v1/sessions/{id}/end.
 type SessionEnd struct {
 	Reason string `json:"reason"`
+	// EndedAt is when the session ended, if the bastion reports it later
+	// (the CA was unreachable then); absent: now.
+	EndedAt *time.Time `json:"ended_at,omitempty"`
+	// ExitStatus is the status the client was given, if any.
+	ExitStatus *int `json:"exit_status,omitempty"`
 }
 
 // MFACheck is the body of POST /v1/mfa/check (bastions).

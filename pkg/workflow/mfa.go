@@ -98,13 +98,21 @@ func (s *Service) checkCode(tx store.Tx, m *store.MFA, code string) error {
 	}
 	step, err := totp.Validate(secret, code, s.now(), m.LastStep)
 	if err != nil {
-		return fmt.Errorf("%w: %w", ErrMFACode, err)
+		return codeRefused{err}
 	}
 	if err := tx.AdvanceMFAStep(m.User, step); err != nil {
-		return fmt.Errorf("%w: %w", ErrMFACode, err)
+		return codeRefused{err}
 	}
 	return nil
 }
+
+// codeRefused is ErrMFACode as the person reads it, said once (the cause,
+// "totp: invalid code", would say it twice); errors.Is still finds the
+// cause.
+type codeRefused struct{ cause error }
+
+func (e codeRefused) Error() string   { return ErrMFACode.Error() }
+func (e codeRefused) Unwrap() []error { return []error{ErrMFACode, e.cause} }
 
 // UseNonce records a signed API call's nonce in the store, so a replay is
 // refused by every CA replica. It implements apiauth.NonceStore.

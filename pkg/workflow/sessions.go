@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 	"time"
 
@@ -65,8 +64,16 @@ type SessionGrant struct {
 type SessionStatus struct {
 	Live     bool
 	Reason   string // why not live, for the user
+	Ended    string // why not live, for the bastion: EndedRevoked, EndedExpired or EndedLost
 	NotAfter time.Time
 }
+
+// Why a heartbeat reports a session not live.
+const (
+	EndedRevoked = "revoked"
+	EndedExpired = "expired"
+	EndedLost    = "lost" // lease lost, session unknown or already ended
+)
 
 // StartSession opens a session for a bastion: the grant must be live and
 // the user's, the resource in it, and the user must have no other session
@@ -93,17 +100,9 @@ func (s *Service) StartSession(ctx context.Context, actor Actor, in SessionStart
 			return err
 		}
 		detail := map[string]any{"user": in.User, "resource": in.Resource, "client": in.ClientAddr}
-		switch {
-		case r.User != in.User:
-			return s.refuse(tx, actor, refused, r.ID, fmt.Errorf("%w: %s is not %s's grant", ErrForbidden, r.ID, in.User), detail)
-		case !r.Live(now):
-			return s.refuse(tx, actor, refused, r.ID, fmt.Errorf("%w: %s is %s", ErrNotLive, r.ID, grantState(r, now)), detail)
-		case !slices.Contains(r.Resources, in.Resource):
-			return s.refuse(tx, actor, refused, r.ID, fmt.Errorf("%w: %s is not in %s", ErrNotInGrant, in.Resource, r.ID), detail)
-		}
-		role, res := p.Roles[r.Role], p.Resources[in.Resource]
-		if role == nil || res == nil {
-			return s.refuse(tx, actor, refused, r.ID, fmt.Errorf("%w: role or resource no longer in the policy", ErrNotLive), detail)
+		role, res, why := grantRefusal(p, r, in.User, in.Resource, now)
+		if why != nil {
+			return s.refuse(tx, actor, refused, r.ID, why, detail)
 		}
 		if err := checkCommand(role, in.Command); err != nil {
 			detail["command"] = in.Command
@@ -179,13 +178,13 @@ func (s *Service) Heartbeat(ctx context.Context, actor Actor, ids []string) (map
 func (s *Service) beat(tx store.Tx, actor Actor, id string, now time.Time) (SessionStatus, error) {
 	sess, err := tx.Session(id)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && sess.Bastion != actor.Bastion()) {
-		return SessionStatus{Reason: "unknown session"}, nil
+		return SessionStatus{Reason: "unknown session", Ended: EndedLost}, nil
 	}
 	if err != nil {
 		return SessionStatus{}, err
 	}
 	if !sess.EndedAt.IsZero() {
-		return SessionStatus{Reason: "session already ended: " + sess.EndReason}, nil
+		return SessionStatus{Reason: "session already ended: " + sess.EndReason, Ended: EndedLost}, nil
 	}
 	r, err := tx.Request(sess.RequestID)
 	if err != nil {
@@ -193,13 +192,13 @@ func (s *Service) beat(tx store.Tx, actor Actor, id string, now time.Time) (Sess
 	}
 	switch {
 	case r.State == store.Revoked:
-		return SessionStatus{Reason: fmt.Sprintf("grant revoked by %s: %s", r.DecidedBy, r.Decision)}, nil
+		return SessionStatus{Reason: fmt.Sprintf("grant revoked by %s: %s", r.DecidedBy, r.Decision), Ended: EndedRevoked}, nil
 	case !r.Live(now):
-		return SessionStatus{Reason: "grant ended at " + r.NotAfter.UTC().Format(time.RFC3339)}, nil
+		return SessionStatus{Reason: "grant ended at " + r.NotAfter.UTC().Format(time.RFC3339), Ended: EndedExpired}, nil
 	}
 	err = tx.RenewLease(sess.User, id, now.Add(s.cfg.LeaseTTL))
 	if errors.Is(err, store.ErrNotFound) {
-		return SessionStatus{Reason: "session lease lost (the bastion did not renew it in time)"}, nil
+		return SessionStatus{Reason: "session lease lost (the bastion did not renew it in time)", Ended: EndedLost}, nil
 	}
 	if err != nil {
 		return SessionStatus{}, err
@@ -207,8 +206,26 @@ func (s *Service) beat(tx store.Tx, actor Actor, id string, now time.Time) (Sess
 	return SessionStatus{Live: true, NotAfter: r.NotAfter}, nil
 }
 
-// EndSession records why a session ended and frees the user's lease.
+// EndSession records why a session ended, now, and frees the user's lease.
 func (s *Service) EndSession(ctx context.Context, actor Actor, id, reason string) error {
+	return s.ReportSessionEnd(ctx, actor, id, SessionEnd{Reason: reason})
+}
+
+// SessionEnd is how a bastion says a session ended.
+type SessionEnd struct {
+	Reason string
+	// At is when it ended; zero means now. A bastion that could not reach
+	// the CA then reports it later.
+	At         time.Time
+	ExitStatus *int // the status the client was given, if any
+}
+
+// ReportSessionEnd records a session's end and frees the user's lease. A
+// retried report of a session already ended changes nothing. The end time
+// is kept within [start, now]; a report that comes late says so in the
+// audit row.
+func (s *Service) ReportSessionEnd(ctx context.Context, actor Actor, id string, end SessionEnd) error {
+	reason := end.Reason
 	if len(reason) > maxDecisionReason {
 		reason = reason[:maxDecisionReason]
 	}
@@ -221,16 +238,30 @@ func (s *Service) EndSession(ctx context.Context, actor Actor, id, reason string
 			return nil // ended already: the bastion retried
 		}
 		now := s.now()
-		sess.EndedAt, sess.EndReason = now, reason
+		at := end.At.UTC()
+		if at.IsZero() || at.After(now) {
+			at = now
+		}
+		if at.Before(sess.StartedAt) {
+			at = sess.StartedAt
+		}
+		sess.EndedAt, sess.EndReason = at, reason
 		if err := tx.UpdateSession(sess); err != nil {
 			return err
 		}
 		if err := tx.ReleaseLease(sess.User, id); err != nil {
 			return err
 		}
-		return record(tx, audit.Event{Time: now, Actor: string(actor), Action: "session.ended", Subject: id,
-			Detail: map[string]any{"user": sess.User, "request": sess.RequestID, "resource": sess.Resource,
-				"reason": reason, "duration": now.Sub(sess.StartedAt).Round(time.Millisecond).String()}})
+		detail := map[string]any{"user": sess.User, "request": sess.RequestID, "resource": sess.Resource,
+			"reason": reason, "duration": at.Sub(sess.StartedAt).Round(time.Millisecond).String()}
+		if end.ExitStatus != nil {
+			detail["exit_status"] = *end.ExitStatus
+		}
+		if late := now.Sub(at); late >= time.Second {
+			detail["ended_at"] = at.Format(time.RFC3339Nano)
+			detail["reported_late_by"] = late.Round(time.Millisecond).String()
+		}
+		return record(tx, audit.Event{Time: now, Actor: string(actor), Action: "session.ended", Subject: id, Detail: detail})
 	})
 }
 

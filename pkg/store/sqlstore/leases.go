@@ -60,6 +60,21 @@ func (t *tx) ReleaseLease(user, sessionID string) error {
 	return nil
 }
 
+func (t *tx) Lease(user string) (*store.Lease, error) {
+	l := store.Lease{User: user}
+	var expires int64
+	err := t.q.QueryRowContext(t.ctx, `SELECT session_id, bastion, expires_us FROM session_leases WHERE username = ?`, user).
+		Scan(&l.SessionID, &l.Bastion, &expires)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("%s's session lease: %w", user, store.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading %s's session lease: %w", user, err)
+	}
+	l.Expires = fromUS(expires)
+	return &l, nil
+}
+
 func (t *tx) Throttle(key string) (*store.Throttle, error) {
 	th := store.Throttle{Key: key}
 	var last, blocked int64

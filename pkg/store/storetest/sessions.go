@@ -86,8 +86,19 @@ func testLeases(t *testing.T, s store.Store) {
 		})
 		return holder, err
 	}
+	lease := func() (*store.Lease, error) {
+		var l *store.Lease
+		err := s.View(context.Background(), func(tx store.Tx) (err error) { l, err = tx.Lease("alice"); return err })
+		return l, err
+	}
+	if _, err := lease(); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("a lease nobody took: %v", err)
+	}
 	if _, err := take("s1", t0); err != nil {
 		t.Fatal(err)
+	}
+	if l, err := lease(); err != nil || l.SessionID != "s1" || l.Bastion != "b1" || !l.Expires.Equal(t0.Add(30*time.Second)) {
+		t.Fatalf("reading the lease: %+v %v", l, err)
 	}
 	holder, err := take("s2", t0.Add(10*time.Second))
 	if !errors.Is(err, store.ErrConflict) || holder == nil || holder.SessionID != "s1" {
