@@ -19,6 +19,9 @@ type config struct {
 	Policy         string        `mapstructure:"policy"`
 	PendingTimeout time.Duration `mapstructure:"pending_timeout"`
 	SweepInterval  time.Duration `mapstructure:"sweep_interval"`
+	// AnonymousAuditInterval: refusals of callers nobody authenticated are
+	// audited as one row per source address per interval, with the count.
+	AnonymousAuditInterval time.Duration `mapstructure:"anonymous_audit_interval"`
 	LeaseTTL       time.Duration `mapstructure:"session_lease_ttl"`
 	Recordings     string        `mapstructure:"recordings"`
 	TLSCert        string        `mapstructure:"tls_cert"`
@@ -49,6 +52,7 @@ func defaults(v *viper.Viper) {
 	v.SetDefault("policy", "/etc/lockbox/policy")
 	v.SetDefault("pending_timeout", 24*time.Hour)
 	v.SetDefault("sweep_interval", 5*time.Second)
+	v.SetDefault("anonymous_audit_interval", time.Minute)
 	v.SetDefault("session_lease_ttl", 30*time.Second)
 	v.SetDefault("recordings", "")
 	v.SetDefault("store.driver", "sqlite")
@@ -69,7 +73,7 @@ func loadConfig(flags *pflag.FlagSet) (*config, error) {
 	v.SetEnvPrefix("LOCKBOX")
 	v.SetEnvKeyReplacer(strings.NewReplacer(".", "_"))
 	v.AutomaticEnv()
-	for _, name := range []string{"listen", "data", "policy", "pending_timeout", "sweep_interval", "session_lease_ttl", "recordings"} {
+	for _, name := range []string{"listen", "data", "policy", "pending_timeout", "sweep_interval", "anonymous_audit_interval", "session_lease_ttl", "recordings"} {
 		if f := flags.Lookup(name); f != nil {
 			if err := v.BindPFlag(name, f); err != nil {
 				return nil, err
@@ -108,6 +112,8 @@ func loadConfig(flags *pflag.FlagSet) (*config, error) {
 		return nil, fmt.Errorf("tls_cert and tls_key go together")
 	case c.SweepInterval <= 0:
 		return nil, fmt.Errorf("sweep_interval must be positive")
+	case c.AnonymousAuditInterval <= 0:
+		return nil, fmt.Errorf("anonymous_audit_interval must be positive")
 	case c.Web.IdleTimeout <= 0 || c.Web.MaxAge <= 0:
 		return nil, fmt.Errorf("web.idle_timeout and web.max_age must be positive")
 	}
@@ -121,6 +127,7 @@ func addServeFlags(f *pflag.FlagSet) {
 	f.String("policy", "", "policy directory (default /etc/lockbox/policy)")
 	f.Duration("pending_timeout", 0, "how long a request may wait for a decision (default 24h)")
 	f.Duration("sweep_interval", 0, "how often expiry is swept (default 5s)")
+	f.Duration("anonymous_audit_interval", 0, "refusals of unauthenticated callers are audited as one row per address per interval (default 1m)")
 	f.Duration("session_lease_ttl", 0, "how long a session's one-per-user lease lasts without a heartbeat (default 30s)")
 	f.String("recordings", "", "directory for session recordings (default DATA/recordings; shared storage for several replicas)")
 	f.Duration("web_idle_timeout", 0, "web form sessions end after this long unused (default 30m)")

@@ -118,6 +118,7 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 	hs := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10}
 	go sweep(ctx, svc, cfg.SweepInterval, log)
+	go flushAnonymous(ctx, svc, cfg.AnonymousAuditInterval, log)
 	go reloadOnHUP(ctx, holder, cfg.Policy, log)
 	errc := make(chan error, 1)
 	go func() {
@@ -136,10 +137,31 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 	}
 	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := hs.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
+	err = hs.Shutdown(shutdown)
+	if _, ferr := svc.FlushAnonymousRefusals(shutdown, log); ferr != nil {
+		log.Error("auditing anonymous refusals at shutdown", "err", ferr)
+	}
+	if err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
 	return nil
+}
+
+// flushAnonymous audits the refusals of unauthenticated callers counted
+// since the last interval, one row per source address.
+func flushAnonymous(ctx context.Context, svc *workflow.Service, every time.Duration, log *slog.Logger) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if _, err := svc.FlushAnonymousRefusals(ctx, log); err != nil {
+				log.Error("auditing anonymous refusals", "err", err)
+			}
+		}
+	}
 }
 
 // withWeb mounts the web form under /ui/ beside the API, and sends / there.

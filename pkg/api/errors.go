@@ -14,17 +14,14 @@ import (
 
 // errorKinds maps named errors to a status and a stable code. The first
 // match wins, so more specific errors come first.
-var errorKinds = []struct {
-	err    error
-	status int
-	code   string
-}{
+var errorKinds = []errorKind{
 	{apiauth.ErrReplay, http.StatusUnauthorized, "replayed_request"},
 	{apiauth.ErrStale, http.StatusUnauthorized, "stale_request"},
 	{apiauth.ErrMissing, http.StatusUnauthorized, "unauthenticated"},
 	{apiauth.ErrMalformed, http.StatusUnauthorized, "bad_authorization"},
 	{apiauth.ErrUnknownKey, http.StatusUnauthorized, "unknown_key"},
 	{apiauth.ErrBadSignature, http.StatusUnauthorized, "bad_signature"},
+	{apiauth.ErrNonceStoreFull, http.StatusTooManyRequests, "throttled"},
 
 	{policy.ErrSelfApproval, http.StatusForbidden, "self_approval"},
 	{policy.ErrNotApprover, http.StatusForbidden, "not_an_approver"},
@@ -62,6 +59,25 @@ var errorKinds = []struct {
 	{store.ErrConflict, http.StatusConflict, "conflict"},
 	{store.ErrUnavailable, http.StatusServiceUnavailable, "unavailable"},
 	{errTooLarge, http.StatusRequestEntityTooLarge, "too_large"},
+}
+
+type errorKind struct {
+	err    error
+	status int
+	code   string
+}
+
+// internalError is the kind of an error of no known kind.
+var internalError = errorKind{nil, http.StatusInternalServerError, "internal"}
+
+// kindOf returns err's kind, or internalError.
+func kindOf(err error) errorKind {
+	for _, k := range errorKinds {
+		if errors.Is(err, k.err) {
+			return k
+		}
+	}
+	return internalError
 }
 
 // writeError answers with err's kind. Errors of no known kind are

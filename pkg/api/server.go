@@ -39,6 +39,7 @@ type Workflow interface {
 	Recording(ctx context.Context, actor workflow.Actor, id string) (io.ReadCloser, *store.Session, error)
 	UseNonce(ctx context.Context, principal, nonce string, expires time.Time) error
 	RecordRefusal(ctx context.Context, actor workflow.Actor, action, subject string, reason error) error
+	CountAnonymousRefusal(source, reason string) (first bool)
 	SetPassword(ctx context.Context, actor workflow.Actor, password string) error
 }
 

@@ -40,9 +40,11 @@ func parseForm(w http.ResponseWriter, r *http.Request) error {
 }
 
 // refuseForm answers a form that parseForm refused, audited under the
-// viewer when there is one.
+// viewer when there is one, else counted under the address.
 func (s *Server) refuseForm(w http.ResponseWriter, r *http.Request, v *viewer, err error) {
-	if v != nil {
+	if v == nil {
+		s.countAnonymous(r, "web_bad_form", err)
+	} else {
 		if aerr := s.wf.RecordRefusal(r.Context(), v.Actor, "web.input.refused", r.Method+" "+r.URL.Path, err); aerr != nil && !errors.Is(aerr, errBadForm) {
 			s.log.Error("auditing a refused form", "err", aerr)
 		}

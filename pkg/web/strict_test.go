@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/lockbox-ssh/lockbox/pkg/web"
+	"github.com/lockbox-ssh/lockbox/pkg/workflow"
 )
 
 // A form that gives a field twice (the first would win, or the last,
@@ -47,4 +48,38 @@ func TestFormsWithRepeatedOrCaseVariantFieldsAreRefused(t *testing.T) {
 	if res.status != http.StatusBadRequest {
 		t.Fatalf("login with two user names: %d, want 400", res.status)
 	}
+}
+
+// Login forms that nobody could have sent from the login page (no token,
+// or an unreadable form) come from callers nobody knows: they are counted
+// per address and audited as one row per interval, not one row each.
+func TestAnonymousFormRefusalsAreAuditedOncePerSource(t *testing.T) {
+	f := newFixture(t, web.Config{})
+	head := f.auditRows()
+	b := f.browser()
+	for i := range 200 {
+		form := url.Values{"user": {"carol"}, "password": {"guess"}, "code": {"000000"}}
+		if i%2 == 1 {
+			form["user"] = []string{"carol", "alice"}
+		}
+		if res := b.post("/ui/login", form); res.status != http.StatusForbidden && res.status != http.StatusBadRequest {
+			t.Fatalf("forged login %d: %d", i, res.status)
+		}
+	}
+	if _, err := f.svc.FlushAnonymousRefusals(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	if added := f.auditRows() - head; added != 1 {
+		t.Fatalf("200 anonymous form refusals added %d audit rows, want 1", added)
+	}
+}
+
+// auditRows is the number of rows in the audit log.
+func (f *fixture) auditRows() int {
+	f.t.Helper()
+	recs, err := f.svc.AuditLog(ctx, workflow.UserActor("erin"), 0, 10000)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return len(recs)
 }

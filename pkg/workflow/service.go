@@ -16,6 +16,7 @@ import (
 	"github.com/lockbox-ssh/lockbox/pkg/policy"
 	"github.com/lockbox-ssh/lockbox/pkg/secretbox"
 	"github.com/lockbox-ssh/lockbox/pkg/store"
+	"github.com/lockbox-ssh/lockbox/pkg/tally"
 )
 
 // Config is what a Service needs. New checks it once.
@@ -41,13 +42,17 @@ type Config struct {
 	LeaseTTL time.Duration
 	// Recordings keeps uploaded session recordings.
 	Recordings Recordings
-	Clock      func() time.Time
-	Rand       io.Reader
+	// AnonymousSources bounds the (source, reason) pairs of anonymous
+	// refusals counted between flushes; 0 means DefaultAnonymousSources.
+	AnonymousSources int
+	Clock            func() time.Time
+	Rand             io.Reader
 }
 
 // Service runs the workflow. It is safe for concurrent use.
 type Service struct {
-	cfg Config
+	cfg       Config
+	anonymous *tally.Counter // refusals of unknown callers, until the next flush
 }
 
 // New checks cfg and fills its defaults.
@@ -87,7 +92,10 @@ func New(cfg Config) (*Service, error) {
 	if cfg.Rand == nil {
 		cfg.Rand = rand.Reader
 	}
-	return &Service{cfg: cfg}, nil
+	if cfg.AnonymousSources <= 0 {
+		cfg.AnonymousSources = DefaultAnonymousSources
+	}
+	return &Service{cfg: cfg, anonymous: tally.New(cfg.AnonymousSources)}, nil
 }
 
 func caKeysEqual(a, b ssh.Signer) bool {
