@@ -22,12 +22,12 @@ type config struct {
 	// AnonymousAuditInterval: refusals of callers nobody authenticated are
 	// audited as one row per source address per interval, with the count.
 	AnonymousAuditInterval time.Duration `mapstructure:"anonymous_audit_interval"`
-	LeaseTTL       time.Duration `mapstructure:"session_lease_ttl"`
-	Recordings     string        `mapstructure:"recordings"`
-	TLSCert        string        `mapstructure:"tls_cert"`
-	TLSKey         string        `mapstructure:"tls_key"`
-	Store          storeConfig   `mapstructure:"store"`
-	Web            webConfig     `mapstructure:"web"`
+	LeaseTTL               time.Duration `mapstructure:"session_lease_ttl"`
+	Recordings             string        `mapstructure:"recordings"`
+	TLSCert                string        `mapstructure:"tls_cert"`
+	TLSKey                 string        `mapstructure:"tls_key"`
+	Store                  storeConfig   `mapstructure:"store"`
+	Web                    webConfig     `mapstructure:"web"`
 }
 
 // webConfig configures the web form under /ui/.
