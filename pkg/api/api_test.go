@@ -22,6 +22,7 @@ import (
 	"github.com/lockbox-ssh/lockbox/pkg/apiauth"
 	"github.com/lockbox-ssh/lockbox/pkg/client"
 	"github.com/lockbox-ssh/lockbox/pkg/policy"
+	"github.com/lockbox-ssh/lockbox/pkg/recstore"
 	"github.com/lockbox-ssh/lockbox/pkg/secretbox"
 	"github.com/lockbox-ssh/lockbox/pkg/store"
 	"github.com/lockbox-ssh/lockbox/pkg/store/sqlstore"
@@ -47,26 +48,38 @@ type server struct {
 	keys map[string]ssh.Signer // "user:alice", "bastion:bastion-1"
 	wf   *workflow.Service
 	cfg  api.Config // to start a replica on the same workflow and keys
+	recs string     // the recordings directory
 }
 
 func newServer(t testing.TB) *server {
+	t.Helper()
+	return newServerWith(t, nil)
+}
+
+// newServerWith is newServer with edit applied to the API's config.
+func newServerWith(t testing.TB, edit func(*api.Config)) *server {
 	t.Helper()
 	st, err := sqlstore.OpenSQLite(filepath.Join(t.TempDir(), "lockbox.db"), sqlstore.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	return newServerOn(t, st)
+	return newServerOn(t, st, edit)
 }
 
-// newServerOn is newServer on the given store.
-func newServerOn(t testing.TB, st store.Store) *server {
+// newServerOn is newServer on the given store, with edit (if not nil)
+// applied to the API's config.
+func newServerOn(t testing.TB, st store.Store, edit ...func(*api.Config)) *server {
 	t.Helper()
 	p, err := policy.LoadDir(filepath.Join("..", "..", "policy"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &server{keys: map[string]ssh.Signer{}}
+	s := &server{keys: map[string]ssh.Signer{}, recs: t.TempDir()}
+	recs, err := recstore.Open(s.recs)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for name, u := range p.Users {
 		k := newSigner(t)
 		u.Keys = []ssh.PublicKey{k.PublicKey()}
@@ -80,7 +93,7 @@ func newServerOn(t testing.TB, st store.Store) *server {
 	box, _ := secretbox.New(make([]byte, 32))
 	holder := policy.NewHolder(p)
 	userCA, hopCA := newSigner(t), newSigner(t)
-	s.wf, err = workflow.New(workflow.Config{Store: st, Policy: holder, UserCA: userCA, HopCA: hopCA, Secrets: box})
+	s.wf, err = workflow.New(workflow.Config{Store: st, Policy: holder, UserCA: userCA, HopCA: hopCA, Secrets: box, Recordings: recs})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,6 +105,11 @@ func newServerOn(t testing.TB, st store.Store) *server {
 			}
 			return nil
 		}),
+	}
+	for _, e := range edit {
+		if e != nil {
+			e(&s.cfg)
+		}
 	}
 	s.url = s.replica(t)
 	return s

@@ -59,6 +59,7 @@ var errorKinds = []errorKind{
 	{store.ErrConflict, http.StatusConflict, "conflict"},
 	{store.ErrUnavailable, http.StatusServiceUnavailable, "unavailable"},
 	{errTooLarge, http.StatusRequestEntityTooLarge, "too_large"},
+	{errUploadsBusy, http.StatusServiceUnavailable, "uploads_busy"},
 }
 
 type errorKind struct {
@@ -86,7 +87,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	for _, k := range errorKinds {
 		if errors.Is(err, k.err) {
 			msg := err.Error()
-			if k.status == http.StatusServiceUnavailable {
+			if errors.Is(err, store.ErrUnavailable) {
 				s.log.Error("store unavailable", "path", r.URL.Path, "err", err)
 				msg = "the CA cannot reach its database; nothing was changed, try again later"
 			}

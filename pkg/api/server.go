@@ -50,6 +50,12 @@ type Config struct {
 	Keys apiauth.Keys
 	// CAKeys are served at /v1/ca for clients and targets to trust.
 	UserCA, HopCA, HostCA ssh.PublicKey
+	// MaxUploads bounds the recordings received at once (default
+	// DefaultMaxUploads), MaxUploadBytes their declared sizes together
+	// (default DefaultMaxUploadBytes); an upload beyond either is refused
+	// with 503 uploads_busy before a byte of it is read.
+	MaxUploads     int
+	MaxUploadBytes int64
 	// Ping reports whether the database answers (for /healthz).
 	Ping   func(context.Context) error
 	Clock  func() time.Time
@@ -64,6 +70,7 @@ type Server struct {
 	mux     *http.ServeMux
 	signed  *apiauth.Verifier // state-changing calls: nonces in the store, for every replica
 	reading *apiauth.Verifier // reads: nonces in memory
+	uploads *uploadGate
 }
 
 // New checks cfg and builds the routes.
@@ -77,9 +84,16 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
+	if cfg.MaxUploads <= 0 {
+		cfg.MaxUploads = DefaultMaxUploads
+	}
+	if cfg.MaxUploadBytes <= 0 {
+		cfg.MaxUploadBytes = DefaultMaxUploadBytes
+	}
 	s := &Server{wf: cfg.Workflow, cfg: cfg, log: cfg.Logger, mux: http.NewServeMux()}
 	s.signed = &apiauth.Verifier{Keys: cfg.Keys, Nonces: storeNonces{cfg.Workflow}, Clock: cfg.Clock}
 	s.reading = &apiauth.Verifier{Keys: cfg.Keys, Nonces: &apiauth.MemoryNonces{Clock: cfg.Clock}, Clock: cfg.Clock}
+	s.uploads = &uploadGate{maxN: cfg.MaxUploads, maxByte: cfg.MaxUploadBytes}
 	s.routes()
 	return s, nil
 }
