@@ -22,12 +22,14 @@ type config struct {
 	// AnonymousAuditInterval: refusals of callers nobody authenticated are
 	// audited as one row per source address per interval, with the count.
 	AnonymousAuditInterval time.Duration `mapstructure:"anonymous_audit_interval"`
-	LeaseTTL               time.Duration `mapstructure:"session_lease_ttl"`
-	Recordings             string        `mapstructure:"recordings"`
-	TLSCert                string        `mapstructure:"tls_cert"`
-	TLSKey                 string        `mapstructure:"tls_key"`
-	Store                  storeConfig   `mapstructure:"store"`
-	Web                    webConfig     `mapstructure:"web"`
+	// Uploads bounds the recordings received at once.
+	Uploads    uploadsConfig `mapstructure:"uploads"`
+	LeaseTTL   time.Duration `mapstructure:"session_lease_ttl"`
+	Recordings string        `mapstructure:"recordings"`
+	TLSCert    string        `mapstructure:"tls_cert"`
+	TLSKey     string        `mapstructure:"tls_key"`
+	Store      storeConfig   `mapstructure:"store"`
+	Web        webConfig     `mapstructure:"web"`
 }
 
 // webConfig configures the web form under /ui/.
@@ -39,6 +41,13 @@ type webConfig struct {
 	// reverse proxy terminates TLS in front of a plain-HTTP CA. With
 	// tls_cert set it is on anyway.
 	SecureCookies bool `mapstructure:"secure_cookies"`
+}
+
+// uploadsConfig bounds recording uploads: how many at once, and their
+// declared sizes together (what their temporary files may hold).
+type uploadsConfig struct {
+	MaxConcurrent int   `mapstructure:"max_concurrent"`
+	MaxBytes      int64 `mapstructure:"max_bytes"`
 }
 
 type storeConfig struct {
@@ -53,6 +62,8 @@ func defaults(v *viper.Viper) {
 	v.SetDefault("pending_timeout", 24*time.Hour)
 	v.SetDefault("sweep_interval", 5*time.Second)
 	v.SetDefault("anonymous_audit_interval", time.Minute)
+	v.SetDefault("uploads.max_concurrent", 4)
+	v.SetDefault("uploads.max_bytes", int64(4<<30))
 	v.SetDefault("session_lease_ttl", 30*time.Second)
 	v.SetDefault("recordings", "")
 	v.SetDefault("store.driver", "sqlite")
@@ -114,6 +125,8 @@ func loadConfig(flags *pflag.FlagSet) (*config, error) {
 		return nil, fmt.Errorf("sweep_interval must be positive")
 	case c.AnonymousAuditInterval <= 0:
 		return nil, fmt.Errorf("anonymous_audit_interval must be positive")
+	case c.Uploads.MaxConcurrent <= 0 || c.Uploads.MaxBytes <= 0:
+		return nil, fmt.Errorf("uploads.max_concurrent and uploads.max_bytes must be positive")
 	case c.Web.IdleTimeout <= 0 || c.Web.MaxAge <= 0:
 		return nil, fmt.Errorf("web.idle_timeout and web.max_age must be positive")
 	}

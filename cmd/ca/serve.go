@@ -103,6 +103,7 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 	srv, err := api.New(api.Config{
 		Workflow: svc, Keys: registeredKeys(holder), UserCA: keys.user.PublicKey(), HopCA: keys.hop.PublicKey(),
 		HostCA: keys.host.PublicKey(), Ping: db.Ping, Logger: log,
+		MaxUploads: cfg.Uploads.MaxConcurrent, MaxUploadBytes: cfg.Uploads.MaxBytes,
 	})
 	if err != nil {
 		return err
