@@ -71,11 +71,17 @@ func newServerWith(t testing.TB, edit func(*api.Config)) *server {
 // applied to the API's config.
 func newServerOn(t testing.TB, st store.Store, edit ...func(*api.Config)) *server {
 	t.Helper()
+	return newServerRecordingTo(t, st, t.TempDir(), edit...)
+}
+
+// newServerRecordingTo is newServerOn with recordings kept in dir.
+func newServerRecordingTo(t testing.TB, st store.Store, dir string, edit ...func(*api.Config)) *server {
+	t.Helper()
 	p, err := policy.LoadDir(filepath.Join("..", "..", "policy"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &server{keys: map[string]ssh.Signer{}, recs: t.TempDir()}
+	s := &server{keys: map[string]ssh.Signer{}, recs: dir}
 	recs, err := recstore.Open(s.recs)
 	if err != nil {
 		t.Fatal(err)

@@ -56,6 +56,7 @@ var errorKinds = []errorKind{
 	{workflow.ErrCommand, http.StatusForbidden, "command_not_allowed"},
 	{workflow.ErrNoSession, http.StatusNotFound, "no_session"},
 	{workflow.ErrNoRecording, http.StatusNotFound, "no_recording"},
+	{workflow.ErrStorageFull, http.StatusInsufficientStorage, "storage_full"},
 	{store.ErrConflict, http.StatusConflict, "conflict"},
 	{store.ErrUnavailable, http.StatusServiceUnavailable, "unavailable"},
 	{errTooLarge, http.StatusRequestEntityTooLarge, "too_large"},
@@ -81,12 +82,26 @@ func kindOf(err error) errorKind {
 	return internalError
 }
 
+// fixedMessages are the answers of kinds whose error text is for the
+// operator (paths, the system's words): it goes to the log, and the caller
+// reads this instead.
+var fixedMessages = map[string]struct{ answer, log string }{
+	"storage_full": {
+		answer: "the CA's recording storage is full, so nothing was stored; the bastion keeps the recording and uploads it again later (operator: free space in the CA's recordings directory; the CA's log has the detail)",
+		log:    "recording storage full: nothing was stored; free space in the recordings directory (the bastion retries)",
+	},
+}
+
 // writeError answers with err's kind. Errors of no known kind are
 // internal: logged in full, and answered without detail.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	for _, k := range errorKinds {
 		if errors.Is(err, k.err) {
 			msg := err.Error()
+			if fixed, ok := fixedMessages[k.code]; ok {
+				s.log.Error(fixed.log, "code", k.code, "method", r.Method, "path", r.URL.Path, "err", err)
+				msg = fixed.answer
+			}
 			if errors.Is(err, store.ErrUnavailable) {
 				s.log.Error("store unavailable", "path", r.URL.Path, "err", err)
 				msg = "the CA cannot reach its database; nothing was changed, try again later"
