@@ -1,13 +1,17 @@
 package api_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"strings"
 	"sync"
 	"testing"
 
+	"golang.org/x/crypto/ssh"
+
 	"github.com/lockbox-ssh/lockbox/pkg/apiauth"
 	"github.com/lockbox-ssh/lockbox/pkg/audit"
+	"github.com/lockbox-ssh/lockbox/pkg/wire"
 	"github.com/lockbox-ssh/lockbox/pkg/workflow"
 )
 
@@ -115,4 +119,31 @@ func TestAnonymousRefusalsAreAuditedOncePerSourcePerInterval(t *testing.T) {
 
 func containsJSON(detail []byte, want string) bool {
 	return strings.Contains(string(detail), want)
+}
+
+// The answer to a call that was not authenticated is written for people:
+// no Go package names, and for an unknown key the key and principal the
+// caller sent (the same words whether the principal or the key is unknown).
+func TestAuthRefusalsAreAnsweredInWordsForPeople(t *testing.T) {
+	s := newServer(t)
+	mallory := newSigner(t)
+	for _, principal := range []string{"user:alice", "user:nobody"} {
+		req, _ := http.NewRequest(http.MethodGet, s.url+"/v1/whoami", nil)
+		(&apiauth.Signer{Principal: principal, Key: mallory}).Sign(req, nil) //nolint:errcheck // a test key
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var e wire.Error
+		json.NewDecoder(resp.Body).Decode(&e) //nolint:errcheck // checked below
+		resp.Body.Close()
+		want := "the CA knows no key " + ssh.FingerprintSHA256(mallory.PublicKey()) + " for " + principal
+		if e.Error.Code != "unknown_key" || !strings.HasPrefix(e.Error.Message, want) || strings.Contains(e.Error.Message, "apiauth") {
+			t.Errorf("%s with an unregistered key: %+v; want unknown_key, %q", principal, e.Error, want)
+		}
+	}
+	resp, b := rawCall(t, s, "", http.MethodGet, "/v1/whoami", nil)
+	if resp.StatusCode != http.StatusUnauthorized || strings.Contains(string(b), "apiauth") || !strings.Contains(string(b), "signed") {
+		t.Errorf("unsigned call: %d %s", resp.StatusCode, b)
+	}
 }
