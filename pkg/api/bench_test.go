@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -138,12 +139,19 @@ func BenchmarkOpenSSHKeygenSign(b *testing.B) {
 // BenchmarkIssueCertificate, SQLite, 16 clients) quiet and with 10,000
 // anonymous calls beside it (unsigned GET /v1/whoami, as curl sends them,
 // from 8 clients, spread evenly over the phase at the pace the quiet phase
-// before it ran), b.N certificates a phase, two rounds of quiet then
+// before it ran), b.N certificates a phase, three rounds of quiet then
 // flood in the same run. It reports both rates, their ratio, the
 // anonymous calls sent and the audit rows the flood added once flushed.
-// Run it with -benchtime=20000x.
+// The flood's clients reuse their connections (keepalive) or open one
+// per call, as curl does (new-connections). Run it with
+// -benchtime=10000x.
 func BenchmarkIssueBesideAnonymousFlood(b *testing.B) {
-	const floodCalls, floodClients, rounds = 10000, 8, 2
+	b.Run("keepalive", func(b *testing.B) { benchFlood(b, true) })
+	b.Run("new-connections", func(b *testing.B) { benchFlood(b, false) })
+}
+
+func benchFlood(b *testing.B, reuse bool) {
+	const floodCalls, floodClients, rounds = 10000, 8, 3
 	st, err := sqlstore.OpenSQLite(filepath.Join(b.TempDir(), "lockbox.db"), sqlstore.Options{})
 	if err != nil {
 		b.Fatal(err)
@@ -201,7 +209,10 @@ func BenchmarkIssueBesideAnonymousFlood(b *testing.B) {
 						b.Error(err)
 						return
 					}
-					resp.Body.Close()
+					if reuse {
+						io.Copy(io.Discard, resp.Body) //nolint:errcheck // drained so the connection is reused
+					}
+					resp.Body.Close() // undrained: the connection is closed
 					sent.Add(1)
 				}
 			}()
