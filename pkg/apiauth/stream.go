@@ -67,7 +67,7 @@ func parseDeclared(r *http.Request) (Declared, error) {
 	}
 	sum, err := base64.StdEncoding.Strict().DecodeString(b64)
 	if !ok || err != nil || len(sum) != sha256.Size {
-		return d, fmt.Errorf("%w: Content-Digest must be sha-256=:BASE64:", ErrMalformed)
+		return d, fmt.Errorf("%w: Content-Digest must be one sha-256=:BASE64: value", ErrMalformed)
 	}
 	copy(d.SHA256[:], sum)
 	return d, nil
