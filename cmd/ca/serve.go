@@ -150,17 +150,24 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 
 // flushAnonymous audits the refusals of unauthenticated callers counted
 // since the last interval, one row per source address.
-func flushAnonymous(ctx context.Context, svc *workflow.Service, every time.Duration, log *slog.Logger) {
-	t := time.NewTicker(every)
+func flushAnonymous(ctx context.Context, svc *workflow.Service, interval time.Duration, log *slog.Logger) {
+	every(ctx, interval, func() {
+		if _, err := svc.FlushAnonymousRefusals(ctx, log); err != nil {
+			log.Error("auditing anonymous refusals", "err", err)
+		}
+	})
+}
+
+// every calls fn at each interval until ctx ends.
+func every(ctx context.Context, interval time.Duration, fn func()) {
+	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if _, err := svc.FlushAnonymousRefusals(ctx, log); err != nil {
-				log.Error("auditing anonymous refusals", "err", err)
-			}
+			fn()
 		}
 	}
 }
@@ -183,21 +190,14 @@ func withWeb(apiHandler http.Handler, svc *workflow.Service, cfg *config, log *s
 }
 
 // sweep expires undecided requests and ended grants.
-func sweep(ctx context.Context, svc *workflow.Service, every time.Duration, log *slog.Logger) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if n, err := svc.Sweep(ctx); err != nil {
-				log.Error("expiry sweep failed", "err", err)
-			} else if n > 0 {
-				log.Info("expired requests and grants", "count", n)
-			}
+func sweep(ctx context.Context, svc *workflow.Service, interval time.Duration, log *slog.Logger) {
+	every(ctx, interval, func() {
+		if n, err := svc.Sweep(ctx); err != nil {
+			log.Error("expiry sweep failed", "err", err)
+		} else if n > 0 {
+			log.Info("expired requests and grants", "count", n)
 		}
-	}
+	})
 }
 
 // reloadOnHUP reloads the policy on SIGHUP; a bad policy is logged and the
