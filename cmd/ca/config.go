@@ -19,13 +19,18 @@ type config struct {
 	Policy         string        `mapstructure:"policy"`
 	PendingTimeout time.Duration `mapstructure:"pending_timeout"`
 	SweepInterval  time.Duration `mapstructure:"sweep_interval"`
-	LeaseTTL       time.Duration `mapstructure:"session_lease_ttl"`
-	HopCertTTL     time.Duration `mapstructure:"hop_cert_ttl"`
-	Recordings     string        `mapstructure:"recordings"`
-	TLSCert        string        `mapstructure:"tls_cert"`
-	TLSKey         string        `mapstructure:"tls_key"`
-	Store          storeConfig   `mapstructure:"store"`
-	Web            webConfig     `mapstructure:"web"`
+	// AnonymousAuditInterval: refusals of callers nobody authenticated are
+	// audited as one row per source address per interval, with the count.
+	AnonymousAuditInterval time.Duration `mapstructure:"anonymous_audit_interval"`
+	// Uploads bounds the recordings received at once.
+	Uploads    uploadsConfig `mapstructure:"uploads"`
+	LeaseTTL   time.Duration `mapstructure:"session_lease_ttl"`
+	HopCertTTL time.Duration `mapstructure:"hop_cert_ttl"`
+	Recordings string        `mapstructure:"recordings"`
+	TLSCert    string        `mapstructure:"tls_cert"`
+	TLSKey     string        `mapstructure:"tls_key"`
+	Store      storeConfig   `mapstructure:"store"`
+	Web        webConfig     `mapstructure:"web"`
 	// AuditCheckpoint: signed checkpoints of the audit chain's head.
 	AuditCheckpoint checkpointConfig `mapstructure:"audit_checkpoint"`
 }
@@ -39,6 +44,13 @@ type webConfig struct {
 	// reverse proxy terminates TLS in front of a plain-HTTP CA. With
 	// tls_cert set it is on anyway.
 	SecureCookies bool `mapstructure:"secure_cookies"`
+}
+
+// uploadsConfig bounds recording uploads: how many at once, and their
+// declared sizes together (what their temporary files may hold).
+type uploadsConfig struct {
+	MaxConcurrent int   `mapstructure:"max_concurrent"`
+	MaxBytes      int64 `mapstructure:"max_bytes"`
 }
 
 type storeConfig struct {
@@ -55,6 +67,9 @@ func defaults(v *viper.Viper) {
 	v.SetDefault("policy", "/etc/lockbox/policy")
 	v.SetDefault("pending_timeout", 24*time.Hour)
 	v.SetDefault("sweep_interval", 5*time.Second)
+	v.SetDefault("anonymous_audit_interval", time.Minute)
+	v.SetDefault("uploads.max_concurrent", 4)
+	v.SetDefault("uploads.max_bytes", int64(4<<30))
 	v.SetDefault("session_lease_ttl", 30*time.Second)
 	v.SetDefault("hop_cert_ttl", 5*time.Minute)
 	v.SetDefault("recordings", "")
@@ -80,7 +95,7 @@ func loadConfig(flags *pflag.FlagSet) (*config, error) {
 	v.SetEnvPrefix("LOCKBOX")
 	v.SetEnvKeyReplacer(strings.NewReplacer(".", "_"))
 	v.AutomaticEnv()
-	for _, name := range []string{"listen", "data", "policy", "pending_timeout", "sweep_interval", "session_lease_ttl", "hop_cert_ttl", "recordings"} {
+	for _, name := range []string{"listen", "data", "policy", "pending_timeout", "sweep_interval", "anonymous_audit_interval", "session_lease_ttl", "hop_cert_ttl", "recordings"} {
 		if f := flags.Lookup(name); f != nil {
 			if err := v.BindPFlag(name, f); err != nil {
 				return nil, err
@@ -123,6 +138,10 @@ func loadConfig(flags *pflag.FlagSet) (*config, error) {
 		return nil, fmt.Errorf("sweep_interval must be positive")
 	case c.Store.Timeout <= 0:
 		return nil, fmt.Errorf("store.timeout must be positive")
+	case c.AnonymousAuditInterval <= 0:
+		return nil, fmt.Errorf("anonymous_audit_interval must be positive")
+	case c.Uploads.MaxConcurrent <= 0 || c.Uploads.MaxBytes <= 0:
+		return nil, fmt.Errorf("uploads.max_concurrent and uploads.max_bytes must be positive")
 	case c.Web.IdleTimeout <= 0 || c.Web.MaxAge <= 0:
 		return nil, fmt.Errorf("web.idle_timeout and web.max_age must be positive")
 	case c.AuditCheckpoint.Interval < 0:
@@ -138,6 +157,7 @@ func addServeFlags(f *pflag.FlagSet) {
 	f.String("policy", "", "policy directory (default /etc/lockbox/policy)")
 	f.Duration("pending_timeout", 0, "how long a request may wait for a decision (default 24h)")
 	f.Duration("sweep_interval", 0, "how often expiry is swept (default 5s)")
+	f.Duration("anonymous_audit_interval", 0, "refusals of unauthenticated callers are audited as one row per address per interval (default 1m)")
 	f.Duration("session_lease_ttl", 0, "how long a session's one-per-user lease lasts without a heartbeat (default 30s)")
 	f.Duration("hop_cert_ttl", 0, "how long a hop certificate lasts: the bastion's one login with it (default 5m, 1s..1h, never past the grant)")
 	f.String("recordings", "", "directory for session recordings (default DATA/recordings; shared storage for several replicas)")

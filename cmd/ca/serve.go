@@ -112,6 +112,7 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 	srv, err := api.New(api.Config{
 		Workflow: svc, Keys: registeredKeys(holder), UserCA: keys.user.PublicKey(), HopCA: keys.hop.PublicKey(),
 		HostCA: keys.host.PublicKey(), AuditKey: keys.audit.PublicKey(), Checkpoints: checkpoints, Ping: db.Ping, StoreTimeout: cfg.Store.Timeout, Logger: log,
+		MaxUploads: cfg.Uploads.MaxConcurrent, MaxUploadBytes: cfg.Uploads.MaxBytes,
 	})
 	if err != nil {
 		return err
@@ -131,6 +132,7 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 	signed := make(chan struct{})
 	go func() { defer close(signed); signCheckpoints(cpCtx, checkpoints, cfg.AuditCheckpoint.Interval, log) }()
 	defer func() { stopCheckpoints(); <-signed }() // the last checkpoint is signed before the store closes
+	go flushAnonymous(ctx, svc, cfg.AnonymousAuditInterval, log)
 	go reloadOnHUP(ctx, holder, cfg.Policy, log)
 	errc := make(chan error, 1)
 	go func() {
@@ -149,10 +151,38 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 	}
 	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := hs.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
+	err = hs.Shutdown(shutdown)
+	if _, ferr := svc.FlushAnonymousRefusals(shutdown, log); ferr != nil {
+		log.Error("auditing anonymous refusals at shutdown", "err", ferr)
+	}
+	if err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
 	return nil
+}
+
+// flushAnonymous audits the refusals of unauthenticated callers counted
+// since the last interval, one row per source address.
+func flushAnonymous(ctx context.Context, svc *workflow.Service, interval time.Duration, log *slog.Logger) {
+	every(ctx, interval, func() {
+		if _, err := svc.FlushAnonymousRefusals(ctx, log); err != nil {
+			log.Error("auditing anonymous refusals", "err", err)
+		}
+	})
+}
+
+// every calls fn at each interval until ctx ends.
+func every(ctx context.Context, interval time.Duration, fn func()) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			fn()
+		}
+	}
 }
 
 // withWeb mounts the web form under /ui/ beside the API, and sends / there.
@@ -173,21 +203,14 @@ func withWeb(apiHandler http.Handler, svc *workflow.Service, cfg *config, log *s
 }
 
 // sweep expires undecided requests and ended grants.
-func sweep(ctx context.Context, svc *workflow.Service, every time.Duration, log *slog.Logger) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if n, err := svc.Sweep(ctx); err != nil {
-				log.Error("expiry sweep failed", "err", err)
-			} else if n > 0 {
-				log.Info("expired requests and grants", "count", n)
-			}
+func sweep(ctx context.Context, svc *workflow.Service, interval time.Duration, log *slog.Logger) {
+	every(ctx, interval, func() {
+		if n, err := svc.Sweep(ctx); err != nil {
+			log.Error("expiry sweep failed", "err", err)
+		} else if n > 0 {
+			log.Info("expired requests and grants", "count", n)
 		}
-	}
+	})
 }
 
 // reloadOnHUP reloads the policy on SIGHUP; a bad policy is logged and the

@@ -22,6 +22,7 @@ import (
 	"github.com/lockbox-ssh/lockbox/pkg/apiauth"
 	"github.com/lockbox-ssh/lockbox/pkg/client"
 	"github.com/lockbox-ssh/lockbox/pkg/policy"
+	"github.com/lockbox-ssh/lockbox/pkg/recstore"
 	"github.com/lockbox-ssh/lockbox/pkg/secretbox"
 	"github.com/lockbox-ssh/lockbox/pkg/store"
 	"github.com/lockbox-ssh/lockbox/pkg/store/sqlstore"
@@ -48,27 +49,45 @@ type server struct {
 	wf     *workflow.Service
 	policy *policy.Holder
 	st     store.Store
+	cfg    api.Config // to start a replica on the same workflow and keys
+	recs   string     // the recordings directory
 }
 
 func newServer(t testing.TB) *server {
+	t.Helper()
+	return newServerWith(t, nil)
+}
+
+// newServerWith is newServer with edit applied to the API's config.
+func newServerWith(t testing.TB, edit func(*api.Config)) *server {
 	t.Helper()
 	st, err := sqlstore.OpenSQLite(filepath.Join(t.TempDir(), "lockbox.db"), sqlstore.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	return newServerOn(t, st)
+	return newServerOn(t, st, edit)
 }
 
-// newServerOn is newServer on the given store; tune, if given, changes
-// the API's configuration.
-func newServerOn(t testing.TB, st store.Store, tune ...func(*api.Config)) *server {
+// newServerOn is newServer on the given store, with edit (if not nil)
+// applied to the API's config.
+func newServerOn(t testing.TB, st store.Store, edit ...func(*api.Config)) *server {
+	t.Helper()
+	return newServerRecordingTo(t, st, t.TempDir(), edit...)
+}
+
+// newServerRecordingTo is newServerOn with recordings kept in dir.
+func newServerRecordingTo(t testing.TB, st store.Store, dir string, edit ...func(*api.Config)) *server {
 	t.Helper()
 	p, err := policy.LoadDir(filepath.Join("..", "..", "policy"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &server{keys: map[string]ssh.Signer{}, st: st}
+	s := &server{keys: map[string]ssh.Signer{}, st: st, recs: dir}
+	recs, err := recstore.Open(s.recs)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for name, u := range p.Users {
 		k := newSigner(t)
 		u.Keys = []ssh.PublicKey{k.PublicKey()}
@@ -83,11 +102,11 @@ func newServerOn(t testing.TB, st store.Store, tune ...func(*api.Config)) *serve
 	holder := policy.NewHolder(p)
 	s.policy = holder
 	userCA, hopCA := newSigner(t), newSigner(t)
-	s.wf, err = workflow.New(workflow.Config{Store: st, Policy: holder, UserCA: userCA, HopCA: hopCA, Secrets: box})
+	s.wf, err = workflow.New(workflow.Config{Store: st, Policy: holder, UserCA: userCA, HopCA: hopCA, Secrets: box, Recordings: recs})
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := api.Config{
+	s.cfg = api.Config{
 		Workflow: s.wf, UserCA: userCA.PublicKey(), HopCA: hopCA.PublicKey(), Ping: st.Ping, Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		Keys: apiauth.KeysFunc(func(principal string) []ssh.PublicKey {
 			if k := s.keys[principal]; k != nil {
@@ -96,17 +115,26 @@ func newServerOn(t testing.TB, st store.Store, tune ...func(*api.Config)) *serve
 			return nil
 		}),
 	}
-	for _, f := range tune {
-		f(&cfg)
+	for _, e := range edit {
+		if e != nil {
+			e(&s.cfg)
+		}
 	}
-	srv, err := api.New(cfg)
+	s.url = s.replica(t)
+	return s
+}
+
+// replica starts another API server on the same workflow, store and keys,
+// as a second CA replica, and returns its URL.
+func (s *server) replica(t testing.TB) string {
+	t.Helper()
+	srv, err := api.New(s.cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	hs := httptest.NewServer(srv)
 	t.Cleanup(hs.Close)
-	s.url = hs.URL
-	return s
+	return hs.URL
 }
 
 func (s *server) client(t testing.TB, principal string) *client.Client {
@@ -313,18 +341,24 @@ func TestAuthenticationRefusals(t *testing.T) {
 		t.Fatalf("forged key: %d", resp.StatusCode)
 	}
 
+	// None of the three callers was authenticated: they are audited
+	// together, as one row for their address with the count.
+	if _, err := s.wf.FlushAnonymousRefusals(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
 	recs, err := s.wf.AuditLog(ctx, workflow.UserActor("erin"), 0, 100)
 	if err != nil {
 		t.Fatal(err)
 	}
-	refused := 0
+	var summary []string
 	for _, r := range recs {
-		if r.Action == "auth.refused" {
-			refused++
+		if r.Action == workflow.ActionAnonymousRefused {
+			summary = append(summary, r.Subject+" "+string(r.Detail))
 		}
 	}
-	if refused != 3 {
-		t.Fatalf("%d auth refusals audited, want 3", refused)
+	if len(summary) != 1 || !strings.Contains(summary[0], `"count":3`) ||
+		!strings.Contains(summary[0], `"replayed_request":1`) || !strings.Contains(summary[0], `"unknown_key":1`) || !strings.Contains(summary[0], `"unauthenticated":1`) {
+		t.Fatalf("anonymous refusals audited as %q, want one row with the three reasons", summary)
 	}
 }
 

@@ -2,10 +2,14 @@ package api
 
 import (
 	"errors"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
+	"time"
 
+	"github.com/lockbox-ssh/lockbox/pkg/apiauth"
 	"github.com/lockbox-ssh/lockbox/pkg/workflow"
 )
 
@@ -19,8 +23,7 @@ var errTooLarge = errors.New("request body too large")
 type handler func(w http.ResponseWriter, r *http.Request, actor workflow.Actor, body []byte)
 
 // auth reads the body (bounded), verifies the request's signature, and
-// calls h with the authenticated actor. A refusal is audited under the
-// principal the caller claimed, which is all we know of them.
+// calls h with the authenticated actor.
 func (s *Server) auth(h handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
@@ -34,25 +37,104 @@ func (s *Server) auth(h handler) http.Handler {
 		}
 		principal, err := v.Verify(r.Context(), r, body)
 		if err != nil {
-			claimed := workflow.Actor(claimedPrincipal(r))
-			s.writeError(w, r, s.wf.RecordRefusal(r.Context(), claimed, "auth.refused", r.Method+" "+r.URL.Path, err))
+			s.refuseAuth(w, r, err)
 			return
 		}
 		h(w, r, workflow.Actor(principal), body)
 	})
 }
 
-// claimedPrincipal pulls principal=... out of the Authorization header for
-// the audit record of a refused call, or "anonymous".
+// refuseAuth answers a call whose authentication failed. A caller whose
+// signature did not verify (or whose call is a replay, which anyone can
+// send) is nobody we know: the refusal is counted per source address and
+// audited once per interval with the count (workflow
+// FlushAnonymousRefusals), and logged once per interval per source and
+// reason, so that anonymous callers cannot flood the audit log or the
+// store's writer. A caller whose signature verified but who used up its
+// share of read nonces is known, and audited one call at a time.
+func (s *Server) refuseAuth(w http.ResponseWriter, r *http.Request, err error) {
+	answer := authRefusal{err, s.authMessage(r, err)}
+	if errors.Is(err, apiauth.ErrNonceStoreFull) {
+		actor := workflow.Actor(headerParam(r, "principal"))
+		if aerr := s.wf.RecordRefusal(r.Context(), actor, "auth.refused", r.Method+" "+r.URL.Path, err); !errors.Is(aerr, err) {
+			s.writeError(w, r, aerr)
+			return
+		}
+		s.writeError(w, r, answer)
+		return
+	}
+	source, code := sourceAddr(r), kindOf(err).code
+	if s.wf.CountAnonymousRefusal(source, code) {
+		s.log.Warn("refused a call nobody authenticated; more from this source are counted and audited once per interval",
+			"source", source, "reason", code, "claimed", claimedPrincipal(r), "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	s.writeError(w, r, answer)
+}
+
+// authRefusal is an authentication error (for errors.Is and the log) with
+// the answer written for the caller.
+type authRefusal struct {
+	err    error
+	answer string
+}
+
+func (a authRefusal) Error() string { return a.answer }
+func (a authRefusal) Unwrap() error { return a.err }
+
+// authMessage says, for the caller, why its call was not authenticated.
+// It names only what the caller sent, and says the same for an unknown
+// principal as for an unknown key.
+func (s *Server) authMessage(r *http.Request, err error) string {
+	switch {
+	case errors.Is(err, apiauth.ErrMissing):
+		return "this call must be signed with your SSH key (an Authorization: Lockbox-SSH-Sig header; see docs/api.md)"
+	case errors.Is(err, apiauth.ErrMalformed):
+		return "the Authorization header is not a Lockbox-SSH-Sig header this CA can read (see docs/api.md)"
+	case errors.Is(err, apiauth.ErrStale):
+		return fmt.Sprintf("the call was signed more than a minute away from the CA's clock (the CA's time is %s); check this machine's clock",
+			s.cfg.Clock().UTC().Format(time.RFC3339))
+	case errors.Is(err, apiauth.ErrUnknownKey):
+		return fmt.Sprintf("the CA knows no key %s for %s: the principal is unknown, or the policy does not register this key for it",
+			headerParam(r, "key"), headerParam(r, "principal"))
+	case errors.Is(err, apiauth.ErrBadSignature):
+		return "the signature does not match this call (was the method, path, Host or body changed on the way, by a proxy for instance?)"
+	case errors.Is(err, apiauth.ErrReplay):
+		return "this call was received before (its nonce is spent); sign every call anew"
+	case errors.Is(err, apiauth.ErrNonceStoreFull):
+		return "too many signed reads from you in the last two minutes; wait a minute and try again"
+	}
+	return "the call could not be authenticated"
+}
+
+// sourceAddr is the IP address anonymous refusals are counted under: the
+// peer's. (Behind a reverse proxy every caller shares the proxy's.)
+func sourceAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// claimedPrincipal is the principal the Authorization header claims, for
+// the log of a refused call, or "anonymous".
 func claimedPrincipal(r *http.Request) string {
-	for _, part := range strings.Split(r.Header.Get("Authorization"), ",") {
-		part = strings.TrimSpace(part)
-		if i := strings.Index(part, "principal="); i >= 0 {
-			p := part[i+len("principal="):]
-			if len(p) > 0 && len(p) <= 80 && !strings.ContainsFunc(p, func(c rune) bool { return c < 0x21 || c > 0x7e }) {
-				return "claimed:" + p
+	if p := headerParam(r, "principal"); p != "?" {
+		return "claimed:" + p
+	}
+	return "anonymous"
+}
+
+// headerParam pulls NAME=... out of the Authorization header, if it is
+// short printable ASCII, or "?".
+func headerParam(r *http.Request, name string) string {
+	params := strings.TrimPrefix(r.Header.Get("Authorization"), "Lockbox-SSH-Sig ")
+	for _, part := range strings.Split(params, ",") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(part), name+"="); ok {
+			if len(v) > 0 && len(v) <= 80 && !strings.ContainsFunc(v, func(c rune) bool { return c < 0x21 || c > 0x7e }) {
+				return v
 			}
 		}
 	}
-	return "anonymous"
+	return "?"
 }

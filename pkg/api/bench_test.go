@@ -2,11 +2,14 @@ package api_test
 
 import (
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -130,4 +133,119 @@ func BenchmarkOpenSSHKeygenSign(b *testing.B) {
 	wg.Wait()
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "certs/s")
+}
+
+// BenchmarkIssueBesideAnonymousFlood measures certificate issuance (as
+// BenchmarkIssueCertificate, SQLite, 16 clients) quiet and with 10,000
+// anonymous calls beside it (unsigned GET /v1/whoami, as curl sends them,
+// from 8 clients, spread evenly over the phase at the pace the quiet phase
+// before it ran), b.N certificates a phase, three rounds of quiet then
+// flood in the same run. It reports both rates, their ratio, the
+// anonymous calls sent and the audit rows the flood added once flushed.
+// The flood's clients reuse their connections (keepalive) or open one
+// per call, as curl does (new-connections). Run it with
+// -benchtime=10000x.
+func BenchmarkIssueBesideAnonymousFlood(b *testing.B) {
+	b.Run("keepalive", func(b *testing.B) { benchFlood(b, true) })
+	b.Run("new-connections", func(b *testing.B) { benchFlood(b, false) })
+}
+
+func benchFlood(b *testing.B, reuse bool) {
+	const floodCalls, floodClients, rounds = 10000, 8, 3
+	st, err := sqlstore.OpenSQLite(filepath.Join(b.TempDir(), "lockbox.db"), sqlstore.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	s := newServerOn(b, st)
+	req, err := s.client(b, "user:alice").Submit(ctx, wireHealth())
+	if err != nil {
+		b.Fatal(err)
+	}
+	keys := make([]string, 64)
+	for i := range keys {
+		keys[i] = string(ssh.MarshalAuthorizedKey(newSigner(b).PublicKey()))
+	}
+	issue := func(n int) time.Duration {
+		var next atomic.Int64
+		var wg sync.WaitGroup
+		t0 := time.Now()
+		for range 16 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				cl := s.client(b, "user:alice")
+				for i := next.Add(1); i <= int64(n); i = next.Add(1) {
+					if _, err := cl.Certificate(ctx, req.ID, keys[i%int64(len(keys))]); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		return time.Since(t0)
+	}
+	// flood sends floodCalls anonymous calls spread over about d, until
+	// stop closes.
+	var sent atomic.Int64
+	flood := func(d time.Duration, stop chan struct{}) *sync.WaitGroup {
+		var wg sync.WaitGroup
+		per := floodCalls / floodClients
+		for range floodClients {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				tick := time.NewTicker(max(d/time.Duration(per), time.Microsecond))
+				defer tick.Stop()
+				for range per {
+					select {
+					case <-stop:
+						return
+					case <-tick.C:
+					}
+					resp, err := http.Get(s.url + "/v1/whoami")
+					if err != nil {
+						b.Error(err)
+						return
+					}
+					if reuse {
+						io.Copy(io.Discard, resp.Body) //nolint:errcheck // drained so the connection is reused
+					}
+					resp.Body.Close() // undrained: the connection is closed
+					sent.Add(1)
+				}
+			}()
+		}
+		return &wg
+	}
+
+	b.ResetTimer()
+	var quiet, flooded time.Duration
+	rows := 0
+	for range rounds {
+		d := issue(b.N)
+		quiet += d
+		head := s.auditHead(b)
+		stop := make(chan struct{})
+		wg := flood(d, stop)
+		flooded += issue(b.N)
+		close(stop)
+		wg.Wait()
+		if _, err := s.wf.FlushAnonymousRefusals(ctx, nil); err != nil {
+			b.Fatal(err)
+		}
+		for _, r := range s.auditSince(b, head) {
+			if r.Action != "usercert.issued" {
+				rows++
+			}
+		}
+	}
+	b.StopTimer()
+	q, f := float64(rounds*b.N)/quiet.Seconds(), float64(rounds*b.N)/flooded.Seconds()
+	b.ReportMetric(q, "quiet-certs/s")
+	b.ReportMetric(f, "flood-certs/s")
+	b.ReportMetric(f/q, "ratio")
+	b.ReportMetric(float64(sent.Load()), "anon-calls")
+	b.ReportMetric(float64(rows), "flood-audit-rows")
 }

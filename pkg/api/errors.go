@@ -14,17 +14,14 @@ import (
 
 // errorKinds maps named errors to a status and a stable code. The first
 // match wins, so more specific errors come first.
-var errorKinds = []struct {
-	err    error
-	status int
-	code   string
-}{
+var errorKinds = []errorKind{
 	{apiauth.ErrReplay, http.StatusUnauthorized, "replayed_request"},
 	{apiauth.ErrStale, http.StatusUnauthorized, "stale_request"},
 	{apiauth.ErrMissing, http.StatusUnauthorized, "unauthenticated"},
 	{apiauth.ErrMalformed, http.StatusUnauthorized, "bad_authorization"},
 	{apiauth.ErrUnknownKey, http.StatusUnauthorized, "unknown_key"},
 	{apiauth.ErrBadSignature, http.StatusUnauthorized, "bad_signature"},
+	{apiauth.ErrNonceStoreFull, http.StatusTooManyRequests, "throttled"},
 
 	{policy.ErrSelfApproval, http.StatusForbidden, "self_approval"},
 	{policy.ErrNotApprover, http.StatusForbidden, "not_an_approver"},
@@ -59,20 +56,52 @@ var errorKinds = []struct {
 	{workflow.ErrCommand, http.StatusForbidden, "command_not_allowed"},
 	{workflow.ErrNoSession, http.StatusNotFound, "no_session"},
 	{workflow.ErrNoRecording, http.StatusNotFound, "no_recording"},
+	{workflow.ErrStorageFull, http.StatusInsufficientStorage, "storage_full"},
 	{store.ErrConflict, http.StatusConflict, "conflict"},
 	{workflow.ErrKeyTaken, http.StatusConflict, "idempotency_key_in_use"},
 	{errKeyReused, http.StatusUnprocessableEntity, "idempotency_key_reused"},
 	{store.ErrOutcomeUnknown, http.StatusServiceUnavailable, "outcome_unknown"},
 	{store.ErrUnavailable, http.StatusServiceUnavailable, "unavailable"},
 	{errTooLarge, http.StatusRequestEntityTooLarge, "too_large"},
+	{errUploadsBusy, http.StatusServiceUnavailable, "uploads_busy"},
 }
 
-// storeMessages are what a caller is told of store failures (the detail
-// goes to the log).
-var storeMessages = map[string]string{
-	"unavailable": "the CA cannot reach its database; nothing was changed, try again later",
-	"outcome_unknown": "the CA lost its database connection while saving this change and cannot tell whether it was saved; " +
-		"send the call again with the same Idempotency-Key to learn the outcome (the lockbox CLI does so)",
+type errorKind struct {
+	err    error
+	status int
+	code   string
+}
+
+// internalError is the kind of an error of no known kind.
+var internalError = errorKind{nil, http.StatusInternalServerError, "internal"}
+
+// kindOf returns err's kind, or internalError.
+func kindOf(err error) errorKind {
+	for _, k := range errorKinds {
+		if errors.Is(err, k.err) {
+			return k
+		}
+	}
+	return internalError
+}
+
+// fixedMessages are the answers of kinds whose error text is for the
+// operator (paths, the system's words): it goes to the log, and the caller
+// reads this instead.
+var fixedMessages = map[string]struct{ answer, log string }{
+	"unavailable": {
+		answer: "the CA cannot reach its database; nothing was changed, try again later",
+		log:    "store unavailable",
+	},
+	"outcome_unknown": {
+		answer: "the CA lost its database connection while saving this change and cannot tell whether it was saved; " +
+			"send the call again with the same Idempotency-Key to learn the outcome (the lockbox CLI does so)",
+		log: "store outcome unknown",
+	},
+	"storage_full": {
+		answer: "the CA's recording storage is full, so nothing was stored; the bastion keeps the recording and uploads it again later (operator: free space in the CA's recordings directory; the CA's log has the detail)",
+		log:    "recording storage full: nothing was stored; free space in the recordings directory (the bastion retries)",
+	},
 }
 
 // errorAnswer is the answer to a refusal of a known kind, for keeping
@@ -92,9 +121,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	for _, k := range errorKinds {
 		if errors.Is(err, k.err) {
 			msg := err.Error()
-			if fixed, ok := storeMessages[k.code]; ok {
-				s.log.Error("store failure", "code", k.code, "method", r.Method, "path", r.URL.Path, "err", err)
-				msg = fixed
+			if fixed, ok := fixedMessages[k.code]; ok {
+				s.log.Error(fixed.log, "code", k.code, "method", r.Method, "path", r.URL.Path, "err", err)
+				msg = fixed.answer
 			}
 			writeJSON(w, k.status, wire.Error{Error: wire.ErrorBody{Code: k.code, Message: msg}})
 			return

@@ -7,13 +7,17 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/go-json-experiment/json/jsontext"
+
 	"github.com/lockbox-ssh/lockbox/pkg/api"
 	"github.com/lockbox-ssh/lockbox/pkg/apiauth"
 )
 
 // FuzzRequestBodies sends arbitrary bodies, signed, to every endpoint that
 // takes one: the server must answer with a JSON error or a success, never
-// crash, never a 5xx.
+// crash, never a 5xx; and a body that names a member twice, or names one
+// in another case than the contract's (all lower case), must be refused
+// as bad_request, whatever else it holds.
 func FuzzRequestBodies(f *testing.F) {
 	for _, seed := range []string{
 		`{"role":"health","resources":["db-1"],"duration":"1h","reason":"x"}`,
@@ -23,6 +27,10 @@ func FuzzRequestBodies(f *testing.F) {
 		`{"request_id":"req-aaaaaaaaaaaaaaaa","resource":"db-1","user":"alice","client_addr":"192.0.2.1"}`,
 		`{"refusals":[{"kind":"login","user":"alice","reason":"x","client_addr":"192.0.2.1"}],"counts":[{"source":"192.0.2.9","reason":"y","count":2}]}`,
 		`{"counts":[{"source":"\u001b[2J","reason":"y","count":-1}]}`,
+		`{"role":"health","role":"admin","resources":["db-1"],"duration":"1h","reason":"x"}`,
+		`{"Role":"health","resources":["db-1"],"duration":"1h","reason":"x"}`,
+		`{"reason":"a","\u0072eason":"b"}`, `{"REASON":"x"}`, ` {"reason":"x"} `, `{"reason":"x"}{}`,
+		`{"role":"health","resources":["db-1"],"duration":"1h","reason":"x","Reason":"y"}`,
 	} {
 		f.Add(seed, uint8(0))
 	}
@@ -48,8 +56,12 @@ func FuzzRequestBodies(f *testing.F) {
 		if resp.StatusCode >= 500 {
 			t.Fatalf("%s %q: %d %s", p.path, body, resp.StatusCode, b)
 		}
+		code := ""
 		if resp.StatusCode >= 400 {
-			errorCode(t, b)
+			code = errorCode(t, b)
+		}
+		if ambiguousNames(body) && code != "bad_request" {
+			t.Fatalf("%s %q names a member twice or in another case, yet got %d %s", p.path, body, resp.StatusCode, b)
 		}
 	})
 }
@@ -98,4 +110,30 @@ func FuzzIdempotencyKeys(f *testing.F) {
 			t.Fatalf("replayed answer differs: %d %s, then %d %s", first.StatusCode, b1, again.StatusCode, b2)
 		}
 	})
+}
+
+// ambiguousNames reports whether body begins with a JSON object one of
+// whose names (after unescaping) appears twice or is not in lower case.
+// It reads the object with duplicates allowed, so as not to share the
+// server's decoder's view.
+func ambiguousNames(body string) bool {
+	dec := jsontext.NewDecoder(bytes.NewReader([]byte(body)), jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true))
+	if tok, err := dec.ReadToken(); err != nil || tok.Kind() != '{' {
+		return false
+	}
+	seen := map[string]bool{}
+	for {
+		tok, err := dec.ReadToken()
+		if err != nil || tok.Kind() != '"' {
+			return false
+		}
+		name := tok.String()
+		if seen[name] || name != strings.ToLower(name) {
+			return true
+		}
+		seen[name] = true
+		if err := dec.SkipValue(); err != nil {
+			return false
+		}
+	}
 }

@@ -39,6 +39,7 @@ type Workflow interface {
 	Recording(ctx context.Context, actor workflow.Actor, id string) (io.ReadCloser, *store.Session, error)
 	UseNonce(ctx context.Context, principal, nonce string, expires time.Time) error
 	RecordRefusal(ctx context.Context, actor workflow.Actor, action, subject string, reason error) error
+	CountAnonymousRefusal(source, reason string) (first bool)
 	SetPassword(ctx context.Context, actor workflow.Actor, password string) error
 	Answered(ctx context.Context, actor workflow.Actor, key string) (*workflow.KeptAnswer, error)
 	CheckSession(ctx context.Context, actor workflow.Actor, in workflow.SessionCheck) error
@@ -56,6 +57,12 @@ type Config struct {
 	// serves and signs them (GET and POST /v1/audit/checkpoint).
 	AuditKey    ssh.PublicKey
 	Checkpoints Checkpoints
+	// MaxUploads bounds the recordings received at once (default
+	// DefaultMaxUploads), MaxUploadBytes their declared sizes together
+	// (default DefaultMaxUploadBytes); an upload beyond either is refused
+	// with 503 uploads_busy before a byte of it is read.
+	MaxUploads     int
+	MaxUploadBytes int64
 	// Ping reports whether the database answers (for /healthz).
 	Ping func(context.Context) error
 	// StoreTimeout is one call's deadline for all its store work; a
@@ -77,6 +84,7 @@ type Server struct {
 	mux     *http.ServeMux
 	signed  *apiauth.Verifier // state-changing calls: nonces in the store, for every replica
 	reading *apiauth.Verifier // reads: nonces in memory
+	uploads *uploadGate
 }
 
 // New checks cfg and builds the routes.
@@ -96,9 +104,16 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
+	if cfg.MaxUploads <= 0 {
+		cfg.MaxUploads = DefaultMaxUploads
+	}
+	if cfg.MaxUploadBytes <= 0 {
+		cfg.MaxUploadBytes = DefaultMaxUploadBytes
+	}
 	s := &Server{wf: cfg.Workflow, cfg: cfg, log: cfg.Logger, mux: http.NewServeMux()}
 	s.signed = &apiauth.Verifier{Keys: cfg.Keys, Nonces: storeNonces{cfg.Workflow}, Clock: cfg.Clock}
 	s.reading = &apiauth.Verifier{Keys: cfg.Keys, Nonces: &apiauth.MemoryNonces{Clock: cfg.Clock}, Clock: cfg.Clock}
+	s.uploads = &uploadGate{maxN: cfg.MaxUploads, maxByte: cfg.MaxUploadBytes}
 	s.routes()
 	return s, nil
 }

@@ -2,16 +2,15 @@ package api
 
 import (
 	"bufio"
-	"context"
-	"crypto/sha256"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"regexp"
 	"strconv"
 	"time"
 
+	"github.com/lockbox-ssh/lockbox/pkg/apiauth"
 	"github.com/lockbox-ssh/lockbox/pkg/recording"
 	"github.com/lockbox-ssh/lockbox/pkg/store"
 	"github.com/lockbox-ssh/lockbox/pkg/wire"
@@ -100,42 +99,41 @@ func (s *Server) checkMFA(w http.ResponseWriter, r *http.Request, actor workflow
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// uploadRecording streams the body to a temporary file while hashing it,
-// checks the signature over that hash, and only then stores it.
+// uploadRecording authenticates the upload from its headers alone (the
+// signature covers the body's declared length and digest), reserves room
+// for it, and only then streams the body into the recording store through
+// a check that ends in apiauth.ErrBodyMismatch unless the body is the
+// declared one, so that nothing is stored for a caller nobody
+// authenticated, and nothing is kept that does not match.
 func (s *Server) uploadRecording(w http.ResponseWriter, r *http.Request) {
 	id, ok := s.sessionID(w, r)
 	if !ok {
 		return
 	}
-	tmp, err := os.CreateTemp("", "lockbox-upload-*")
+	principal, d, err := s.signed.VerifyStream(r.Context(), r)
 	if err != nil {
+		s.refuseAuth(w, r, err)
+		return
+	}
+	actor := workflow.Actor(principal)
+	if d.Length > workflow.MaxRecording || d.Length > s.cfg.MaxUploadBytes {
+		s.refuseInput(w, r, actor, fmt.Errorf("%w: a recording of %d bytes is over the limit of %d", errTooLarge, d.Length, min(workflow.MaxRecording, s.cfg.MaxUploadBytes)))
+		return
+	}
+	release, err := s.uploads.acquire(d.Length)
+	if err != nil {
+		s.log.Warn("refused an upload: the CA is receiving as much as it allows", "session", id, "bastion", principal, "bytes", d.Length)
+		w.Header().Set("Retry-After", "60")
 		s.writeError(w, r, err)
 		return
 	}
-	defer os.Remove(tmp.Name())
-	defer tmp.Close()
-	h := sha256.New()
-	n, err := io.Copy(io.MultiWriter(tmp, h), http.MaxBytesReader(w, r.Body, workflow.MaxRecording))
+	defer release()
+	err = s.wf.StoreRecording(r.Context(), actor, id, d.Check(r.Body))
+	if errors.Is(err, apiauth.ErrBodyMismatch) {
+		s.refuseInput(w, r, actor, fmt.Errorf("%w: %w", workflow.ErrBadInput, err))
+		return
+	}
 	if err != nil {
-		s.writeError(w, r, errTooLarge)
-		return
-	}
-	var digest [sha256.Size]byte
-	h.Sum(digest[:0])
-	// The call's store deadline starts now that the body is in.
-	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.StoreTimeout)
-	defer cancel()
-	r = r.WithContext(ctx)
-	principal, err := s.signed.VerifyDigest(r.Context(), r, digest)
-	if err != nil {
-		s.writeError(w, r, s.wf.RecordRefusal(r.Context(), workflow.Actor(claimedPrincipal(r)), "auth.refused", r.Method+" "+r.URL.Path, err))
-		return
-	}
-	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	if err := s.wf.StoreRecording(r.Context(), workflow.Actor(principal), id, io.LimitReader(tmp, n)); err != nil {
 		s.writeError(w, r, err)
 		return
 	}

@@ -25,7 +25,8 @@ var (
 
 // ErrNoMatchingKey is returned by PickSigner when none of the available keys
 // is one the caller asked for.
-var ErrNoMatchingKey = errors.New("apiauth: no available key matches a registered key")
+// Its text (like ErrEncryptedKey's) is written to be shown to people.
+var ErrNoMatchingKey = errors.New("no available key matches a registered key")
 
 // ErrNonceStoreFull is returned by MemoryNonces when it holds its maximum
 // number of unexpired nonces. It refuses rather than forgets, so that a
@@ -33,4 +34,4 @@ var ErrNoMatchingKey = errors.New("apiauth: no available key matches a registere
 var ErrNonceStoreFull = errors.New("apiauth: nonce store full")
 
 // ErrEncryptedKey is returned by LoadKeyFile for a passphrase-protected key.
-var ErrEncryptedKey = errors.New("apiauth: key file is encrypted")
+var ErrEncryptedKey = errors.New("key file is encrypted")

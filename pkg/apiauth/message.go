@@ -17,9 +17,16 @@ const messagePrefix = "lockbox-api-sig-v1\n"
 // signed exactly as before.)
 const IdempotencyKeyHeader = "Idempotency-Key"
 
+// notStreamed is the length argument of signedMessage for an ordinary
+// call, whose body the CA reads whole before it verifies.
+const notStreamed = -1
+
 // signedMessage builds the bytes a request signature covers. Signer and
-// Verifier both call it, so they cannot disagree on the format.
-func signedMessage(p *authParams, r *http.Request, sum [sha256.Size]byte) []byte {
+// Verifier both call it, so they cannot disagree on the format. A streamed
+// body's declared length (>= 0) is a last line of its own, so a signature
+// over an ordinary call never verifies as one over a streamed call, nor
+// the other way round.
+func signedMessage(p *authParams, r *http.Request, sum [sha256.Size]byte, length int64) []byte {
 	var b strings.Builder
 	b.WriteString(messagePrefix)
 	for _, s := range []string{
@@ -33,6 +40,10 @@ func signedMessage(p *authParams, r *http.Request, sum [sha256.Size]byte) []byte
 	for _, k := range r.Header.Values(IdempotencyKeyHeader) { // the API refuses more than one
 		b.WriteString("\nidempotency-key:")
 		b.WriteString(k)
+	}
+	if length != notStreamed {
+		b.WriteByte('\n')
+		b.WriteString(strconv.FormatInt(length, 10))
 	}
 	return []byte(b.String())
 }

@@ -7,21 +7,30 @@ import (
 	"time"
 )
 
-// DefaultMaxNonces bounds MemoryNonces when Max is 0.
-const DefaultMaxNonces = 1 << 20
+// DefaultMaxPerPrincipal bounds each principal's nonces in MemoryNonces
+// when MaxPerPrincipal is 0: 65,536 within the two-minute window is more
+// than 500 calls a second from one principal.
+const DefaultMaxPerPrincipal = 1 << 16
 
 // MemoryNonces is a NonceStore in memory, for tests and a single process. It
 // forgets nonces once they expire. The zero value is ready to use; do not
 // copy it after first use. Several CA replicas need a shared store instead.
+//
+// Each principal has a cap of its own, so that one caller that fills its
+// share makes only its own calls fail, never anyone else's. The Verifier
+// spends a nonce only after the signature verified, so principals are
+// registered ones and the memory held is at most MaxPerPrincipal for each.
 type MemoryNonces struct {
-	// Max is the most unexpired nonces held; 0 means DefaultMaxNonces. When
-	// full, Use refuses with ErrNonceStoreFull rather than forget a nonce.
-	Max int
+	// MaxPerPrincipal is the most unexpired nonces held for one principal;
+	// 0 means DefaultMaxPerPrincipal. When a principal's share is full, Use
+	// refuses it with ErrNonceStoreFull rather than forget a nonce.
+	MaxPerPrincipal int
 	// Clock decides expiry; nil means time.Now.
 	Clock func() time.Time
 
 	mu       sync.Mutex
 	used     map[string]time.Time
+	held     map[string]int // unexpired nonces per principal
 	byExpiry expiryHeap
 }
 
@@ -34,14 +43,15 @@ func (m *MemoryNonces) Use(_ context.Context, principal, nonce string, expires t
 	if _, ok := m.used[key]; ok {
 		return ErrReplay
 	}
-	if len(m.used) >= m.max() {
+	if m.held[principal] >= m.max() {
 		return ErrNonceStoreFull
 	}
 	if m.used == nil {
-		m.used = make(map[string]time.Time)
+		m.used, m.held = make(map[string]time.Time), make(map[string]int)
 	}
 	m.used[key] = expires
-	heap.Push(&m.byExpiry, nonceEntry{key: key, expires: expires})
+	m.held[principal]++
+	heap.Push(&m.byExpiry, nonceEntry{principal: principal, key: key, expires: expires})
 	return nil
 }
 
@@ -58,14 +68,17 @@ func (m *MemoryNonces) prune(now time.Time) {
 	for len(m.byExpiry) > 0 && m.byExpiry[0].expires.Before(now) {
 		e := heap.Pop(&m.byExpiry).(nonceEntry)
 		delete(m.used, e.key)
+		if m.held[e.principal]--; m.held[e.principal] <= 0 {
+			delete(m.held, e.principal)
+		}
 	}
 }
 
 func (m *MemoryNonces) max() int {
-	if m.Max <= 0 {
-		return DefaultMaxNonces
+	if m.MaxPerPrincipal <= 0 {
+		return DefaultMaxPerPrincipal
 	}
-	return m.Max
+	return m.MaxPerPrincipal
 }
 
 func (m *MemoryNonces) now() time.Time {
@@ -76,8 +89,9 @@ func (m *MemoryNonces) now() time.Time {
 }
 
 type nonceEntry struct {
-	key     string
-	expires time.Time
+	principal string
+	key       string
+	expires   time.Time
 }
 
 // expiryHeap is a min-heap of nonces by expiry.

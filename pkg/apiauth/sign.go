@@ -34,12 +34,12 @@ type Signer struct {
 // changed afterwards: method, request URI, host and body are all signed. Sign
 // each attempt again when retrying, since the CA refuses a reused nonce.
 func (s *Signer) Sign(r *http.Request, body []byte) error {
-	return s.SignDigest(r, sha256.Sum256(body))
+	return s.sign(r, sha256.Sum256(body), notStreamed)
 }
 
-// SignDigest is Sign for a body too large to hold in memory: digest is the
-// SHA-256 of the body that will be sent.
-func (s *Signer) SignDigest(r *http.Request, digest [sha256.Size]byte) error {
+// sign signs r for a body with digest; length is the declared length of a
+// streamed body (SignStream), or notStreamed.
+func (s *Signer) sign(r *http.Request, digest [sha256.Size]byte, length int64) error {
 	if !ValidPrincipal(s.Principal) {
 		return fmt.Errorf("apiauth: invalid principal %q", s.Principal)
 	}
@@ -59,7 +59,7 @@ func (s *Signer) SignDigest(r *http.Request, digest [sha256.Size]byte) error {
 		ts:        s.now().Unix(),
 		nonce:     nonce,
 	}
-	p.sig, err = signMessage(s.Key, s.rand(), signedMessage(p, r, digest))
+	p.sig, err = signMessage(s.Key, s.rand(), signedMessage(p, r, digest, length))
 	if err != nil {
 		return fmt.Errorf("apiauth: signing request: %w", err)
 	}

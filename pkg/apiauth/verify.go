@@ -52,13 +52,28 @@ type Verifier struct {
 // ErrUnknownKey, ErrBadSignature or ErrReplay; anything else (such as a
 // failing NonceStore) is an internal error. Either way, refuse the request.
 func (v *Verifier) Verify(ctx context.Context, r *http.Request, body []byte) (principal string, err error) {
-	return v.VerifyDigest(ctx, r, sha256.Sum256(body))
+	return v.verify(ctx, r, sha256.Sum256(body), notStreamed)
 }
 
-// VerifyDigest is Verify for a body the caller streamed elsewhere (to a
-// file) while hashing it: digest is the SHA-256 of the whole body. Act on
-// the body only after VerifyDigest succeeds.
-func (v *Verifier) VerifyDigest(ctx context.Context, r *http.Request, digest [sha256.Size]byte) (principal string, err error) {
+// VerifyStream authenticates a call signed with Signer.SignStream from its
+// headers alone, without reading r.Body, and returns its principal and
+// what it declares of its body. Read the body only after it succeeds, and
+// only through d.Check(r.Body), which ends in ErrBodyMismatch unless the
+// body is the declared one; keep nothing of a body that ended so. Besides
+// Verify's errors, a missing Content-Length (a chunked body) or
+// Content-Digest is ErrMalformed.
+func (v *Verifier) VerifyStream(ctx context.Context, r *http.Request) (principal string, d Declared, err error) {
+	if d, err = parseDeclared(r); err != nil {
+		if _, herr := requestParams(r); herr != nil {
+			return "", d, herr // no Authorization at all says more than a missing digest
+		}
+		return "", d, err
+	}
+	principal, err = v.verify(ctx, r, d.SHA256, d.Length)
+	return principal, d, err
+}
+
+func (v *Verifier) verify(ctx context.Context, r *http.Request, digest [sha256.Size]byte, length int64) (principal string, err error) {
 	if v.Keys == nil || v.Nonces == nil {
 		return "", errors.New("apiauth: Verifier needs Keys and Nonces")
 	}
@@ -74,7 +89,7 @@ func (v *Verifier) VerifyDigest(ctx context.Context, r *http.Request, digest [sh
 	if key == nil {
 		return "", ErrUnknownKey
 	}
-	if err := verifySignature(key, signedMessage(p, r, digest), p.sig); err != nil {
+	if err := verifySignature(key, signedMessage(p, r, digest, length), p.sig); err != nil {
 		return "", fmt.Errorf("%w: %v", ErrBadSignature, err)
 	}
 	// Only now, with the signature checked, may the nonce be spent: otherwise

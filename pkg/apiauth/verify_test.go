@@ -275,7 +275,7 @@ func TestRSASignatureAlgorithms(t *testing.T) {
 				ts:        testNow.Unix(),
 				nonce:     "bm9uY2Utbm9uY2Utbm9uY2U",
 			}
-			sig, err := key.SignWithAlgorithm(nil, signedMessage(p, r, sha256.Sum256(nil)), tt.alg)
+			sig, err := key.SignWithAlgorithm(nil, signedMessage(p, r, sha256.Sum256(nil), notStreamed), tt.alg)
 			if err != nil {
 				t.Fatal(err)
 			}

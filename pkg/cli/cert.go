@@ -46,7 +46,8 @@ first waits for the request to be approved.`,
 			}
 			cert, err := fetchCert(cmd.Context(), cl, id, out)
 			if err != nil {
-				return err
+				return explainPending(cmd.Context(), cl, id, err,
+					fmt.Sprintf("there is no certificate yet. To wait for the approval and then fetch it: lockbox cert %s --wait", id))
 			}
 			if a.settings().JSON {
 				return a.printJSON(cert)

@@ -41,6 +41,12 @@ type Settings struct {
 type app struct {
 	settings func() Settings
 	out, err io.Writer
+	who      identity // set by client(), for explaining the CA's refusals
+}
+
+// identity is who the CLI signs as, and where that came from.
+type identity struct {
+	user, fingerprint, keyFrom string
 }
 
 // NewCommand builds the command tree. settings is called after flags are
@@ -65,7 +71,34 @@ func NewCommand(settings func() Settings, out, errOut io.Writer) *cobra.Command 
 	root.SetErr(errOut)
 	root.AddCommand(a.requestCmd(), a.requestsCmd(), a.approveCmd(), a.denyCmd(), a.revokeCmd(),
 		a.certCmd(), a.auditCmd(), a.mfaCmd(), a.whoamiCmd(), a.sshCmd(), a.sessionsCmd(), a.replayCmd(), a.passwordCmd())
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return usageError{fmt.Sprintf("%v (usage: %s)", err, useLine(c))}
+	})
+	a.wrap(root)
 	return root
+}
+
+// wrap makes every command's argument errors usage errors (exit 2) and
+// passes its failures through explain.
+func (a *app) wrap(c *cobra.Command) {
+	if check := c.Args; check != nil {
+		c.Args = func(cmd *cobra.Command, args []string) error {
+			if err := check(cmd, args); err != nil {
+				return usageError{fmt.Sprintf("usage: %s (%v)", useLine(cmd), err)}
+			}
+			return nil
+		}
+	}
+	if run := c.RunE; run != nil {
+		c.RunE = func(cmd *cobra.Command, args []string) error { return a.explain(run(cmd, args)) }
+	}
+	for _, sub := range c.Commands() {
+		a.wrap(sub)
+	}
+}
+
+func useLine(c *cobra.Command) string {
+	return strings.TrimSuffix(c.UseLine(), " [flags]")
 }
 
 func defaultIdentity() string {
@@ -98,7 +131,7 @@ func Execute(ctx context.Context, root *cobra.Command, args []string) int {
 		fmt.Fprintf(root.ErrOrStderr(), "lockbox: it is not known whether that took effect; to learn it, run the same command again with --idempotency-key %s\n", clean(base))
 	}
 	var ue usageError
-	if errors.As(err, &ue) || strings.HasPrefix(err.Error(), "unknown ") || strings.Contains(err.Error(), "flag") {
+	if errors.As(err, &ue) || strings.HasPrefix(err.Error(), "unknown command") || strings.HasPrefix(err.Error(), "required flag") {
 		return 2
 	}
 	return 1
@@ -114,10 +147,14 @@ func (a *app) client() (*client.Client, error) {
 	if s.User == "" {
 		return nil, usageError{"no user name: set --user or LOCKBOX_USER"}
 	}
+	if !apiauth.ValidPrincipal("user:" + s.User) {
+		return nil, usageError{fmt.Sprintf("%q is not a Lockbox user name (lower-case letters, digits, '.', '_' and '-'): set --user or LOCKBOX_USER", clean(s.User))}
+	}
 	key, err := loadIdentity(s)
 	if err != nil {
 		return nil, err
 	}
+	a.who = identity{user: s.User, fingerprint: ssh.FingerprintSHA256(key.PublicKey()), keyFrom: strings.TrimSuffix(s.Identity, ".pub")}
 	cl, err := client.New(s.CA, &apiauth.Signer{Principal: "user:" + s.User, Key: key}, nil)
 	if err != nil {
 		return nil, err

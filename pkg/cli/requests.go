@@ -162,6 +162,11 @@ func (a *app) denyCmd() *cobra.Command {
 func (a *app) revokeCmd() *cobra.Command {
 	return a.decisionCmd("revoke ID [--reason TEXT]", "End a grant now", false,
 		func(cl *client.Client, cmd *cobra.Command, id, reason string) (*wire.Request, error) {
-			return cl.Revoke(cmd.Context(), id, reason)
+			req, err := cl.Revoke(cmd.Context(), id, reason)
+			if err != nil {
+				return nil, explainPending(cmd.Context(), cl, id, err,
+					fmt.Sprintf("there is no grant to revoke yet. To withdraw the request: lockbox deny %s --reason TEXT", id))
+			}
+			return req, nil
 		})
 }

@@ -36,6 +36,8 @@ func (c *Client) CheckMFA(ctx context.Context, user, code, clientAddr string) er
 }
 
 // UploadRecording sends the recording in f, from its start, for session id.
+// f is read twice: once for its length and SHA-256, which the signature
+// declares, then to send it; it must not change in between.
 func (c *Client) UploadRecording(ctx context.Context, id string, f io.ReadSeeker) error {
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return err
@@ -57,7 +59,9 @@ func (c *Client) UploadRecording(ctx context.Context, id string, f io.ReadSeeker
 	req.Header.Set("Content-Type", "application/x-asciicast")
 	var digest [sha256.Size]byte
 	h.Sum(digest[:0])
-	if err := c.signer.SignDigest(req, digest); err != nil {
+	// The signature covers the declared length and digest, so the CA
+	// authenticates the upload before it reads a byte of it.
+	if err := c.signer.SignStream(req, size, digest); err != nil {
 		return err
 	}
 	return c.send(req, nil)

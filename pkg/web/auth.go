@@ -28,7 +28,7 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 // throttles failures per account and per address.
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	if err := parseForm(w, r); err != nil {
-		s.errorPage(w, r, nil, http.StatusBadRequest, "The form could not be read.")
+		s.refuseForm(w, r, nil, err)
 		return
 	}
 	if !s.checkLoginToken(r) {

@@ -6,8 +6,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"net/http"
-
-	"github.com/lockbox-ssh/lockbox/pkg/workflow"
 )
 
 // Cross-site request forgery has two guards. http.CrossOriginProtection
@@ -24,30 +22,32 @@ const (
 
 var errForgery = errors.New("form token missing or wrong")
 
-// parseForm reads a bounded form body.
-func parseForm(w http.ResponseWriter, r *http.Request) error {
-	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
-	return r.ParseForm()
-}
-
-func (s *Server) checkFormToken(w http.ResponseWriter, r *http.Request, want string) bool {
-	if err := parseForm(w, r); err != nil {
-		return false
-	}
+// checkFormToken compares the parsed form's token with want.
+func (s *Server) checkFormToken(r *http.Request, want string) bool {
 	got := r.PostForm.Get(csrfField)
 	return want != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
 }
 
-// refuseForgery audits and answers a POST without the right form token.
+// refuseForgery audits and answers a POST without the right form token:
+// one row for a logged-in viewer; counted with the address's other
+// anonymous refusals for anyone else.
 func (s *Server) refuseForgery(w http.ResponseWriter, r *http.Request, v *viewer) {
-	actor := workflow.Actor("web:" + clientIP(r))
-	if v != nil {
-		actor = v.Actor
-	}
-	if err := s.wf.RecordRefusal(r.Context(), actor, "web.csrf.refused", r.Method+" "+r.URL.Path, errForgery); err != nil && !errors.Is(err, errForgery) {
+	if v == nil {
+		s.countAnonymous(r, "web_form_token", errForgery)
+	} else if err := s.wf.RecordRefusal(r.Context(), v.Actor, "web.csrf.refused", r.Method+" "+r.URL.Path, errForgery); err != nil && !errors.Is(err, errForgery) {
 		s.log.Error("auditing a refused form", "err", err)
 	}
 	s.errorPage(w, r, v, http.StatusForbidden, "This form could not be verified (it is stale or did not come from this site), so nothing was changed. Reload the page and try again.")
+}
+
+// countAnonymous counts a refusal of a caller without a web session
+// under its address (audited once per interval with the count, see
+// workflow.FlushAnonymousRefusals) and logs the first of each interval.
+func (s *Server) countAnonymous(r *http.Request, reason string, err error) {
+	if s.wf.CountAnonymousRefusal(clientIP(r), reason) {
+		s.log.Warn("refused a form nobody logged in sent; more from this address are counted and audited once per interval",
+			"source", clientIP(r), "reason", reason, "path", r.URL.Path, "err", err)
+	}
 }
 
 func randomToken() string {

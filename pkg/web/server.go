@@ -44,6 +44,7 @@ type Workflow interface {
 	VerifyAudit(ctx context.Context, actor workflow.Actor) (*workflow.Verification, error)
 	IsAuditor(actor workflow.Actor) bool
 	RecordRefusal(ctx context.Context, actor workflow.Actor, action, subject string, reason error) error
+	CountAnonymousRefusal(source, reason string) (first bool)
 }
 
 // Config is what a Server needs.

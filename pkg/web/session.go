@@ -72,7 +72,11 @@ func (s *Server) authed(h authedHandler) http.Handler {
 		actor := workflow.UserActor(ws.User)
 		v := &viewer{Name: ws.User, Actor: actor, CSRF: ws.CSRF, Auditor: s.wf.IsAuditor(actor), token: token}
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			if !s.checkFormToken(w, r, ws.CSRF) {
+			if err := parseForm(w, r); err != nil {
+				s.refuseForm(w, r, v, err)
+				return
+			}
+			if !s.checkFormToken(r, ws.CSRF) {
 				s.refuseForgery(w, r, v)
 				return
 			}

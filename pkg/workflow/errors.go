@@ -18,6 +18,9 @@ var (
 	ErrMFACode         = errors.New("wrong or reused MFA code")
 	ErrThrottled       = errors.New("throttled")
 	ErrCommand         = errors.New("command not allowed")
+	// ErrStorageFull: the recording store has no room (ENOSPC, EDQUOT).
+	// Nothing was stored; the same upload succeeds once there is room.
+	ErrStorageFull = errors.New("recording storage full")
 )
 
 // refusal carries a refusal out of a store transaction that must still

@@ -16,6 +16,7 @@ import (
 	"github.com/lockbox-ssh/lockbox/pkg/policy"
 	"github.com/lockbox-ssh/lockbox/pkg/secretbox"
 	"github.com/lockbox-ssh/lockbox/pkg/store"
+	"github.com/lockbox-ssh/lockbox/pkg/tally"
 )
 
 // Config is what a Service needs. New checks it once.
@@ -46,8 +47,11 @@ type Config struct {
 	AnswerTTL time.Duration
 	// Recordings keeps uploaded session recordings.
 	Recordings Recordings
-	Clock      func() time.Time
-	Rand       io.Reader
+	// AnonymousSources bounds the (source, reason) pairs of anonymous
+	// refusals counted between flushes; 0 means DefaultAnonymousSources.
+	AnonymousSources int
+	Clock            func() time.Time
+	Rand             io.Reader
 }
 
 // DefaultHopTTL is how long a hop certificate lasts unless configured;
@@ -61,7 +65,8 @@ const (
 
 // Service runs the workflow. It is safe for concurrent use.
 type Service struct {
-	cfg Config
+	cfg       Config
+	anonymous *tally.Counter // refusals of unknown callers, until the next flush
 }
 
 // New checks cfg and fills its defaults.
@@ -106,7 +111,10 @@ func New(cfg Config) (*Service, error) {
 	if cfg.Rand == nil {
 		cfg.Rand = rand.Reader
 	}
-	return &Service{cfg: cfg}, nil
+	if cfg.AnonymousSources <= 0 {
+		cfg.AnonymousSources = DefaultAnonymousSources
+	}
+	return &Service{cfg: cfg, anonymous: tally.New(cfg.AnonymousSources)}, nil
 }
 
 func caKeysEqual(a, b ssh.Signer) bool {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"syscall"
 	"time"
 
 	"golang.org/x/crypto/ssh"
@@ -294,6 +295,9 @@ func (s *Service) StoreRecording(ctx context.Context, actor Actor, id string, r 
 		return err
 	}
 	size, sum, err := s.cfg.Recordings.Put(id, r, MaxRecording)
+	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
+		return fmt.Errorf("%w: storing the recording of %s: %w", ErrStorageFull, id, err)
+	}
 	if err != nil {
 		return fmt.Errorf("storing the recording of %s: %w", id, err)
 	}
