@@ -50,6 +50,9 @@ func Run(t *testing.T, o Opener) {
 		{"ThrottlesRoundTrip", testThrottles},
 		{"WebPasswordsRoundTripAndReplace", testPasswords},
 		{"WebSessionsTouchExpireAndDelete", testWebSessions},
+		{"WindowStartAndEscalationRoundTrip", testWindowFieldsRoundTrip},
+		{"ApprovalDurationRoundTrips", testApprovalDurationRoundTrips},
+		{"EscalateBeforeSelectsDueEscalations", testEscalateBeforeSelectsDueEscalations},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
