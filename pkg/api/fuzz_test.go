@@ -14,6 +14,10 @@ func FuzzRequestBodies(f *testing.F) {
 		`{"role":"admin","resources":["db-1","db-2"],"duration":"2h","reason":"x","ticket":"INC-1"}`,
 		`{"reason":"ok"}`, `{"public_key":"ssh-ed25519 AAAA"}`, `{"resource":"db-1","public_key":""}`,
 		`{"code":"123456"}`, `{}`, `[]`, `null`, `{"duration":"-1h"}`, `{"resources":[null]}`,
+		`{"role":"reader","resources":["db-1"],"duration":"1h","reason":"x","start":"+8h"}`,
+		`{"role":"reader","resources":["db-1"],"duration":"1h","reason":"x","start":"2026-12-02T02:00:00Z"}`,
+		`{"role":"reader","resources":["db-1"],"duration":"1h","reason":"x","start":"+-1h"}`,
+		`{"reason":"ok","duration":"30m","code":"123456"}`, `{"duration":"0s"}`, `{"public_key":"ssh-ed25519 AAAA","code":"1"}`,
 	} {
 		f.Add(seed, uint8(0))
 	}

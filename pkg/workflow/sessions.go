@@ -91,7 +91,7 @@ func (s *Service) StartSession(ctx context.Context, actor Actor, in SessionStart
 		case r.User != in.User:
 			return s.refuse(tx, actor, refused, r.ID, fmt.Errorf("%w: %s is not %s's grant", ErrForbidden, r.ID, in.User), detail)
 		case !r.Live(now):
-			return s.refuse(tx, actor, refused, r.ID, fmt.Errorf("%w: %s is %s", ErrNotLive, r.ID, grantState(r, now)), detail)
+			return s.refuse(tx, actor, refused, r.ID, notLive(r, now), detail)
 		case !slices.Contains(r.Resources, in.Resource):
 			return s.refuse(tx, actor, refused, r.ID, fmt.Errorf("%w: %s is not in %s", ErrNotInGrant, in.Resource, r.ID), detail)
 		}
