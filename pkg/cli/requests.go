@@ -23,7 +23,7 @@ func (a *app) requestCmd() *cobra.Command {
 or, with --start, at a chosen time: an RFC 3339 time (2026-12-02T02:00:00Z)
 or +DURATION from now (+8h). A scheduled request is decided ahead of time;
 its certificate can be fetched from the start on.`,
-		Args:  cobra.NoArgs,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cl, err := a.client()
 			if err != nil {
