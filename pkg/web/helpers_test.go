@@ -115,7 +115,7 @@ func newFixture(t *testing.T, cfg web.Config) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.Workflow = svc
+	cfg.Workflow, cfg.Clock = svc, c.Now
 	ui, err := web.New(cfg)
 	if err != nil {
 		t.Fatal(err)
