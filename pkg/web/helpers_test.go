@@ -253,11 +253,7 @@ func (f *fixture) submit(who, role, reason, ticket string) *store.Request {
 
 func (f *fixture) state(id string) store.State {
 	f.t.Helper()
-	var r *store.Request
-	if err := f.st.View(ctx, func(tx store.Tx) (err error) { r, err = tx.Request(id); return err }); err != nil {
-		f.t.Fatal(err)
-	}
-	return r.State
+	return f.request(id).State
 }
 
 func (f *fixture) approvals(id string) int {
