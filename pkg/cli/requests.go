@@ -172,14 +172,9 @@ func (a *app) approveCmd() *cobra.Command {
 				in.Duration = duration.String()
 			}
 			if in.Code == "" {
-				req, err := cl.Get(cmd.Context(), id)
-				if err != nil {
+				var err error
+				if in.Code, err = a.codeIfAsked(cmd, cl, id, "to approve "+id); err != nil {
 					return nil, err
-				}
-				if req.StepUpMFA {
-					if in.Code, err = a.stepUpCode(cmd, "", req.Role, "to approve "+id); err != nil {
-						return nil, err
-					}
 				}
 			}
 			return cl.ApproveWith(cmd.Context(), id, in)
