@@ -165,7 +165,9 @@
 // longer exists", "2h0m0s is over role reader's max_duration of 1h0m0s
 // (now)"). The approval that would start a grant also counts the user's
 // active grants against max_active_grants_per_user, in the transaction that
-// starts it (CheckActive).
+// starts it (CheckActive). A grant approved ahead of a scheduled start
+// counts from its approval, not from its start, so nobody lines up more
+// grants than the limit.
 //
 // # Free text
 //

@@ -142,7 +142,8 @@ func (s *Server) approve(w http.ResponseWriter, r *http.Request, v *viewer) {
 		if d := strings.TrimSpace(r.PostForm.Get("duration")); d != "" {
 			var err error
 			if in.Duration, err = time.ParseDuration(d); err != nil || in.Duration <= 0 {
-				return fmt.Errorf("%w: %q is not a duration; write one such as 30m or 1h30m, or leave it empty for the duration asked", workflow.ErrGrantDuration, clip(d))
+				return s.wf.RecordRefusal(r.Context(), v.Actor, "approval.refused", id,
+					fmt.Errorf("%w: %q is not a positive duration; write one such as 30m or 1h30m, or leave it empty for the duration asked", workflow.ErrGrantDuration, clip(d)))
 			}
 		}
 		_, err := s.wf.ApproveWith(r.Context(), v.Actor, id, in)

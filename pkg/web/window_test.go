@@ -41,6 +41,18 @@ func TestApproveFormShortensTheGrant(t *testing.T) {
 			t.Fatalf("duration %q: %d, %s", bad, res.status, f.state(r.ID))
 		}
 	}
+	refusals := 0
+	if err := f.st.View(ctx, func(tx store.Tx) error {
+		rows, err := tx.Audit(0, 1000)
+		for _, row := range rows {
+			if row.Action == "approval.refused" && row.Subject == r.ID {
+				refusals++
+			}
+		}
+		return err
+	}); err != nil || refusals != 3 {
+		t.Fatalf("%d refused durations audited (%v), want 3", refusals, err)
+	}
 	form.Set("duration", "20m")
 	if res := b.post("/ui/requests/"+r.ID+"/approve", form); res.status != http.StatusSeeOther {
 		t.Fatalf("approve for 20m: %d\n%s", res.status, res.body)
