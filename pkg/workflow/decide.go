@@ -139,8 +139,10 @@ func (s *Service) ApproveWith(ctx context.Context, actor Actor, id string, in Ap
 					ErrGrantDuration, GrantDuration(r, append(approvals, mine)), end.UTC().Format(time.RFC3339)), nil)
 			}
 		}
-		if err := s.stepUp(tx, actor, refused, r, in.StepUp); err != nil {
-			return err
+		if p.StepUpMFA(r.Role) {
+			if err := s.stepUp(tx, actor, refused, r, in.StepUp); err != nil {
+				return err
+			}
 		}
 		err = tx.AddApproval(mine)
 		if errors.Is(err, store.ErrDuplicate) {
@@ -153,7 +155,7 @@ func (s *Service) ApproveWith(ctx context.Context, actor Actor, id string, in Ap
 		if in.Duration > 0 {
 			detail["duration"] = in.Duration.String()
 		}
-		if s.policy().StepUpMFA(r.Role) {
+		if p.StepUpMFA(r.Role) {
 			detail["step_up"] = true
 		}
 		if err := record(tx, audit.Event{Time: now, Actor: string(actor), Action: "approval.recorded", Subject: id, Detail: detail}); err != nil {

@@ -60,7 +60,11 @@ func (s *Service) IssueUserCert(ctx context.Context, actor Actor, id string, pub
 		ValidAfter:   r.NotBefore.Add(-s.cfg.Skew),
 		ValidBefore:  r.NotAfter,
 	}
-	return s.issue(ctx, actor, refused, r, pub, spec, store.UserCert, s.cfg.UserCA, &code)
+	var stepUp *StepUp
+	if role.StepUpMFA {
+		stepUp = &code
+	}
+	return s.issue(ctx, actor, refused, r, pub, spec, store.UserCert, s.cfg.UserCA, stepUp)
 }
 
 // IssueHopCert signs the certificate a bastion uses toward resource for
@@ -135,8 +139,8 @@ func (s *Service) grantFor(ctx context.Context, actor Actor, refused, id string)
 }
 
 // issue signs spec and records the certificate, if the grant is still
-// live when the record commits and, when code is not nil, the role's
-// step-up code (if it asks for one) is good.
+// live when the record commits and, when code is not nil (the role asks
+// for step-up), the code is good.
 func (s *Service) issue(ctx context.Context, actor Actor, refused string, r *store.Request, pub ssh.PublicKey,
 	spec sshcert.UserSpec, kind store.CertKind, ca ssh.Signer, code *StepUp) (*ssh.Certificate, error) {
 	serial, err := sshcert.NewSerial(s.cfg.Rand)

@@ -14,15 +14,13 @@ type StepUp struct {
 	Addr string
 }
 
-// stepUp checks, inside tx, the fresh code of actor for request r when r's
-// role asks for one (policy step_up_mfa), with the same single-use check
-// and per-person throttling as the bastion's TOTP step (verifyCode). A
-// missing or refused code is audited as action about r and returned as a
-// refusal, which commits the failure count.
+// stepUp checks, inside tx, the fresh code of actor for request r, whose
+// role asks for one (policy step_up_mfa; the caller checks, with the policy
+// of its decision), with the same single-use check and per-person
+// throttling as the bastion's TOTP step (verifyCode). A missing or refused
+// code is audited as action about r and returned as a refusal, which
+// commits the failure count.
 func (s *Service) stepUp(tx store.Tx, actor Actor, action string, r *store.Request, in StepUp) error {
-	if !s.policy().StepUpMFA(r.Role) {
-		return nil
-	}
 	detail := map[string]any{"step_up": true, "client": in.Addr}
 	if in.Code == "" {
 		return s.refuse(tx, actor, action, r.ID,
