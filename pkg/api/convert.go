@@ -27,15 +27,27 @@ func toWireRequest(r *store.Request) wire.Request {
 		Reason: r.Reason, Ticket: r.Ticket, State: string(r.State), CreatedAt: r.CreatedAt,
 		PendingUntil: optTime(r.PendingUntil), DecidedAt: optTime(r.DecidedAt), DecidedBy: r.DecidedBy,
 		Decision: r.Decision, NotBefore: optTime(r.NotBefore), NotAfter: optTime(r.NotAfter),
+		Start: optTime(r.Start), EscalatedAt: optTime(r.EscalatedAt),
 	}
+}
+
+// optDuration is d as a Go duration, or "" for zero.
+func optDuration(d time.Duration) string {
+	if d == 0 {
+		return ""
+	}
+	return d.String()
 }
 
 func toWireView(v *workflow.RequestView) wire.Request {
 	w := toWireRequest(v.Request)
 	for _, a := range v.Approvals {
-		w.Approvals = append(w.Approvals, wire.Approval{Approver: a.Approver, Reason: a.Reason, At: a.At})
+		w.Approvals = append(w.Approvals, wire.Approval{Approver: a.Approver, Reason: a.Reason, At: a.At, Duration: optDuration(a.Duration)})
 	}
-	w.Outstanding, w.NoLongerFits, w.CanApprove = v.Outstanding, v.NoLongerFits, v.CanApprove
+	w.Outstanding, w.NoLongerFits, w.CanApprove, w.StepUpMFA = v.Outstanding, v.NoLongerFits, v.CanApprove, v.StepUpMFA
+	if v.GrantDuration != 0 && v.GrantDuration != v.Duration {
+		w.GrantDuration = v.GrantDuration.String()
+	}
 	return w
 }
 

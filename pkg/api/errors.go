@@ -39,6 +39,8 @@ var errorKinds = []errorKind{
 	{policy.ErrTooManyPending, http.StatusTooManyRequests, "too_many_pending"},
 	{policy.ErrTooManyActive, http.StatusTooManyRequests, "too_many_active"},
 
+	{workflow.ErrGrantDuration, http.StatusUnprocessableEntity, "bad_grant_duration"},
+	{workflow.ErrBadStart, http.StatusUnprocessableEntity, "bad_start"},
 	{workflow.ErrBadInput, http.StatusBadRequest, "bad_request"},
 	{workflow.ErrForbidden, http.StatusForbidden, "forbidden"},
 	{workflow.ErrNotBastion, http.StatusForbidden, "not_a_bastion"},
@@ -47,6 +49,8 @@ var errorKinds = []errorKind{
 	{workflow.ErrPendingExpired, http.StatusConflict, "request_expired"},
 	{workflow.ErrAlreadyApproved, http.StatusConflict, "already_approved"},
 	{workflow.ErrNotLive, http.StatusConflict, "grant_not_live"},
+	{workflow.ErrNotYetOpen, http.StatusConflict, "window_not_open"},
+	{workflow.ErrStepUpRequired, http.StatusForbidden, "mfa_required"},
 	{workflow.ErrNotInGrant, http.StatusForbidden, "resource_not_in_grant"},
 	{workflow.ErrMFAEnrolled, http.StatusConflict, "mfa_enrolled"},
 	{workflow.ErrMFANotEnrolled, http.StatusConflict, "mfa_not_enrolled"},

@@ -31,6 +31,10 @@ func FuzzRequestBodies(f *testing.F) {
 		`{"Role":"health","resources":["db-1"],"duration":"1h","reason":"x"}`,
 		`{"reason":"a","\u0072eason":"b"}`, `{"REASON":"x"}`, ` {"reason":"x"} `, `{"reason":"x"}{}`,
 		`{"role":"health","resources":["db-1"],"duration":"1h","reason":"x","Reason":"y"}`,
+		`{"role":"reader","resources":["db-1"],"duration":"1h","reason":"x","start":"+8h"}`,
+		`{"role":"reader","resources":["db-1"],"duration":"1h","reason":"x","start":"2026-12-02T02:00:00Z"}`,
+		`{"role":"reader","resources":["db-1"],"duration":"1h","reason":"x","start":"+-1h"}`,
+		`{"reason":"ok","duration":"30m","code":"123456"}`, `{"duration":"0s"}`, `{"public_key":"ssh-ed25519 AAAA","code":"1"}`,
 	} {
 		f.Add(seed, uint8(0))
 	}

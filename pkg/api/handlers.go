@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/hex"
 	"fmt"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -67,7 +68,13 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request, actor workflow.A
 		s.refuseInput(w, r, actor, fmt.Errorf("%w: duration %q: use Go syntax such as 30m or 2h", workflow.ErrBadInput, truncate(in.Duration, 40)))
 		return
 	}
-	req, err := s.wf.Submit(r.Context(), actor, workflow.Submission{Role: in.Role, Resources: in.Resources, Duration: d, Reason: in.Reason, Ticket: in.Ticket})
+	start, err := workflow.ParseStart(in.Start)
+	if err != nil {
+		s.refuseInput(w, r, actor, err)
+		return
+	}
+	req, err := s.wf.Submit(r.Context(), actor, workflow.Submission{Role: in.Role, Resources: in.Resources, Duration: d, Reason: in.Reason, Ticket: in.Ticket,
+		Start: start})
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -131,14 +138,48 @@ func (s *Server) decision(w http.ResponseWriter, r *http.Request, actor workflow
 	writeJSON(w, http.StatusOK, out)
 }
 
+// approve takes a reason, a duration that shortens the grant, and a
+// step-up code, and answers with the request as the approver now sees it.
 func (s *Server) approve(w http.ResponseWriter, r *http.Request, actor workflow.Actor, body []byte) {
-	s.decision(w, r, actor, body, func(id, reason string) (any, error) {
-		req, err := s.wf.Approve(r.Context(), actor, id, reason)
-		if err != nil {
-			return nil, err
+	id, ok := s.requestID(w, r)
+	if !ok {
+		return
+	}
+	var in wire.ApproveRequest
+	if err := decode(body, &in); err != nil {
+		s.refuseInput(w, r, actor, err)
+		return
+	}
+	var d time.Duration
+	if in.Duration != "" {
+		var err error
+		if d, err = time.ParseDuration(in.Duration); err != nil || d <= 0 {
+			s.refuseInput(w, r, actor, fmt.Errorf("%w: %w: duration %q: give a positive Go duration such as 30m", workflow.ErrBadInput, workflow.ErrGrantDuration, truncate(in.Duration, 40)))
+			return
 		}
-		return s.viewOf(r, actor, req.ID)
-	})
+	}
+	req, err := s.wf.ApproveWith(r.Context(), actor, id, workflow.ApprovalInput{Reason: in.Reason, Duration: d,
+		StepUp: workflow.StepUp{Code: in.Code, Addr: remoteIP(r)}})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out, err := s.viewOf(r, actor, req.ID)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// remoteIP is the address step-up code failures are counted under: the
+// peer's IP. (Behind a reverse proxy every caller shares the proxy's.)
+func remoteIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
 }
 
 func (s *Server) deny(w http.ResponseWriter, r *http.Request, actor workflow.Actor, body []byte) {
@@ -190,7 +231,7 @@ func parseKey(line string) (ssh.PublicKey, error) {
 func (s *Server) certificate(w http.ResponseWriter, r *http.Request, actor workflow.Actor, body []byte) {
 	var in wire.CertificateRequest
 	s.issue(w, r, actor, body, &in, &in.PublicKey, func(id string, pub ssh.PublicKey) (*ssh.Certificate, error) {
-		return s.wf.IssueUserCert(r.Context(), actor, id, pub)
+		return s.wf.IssueUserCert(r.Context(), actor, id, pub, workflow.StepUp{Code: in.Code, Addr: remoteIP(r)})
 	})
 }
 

@@ -19,12 +19,12 @@ import (
 // Workflow is what the API needs from the control plane.
 type Workflow interface {
 	Submit(ctx context.Context, actor workflow.Actor, sub workflow.Submission) (*store.Request, error)
-	Approve(ctx context.Context, actor workflow.Actor, id, reason string) (*store.Request, error)
+	ApproveWith(ctx context.Context, actor workflow.Actor, id string, in workflow.ApprovalInput) (*store.Request, error)
 	Deny(ctx context.Context, actor workflow.Actor, id, reason string) (*store.Request, error)
 	Revoke(ctx context.Context, actor workflow.Actor, id, reason string) (*store.Request, error)
 	Get(ctx context.Context, actor workflow.Actor, id string) (*workflow.RequestView, error)
 	List(ctx context.Context, actor workflow.Actor, f workflow.ListFilter) ([]*workflow.RequestView, error)
-	IssueUserCert(ctx context.Context, actor workflow.Actor, id string, pub ssh.PublicKey) (*ssh.Certificate, error)
+	IssueUserCert(ctx context.Context, actor workflow.Actor, id string, pub ssh.PublicKey, code workflow.StepUp) (*ssh.Certificate, error)
 	IssueHopCert(ctx context.Context, actor workflow.Actor, id, resource string, pub ssh.PublicKey) (*ssh.Certificate, error)
 	KRL(ctx context.Context) ([]byte, error)
 	AuditLog(ctx context.Context, actor workflow.Actor, after int64, limit int) ([]audit.Record, error)

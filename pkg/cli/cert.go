@@ -19,7 +19,7 @@ import (
 )
 
 func (a *app) certCmd() *cobra.Command {
-	var out string
+	var out, code string
 	var wait bool
 	var timeout time.Duration
 	c := &cobra.Command{
@@ -28,7 +28,10 @@ func (a *app) certCmd() *cobra.Command {
 		Long: `cert makes a new Ed25519 key on this machine for the grant, asks the CA to
 certify it, and writes PATH (the private key, mode 0600), PATH.pub and
 PATH-cert.pub. The private key never leaves this machine. With --wait it
-first waits for the request to be approved.`,
+first waits for the request to be approved. A scheduled window's
+certificate is refused until the window opens (the refusal says when); it
+is valid from the start. A role with step_up_mfa asks for a fresh code
+from your authenticator: on a terminal you are prompted, or give --code.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cl, err := a.client()
@@ -44,7 +47,12 @@ first waits for the request to be approved.`,
 			if out == "" {
 				out = filepath.Join(a.settings().Dir, id)
 			}
-			cert, err := fetchCert(cmd.Context(), cl, id, out)
+			if code == "" {
+				if code, err = a.codeIfAsked(cmd, cl, id, "to fetch the certificate of "+id); err != nil {
+					return err
+				}
+			}
+			cert, err := fetchCert(cmd.Context(), cl, id, out, code)
 			if err != nil {
 				return explainPending(cmd.Context(), cl, id, err,
 					fmt.Sprintf("there is no certificate yet. To wait for the approval and then fetch it: lockbox cert %s --wait", id))
@@ -60,7 +68,19 @@ first waits for the request to be approved.`,
 	c.Flags().StringVar(&out, "out", "", "key path (default DIR/ID)")
 	c.Flags().BoolVar(&wait, "wait", false, "wait for approval first")
 	c.Flags().DurationVar(&timeout, "timeout", 30*time.Minute, "how long --wait waits")
+	c.Flags().StringVar(&code, "code", "", "current MFA code, for roles that ask for one")
 	return c
+}
+
+// codeIfAsked reads request id and, if its role asks for a fresh MFA code
+// (for what), asks for one (see stepUpCode). A request the caller cannot
+// read asks for nothing here: the call that follows gets the CA's answer.
+func (a *app) codeIfAsked(cmd *cobra.Command, cl *client.Client, id, what string) (string, error) {
+	req, err := cl.Get(cmd.Context(), id)
+	if err != nil || !req.StepUpMFA {
+		return "", nil //nolint:nilerr // the approval or certificate call reports it
+	}
+	return a.stepUpCode(cmd, "", req.Role, what)
 }
 
 // waitApproved polls the request until it is approved, or fails when it
@@ -90,9 +110,10 @@ func waitApproved(ctx context.Context, cl *client.Client, id string, timeout tim
 	}
 }
 
-// fetchCert makes an Ed25519 key, has it certified, and writes the key
-// files. Nothing is written unless the CA signed.
-func fetchCert(ctx context.Context, cl *client.Client, id, path string) (*wire.Certificate, error) {
+// fetchCert makes an Ed25519 key, has it certified (with the step-up
+// code, if any), and writes the key files. Nothing is written unless the
+// CA signed.
+func fetchCert(ctx context.Context, cl *client.Client, id, path, code string) (*wire.Certificate, error) {
 	pub, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
 		return nil, err
@@ -102,7 +123,7 @@ func fetchCert(ctx context.Context, cl *client.Client, id, path string) (*wire.C
 		return nil, err
 	}
 	pubLine := ssh.MarshalAuthorizedKey(sshPub)
-	cert, err := cl.Certificate(ctx, id, string(pubLine))
+	cert, err := cl.CertificateWith(ctx, id, wire.CertificateRequest{PublicKey: string(pubLine), Code: code})
 	if err != nil {
 		return nil, err
 	}

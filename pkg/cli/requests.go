@@ -17,9 +17,13 @@ func (a *app) requestCmd() *cobra.Command {
 	var resources []string
 	var duration time.Duration
 	c := &cobra.Command{
-		Use:   "request --role R --resource X[,Y] [--duration D] --reason TEXT [--ticket T]",
+		Use:   "request --role R --resource X[,Y] [--duration D] --reason TEXT [--ticket T] [--start T]",
 		Short: "Ask for a role on resources for a while",
-		Args:  cobra.NoArgs,
+		Long: `request asks for a role on resources. The window starts at approval,
+or, with --start, at a chosen time: an RFC 3339 time (2026-12-02T02:00:00Z)
+or +DURATION from now (+8h). A scheduled request is decided ahead of time;
+its certificate can be fetched from the start on.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cl, err := a.client()
 			if err != nil {
@@ -34,9 +38,16 @@ func (a *app) requestCmd() *cobra.Command {
 				return a.printJSON(req)
 			}
 			fmt.Fprintln(a.out, req.ID)
-			if req.State == "approved" {
+			switch {
+			case req.State == "approved" && req.Start != nil:
+				fmt.Fprintf(a.err, "approved at once (auto-approval); the window opens at %s and ends at %s\n",
+					req.NotBefore.Local().Format(time.RFC3339), req.NotAfter.Local().Format(time.RFC3339))
+			case req.State == "approved":
 				fmt.Fprintf(a.err, "approved at once (auto-approval); valid until %s\n", req.NotAfter.Local().Format(time.RFC3339))
-			} else {
+			case req.Start != nil:
+				fmt.Fprintf(a.err, "pending approval; once approved the window opens at %s; expires undecided at %s\n",
+					req.Start.Local().Format(time.RFC3339), req.PendingUntil.Local().Format(time.RFC3339))
+			default:
 				fmt.Fprintf(a.err, "pending approval; expires undecided at %s\n", req.PendingUntil.Local().Format(time.RFC3339))
 			}
 			return nil
@@ -48,6 +59,7 @@ func (a *app) requestCmd() *cobra.Command {
 	f.DurationVar(&duration, "duration", time.Hour, "how long the grant should last")
 	f.StringVar(&in.Reason, "reason", "", "justification")
 	f.StringVar(&in.Ticket, "ticket", "", "ticket reference (some roles require one)")
+	f.StringVar(&in.Start, "start", "", "start the window later: an RFC 3339 time or +DURATION from now (default: at approval)")
 	for _, name := range []string{"role", "resource", "reason"} {
 		c.MarkFlagRequired(name) //nolint:errcheck // the flag exists
 	}
@@ -92,6 +104,8 @@ func (a *app) printRequests(reqs []wire.Request) {
 			detail = r.NoLongerFits
 		case r.State == "pending" && len(r.Outstanding) > 0:
 			detail = "needs " + strings.Join(r.Outstanding, ", ")
+		case r.State == "approved" && r.NotBefore != nil && r.NotBefore.After(time.Now()):
+			detail = "opens " + r.NotBefore.Local().Format("2006-01-02 15:04") + ", until " + r.NotAfter.Local().Format("2006-01-02 15:04")
 		case r.State == "approved" && r.NotAfter != nil:
 			detail = "until " + r.NotAfter.Local().Format("2006-01-02 15:04")
 		case r.Decision != "":
@@ -146,10 +160,32 @@ func (a *app) decisionCmd(use, short string, reasonRequired bool,
 }
 
 func (a *app) approveCmd() *cobra.Command {
-	return a.decisionCmd("approve ID [--reason TEXT]", "Approve someone else's request", false,
+	var duration time.Duration
+	var code string
+	c := a.decisionCmd("approve ID [--reason TEXT] [--duration D] [--code CODE]", "Approve someone else's request", false,
 		func(cl *client.Client, cmd *cobra.Command, id, reason string) (*wire.Request, error) {
-			return cl.Approve(cmd.Context(), id, reason)
+			in := wire.ApproveRequest{Reason: reason, Code: code}
+			if cmd.Flags().Changed("duration") {
+				if duration <= 0 {
+					return nil, usageError{fmt.Sprintf("--duration %s: give a positive duration such as 30m", duration)}
+				}
+				in.Duration = duration.String()
+			}
+			if in.Code == "" {
+				var err error
+				if in.Code, err = a.codeIfAsked(cmd, cl, id, "to approve "+id); err != nil {
+					return nil, err
+				}
+			}
+			return cl.ApproveWith(cmd.Context(), id, in)
 		})
+	c.Long = `approve records your approval. With --duration the grant lasts at most
+that long (it lasts the shortest duration any approver gave, never longer
+than asked). A role with step_up_mfa asks for a fresh code from your
+authenticator: on a terminal you are prompted, or give --code.`
+	c.Flags().DurationVar(&duration, "duration", 0, "shorten the grant to this (default: as asked)")
+	c.Flags().StringVar(&code, "code", "", "current MFA code, for roles that ask for one")
+	return c
 }
 
 func (a *app) denyCmd() *cobra.Command {

@@ -50,6 +50,15 @@ func (a *app) printRequest(r *wire.Request) {
 	line("Role", r.Role)
 	line("Resources", strings.Join(r.Resources, ", "))
 	line("Duration", r.Duration)
+	if r.GrantDuration != "" {
+		line("Grant lasts", r.GrantDuration+" (shortened by an approver)")
+	}
+	if r.Start != nil {
+		line("Window starts", localTime(*r.Start)+" (scheduled)")
+	}
+	if r.StepUpMFA {
+		line("Step-up MFA", "approving and fetching the certificate need a fresh code")
+	}
 	line("Reason", r.Reason)
 	if r.Ticket != "" {
 		line("Ticket", r.Ticket)
@@ -67,6 +76,9 @@ func (a *app) printRequest(r *wire.Request) {
 			label = "Approvals"
 		}
 		given := ap.Approver + " at " + localTime(ap.At)
+		if ap.Duration != "" {
+			given += " for " + ap.Duration
+		}
 		if ap.Reason != "" {
 			given += ": " + ap.Reason
 		}
@@ -74,6 +86,9 @@ func (a *app) printRequest(r *wire.Request) {
 	}
 	if len(r.Outstanding) > 0 {
 		line("Still needs", strings.Join(r.Outstanding, ", "))
+	}
+	if r.EscalatedAt != nil && r.State == "pending" {
+		line("Escalated", localTime(*r.EscalatedAt))
 	}
 	if r.NoLongerFits != "" {
 		line("Cannot be approved", r.NoLongerFits)

@@ -35,7 +35,7 @@ the stock OpenSSH client through the bastion (--bastion, LOCKBOX_BASTION).`,
 			if err != nil {
 				return err
 			}
-			argv, err := a.sshArgs(cmd.Context(), cl, args[0], args[1:])
+			argv, err := a.sshArgs(cmd, cl, args[0], args[1:])
 			if err != nil {
 				return err
 			}
@@ -56,7 +56,8 @@ the stock OpenSSH client through the bastion (--bastion, LOCKBOX_BASTION).`,
 
 // sshArgs prepares the key, certificate and known_hosts for resource and
 // returns the ssh command line.
-func (a *app) sshArgs(ctx context.Context, cl *client.Client, resource string, command []string) ([]string, error) {
+func (a *app) sshArgs(cmd *cobra.Command, cl *client.Client, resource string, command []string) ([]string, error) {
+	ctx := cmd.Context()
 	s := a.settings()
 	host, port, err := net.SplitHostPort(s.Bastion)
 	if err != nil {
@@ -68,8 +69,17 @@ func (a *app) sshArgs(ctx context.Context, cl *client.Client, resource string, c
 	}
 	key := filepath.Join(s.Dir, grant.ID)
 	if !certStillGood(key+"-cert.pub", time.Minute) {
-		if _, err := fetchCert(ctx, cl, grant.ID, key); err != nil {
+		code := ""
+		if grant.StepUpMFA {
+			if code, err = a.stepUpCode(cmd, "", grant.Role, "to fetch the certificate of "+grant.ID); err != nil {
+				return nil, err
+			}
+		}
+		if _, err := fetchCert(ctx, cl, grant.ID, key, code); err != nil {
 			return nil, err
+		}
+		if code != "" {
+			fmt.Fprintln(a.err, "the bastion asks for a code too: give the next one your authenticator shows (a code works once)")
 		}
 	}
 	knownHosts := filepath.Join(s.Dir, "known_hosts")

@@ -42,7 +42,14 @@ func (c *Client) decide(ctx context.Context, id, verb, reason string) (*wire.Req
 
 // Approve, Deny and Revoke decide on a request.
 func (c *Client) Approve(ctx context.Context, id, reason string) (*wire.Request, error) {
-	return c.decide(ctx, id, "approve", reason)
+	return c.ApproveWith(ctx, id, wire.ApproveRequest{Reason: reason})
+}
+
+// ApproveWith approves with a duration that shortens the grant, or a
+// step-up code, as in gives them.
+func (c *Client) ApproveWith(ctx context.Context, id string, in wire.ApproveRequest) (*wire.Request, error) {
+	var out wire.Request
+	return &out, c.do(ctx, http.MethodPost, "/v1/requests/"+url.PathEscape(id)+"/approve", nil, in, &out)
 }
 
 func (c *Client) Deny(ctx context.Context, id, reason string) (*wire.Request, error) {
@@ -56,8 +63,14 @@ func (c *Client) Revoke(ctx context.Context, id, reason string) (*wire.Request, 
 // Certificate asks for a grant certificate for publicKey (an
 // authorized_keys line).
 func (c *Client) Certificate(ctx context.Context, id, publicKey string) (*wire.Certificate, error) {
+	return c.CertificateWith(ctx, id, wire.CertificateRequest{PublicKey: publicKey})
+}
+
+// CertificateWith asks for a grant certificate with the body in (the key,
+// and a step-up code for roles that ask for one).
+func (c *Client) CertificateWith(ctx context.Context, id string, in wire.CertificateRequest) (*wire.Certificate, error) {
 	var out wire.Certificate
-	return &out, c.do(ctx, http.MethodPost, "/v1/requests/"+url.PathEscape(id)+"/certificate", nil, wire.CertificateRequest{PublicKey: publicKey}, &out)
+	return &out, c.do(ctx, http.MethodPost, "/v1/requests/"+url.PathEscape(id)+"/certificate", nil, in, &out)
 }
 
 // HopCertificate asks, as a bastion, for a per-session certificate.

@@ -11,6 +11,12 @@ import (
 // largest count. auto is true only when the role is auto-approved and no
 // resource adds a requirement.
 //
+// Each requirement carries its rule's escalation. When the role's rule and
+// a resource's rule ask for the same approvers, the merged requirement
+// escalates only if both rules escalate to the same group, and then after
+// the later of their two times: a rule that does not escalate, or
+// escalates elsewhere, keeps its approvers to itself.
+//
 // role and resources must have passed CheckRequest. For an unknown role it
 // returns nil and false: nothing is required but nothing is approved either,
 // and the caller must refuse rather than read the empty list as satisfied.
@@ -20,10 +26,10 @@ func (p *Policy) Requirements(role string, resources []string) (reqs []Requireme
 	if r == nil {
 		return nil, false
 	}
-	reqs = mergeRequirements(nil, r.Approval.Require)
+	reqs = mergeRequirements(nil, r.Approval.rule())
 	for _, name := range resources {
 		if res := p.Resources[name]; res != nil {
-			reqs = mergeRequirements(reqs, res.Approval.Require)
+			reqs = mergeRequirements(reqs, res.Approval.rule())
 		}
 	}
 	return reqs, r.Approval.Auto && len(reqs) == 0
@@ -37,8 +43,14 @@ func mergeRequirements(reqs, more []Requirement) []Requirement {
 		})
 		if i < 0 {
 			reqs = append(reqs, m)
+			continue
+		}
+		q := &reqs[i]
+		q.Count = max(q.Count, m.Count)
+		if q.EscalateTo == m.EscalateTo {
+			q.EscalateAfter = max(q.EscalateAfter, m.EscalateAfter)
 		} else {
-			reqs[i].Count = max(reqs[i].Count, m.Count)
+			q.EscalateTo, q.EscalateAfter = "", 0
 		}
 	}
 	return reqs
@@ -76,6 +88,9 @@ func (p *Policy) CanApproveAny(approver, requester string, reqs []Requirement) b
 // fills reports whether user is one of the approvers r asks for, given the
 // requester's managers.
 func (p *Policy) fills(user string, r Requirement, managers []string) bool {
+	if r.Escalated && r.EscalateTo != "" && p.InGroup(user, r.EscalateTo) {
+		return true
+	}
 	switch {
 	case r.Managers:
 		return r.Group == "" && slices.Contains(managers, user)

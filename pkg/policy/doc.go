@@ -95,10 +95,13 @@
 //	    allowed_commands: ["systemctl status *", "journalctl -u * **"]
 //	    force_command: /usr/local/bin/lockbox-gate   # optional
 //	    ticket_required: false
+//	    step_up_mfa: false          # true: a fresh TOTP code to fetch a certificate and to approve
 //	    approval:
 //	      require:
 //	        - {managers: true, count: 1}
 //	        - {group: security}
+//	      escalate_after: 2h        # optional, with escalate_to
+//	      escalate_to: sre
 //
 // login is a POSIX account name: 1 to 32 characters from a-z, 0-9, '_' and
 // '-', not starting with a digit or '-'. allowed_commands are MatchCommand
@@ -130,12 +133,22 @@
 //	    address: 10.0.0.7:22        # required, host:port
 //	    tags: [storage, customer]
 //	    host_key: "ssh-ed25519 AAAA..."       # optional pin; else the host CA is trusted
+//	    pending_timeout: 12h        # optional: decide within 12h (Customer Lockbox)
 //	    approval:                   # optional extra rule (Customer Lockbox)
 //	      require:
 //	        - {group: contoso-admins, count: 1}
 //
 // A resource's approval only adds approvers to the role's: it takes a
-// non-empty require list and never auto. See Requirements.
+// non-empty require list and never auto, and may escalate (see
+// Escalation). See Requirements.
+//
+// pending_timeout, a duration up to 168h, is how long a request naming the
+// resource may wait for a decision: a request's deadline is the shortest of
+// the CA's pending timeout (ca serve's pending_timeout, default 24h) and
+// each of its resources' pending_timeout (see PendingTimeout). The request
+// expires undecided after it, and the expiry says how long it waited
+// ("nobody decided within 12h0m0s"). A resource whose own rule escalates
+// must escalate before its pending_timeout, or the policy is refused.
 //
 // # bastions
 //
@@ -165,7 +178,9 @@
 // longer exists", "2h0m0s is over role reader's max_duration of 1h0m0s
 // (now)"). The approval that would start a grant also counts the user's
 // active grants against max_active_grants_per_user, in the transaction that
-// starts it (CheckActive).
+// starts it (CheckActive). A grant approved ahead of a scheduled start
+// counts from its approval, not from its start, so nobody lines up more
+// grants than the limit.
 //
 // # Free text
 //

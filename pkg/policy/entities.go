@@ -140,7 +140,7 @@ func (p *parser) eligibility(n *yaml.Node, what string) Eligibility {
 
 func (p *parser) role(n *yaml.Node) {
 	f, ok := p.fields(n, entity("role", n), "name", "description", "max_duration", "login", "interactive",
-		"allowed_commands", "force_command", "ticket_required", "approval")
+		"allowed_commands", "force_command", "ticket_required", "step_up_mfa", "approval")
 	if !ok {
 		return
 	}
@@ -157,6 +157,7 @@ func (p *parser) role(n *yaml.Node) {
 		MaxDuration:     p.duration(f["max_duration"], what+": max_duration"),
 		Interactive:     p.boolean(f["interactive"], what+": interactive"),
 		TicketRequired:  p.boolean(f["ticket_required"], what+": ticket_required"),
+		StepUpMFA:       p.boolean(f["step_up_mfa"], what+": step_up_mfa"),
 		AllowedCommands: p.patterns(f["allowed_commands"], what+": allowed_commands"),
 	}
 	if mn := f["max_duration"]; mn == nil || isNull(mn) {
@@ -217,7 +218,7 @@ func (p *parser) patterns(n *yaml.Node, what string) []string {
 }
 
 func (p *parser) resource(n *yaml.Node) {
-	f, ok := p.fields(n, entity("resource", n), "name", "description", "address", "tags", "host_key", "approval")
+	f, ok := p.fields(n, entity("resource", n), "name", "description", "address", "tags", "host_key", "pending_timeout", "approval")
 	if !ok {
 		return
 	}
@@ -244,8 +245,12 @@ func (p *parser) resource(n *yaml.Node) {
 		}
 		r.HostKey = key
 	}
+	r.PendingTimeout = p.duration(f["pending_timeout"], what+": pending_timeout")
 	if an := f["approval"]; an != nil && !isNull(an) {
 		r.Approval = p.approval(an, what+": approval", true)
+		if a := r.Approval; r.PendingTimeout > 0 && a.EscalateTo != "" && a.EscalateAfter >= r.PendingTimeout {
+			p.errorf(an, "%s: approval: escalate_after %s is not before pending_timeout %s, so it would never escalate", what, a.EscalateAfter, r.PendingTimeout)
+		}
 	}
 	p.pol.Resources[name] = r
 }

@@ -26,6 +26,8 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("groups:\n  - &g {name: g}\n  - *g\n---\nx: 1\n"))
 	f.Add([]byte("settings: {command_gate: /opt/lockbox-gate}\nroles:\n  - name: r\n    login: ops\n    allowed_commands: [uptime]\n    approval: {auto: true}\n"))
 	f.Add([]byte("roles:\n  - name: r\n    login: ops\n    interactive: true\n    allowed_commands: [uptime]\n    force_command: /x/lockbox-gate\n    approval: {auto: true}\n"))
+	f.Add([]byte(k.replacer.Replace(baseA + baseB + "groups:\n  - name: sre\nresources:\n  - name: t\n    address: t:22\n    pending_timeout: 2h\n" +
+		"    approval: {require: [{group: security}], escalate_after: 1h, escalate_to: sre}\n")))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		p, err := Parse(map[string][]byte{"fuzz.yaml": data})
 		if err != nil {
@@ -56,12 +58,17 @@ func checkInvariants(t *testing.T, p *Policy) {
 			t.Errorf("role %s has allowed commands but interactive %v, force-command %q", name, r.Interactive, r.ForceCommand)
 		}
 		checkRequirements(t, p, r.Approval.Require)
+		checkEscalation(t, p, r.Approval)
 	}
 	for name, r := range p.Resources {
 		if !ValidName(name) || r.Approval.Auto || checkAddress(r.Address) != nil {
 			t.Errorf("resource %q is invalid: %+v", name, r)
 		}
+		if r.PendingTimeout < 0 || r.PendingTimeout > LongestMaxDuration {
+			t.Errorf("resource %s pending timeout %v", name, r.PendingTimeout)
+		}
 		checkRequirements(t, p, r.Approval.Require)
+		checkEscalation(t, p, r.Approval)
 	}
 	for name, u := range p.Users {
 		if !ValidName(name) || len(u.Keys) == 0 {
@@ -89,6 +96,15 @@ func checkInvariants(t *testing.T, p *Policy) {
 			reqs, _ := p.Requirements(role, p.EligibleResources(user, role))
 			_ = p.Outstanding(user, reqs, p.Approvers(user, reqs))
 		}
+	}
+}
+
+// checkEscalation: both fields or neither, a defined group, a positive
+// time within the longest duration, never on an auto rule.
+func checkEscalation(t *testing.T, p *Policy, a Approval) {
+	if (a.EscalateTo == "") != (a.EscalateAfter == 0) || a.EscalateAfter < 0 || a.EscalateAfter > LongestMaxDuration ||
+		(a.EscalateTo != "" && (p.Groups[a.EscalateTo] == nil || a.Auto)) {
+		t.Errorf("bad escalation %v to %q (auto %v)", a.EscalateAfter, a.EscalateTo, a.Auto)
 	}
 }
 

@@ -64,7 +64,7 @@ func (p *parser) refList(kind string, n *yaml.Node, what string) []string {
 // approval decodes a role's rule, or a resource's extra rule, which can only
 // add approvers and so may not say auto.
 func (p *parser) approval(n *yaml.Node, what string, onResource bool) Approval {
-	f, ok := p.fields(n, what, "auto", "require")
+	f, ok := p.fields(n, what, "auto", "require", "escalate_after", "escalate_to")
 	if !ok {
 		return Approval{}
 	}
@@ -98,7 +98,44 @@ func (p *parser) approval(n *yaml.Node, what string, onResource bool) Approval {
 			p.errorf(n, "%s: needs auto: true or a non-empty require list", what)
 		}
 	}
+	p.escalation(f, &a, what)
 	return a
+}
+
+// escalation decodes a rule's escalate_after and escalate_to, which come
+// together, name a defined group that the rule does not already ask for,
+// and make no sense on an auto-approved rule.
+func (p *parser) escalation(f map[string]*yaml.Node, a *Approval, what string) {
+	afterNode, toNode := f["escalate_after"], f["escalate_to"]
+	given := func(n *yaml.Node) bool { return n != nil && !isNull(n) }
+	switch {
+	case !given(afterNode) && !given(toNode):
+		return
+	case !given(toNode):
+		p.errorf(afterNode, "%s: escalate_after needs escalate_to: GROUP, the group that may approve once it passes", what)
+		return
+	case !given(afterNode):
+		p.errorf(toNode, "%s: escalate_to needs escalate_after: DURATION, how long the rule's approvers have first", what)
+		return
+	case a.Auto:
+		p.errorf(afterNode, "%s: escalate_after and escalate_to do not apply to auto: true; nobody needs to act", what)
+		return
+	}
+	after := p.duration(afterNode, what+": escalate_after")
+	to := p.str(toNode, what+": escalate_to")
+	if to == "" || !p.refer("group", toNode, to, what+": escalate_to") {
+		return
+	}
+	for _, r := range a.Require {
+		if r.Group == to {
+			p.errorf(toNode, "%s: escalate_to: the rule already asks for group %s; escalate to another group", what, to)
+			return
+		}
+	}
+	a.EscalateAfter, a.EscalateTo = after, to
+	if after == 0 {
+		a.EscalateTo = ""
+	}
 }
 
 func (p *parser) requirement(n *yaml.Node, what string) (Requirement, bool) {

@@ -94,7 +94,11 @@ type Role struct {
 	TicketRequired bool
 	// AllowedCommands are patterns for MatchCommand; empty allows any command.
 	AllowedCommands []string
-	Approval        Approval
+	// StepUpMFA asks for a fresh TOTP code, given once, to fetch a grant
+	// certificate and to approve a request for this role (step-up MFA at
+	// activation, as Azure PIM asks for MFA on activation).
+	StepUpMFA bool
+	Approval  Approval
 }
 
 // Approval is an approval rule. A role's rule is either Auto or a non-empty
@@ -102,15 +106,27 @@ type Role struct {
 type Approval struct {
 	Auto    bool
 	Require []Requirement
+	// EscalateAfter and EscalateTo, set together or not at all: when a
+	// requirement of this rule is still unmet EscalateAfter after the
+	// request was made, members of group EscalateTo may fill it too.
+	EscalateAfter time.Duration
+	EscalateTo    string
 }
 
 // Requirement asks for Count distinct approvers who are members of Group, or
 // (when Managers is set) managers of a team the requester is a member of.
 // Exactly one of Group and Managers is set.
+//
+// EscalateAfter and EscalateTo come from the requirement's rule (see
+// Approval). Escalated is set by Escalate once the escalation happened:
+// members of EscalateTo then fill the requirement as well.
 type Requirement struct {
-	Group    string `json:"group,omitempty"`
-	Managers bool   `json:"managers,omitempty"`
-	Count    int    `json:"count"`
+	Group         string        `json:"group,omitempty"`
+	Managers      bool          `json:"managers,omitempty"`
+	Count         int           `json:"count"`
+	EscalateAfter time.Duration `json:"escalate_after,omitempty"`
+	EscalateTo    string        `json:"escalate_to,omitempty"`
+	Escalated     bool          `json:"escalated,omitempty"`
 }
 
 // Resource is a target host.
@@ -125,6 +141,10 @@ type Resource struct {
 	// Approval is the resource's extra rule (Customer Lockbox); its Require
 	// list is empty when the resource adds nothing.
 	Approval Approval
+	// PendingTimeout, when set, is how long a request naming this resource
+	// may wait for a decision, if shorter than the CA's pending timeout
+	// (Customer Lockbox gives customers 12 hours).
+	PendingTimeout time.Duration
 }
 
 // Bastion is a registered bastion: it may ask the CA for hop certificates.

@@ -37,11 +37,31 @@ type Request struct {
 	// NotBefore and NotAfter bound an approved grant.
 	NotBefore time.Time
 	NotAfter  time.Time
+	// Start is the start of the window the requester asked for (a
+	// scheduled window); zero when the window starts at approval.
+	Start time.Time
+	// EscalateAt is when the next escalation of a pending request is due
+	// (zero: none); EscalatedAt is when an escalation was last recorded
+	// (zero: never). Requirements due by EscalatedAt are escalated.
+	EscalateAt  time.Time
+	EscalatedAt time.Time
 }
 
 // Live reports whether r is an approved grant inside its window at now.
 func (r *Request) Live(now time.Time) bool {
 	return r.State == Approved && !now.Before(r.NotBefore) && now.Before(r.NotAfter)
+}
+
+// Scheduled reports whether r is an approved grant whose window has not
+// opened yet at now.
+func (r *Request) Scheduled(now time.Time) bool {
+	return r.State == Approved && now.Before(r.NotBefore)
+}
+
+// Granted reports whether r is an approved grant whose window has not
+// ended at now: live, or scheduled to open later.
+func (r *Request) Granted(now time.Time) bool {
+	return r.State == Approved && now.Before(r.NotAfter)
 }
 
 // RequestFilter selects requests; zero fields select everything.
@@ -53,7 +73,10 @@ type RequestFilter struct {
 	// or before it. The expiry sweeper uses them.
 	PendingBefore time.Time
 	EndedBefore   time.Time
-	Limit         int // 0 = 1000
+	// EscalateBefore selects pending requests with an escalation due at
+	// or before it (EscalateAt set and not after it).
+	EscalateBefore time.Time
+	Limit          int // 0 = 1000
 }
 
 // Approval is one approver's yes.
@@ -62,6 +85,9 @@ type Approval struct {
 	Approver  string
 	Reason    string
 	At        time.Time
+	// Duration is how long this approver lets the grant last, when they
+	// shortened it; zero: as asked.
+	Duration time.Duration
 }
 
 // CertKind tells grant certificates from the bastion's hop certificates.

@@ -115,7 +115,7 @@ func newFixture(t *testing.T, cfg web.Config) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.Workflow = svc
+	cfg.Workflow, cfg.Clock = svc, c.Now
 	ui, err := web.New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -253,11 +253,7 @@ func (f *fixture) submit(who, role, reason, ticket string) *store.Request {
 
 func (f *fixture) state(id string) store.State {
 	f.t.Helper()
-	var r *store.Request
-	if err := f.st.View(ctx, func(tx store.Tx) (err error) { r, err = tx.Request(id); return err }); err != nil {
-		f.t.Fatal(err)
-	}
-	return r.State
+	return f.request(id).State
 }
 
 func (f *fixture) approvals(id string) int {

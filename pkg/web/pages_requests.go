@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/lockbox-ssh/lockbox/pkg/store"
@@ -44,6 +45,7 @@ type requestData struct {
 	Decide    bool // approve and deny forms are shown
 	Own       bool // the viewer is the requester
 	Revocable bool
+	Scheduled bool // approved, the window opens later
 	History   []*store.Request
 }
 
@@ -68,6 +70,7 @@ func requestDigest(r *store.Request) string {
 	field(r.Reason)
 	field(r.Ticket)
 	field(fmt.Sprint(r.CreatedAt.UnixMicro()))
+	field(fmt.Sprint(r.Start.UnixMicro()))
 	return hex.EncodeToString(h.Sum(nil))
 }
 
@@ -76,7 +79,8 @@ const historyLen = 10
 func (s *Server) requestData(r *http.Request, v *viewer, rv *workflow.RequestView) (*requestData, error) {
 	d := &requestData{RequestView: rv, Digest: requestDigest(rv.Request), Own: rv.User == v.Name}
 	d.Decide = rv.State == store.Pending && rv.CanApprove && !d.Own
-	d.Revocable = rv.Live(time.Now())
+	now := s.cfg.Clock()
+	d.Revocable, d.Scheduled = rv.Granted(now), rv.Scheduled(now)
 	hist, err := s.wf.History(r.Context(), v.Actor, rv.User, historyLen+1)
 	if err != nil {
 		return nil, err
@@ -129,11 +133,29 @@ func flashText(code string) string {
 
 type decision func(v *viewer, r *http.Request, id, reason string) error
 
+// approve takes the form's reason, its optional duration (the grant lasts
+// at most that long) and, for roles with step_up_mfa, a fresh code.
 func (s *Server) approve(w http.ResponseWriter, r *http.Request, v *viewer) {
 	s.decide(w, r, v, "approved", func(v *viewer, r *http.Request, id, reason string) error {
-		_, err := s.wf.Approve(r.Context(), v.Actor, id, reason)
+		in := workflow.ApprovalInput{Reason: reason,
+			StepUp: workflow.StepUp{Code: strings.TrimSpace(r.PostForm.Get("code")), Addr: clientIP(r)}}
+		if d := strings.TrimSpace(r.PostForm.Get("duration")); d != "" {
+			var err error
+			if in.Duration, err = time.ParseDuration(d); err != nil || in.Duration <= 0 {
+				return s.wf.RecordRefusal(r.Context(), v.Actor, "approval.refused", id,
+					fmt.Errorf("%w: %q is not a positive duration; write one such as 30m or 1h30m, or leave it empty for the duration asked", workflow.ErrGrantDuration, clip(d)))
+			}
+		}
+		_, err := s.wf.ApproveWith(r.Context(), v.Actor, id, in)
 		return err
 	})
+}
+
+func clip(s string) string {
+	if r := []rune(s); len(r) > 20 {
+		return string(r[:20]) + "..."
+	}
+	return s
 }
 
 func (s *Server) deny(w http.ResponseWriter, r *http.Request, v *viewer) {
@@ -198,11 +220,13 @@ func (s *Server) grantsPage(w http.ResponseWriter, r *http.Request, v *viewer) {
 	}
 	type grant struct {
 		*store.Request
-		Digest string
+		Digest    string
+		Scheduled bool
 	}
 	out := make([]grant, len(grants))
+	now := s.cfg.Clock()
 	for i, g := range grants {
-		out[i] = grant{g, requestDigest(g)}
+		out[i] = grant{g, requestDigest(g), g.Scheduled(now)}
 	}
 	s.render(w, r, http.StatusOK, "grants", page{Title: "Active grants", Nav: "grants", Viewer: v,
 		Flash: flashText(r.URL.Query().Get("done")), Data: out})

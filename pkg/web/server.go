@@ -32,7 +32,7 @@ type Workflow interface {
 	List(ctx context.Context, actor workflow.Actor, f workflow.ListFilter) ([]*workflow.RequestView, error)
 	History(ctx context.Context, actor workflow.Actor, user string, limit int) ([]*store.Request, error)
 	ActiveGrants(ctx context.Context, actor workflow.Actor) ([]*store.Request, error)
-	Approve(ctx context.Context, actor workflow.Actor, id, reason string) (*store.Request, error)
+	ApproveWith(ctx context.Context, actor workflow.Actor, id string, in workflow.ApprovalInput) (*store.Request, error)
 	Deny(ctx context.Context, actor workflow.Actor, id, reason string) (*store.Request, error)
 	Revoke(ctx context.Context, actor workflow.Actor, id, reason string) (*store.Request, error)
 
@@ -60,6 +60,9 @@ type Config struct {
 	IdleTimeout time.Duration
 	MaxAge      time.Duration
 	Logger      *slog.Logger
+	// Clock tells the pages what time it is (whether a grant is live or
+	// still scheduled); default time.Now. Give the workflow's clock.
+	Clock func() time.Time
 }
 
 // Server serves the web pages. Use it as an http.Handler for /ui/.
@@ -87,6 +90,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = time.Now
 	}
 	p, err := parsePages()
 	if err != nil {

@@ -23,11 +23,26 @@ type SubmitRequest struct {
 	Duration  string   `json:"duration"` // Go duration, e.g. "2h"
 	Reason    string   `json:"reason"`
 	Ticket    string   `json:"ticket,omitempty"`
+	// Start asks for a window that starts later: an RFC 3339 time, or
+	// "+" and a Go duration counted from submission ("+8h"). Empty: the
+	// window starts at approval.
+	Start string `json:"start,omitempty"`
 }
 
-// Decision is the body of approve, deny and revoke.
+// Decision is the body of deny and revoke.
 type Decision struct {
 	Reason string `json:"reason,omitempty"`
+}
+
+// ApproveRequest is the body of POST /v1/requests/{id}/approve.
+type ApproveRequest struct {
+	Reason string `json:"reason,omitempty"`
+	// Duration, a positive Go duration no longer than the one asked,
+	// shortens the grant: it lasts the shortest any approver gave.
+	Duration string `json:"duration,omitempty"`
+	// Code is the approver's current TOTP code, for roles with
+	// step_up_mfa.
+	Code string `json:"code,omitempty"`
 }
 
 // Approval is one approver's yes.
@@ -35,6 +50,9 @@ type Approval struct {
 	Approver string    `json:"approver"`
 	Reason   string    `json:"reason,omitempty"`
 	At       time.Time `json:"at"`
+	// Duration is how long this approver lets the grant last, if they
+	// shortened it.
+	Duration string `json:"duration,omitempty"`
 }
 
 // Request is a request, or a grant once approved.
@@ -62,6 +80,18 @@ type Request struct {
 	// under the current policy.
 	NoLongerFits string `json:"no_longer_fits,omitempty"`
 	CanApprove   bool   `json:"can_approve,omitempty"`
+	// Start is the start of a scheduled window, as asked; absent when
+	// the window starts at approval.
+	Start *time.Time `json:"start,omitempty"`
+	// GrantDuration, when approvers shortened the grant, is how long it
+	// lasts (or will last): the shortest duration an approver gave.
+	GrantDuration string `json:"grant_duration,omitempty"`
+	// StepUpMFA: approving this request and fetching its certificate
+	// need a fresh TOTP code (the role's step_up_mfa).
+	StepUpMFA bool `json:"step_up_mfa,omitempty"`
+	// EscalatedAt is when the request last escalated to an escalation
+	// group (escalate_after passed with a requirement unmet).
+	EscalatedAt *time.Time `json:"escalated_at,omitempty"`
 }
 
 // Requests is the body of GET /v1/requests.
@@ -72,6 +102,9 @@ type Requests struct {
 // CertificateRequest is the body of POST /v1/requests/{id}/certificate.
 type CertificateRequest struct {
 	PublicKey string `json:"public_key"` // authorized_keys line
+	// Code is the requester's current TOTP code, for roles with
+	// step_up_mfa.
+	Code string `json:"code,omitempty"`
 }
 
 // HopCertificateRequest is the body of POST /v1/requests/{id}/hop-certificate.

@@ -53,7 +53,7 @@ func TestRoleWithAllowedCommandsButNoForceCommandGetsTheGateInItsCertificates(t 
 	}
 	r := e.submit("alice", "health", []string{"db-1"}, time.Hour, "")
 	want := "/usr/local/bin/lockbox-gate -- 'uptime' 'df -h'"
-	userCert, err := e.svc.IssueUserCert(ctx, user("alice"), r.ID, newPublicKey(t))
+	userCert, err := e.svc.IssueUserCert(ctx, user("alice"), r.ID, newPublicKey(t), workflow.StepUp{})
 	if err != nil {
 		t.Fatal(err)
 	}

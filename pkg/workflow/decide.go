@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/lockbox-ssh/lockbox/pkg/audit"
@@ -55,21 +56,43 @@ func (s *Service) lockPending(tx store.Tx, actor Actor, action, id string) (*sto
 	return r, nil
 }
 
-// Approve records actor's approval of request id. When the approvals meet
-// every requirement, the grant starts now and lasts the requested
-// duration. The requester can never approve; each person counts once; the
-// check runs inside the transaction that records the approval, with the
-// request row locked, so racing approvers make exactly one transition.
+// ApprovalInput is what an approver gives besides their name.
+type ApprovalInput struct {
+	Reason string
+	// Duration, when set, shortens the grant: it lasts the shortest
+	// duration any approver gave, and never longer than asked.
+	Duration time.Duration
+	// StepUp is the approver's fresh code, for roles with step_up_mfa.
+	StepUp StepUp
+}
+
+// Approve is ApproveWith with a reason only.
+func (s *Service) Approve(ctx context.Context, actor Actor, id, reason string) (*store.Request, error) {
+	return s.ApproveWith(ctx, actor, id, ApprovalInput{Reason: reason})
+}
+
+// ApproveWith records actor's approval of request id. When the approvals
+// meet every requirement, the grant starts now (or at the request's
+// scheduled start, if later) and lasts the requested duration, or the
+// shortest duration an approver gave (GrantWindow). The requester can
+// never approve; each person counts once; the check runs inside the
+// transaction that records the approval, with the request row locked, so
+// racing approvers make exactly one transition.
 //
 // Every approval evaluates the request against the policy as it is now
 // (policy.Recheck: the user, role, resources, eligibility, max_duration),
 // and the approval that would start the grant also counts the user's
 // active grants against max_active_grants_per_user, in the same
-// transaction. A refused approval is audited and records nothing.
-func (s *Service) Approve(ctx context.Context, actor Actor, id, reason string) (*store.Request, error) {
+// transaction. A role with step_up_mfa needs the approver's fresh code,
+// checked and spent in that transaction too. A refused approval is
+// audited and records nothing.
+func (s *Service) ApproveWith(ctx context.Context, actor Actor, id string, in ApprovalInput) (*store.Request, error) {
 	const refused = "approval.refused"
-	if err := checkDecisionReason(reason, false); err != nil {
+	if err := checkDecisionReason(in.Reason, false); err != nil {
 		return nil, s.RecordRefusal(ctx, actor, refused, id, err)
+	}
+	if in.Duration < 0 {
+		return nil, s.RecordRefusal(ctx, actor, refused, id, fmt.Errorf("%w: %s; give a positive duration such as 30m", ErrGrantDuration, in.Duration))
 	}
 	var out *store.Request
 	err := s.update(ctx, func(tx store.Tx) error {
@@ -85,9 +108,12 @@ func (s *Service) Approve(ctx context.Context, actor Actor, id, reason string) (
 		if err := p.Recheck(policyRequest(r, r.Duration)); err != nil {
 			return s.refuse(tx, actor, refused, id, policyChanged(r, err), nil)
 		}
-		reqs, _ := p.Requirements(r.Role, r.Resources)
+		reqs := requirementsOf(p, r)
 		if err := p.CheckApprover(r.User, actor.User(), reqs); err != nil {
 			return s.refuse(tx, actor, refused, id, err, nil)
+		}
+		if in.Duration > r.Duration {
+			return s.refuse(tx, actor, refused, id, fmt.Errorf("%w: %s is longer than the %s asked; an approver may only shorten the grant", ErrGrantDuration, in.Duration, r.Duration), nil)
 		}
 		approvals, err := tx.Approvals(id)
 		if err != nil {
@@ -98,6 +124,7 @@ func (s *Service) Approve(ctx context.Context, actor Actor, id, reason string) (
 			return s.refuse(tx, actor, refused, id, fmt.Errorf("%w: %s", ErrAlreadyApproved, id), nil)
 		}
 		now := s.now()
+		mine := store.Approval{RequestID: id, Approver: actor.User(), Reason: in.Reason, At: now, Duration: in.Duration}
 		outstanding := p.Outstanding(r.User, reqs, append(names, actor.User()))
 		if len(outstanding) == 0 {
 			_, active, err := tx.CountOpen(r.User, now)
@@ -107,23 +134,38 @@ func (s *Service) Approve(ctx context.Context, actor Actor, id, reason string) (
 			if err := p.CheckActive(r.User, active); err != nil {
 				return s.refuse(tx, actor, refused, id, fmt.Errorf("%w; approve again once one of them ends", err), nil)
 			}
+			if _, end := GrantWindow(r, append(approvals, mine), now); !end.After(now) {
+				return s.refuse(tx, actor, refused, id, fmt.Errorf("%w: with %s from its start the window would have ended at %s",
+					ErrGrantDuration, GrantDuration(r, append(approvals, mine)), end.UTC().Format(time.RFC3339)), nil)
+			}
 		}
-		err = tx.AddApproval(store.Approval{RequestID: id, Approver: actor.User(), Reason: reason, At: now})
+		if p.StepUpMFA(r.Role) {
+			if err := s.stepUp(tx, actor, refused, r, in.StepUp); err != nil {
+				return err
+			}
+		}
+		err = tx.AddApproval(mine)
 		if errors.Is(err, store.ErrDuplicate) {
 			return s.refuse(tx, actor, refused, id, fmt.Errorf("%w: %s", ErrAlreadyApproved, id), nil)
 		}
 		if err != nil {
 			return err
 		}
-		if err := record(tx, audit.Event{Time: now, Actor: string(actor), Action: "approval.recorded", Subject: id,
-			Detail: map[string]any{"reason": reason, "outstanding": describeRequirements(outstanding)}}); err != nil {
+		detail := map[string]any{"reason": in.Reason, "outstanding": describeRequirements(outstanding)}
+		if in.Duration > 0 {
+			detail["duration"] = in.Duration.String()
+		}
+		if p.StepUpMFA(r.Role) {
+			detail["step_up"] = true
+		}
+		if err := record(tx, audit.Event{Time: now, Actor: string(actor), Action: "approval.recorded", Subject: id, Detail: detail}); err != nil {
 			return err
 		}
 		out = r
 		if len(outstanding) > 0 {
 			return s.keepView(ctx, tx, actor, r)
 		}
-		if err := s.startGrant(tx, r); err != nil {
+		if err := s.startGrant(tx, r, append(approvals, mine)); err != nil {
 			return err
 		}
 		return s.keepView(ctx, tx, actor, r)
@@ -149,18 +191,22 @@ func (s *Service) keepView(ctx context.Context, tx store.Tx, actor Actor, r *sto
 	return nil
 }
 
-// startGrant moves a fully approved request to approved, for the duration
-// asked (which the policy's Recheck found within the role's maximum).
-func (s *Service) startGrant(tx store.Tx, r *store.Request) error {
+// startGrant moves a fully approved request to approved, for the window
+// GrantWindow gives (the duration asked, which the policy's Recheck found
+// within the role's maximum, or shorter if an approver said so).
+func (s *Service) startGrant(tx store.Tx, r *store.Request, approvals []store.Approval) error {
 	now := s.now()
-	d := r.Duration
 	r.State, r.DecidedAt, r.DecidedBy, r.Decision = store.Approved, now, "approvers", "all required approvals given"
-	r.NotBefore, r.NotAfter = now, now.Add(d)
+	r.NotBefore, r.NotAfter = GrantWindow(r, approvals, now)
 	if err := tx.UpdateRequest(r, store.Pending); err != nil {
 		return err
 	}
-	return record(tx, audit.Event{Time: now, Actor: "system", Action: "request.approved", Subject: r.ID,
-		Detail: map[string]any{"not_before": r.NotBefore, "not_after": r.NotAfter, "duration": d.String()}})
+	detail := map[string]any{"not_before": r.NotBefore, "not_after": r.NotAfter,
+		"duration": GrantDuration(r, approvals).String(), "requested": r.Duration.String()}
+	if !r.Start.IsZero() {
+		detail["start"] = r.Start
+	}
+	return record(tx, audit.Event{Time: now, Actor: "system", Action: "request.approved", Subject: r.ID, Detail: detail})
 }
 
 func approverNames(as []store.Approval) []string {
@@ -185,7 +231,7 @@ func (s *Service) Deny(ctx context.Context, actor Actor, id, reason string) (*st
 			return err
 		}
 		p := s.policy()
-		reqs, _ := p.Requirements(r.Role, r.Resources)
+		reqs := requirementsOf(p, r)
 		if !actor.IsUser() || (actor.User() != r.User && !p.CanApproveAny(actor.User(), r.User, reqs)) {
 			return s.refuse(tx, actor, "denial.refused", id, fmt.Errorf("%w: %s may not deny %s", ErrForbidden, actor, id), nil)
 		}
@@ -205,8 +251,9 @@ func (s *Service) Deny(ctx context.Context, actor Actor, id, reason string) (*st
 	return out, nil
 }
 
-// Revoke ends an approved grant now. The requester, anyone who may approve
-// such a request, and auditors may revoke. Certificates of a revoked grant
+// Revoke ends an approved grant now, live or scheduled to open later. The
+// requester, anyone who may approve such a request, and auditors may
+// revoke. Certificates of a revoked grant
 // appear in the KRL, and the bastion ends its sessions.
 func (s *Service) Revoke(ctx context.Context, actor Actor, id, reason string) (*store.Request, error) {
 	if err := checkDecisionReason(reason, false); err != nil {
@@ -226,8 +273,8 @@ func (s *Service) Revoke(ctx context.Context, actor Actor, id, reason string) (*
 			return s.refuse(tx, actor, "revocation.refused", id, fmt.Errorf("%w: %s may not revoke %s", ErrForbidden, actor, id), nil)
 		}
 		now := s.now()
-		if !r.Live(now) {
-			return s.refuse(tx, actor, "revocation.refused", id, fmt.Errorf("%w: %s is %s", ErrNotLive, id, r.State), nil)
+		if !r.Granted(now) {
+			return s.refuse(tx, actor, "revocation.refused", id, fmt.Errorf("%w: %s is %s", ErrNotLive, id, grantState(r, now)), nil)
 		}
 		if reason == "" {
 			reason = "revoked by " + actor.User()
@@ -257,14 +304,16 @@ func (s *Service) mayManage(actor Actor, r *store.Request) bool {
 		return true
 	}
 	p := s.policy()
-	reqs, _ := p.Requirements(r.Role, r.Resources)
-	return p.CanApproveAny(u, r.User, reqs) || p.IsAuditor(u)
+	return p.CanApproveAny(u, r.User, requirementsOf(p, r)) || p.IsAuditor(u)
 }
 
 func (s *Service) expirePending(tx store.Tx, r *store.Request) error {
 	now := s.now()
 	r.State, r.DecidedAt, r.DecidedBy = store.Expired, now, "system"
-	r.Decision = fmt.Sprintf("nobody decided within %v", s.cfg.PendingTimeout)
+	r.Decision = fmt.Sprintf("nobody decided within %v", r.PendingUntil.Sub(r.CreatedAt))
+	if !r.Start.IsZero() && r.PendingUntil.Equal(r.Start.Add(r.Duration)) {
+		r.Decision = "nobody decided before the scheduled window would have ended"
+	}
 	if err := tx.UpdateRequest(r, store.Pending); err != nil {
 		return err
 	}
@@ -272,8 +321,9 @@ func (s *Service) expirePending(tx store.Tx, r *store.Request) error {
 		Detail: map[string]any{"reason": r.Decision}})
 }
 
-// Sweep expires pending requests past their deadline and ends grants past
-// their window, auditing each, and prunes used API nonces and ended web
+// Sweep expires pending requests past their deadline, records the
+// escalations that are due (request.escalated) and ends grants past their
+// window, auditing each, and prunes used API nonces and ended web
 // sessions. The CA runs it every few seconds; it returns how many requests
 // it moved.
 func (s *Service) Sweep(ctx context.Context) (int, error) {
@@ -290,6 +340,15 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 				return err
 			}
 			n++
+		}
+		escalating, err := tx.Requests(store.RequestFilter{EscalateBefore: now})
+		if err != nil {
+			return err
+		}
+		for _, r := range escalating {
+			if err := s.escalate(tx, r, now); err != nil {
+				return err
+			}
 		}
 		ended, err := tx.Requests(store.RequestFilter{EndedBefore: now})
 		if err != nil {

@@ -21,6 +21,18 @@ var (
 	// ErrStorageFull: the recording store has no room (ENOSPC, EDQUOT).
 	// Nothing was stored; the same upload succeeds once there is room.
 	ErrStorageFull = errors.New("recording storage full")
+	// ErrNotYetOpen: an approved grant whose scheduled window has not
+	// opened; the message says when it does.
+	ErrNotYetOpen = errors.New("the grant's window has not opened yet")
+	// ErrBadStart: a requested start in the past (beyond StartAllowance)
+	// or further ahead than MaxStartAhead.
+	ErrBadStart = errors.New("bad start")
+	// ErrGrantDuration: an approver's duration that is not positive, over
+	// the requested one, or that would end the window before it starts.
+	ErrGrantDuration = errors.New("bad grant duration")
+	// ErrStepUpRequired: the role asks for a fresh MFA code and none was
+	// given. It spends nothing and counts no failure.
+	ErrStepUpRequired = errors.New("a fresh MFA code is required")
 )
 
 // refusal carries a refusal out of a store transaction that must still

@@ -25,8 +25,13 @@ import (
 // IssueUserCert signs a grant certificate for pub, which the requester made
 // for this grant. The client chooses nothing but the key: principals,
 // options and validity come from the approved grant and the role. A grant
-// that no longer fits the current policy (policy.Recheck) gets none.
-func (s *Service) IssueUserCert(ctx context.Context, actor Actor, id string, pub ssh.PublicKey) (*ssh.Certificate, error) {
+// that no longer fits the current policy (policy.Recheck) gets none; nor
+// does a scheduled grant before its window opens (ErrNotYetOpen, saying
+// when). The certificate is valid from the window's start, less the skew
+// allowance. For a role with step_up_mfa, code is the requester's fresh
+// TOTP code, checked and spent in the transaction that records the
+// certificate.
+func (s *Service) IssueUserCert(ctx context.Context, actor Actor, id string, pub ssh.PublicKey, code StepUp) (*ssh.Certificate, error) {
 	const refused = "cert.refused"
 	if err := sshcert.CheckSubjectKey(pub); err != nil {
 		return nil, s.RecordRefusal(ctx, actor, refused, id, fmt.Errorf("%w: %w", ErrBadInput, err))
@@ -55,7 +60,11 @@ func (s *Service) IssueUserCert(ctx context.Context, actor Actor, id string, pub
 		ValidAfter:   r.NotBefore.Add(-s.cfg.Skew),
 		ValidBefore:  r.NotAfter,
 	}
-	return s.issue(ctx, actor, refused, r, pub, spec, store.UserCert, s.cfg.UserCA)
+	var stepUp *StepUp
+	if role.StepUpMFA {
+		stepUp = &code
+	}
+	return s.issue(ctx, actor, refused, r, pub, spec, store.UserCert, s.cfg.UserCA, stepUp)
 }
 
 // IssueHopCert signs the certificate a bastion uses toward resource for
@@ -99,7 +108,7 @@ func (s *Service) IssueHopCert(ctx context.Context, actor Actor, id, resource st
 		ValidAfter:    now.Add(-s.cfg.Skew),
 		ValidBefore:   until,
 	}
-	return s.issue(ctx, actor, refused, r, pub, spec, store.HopCert, s.cfg.HopCA)
+	return s.issue(ctx, actor, refused, r, pub, spec, store.HopCert, s.cfg.HopCA, nil)
 }
 
 func prefixStrings(ps []netip.Prefix) []string {
@@ -123,16 +132,17 @@ func (s *Service) grantFor(ctx context.Context, actor Actor, refused, id string)
 	if err != nil {
 		return nil, err
 	}
-	if !r.Live(s.now()) {
-		return nil, s.RecordRefusal(ctx, actor, refused, id, fmt.Errorf("%w: %s is %s", ErrNotLive, id, r.State))
+	if why := notLive(r, s.now()); why != nil {
+		return nil, s.RecordRefusal(ctx, actor, refused, id, why)
 	}
 	return r, nil
 }
 
 // issue signs spec and records the certificate, if the grant is still
-// live when the record commits.
+// live when the record commits and, when code is not nil (the role asks
+// for step-up), the code is good.
 func (s *Service) issue(ctx context.Context, actor Actor, refused string, r *store.Request, pub ssh.PublicKey,
-	spec sshcert.UserSpec, kind store.CertKind, ca ssh.Signer) (*ssh.Certificate, error) {
+	spec sshcert.UserSpec, kind store.CertKind, ca ssh.Signer, code *StepUp) (*ssh.Certificate, error) {
 	serial, err := sshcert.NewSerial(s.cfg.Rand)
 	if err != nil {
 		return nil, err
@@ -157,8 +167,13 @@ func (s *Service) issue(ctx context.Context, actor Actor, refused string, r *sto
 		if err != nil {
 			return err
 		}
-		if !cur.Live(now) {
-			return s.refuse(tx, actor, refused, r.ID, fmt.Errorf("%w: %s is %s", ErrNotLive, r.ID, cur.State), nil)
+		if why := notLive(cur, now); why != nil {
+			return s.refuse(tx, actor, refused, r.ID, why, nil)
+		}
+		if code != nil {
+			if err := s.stepUp(tx, actor, refused, cur, *code); err != nil {
+				return err
+			}
 		}
 		rec.IssuedAt = now
 		if err := tx.AddCertificate(rec); err != nil {

@@ -67,7 +67,7 @@ func TestGrantCertificateEncodesExactlyTheGrant(t *testing.T) {
 			}
 			approvedAt := e.clock.Now()
 			e.clock.Advance(5 * time.Minute) // the certificate is fetched later
-			cert, err := e.svc.IssueUserCert(ctx, user("alice"), r.ID, newPublicKey(t))
+			cert, err := e.svc.IssueUserCert(ctx, user("alice"), r.ID, newPublicKey(t), workflow.StepUp{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -112,7 +112,7 @@ func TestSerialsAreUniqueAndNonZero(t *testing.T) {
 	r := e.submit("alice", "health", []string{"db-1"}, time.Hour, "")
 	seen := map[uint64]bool{}
 	for i := 0; i < 200; i++ {
-		c, err := e.svc.IssueUserCert(ctx, user("alice"), r.ID, newPublicKey(t))
+		c, err := e.svc.IssueUserCert(ctx, user("alice"), r.ID, newPublicKey(t), workflow.StepUp{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -149,7 +149,7 @@ func TestCertificateRefusals(t *testing.T) {
 			if key == nil {
 				key = newPublicKey(t)
 			}
-			_, err := e.svc.IssueUserCert(ctx, tc.actor, r.ID, key)
+			_, err := e.svc.IssueUserCert(ctx, tc.actor, r.ID, key, workflow.StepUp{})
 			requireErr(t, err, tc.want)
 			if len(e.certs(r.ID)) != 0 {
 				t.Fatal("a refused issuance recorded a certificate")
@@ -163,12 +163,12 @@ func TestCertificateRefusals(t *testing.T) {
 	t.Run("a pending request", func(t *testing.T) {
 		e := newEnv(t, nil)
 		r := e.submit("alice", "reader", []string{"db-1"}, time.Hour, "")
-		_, err := e.svc.IssueUserCert(ctx, user("alice"), r.ID, newPublicKey(t))
+		_, err := e.svc.IssueUserCert(ctx, user("alice"), r.ID, newPublicKey(t), workflow.StepUp{})
 		requireErr(t, err, workflow.ErrNotLive)
 	})
 	t.Run("no such request", func(t *testing.T) {
 		e := newEnv(t, nil)
-		_, err := e.svc.IssueUserCert(ctx, user("alice"), "req-aaaaaaaaaaaaaaaa", newPublicKey(t))
+		_, err := e.svc.IssueUserCert(ctx, user("alice"), "req-aaaaaaaaaaaaaaaa", newPublicKey(t), workflow.StepUp{})
 		requireErr(t, err, workflow.ErrNotFound)
 	})
 }
@@ -236,7 +236,7 @@ func TestKRLListsRevokedGrantsCertificates(t *testing.T) {
 	dir := t.TempDir()
 	issue := func(name string) (string, string) {
 		r := e.submit("alice", "health", []string{"db-1"}, time.Hour, "")
-		c, err := e.svc.IssueUserCert(ctx, user("alice"), r.ID, newPublicKey(t))
+		c, err := e.svc.IssueUserCert(ctx, user("alice"), r.ID, newPublicKey(t), workflow.StepUp{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -309,7 +309,7 @@ func TestUnreachableDatabaseFailsClosed(t *testing.T) {
 	if _, err := svc.Approve(ctx, user("carol"), pending.ID, "ok"); !errors.Is(err, store.ErrUnavailable) {
 		t.Fatalf("approve with the database down: %v", err)
 	}
-	if _, err := svc.IssueUserCert(ctx, user("alice"), live.ID, newPublicKey(t)); !errors.Is(err, store.ErrUnavailable) {
+	if _, err := svc.IssueUserCert(ctx, user("alice"), live.ID, newPublicKey(t), workflow.StepUp{}); !errors.Is(err, store.ErrUnavailable) {
 		t.Fatalf("issue with the database down: %v", err)
 	}
 	if _, err := svc.IssueHopCert(ctx, workflow.BastionActor("bastion-1"), live.ID, "db-1", newPublicKey(t)); !errors.Is(err, store.ErrUnavailable) {

@@ -58,36 +58,53 @@ func (s *Service) EnrollMFA(ctx context.Context, actor Actor, code string) (stri
 // users the policy does not know; see throttles), and past a few, further
 // attempts are refused for a while that doubles with each failure.
 func (s *Service) CheckMFA(ctx context.Context, actor Actor, user, code, addr string) error {
-	ths := s.throttles("", user, addr)
 	return s.update(ctx, func(tx store.Tx) error {
-		now := s.now()
 		detail := map[string]any{"client": addr}
-		th, wait, err := blocking(tx, ths, now)
+		why, err := s.verifyCode(tx, user, code, addr, detail)
 		if err != nil {
 			return err
 		}
-		if th != nil {
-			detail["throttled"] = th.scope
-			wait = wait.Round(time.Second)
-			return s.refuse(tx, actor, "mfa.refused", user, fmt.Errorf("%w: too many wrong codes; try again in %v", ErrThrottled, wait), detail)
+		if why != nil {
+			return s.refuse(tx, actor, "mfa.refused", user, why, detail)
 		}
-		m, err := tx.MFA(user)
-		if err == nil {
-			err = s.checkCode(tx, m, code)
-		} else if errors.Is(err, store.ErrNotFound) {
-			err = ErrMFANotEnrolled
-		}
-		if err == nil {
-			return clearThrottles(tx, ths) // success clears the person's counts
-		}
-		if !errors.Is(err, ErrMFACode) && !errors.Is(err, ErrMFANotEnrolled) {
-			return err
-		}
-		if terr := countFailures(tx, ths, now); terr != nil {
-			return terr
-		}
-		return s.refuse(tx, actor, "mfa.refused", user, err, detail)
+		return nil
 	})
+}
+
+// verifyCode is the one check of a TOTP code, for CheckMFA and for step-up
+// (stepUp): inside tx, it refuses while the person is throttled, then
+// checks code and spends its time step, so a code works once. A wrong code
+// (or a user not enrolled) counts a failure; a good one clears the
+// person's counts. It returns why the code is refused (for the caller to
+// audit, with what detail gained) or an error that is not a refusal.
+func (s *Service) verifyCode(tx store.Tx, user, code, addr string, detail map[string]any) (why, err error) {
+	ths := s.throttles("", user, addr)
+	now := s.now()
+	th, wait, err := blocking(tx, ths, now)
+	if err != nil {
+		return nil, err
+	}
+	if th != nil {
+		detail["throttled"] = th.scope
+		wait = wait.Round(time.Second)
+		return fmt.Errorf("%w: too many wrong codes; try again in %v", ErrThrottled, wait), nil
+	}
+	m, err := tx.MFA(user)
+	if err == nil {
+		err = s.checkCode(tx, m, code)
+	} else if errors.Is(err, store.ErrNotFound) {
+		err = ErrMFANotEnrolled
+	}
+	if err == nil {
+		return nil, clearThrottles(tx, ths) // success clears the person's counts
+	}
+	if !errors.Is(err, ErrMFACode) && !errors.Is(err, ErrMFANotEnrolled) {
+		return nil, err
+	}
+	if terr := countFailures(tx, ths, now); terr != nil {
+		return nil, terr
+	}
+	return err, nil
 }
 
 // checkCode validates code and spends its time step.

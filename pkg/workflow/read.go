@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/lockbox-ssh/lockbox/pkg/audit"
 	"github.com/lockbox-ssh/lockbox/pkg/store"
@@ -23,6 +24,13 @@ type RequestView struct {
 	NoLongerFits string
 	// CanApprove tells the reader whether they may approve it now.
 	CanApprove bool
+	// GrantDuration is how long the grant lasts (or would last if
+	// approved now): the duration asked, or the shortest an approver gave.
+	// Set where Approvals are.
+	GrantDuration time.Duration
+	// StepUpMFA: the role asks for a fresh MFA code to approve the request
+	// and to fetch its certificate.
+	StepUpMFA bool
 }
 
 // Get returns request id if actor may see it: the requester, anyone who
@@ -51,7 +59,8 @@ func (s *Service) Get(ctx context.Context, actor Actor, id string) (*RequestView
 // view describes r for actor; the approvals of a decided request are read
 // only when withApprovals is set (one query each, too many for a list).
 func (s *Service) view(tx store.Tx, actor Actor, r *store.Request, withApprovals bool) (*RequestView, error) {
-	v := &RequestView{Request: r}
+	p := s.policy()
+	v := &RequestView{Request: r, StepUpMFA: p.StepUpMFA(r.Role)}
 	if r.State != store.Pending && !withApprovals {
 		return v, nil
 	}
@@ -59,11 +68,11 @@ func (s *Service) view(tx store.Tx, actor Actor, r *store.Request, withApprovals
 	if v.Approvals, err = tx.Approvals(r.ID); err != nil {
 		return nil, err
 	}
+	v.GrantDuration = GrantDuration(r, v.Approvals)
 	if r.State != store.Pending {
 		return v, nil
 	}
-	p := s.policy()
-	reqs, _ := p.Requirements(r.Role, r.Resources)
+	reqs := requirementsOf(p, r)
 	names := approverNames(v.Approvals)
 	v.Outstanding = describeRequirements(p.Outstanding(r.User, reqs, names))
 	if err := p.Recheck(policyRequest(r, r.Duration)); err != nil {

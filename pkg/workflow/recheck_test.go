@@ -242,11 +242,11 @@ func TestCertificatesOfAGrantThatNoLongerFitsAreRefused(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t, nil)
 			g := e.submit("alice", "health", []string{"db-1"}, time.Hour, "") // auto-approved
-			if _, err := e.svc.IssueUserCert(ctx, user("alice"), g.ID, newPublicKey(t)); err != nil {
+			if _, err := e.svc.IssueUserCert(ctx, user("alice"), g.ID, newPublicKey(t), workflow.StepUp{}); err != nil {
 				t.Fatalf("before the change: %v", err)
 			}
 			e.changePolicy(tc.change)
-			_, err := e.svc.IssueUserCert(ctx, user("alice"), g.ID, newPublicKey(t))
+			_, err := e.svc.IssueUserCert(ctx, user("alice"), g.ID, newPublicKey(t), workflow.StepUp{})
 			requireErr(t, err, tc.want)
 			_, herr := e.svc.IssueHopCert(ctx, bastion, g.ID, "db-1", newPublicKey(t))
 			requireErr(t, herr, tc.want)

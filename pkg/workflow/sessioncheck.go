@@ -77,6 +77,8 @@ func grantRefusal(p *policy.Policy, r *store.Request, user, resource string, now
 			why = ": " + r.Decision
 		}
 		return nil, nil, fmt.Errorf("%w: grant %s was revoked by %s%s", ErrNotLive, r.ID, r.DecidedBy, why)
+	case r.Scheduled(now):
+		return nil, nil, notLive(r, now)
 	case !r.Live(now):
 		if !r.NotAfter.IsZero() && !now.Before(r.NotAfter) {
 			return nil, nil, fmt.Errorf("%w: grant %s ended at %s", ErrNotLive, r.ID, r.NotAfter.UTC().Format(time.RFC3339))

@@ -18,6 +18,9 @@ type Submission struct {
 	Duration  time.Duration
 	Reason    string
 	Ticket    string
+	// Start asks for a window that starts later (a scheduled window); the
+	// zero Start starts it at approval.
+	Start Start
 }
 
 // ErrRejected wraps the policy's reason when a request is rejected at
@@ -29,6 +32,10 @@ var ErrRejected = errors.New("request rejected")
 // stores it: rejected (with the reason, also returned as an error
 // wrapping ErrRejected and the policy's named error), approved at once if
 // the policy auto-approves it, or pending.
+//
+// A pending request waits for a decision at most the CA's pending timeout,
+// or the shortest pending_timeout of its resources, and never past the
+// end of its own scheduled window.
 func (s *Service) Submit(ctx context.Context, actor Actor, sub Submission) (*store.Request, error) {
 	if !actor.IsUser() {
 		return nil, fmt.Errorf("%w: only people request access", ErrForbidden)
@@ -56,18 +63,28 @@ func (s *Service) Submit(ctx context.Context, actor Actor, sub Submission) (*sto
 		if check != nil {
 			return s.reject(tx, actor, r, check)
 		}
+		if r.Start, err = resolveStart(sub.Start, now); err != nil {
+			return s.reject(tx, actor, r, err)
+		}
 		reqs, auto := p.Requirements(r.Role, r.Resources)
 		if auto {
 			r.State, r.DecidedAt, r.DecidedBy, r.Decision = store.Approved, now, "policy", "auto-approved by role "+r.Role
-			r.NotBefore, r.NotAfter = now, now.Add(r.Duration)
+			r.NotBefore, r.NotAfter = GrantWindow(r, nil, now)
 		} else {
-			r.State, r.PendingUntil = store.Pending, now.Add(s.cfg.PendingTimeout)
+			r.State, r.PendingUntil = store.Pending, now.Add(p.PendingTimeout(r.Resources, s.cfg.PendingTimeout))
+			if !r.Start.IsZero() && r.Start.Add(r.Duration).Before(r.PendingUntil) {
+				r.PendingUntil = r.Start.Add(r.Duration)
+			}
+			r.EscalateAt = nextEscalation(reqs, r, now)
 		}
 		if err := tx.CreateRequest(r); err != nil {
 			return err
 		}
 		detail := requestDetail(r)
 		detail["requires"] = describeRequirements(reqs)
+		if !auto {
+			detail["pending_until"] = r.PendingUntil
+		}
 		if err := record(tx, audit.Event{Time: now, Actor: string(actor), Action: "request.submitted", Subject: r.ID, Detail: detail}); err != nil {
 			return err
 		}
@@ -93,10 +110,14 @@ func (s *Service) reject(tx store.Tx, actor Actor, r *store.Request, reason erro
 }
 
 func requestDetail(r *store.Request) map[string]any {
-	return map[string]any{
+	d := map[string]any{
 		"user": r.User, "role": r.Role, "resources": r.Resources, "duration": r.Duration.String(),
 		"reason": r.Reason, "ticket": r.Ticket,
 	}
+	if !r.Start.IsZero() {
+		d["start"] = r.Start
+	}
+	return d
 }
 
 func describeRequirements(reqs []policy.Requirement) []string {
@@ -111,6 +132,9 @@ func describeRequirement(q policy.Requirement) string {
 	who := "group " + q.Group
 	if q.Managers {
 		who = "the requester's managers"
+	}
+	if q.Escalated {
+		who += " or, escalated, group " + q.EscalateTo
 	}
 	return fmt.Sprintf("%d from %s", q.Count, who)
 }

@@ -409,7 +409,7 @@ func (s *Service) ActiveGrants(ctx context.Context, actor Actor) ([]*store.Reque
 		out = out[:0]
 		now := s.now()
 		for _, r := range rs {
-			if r.Live(now) && s.mayManage(actor, r) {
+			if r.Granted(now) && s.mayManage(actor, r) { // live, or scheduled to open later
 				out = append(out, r)
 			}
 		}

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"errors"
+	"strings"
 
 	"github.com/go-sql-driver/mysql"
 	"modernc.org/sqlite"
@@ -13,6 +14,10 @@ type dialect interface {
 	// forUpdate is appended to a SELECT that must lock its rows.
 	forUpdate() string
 	isDuplicate(err error) bool
+	// isApplied: a schema change failed because it was made already (a
+	// column or index of that name exists), by a replica that migrated
+	// first.
+	isApplied(err error) bool
 	// retryable: the transaction lost a race (deadlock, busy) and may be
 	// run again.
 	retryable(err error) bool
@@ -47,6 +52,12 @@ func (sqliteDialect) isDuplicate(err error) bool {
 	return c == 1555 || c == 2067 // SQLITE_CONSTRAINT_PRIMARYKEY, _UNIQUE
 }
 
+// SQLite reports an existing column only in the message of a generic
+// SQLITE_ERROR.
+func (sqliteDialect) isApplied(err error) bool {
+	return sqliteCode(err) == 1 && strings.Contains(err.Error(), "duplicate column name")
+}
+
 func (sqliteDialect) retryable(err error) bool {
 	c := sqliteCode(err)
 	return c >= 0 && (c&0xff == 5 || c&0xff == 6) // SQLITE_BUSY, SQLITE_LOCKED
@@ -73,6 +84,9 @@ func mysqlCode(err error) uint16 {
 }
 
 func (mysqlDialect) isDuplicate(err error) bool { return mysqlCode(err) == 1062 }
+
+// ER_DUP_FIELDNAME, ER_DUP_KEYNAME.
+func (mysqlDialect) isApplied(err error) bool { c := mysqlCode(err); return c == 1060 || c == 1061 }
 
 func (mysqlDialect) retryable(err error) bool {
 	c := mysqlCode(err)

@@ -14,8 +14,9 @@ import (
 var migrations embed.FS
 
 // migrate applies the embedded migrations of d in order. Every statement is
-// idempotent (IF NOT EXISTS, INSERT IGNORE), so replicas starting together
-// may both run them.
+// idempotent (IF NOT EXISTS, INSERT IGNORE), or fails as already applied
+// (a column or index that exists: see dialect.isApplied) and is skipped,
+// so replicas starting together may both run them.
 func migrate(ctx context.Context, db *sql.DB, d dialect) error {
 	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER NOT NULL PRIMARY KEY)`); err != nil {
 		return unavailable(fmt.Errorf("creating schema_migrations: %w", err))
@@ -47,7 +48,7 @@ func migrate(ctx context.Context, db *sql.DB, d dialect) error {
 			if strings.TrimSpace(stmt) == "" {
 				continue
 			}
-			if _, err := db.ExecContext(ctx, stmt); err != nil {
+			if _, err := db.ExecContext(ctx, stmt); err != nil && !d.isApplied(err) {
 				return fmt.Errorf("migration %s: %w", name, err)
 			}
 		}

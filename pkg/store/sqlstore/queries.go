@@ -3,17 +3,18 @@ package sqlstore
 // The hot queries, named so the write connection can prepare them when the
 // store opens (see stmtCache).
 var (
-	qInsertRequest = `INSERT INTO requests (` + requestColumns + `) VALUES (` + placeholders(15) + `)`
+	qInsertRequest = `INSERT INTO requests (` + requestColumns + `) VALUES (` + placeholders(requestColumnCount) + `)`
 	qSelectRequest = `SELECT ` + requestColumns + ` FROM requests WHERE id = ?`
 	qUpdateRequest = `UPDATE requests SET requester = ?, role = ?, resources = ?, duration_us = ?, reason = ?, ticket = ?, state = ?,
-		created_us = ?, pending_until_us = ?, decided_us = ?, decided_by = ?, decision = ?, not_before_us = ?, not_after_us = ?
+		created_us = ?, pending_until_us = ?, decided_us = ?, decided_by = ?, decision = ?, not_before_us = ?, not_after_us = ?,
+		start_us = ?, escalate_at_us = ?, escalated_us = ?
 		WHERE id = ? AND state = ?`
 	qCountOpen = `SELECT
 		COALESCE(SUM(CASE WHEN state = 'pending' AND pending_until_us > ? THEN 1 ELSE 0 END), 0),
 		COALESCE(SUM(CASE WHEN state = 'approved' AND not_after_us > ? THEN 1 ELSE 0 END), 0)
 		FROM requests WHERE requester = ? AND state IN ('pending', 'approved')`
-	qInsertApproval    = `INSERT INTO approvals (request_id, approver, reason, at_us) VALUES (?, ?, ?, ?)`
-	qSelectApprovals   = `SELECT request_id, approver, reason, at_us FROM approvals WHERE request_id = ? ORDER BY at_us, approver`
+	qInsertApproval    = `INSERT INTO approvals (request_id, approver, reason, at_us, duration_us) VALUES (?, ?, ?, ?, ?)`
+	qSelectApprovals   = `SELECT request_id, approver, reason, at_us, duration_us FROM approvals WHERE request_id = ? ORDER BY at_us, approver`
 	qInsertCertificate = `INSERT INTO certificates (serial, kind, request_id, requester, bastion, key_id, principals, fingerprint,
 		valid_after_us, valid_before_us, issued_us) VALUES (` + placeholders(11) + `)`
 	qAuditHead         = `SELECT seq, hash FROM audit_head WHERE id = 1`

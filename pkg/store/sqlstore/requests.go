@@ -11,11 +11,16 @@ import (
 )
 
 const requestColumns = `id, requester, role, resources, duration_us, reason, ticket, state,
-	created_us, pending_until_us, decided_us, decided_by, decision, not_before_us, not_after_us`
+	created_us, pending_until_us, decided_us, decided_by, decision, not_before_us, not_after_us,
+	start_us, escalate_at_us, escalated_us`
+
+// requestColumnCount is the number of requestColumns.
+const requestColumnCount = 18
 
 func requestArgs(r *store.Request) []any {
 	return []any{r.ID, r.User, r.Role, marshalList(r.Resources), r.Duration.Microseconds(), r.Reason, r.Ticket, string(r.State),
-		us(r.CreatedAt), us(r.PendingUntil), us(r.DecidedAt), r.DecidedBy, r.Decision, us(r.NotBefore), us(r.NotAfter)}
+		us(r.CreatedAt), us(r.PendingUntil), us(r.DecidedAt), r.DecidedBy, r.Decision, us(r.NotBefore), us(r.NotAfter),
+		us(r.Start), us(r.EscalateAt), us(r.EscalatedAt)}
 }
 
 type scanner interface{ Scan(dest ...any) error }
@@ -23,9 +28,9 @@ type scanner interface{ Scan(dest ...any) error }
 func scanRequest(s scanner) (*store.Request, error) {
 	var r store.Request
 	var resources, state string
-	var dur, created, pending, decided, nb, na int64
+	var dur, created, pending, decided, nb, na, start, escAt, escd int64
 	if err := s.Scan(&r.ID, &r.User, &r.Role, &resources, &dur, &r.Reason, &r.Ticket, &state,
-		&created, &pending, &decided, &r.DecidedBy, &r.Decision, &nb, &na); err != nil {
+		&created, &pending, &decided, &r.DecidedBy, &r.Decision, &nb, &na, &start, &escAt, &escd); err != nil {
 		return nil, err
 	}
 	var err error
@@ -36,6 +41,7 @@ func scanRequest(s scanner) (*store.Request, error) {
 	r.Duration = time.Duration(dur) * time.Microsecond
 	r.CreatedAt, r.PendingUntil, r.DecidedAt = fromUS(created), fromUS(pending), fromUS(decided)
 	r.NotBefore, r.NotAfter = fromUS(nb), fromUS(na)
+	r.Start, r.EscalateAt, r.EscalatedAt = fromUS(start), fromUS(escAt), fromUS(escd)
 	return &r, nil
 }
 
@@ -102,6 +108,9 @@ func (t *tx) Requests(f store.RequestFilter) ([]*store.Request, error) {
 	if !f.EndedBefore.IsZero() {
 		where, args = append(where, "state = 'approved' AND not_after_us <= ?"), append(args, us(f.EndedBefore))
 	}
+	if !f.EscalateBefore.IsZero() {
+		where, args = append(where, "state = 'pending' AND escalate_at_us > 0 AND escalate_at_us <= ?"), append(args, us(f.EscalateBefore))
+	}
 	q := `SELECT ` + requestColumns + ` FROM requests`
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
@@ -141,7 +150,7 @@ func (t *tx) CountOpen(user string, now time.Time) (pending, active int, err err
 
 func (t *tx) AddApproval(a store.Approval) error {
 	_, err := t.exec(qInsertApproval,
-		a.RequestID, a.Approver, a.Reason, us(a.At))
+		a.RequestID, a.Approver, a.Reason, us(a.At), a.Duration.Microseconds())
 	if err != nil {
 		return fmt.Errorf("recording %s's approval of %s: %w", a.Approver, a.RequestID, err)
 	}
@@ -157,11 +166,11 @@ func (t *tx) Approvals(requestID string) ([]store.Approval, error) {
 	var out []store.Approval
 	for rows.Next() {
 		var a store.Approval
-		var at int64
-		if err := rows.Scan(&a.RequestID, &a.Approver, &a.Reason, &at); err != nil {
+		var at, dur int64
+		if err := rows.Scan(&a.RequestID, &a.Approver, &a.Reason, &at, &dur); err != nil {
 			return nil, fmt.Errorf("reading approvals of %s: %w", requestID, err)
 		}
-		a.At = fromUS(at)
+		a.At, a.Duration = fromUS(at), time.Duration(dur)*time.Microsecond
 		out = append(out, a)
 	}
 	return out, rows.Err()

@@ -51,6 +51,9 @@ func Run(t *testing.T, o Opener) {
 		{"WebPasswordsRoundTripAndReplace", testPasswords},
 		{"WebSessionsTouchExpireAndDelete", testWebSessions},
 		{"AnswersAreKeptOncePerKeyUntilTheyExpire", testAnswers},
+		{"WindowStartAndEscalationRoundTrip", testWindowFieldsRoundTrip},
+		{"ApprovalDurationRoundTrips", testApprovalDurationRoundTrips},
+		{"EscalateBeforeSelectsDueEscalations", testEscalateBeforeSelectsDueEscalations},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
