@@ -137,7 +137,8 @@ func (s *Service) startGrant(tx store.Tx, r *store.Request) error {
 	now := s.now()
 	d := r.Duration
 	r.State, r.DecidedAt, r.DecidedBy, r.Decision = store.Approved, now, "approvers", "all required approvals given"
-	r.NotBefore, r.NotAfter = now, now.Add(d)
+	w := grantWindow(r, now)
+	r.NotBefore, r.NotAfter = w.NotBefore, w.NotAfter
 	if err := tx.UpdateRequest(r, store.Pending); err != nil {
 		return err
 	}

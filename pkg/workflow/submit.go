@@ -58,7 +58,8 @@ func (s *Service) Submit(ctx context.Context, actor Actor, sub Submission) (*sto
 		reqs, auto := p.Requirements(r.Role, r.Resources)
 		if auto {
 			r.State, r.DecidedAt, r.DecidedBy, r.Decision = store.Approved, now, "policy", "auto-approved by role "+r.Role
-			r.NotBefore, r.NotAfter = now, now.Add(r.Duration)
+			w := grantWindow(r, now)
+			r.NotBefore, r.NotAfter = w.NotBefore, w.NotAfter
 		} else {
 			r.State, r.PendingUntil = store.Pending, now.Add(s.cfg.PendingTimeout)
 		}
