@@ -13,6 +13,7 @@ import (
 
 	"github.com/lockbox-ssh/lockbox/pkg/inert"
 	"github.com/lockbox-ssh/lockbox/pkg/store"
+	"github.com/lockbox-ssh/lockbox/pkg/when"
 )
 
 // pages are the parsed templates: each page is layout.html plus its own
@@ -24,7 +25,7 @@ type pages struct {
 var funcs = template.FuncMap{
 	"clean":    clean,
 	"time":     formatTime,
-	"duration": formatDuration,
+	"duration": when.Duration,
 	"join":     func(l []string) string { return clean(strings.Join(l, ", ")) },
 	"state":    func(s store.State) string { return string(s) },
 	"bytes":    formatBytes,
@@ -114,26 +115,7 @@ func formatTime(t time.Time) string {
 	if t.IsZero() {
 		return "–"
 	}
-	return t.UTC().Format("2006-01-02 15:04:05") + " UTC"
-}
-
-func formatDuration(d time.Duration) string {
-	d = d.Round(time.Second)
-	if d <= 0 {
-		return "0s"
-	}
-	h, m, sec := int(d/time.Hour), int(d%time.Hour/time.Minute), int(d%time.Minute/time.Second)
-	var b strings.Builder
-	if h > 0 {
-		fmt.Fprintf(&b, "%dh", h)
-	}
-	if m > 0 {
-		fmt.Fprintf(&b, "%dm", m)
-	}
-	if sec > 0 {
-		fmt.Fprintf(&b, "%ds", sec)
-	}
-	return b.String()
+	return when.Stamp(t)
 }
 
 func formatBytes(n int64) string {
