@@ -29,10 +29,11 @@ var funcs = template.FuncMap{
 	"join":     func(l []string) string { return clean(strings.Join(l, ", ")) },
 	"state":    func(s store.State) string { return string(s) },
 	"bytes":    formatBytes,
+	"rfc3339":  func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 }
 
 func parsePages() (*pages, error) {
-	layout, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html")
+	layout, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/parts/*.html")
 	if err != nil {
 		return nil, fmt.Errorf("web: parsing the layout: %w", err)
 	}

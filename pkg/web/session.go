@@ -44,6 +44,9 @@ type viewer struct {
 	Actor   workflow.Actor
 	CSRF    string
 	Auditor bool
+	// Waiting counts the requests that wait for the viewer's approval,
+	// shown in the navigation of every page.
+	Waiting int
 	token   string
 }
 
@@ -76,6 +79,9 @@ func (s *Server) authed(h authedHandler) http.Handler {
 				s.refuseForgery(w, r, v)
 				return
 			}
+		} else if v.Waiting, err = s.wf.WaitingFor(r.Context(), actor); err != nil {
+			s.fail(w, r, v, err)
+			return
 		}
 		h(w, r, v)
 	})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/lockbox-ssh/lockbox/pkg/audit"
 	"github.com/lockbox-ssh/lockbox/pkg/policy"
@@ -32,6 +33,9 @@ type RequestView struct {
 	// NoLongerFits says why a pending request can no longer be approved
 	// under the current policy (what changed since it was made).
 	NoLongerFits string
+	// At is the time the view was made at, by the workflow's clock: the
+	// "now" of Window's "if approved now".
+	At time.Time
 	// CanApprove tells the reader whether their approval now would count:
 	// the request still fits the policy and waits for an approval they
 	// can give (they are named in Needs, marked You).

@@ -20,7 +20,7 @@ type Need struct {
 // the time, doing no I/O: what is still needed and from whom, what the
 // grant allows, its window, and whether actor may approve it now.
 func describe(p *policy.Policy, actor Actor, r *store.Request, approvals []store.Approval, now time.Time) *RequestView {
-	v := &RequestView{Request: r, Approvals: approvals, Window: windowOf(r, now)}
+	v := &RequestView{Request: r, Approvals: approvals, Window: windowOf(r, now), At: now}
 	if r.State == store.Pending || r.State == store.Approved {
 		a := p.Allows(r.Role, r.Resources)
 		v.Allows = &a
