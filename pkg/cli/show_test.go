@@ -126,4 +126,3 @@ func TestPendingListShowsWhoCanApproveAndWhatIsGranted(t *testing.T) {
 // columns turns the gaps tabwriter pads columns with into tabs, so tests
 // do not depend on the widest label.
 func columns(s string) string { return regexp.MustCompile(` {2,}`).ReplaceAllString(s, "\t") }
-
