@@ -32,6 +32,7 @@ type person struct {
 type allowsView struct {
 	Marks        []markView
 	RoleMissing  bool
+	Description  string
 	Login        string
 	Interactive  bool
 	Commands     []string // empty: any command
@@ -83,7 +84,7 @@ func allowsOf(a *policy.Allowance) *allowsView {
 		out.Marks = append(out.Marks, markView{Code: string(m), Text: text})
 	}
 	if r := a.Role; r != nil {
-		out.Login, out.Interactive, out.Commands = r.Login, r.Interactive, r.AllowedCommands
+		out.Description, out.Login, out.Interactive, out.Commands = r.Description, r.Login, r.Interactive, r.AllowedCommands
 		out.MaxDuration, out.ForceCommand = r.MaxDuration, r.ForceCommand
 	}
 	for _, r := range a.Resources {
