@@ -51,11 +51,11 @@ func TestDependenciesPointOneWay(t *testing.T) {
 			}
 		}
 	}
-	// Notifications: the renderers use only notify and inert; channels add
-	// only the renderers. Neither knows the workflow, the store or policy.
+	// Notifications: the renderers use only notify, inert and when;
+	// channels add only the renderers. Neither knows the workflow, the store or policy.
 	for pkg, allowed := range map[string][]string{
-		"pkg/notify/render":  {"pkg/notify", "pkg/inert"},
-		"pkg/notify/channel": {"pkg/notify", "pkg/notify/render", "pkg/inert"},
+		"pkg/notify/render":  {"pkg/notify", "pkg/inert", "pkg/when"},
+		"pkg/notify/channel": {"pkg/notify", "pkg/notify/render", "pkg/inert", "pkg/when"},
 	} {
 		for _, d := range deps(t, pkg) {
 			if !slices.Contains(allowed, d) {
