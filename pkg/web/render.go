@@ -77,6 +77,9 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
+	if p.Viewer != nil {
+		p.Viewer.Waiting = s.waiting(r, p.Viewer)
+	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout.html", p); err != nil {
 		s.log.Error("rendering a page", "page", name, "path", r.URL.Path, "err", err)
@@ -86,6 +89,18 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
 	w.Write(buf.Bytes()) //nolint:errcheck // the client went away
+}
+
+// waiting counts the requests that wait for v, for the navigation. Only
+// pages need it, so only render asks. A failure (the database) leaves
+// the count out and is logged: the page itself says what went wrong.
+func (s *Server) waiting(r *http.Request, v *viewer) int {
+	n, err := s.wf.WaitingFor(r.Context(), v.Actor)
+	if err != nil {
+		s.log.Error("counting the requests waiting for the viewer", "user", v.Name, "err", err)
+		return 0
+	}
+	return n
 }
 
 // errorPage shows msg, written for the person, with status.

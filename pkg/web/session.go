@@ -45,7 +45,7 @@ type viewer struct {
 	CSRF    string
 	Auditor bool
 	// Waiting counts the requests that wait for the viewer's approval,
-	// shown in the navigation of every page.
+	// shown in the navigation of every page (filled by render).
 	Waiting int
 	token   string
 }
@@ -79,9 +79,6 @@ func (s *Server) authed(h authedHandler) http.Handler {
 				s.refuseForgery(w, r, v)
 				return
 			}
-		} else if v.Waiting, err = s.wf.WaitingFor(r.Context(), actor); err != nil {
-			s.fail(w, r, v, err)
-			return
 		}
 		h(w, r, v)
 	})
