@@ -33,7 +33,7 @@ func TestRequestApproveCertificate(t *testing.T) {
 		}
 		c.refused("self_approval", "alice", "approve", id)
 		c.refused("not_an_approver", "dave", "approve", id)
-		if out := c.ok("carol", "approve", id, "--reason", "ok"); !strings.Contains(out, "still needs 1 from group security") {
+		if out := c.ok("carol", "approve", id, "--reason", "ok"); !strings.Contains(out, "still needs 1 of frank: group security") {
 			t.Fatalf("after carol: %q", out)
 		}
 		if out := c.ok("frank", "approve", id); !strings.Contains(out, "approved") {

@@ -28,7 +28,7 @@ func deps(t *testing.T, pkg string) []string {
 // Dependencies point one way: leaves import no project package, the
 // workflow knows nothing of its edges, and only cmd/* reads configuration.
 func TestDependenciesPointOneWay(t *testing.T) {
-	for _, leaf := range []string{"pkg/policy", "pkg/sshcert", "pkg/audit", "pkg/store", "pkg/apiauth", "pkg/totp", "pkg/secretbox", "pkg/wire", "pkg/recording", "pkg/recstore", "pkg/inert", "pkg/tally", "pkg/notify", "internal/gcpace"} {
+	for _, leaf := range []string{"pkg/policy", "pkg/sshcert", "pkg/audit", "pkg/store", "pkg/apiauth", "pkg/totp", "pkg/secretbox", "pkg/wire", "pkg/recording", "pkg/recstore", "pkg/inert", "pkg/tally", "pkg/when", "pkg/notify", "internal/gcpace"} {
 		if d := deps(t, leaf); len(d) > 0 {
 			t.Errorf("leaf %s imports %v", leaf, d)
 		}
@@ -51,11 +51,11 @@ func TestDependenciesPointOneWay(t *testing.T) {
 			}
 		}
 	}
-	// Notifications: the renderers use only notify and inert; channels add
-	// only the renderers. Neither knows the workflow, the store or policy.
+	// Notifications: the renderers use only notify, inert and when;
+	// channels add only the renderers. Neither knows the workflow, the store or policy.
 	for pkg, allowed := range map[string][]string{
-		"pkg/notify/render":  {"pkg/notify", "pkg/inert"},
-		"pkg/notify/channel": {"pkg/notify", "pkg/notify/render", "pkg/inert"},
+		"pkg/notify/render":  {"pkg/notify", "pkg/inert", "pkg/when"},
+		"pkg/notify/channel": {"pkg/notify", "pkg/notify/render", "pkg/inert", "pkg/when"},
 	} {
 		for _, d := range deps(t, pkg) {
 			if !slices.Contains(allowed, d) {

@@ -20,7 +20,7 @@ func TestRequestShowNamesTheApprovals(t *testing.T) {
 		"--reason", "disk full on db-1", "--ticket", "INC-42"))
 	c.ok("carol", "approve", id, "--reason", "manager: go ahead")
 	pending := c.ok("alice", "request", "show", id)
-	for _, want := range []string{"pending", "carol at ", "manager: go ahead", "Still needs", "1 from group security"} {
+	for _, want := range []string{"pending", "carol at ", "manager: go ahead", "Still needs", "1 of frank: group security"} {
 		if !strings.Contains(pending, want) {
 			t.Errorf("request show of the pending request lacks %q:\n%s", want, pending)
 		}

@@ -9,6 +9,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/lockbox-ssh/lockbox/pkg/audit"
+	"github.com/lockbox-ssh/lockbox/pkg/policy"
 	"github.com/lockbox-ssh/lockbox/pkg/store"
 	"github.com/lockbox-ssh/lockbox/pkg/wire"
 	"github.com/lockbox-ssh/lockbox/pkg/workflow"
@@ -48,7 +49,44 @@ func toWireView(v *workflow.RequestView) wire.Request {
 	if v.GrantDuration != 0 && v.GrantDuration != v.Duration {
 		w.GrantDuration = v.GrantDuration.String()
 	}
+	for _, n := range v.Needs {
+		w.Needs = append(w.Needs, wire.Need{Count: n.Count, Label: n.Label, Of: nonNil(n.Of), You: n.You,
+			Group: n.Group, Managers: n.Managers})
+	}
+	if v.Allows != nil {
+		w.Allows = toWireAllows(v.Allows)
+	}
+	if v.Window != nil {
+		w.Window = &wire.Window{NotBefore: v.Window.NotBefore, NotAfter: v.Window.NotAfter, IfApprovedNow: v.Window.IfApprovedNow}
+	}
 	return w
+}
+
+func toWireAllows(a *policy.Allowance) *wire.Allows {
+	out := &wire.Allows{Resources: []wire.Resource{}, Marks: []string{}}
+	if r := a.Role; r != nil {
+		out.Role = wire.Role{Name: r.Name, Description: r.Description, Login: r.Login, Interactive: r.Interactive,
+			AllowedCommands: nonNil(r.AllowedCommands), MaxDuration: r.MaxDuration.String(), ForceCommand: r.ForceCommand}
+	}
+	for _, res := range a.Resources {
+		out.Resources = append(out.Resources, wire.Resource{Name: res.Name, Description: res.Description, Tags: res.Tags,
+			OwnApproval: res.OwnApproval()})
+	}
+	for _, name := range a.Missing {
+		out.Resources = append(out.Resources, wire.Resource{Name: name, Missing: true})
+	}
+	for _, m := range a.Marks {
+		out.Marks = append(out.Marks, string(m))
+	}
+	return out
+}
+
+// nonNil makes an empty list [] in JSON, never null.
+func nonNil(l []string) []string {
+	if l == nil {
+		return []string{}
+	}
+	return l
 }
 
 func toWireCert(c *ssh.Certificate) wire.Certificate {

@@ -85,6 +85,10 @@ func (a *app) requestsCmd() *cobra.Command {
 			if a.settings().JSON {
 				return a.printJSON(reqs)
 			}
+			if pending {
+				a.printPending(reqs, time.Now())
+				return nil
+			}
 			a.printRequests(reqs)
 			return nil
 		},
@@ -102,6 +106,8 @@ func (a *app) printRequests(reqs []wire.Request) {
 		switch {
 		case r.State == "pending" && r.NoLongerFits != "":
 			detail = r.NoLongerFits
+		case r.State == "pending" && len(r.Needs) > 0:
+			detail = "needs " + strings.Join(needLines(r.Needs, a.settings().User), "; ")
 		case r.State == "pending" && len(r.Outstanding) > 0:
 			detail = "needs " + strings.Join(r.Outstanding, ", ")
 		case r.State == "approved" && r.NotBefore != nil && r.NotBefore.After(time.Now()):
@@ -144,11 +150,14 @@ func (a *app) decisionCmd(use, short string, reasonRequired bool,
 			if a.settings().JSON {
 				return a.printJSON(req)
 			}
-			msg := fmt.Sprintf("%s is %s", req.ID, req.State)
-			if req.State == "pending" && len(req.Outstanding) > 0 {
-				msg += "; still needs " + strings.Join(req.Outstanding, ", ")
+			msg := clean(fmt.Sprintf("%s is %s", req.ID, req.State))
+			switch {
+			case req.State == "pending" && len(req.Needs) > 0:
+				msg += "; still needs " + strings.Join(needLines(req.Needs, a.settings().User), "; ")
+			case req.State == "pending" && len(req.Outstanding) > 0:
+				msg += "; still needs " + clean(strings.Join(req.Outstanding, ", "))
 			}
-			fmt.Fprintln(a.out, clean(msg))
+			fmt.Fprintln(a.out, msg)
 			return nil
 		},
 	}

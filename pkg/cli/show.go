@@ -30,7 +30,7 @@ func (a *app) requestShowCmd() *cobra.Command {
 			if a.settings().JSON {
 				return a.printJSON(req)
 			}
-			a.printRequest(req)
+			a.printRequest(req, time.Now())
 			return nil
 		},
 	}
@@ -40,15 +40,42 @@ const showTime = "2006-01-02 15:04:05 MST"
 
 func localTime(t time.Time) string { return t.Local().Format(showTime) }
 
-// printRequest prints r as labelled lines, every text from the CA inert.
-func (a *app) printRequest(r *wire.Request) {
+// printRequest prints r as labelled lines, every text from the CA inert;
+// relative times are from now.
+func (a *app) printRequest(r *wire.Request, now time.Time) {
 	tw := tabwriter.NewWriter(a.out, 0, 4, 2, ' ', 0)
 	line := func(label, value string) { fmt.Fprintf(tw, "%s\t%s\n", label, clean(value)) }
+	// lines prints values already made inert, one per line, the label on
+	// the first.
+	lines := func(label string, values []string) {
+		for i, v := range values {
+			if i > 0 {
+				label = ""
+			}
+			fmt.Fprintf(tw, "%s\t%s\n", label, v)
+		}
+	}
 	line("ID", r.ID)
 	line("State", r.State)
 	line("User", r.User)
-	line("Role", r.Role)
-	line("Resources", strings.Join(r.Resources, ", "))
+	if al := r.Allows; al != nil {
+		role := clean(r.Role)
+		if al.Role.Description != "" {
+			role += " — " + clean(al.Role.Description)
+		}
+		lines("Role", []string{role})
+		if m := markText(al); m != "" {
+			lines("Marks", []string{m})
+		}
+		res := make([]string, len(al.Resources))
+		for i, x := range al.Resources {
+			res[i] = resourceLine(x)
+		}
+		lines("Resources", res)
+	} else {
+		line("Role", r.Role)
+		line("Resources", strings.Join(r.Resources, ", "))
+	}
 	line("Duration", r.Duration)
 	if r.GrantDuration != "" {
 		line("Grant lasts", r.GrantDuration+" (shortened by an approver)")
@@ -84,7 +111,10 @@ func (a *app) printRequest(r *wire.Request) {
 		}
 		line(label, given)
 	}
-	if len(r.Outstanding) > 0 {
+	switch {
+	case len(r.Needs) > 0:
+		lines("Still needs", needLines(r.Needs, a.settings().User))
+	case len(r.Outstanding) > 0: // a CA that does not name approvers
 		line("Still needs", strings.Join(r.Outstanding, ", "))
 	}
 	if r.EscalatedAt != nil && r.State == "pending" {
@@ -103,8 +133,40 @@ func (a *app) printRequest(r *wire.Request) {
 		}
 		line("Decided", decided)
 	}
-	if r.NotBefore != nil && r.NotAfter != nil {
+	if al := r.Allows; al != nil {
+		printAllows(lines, al)
+	}
+	switch {
+	case r.Window != nil && r.Window.IfApprovedNow:
+		lines("Window", []string{windowText(r.Window, now)})
+	case r.Window != nil:
+		lines("Grant window", []string{windowText(r.Window, now)})
+	case r.NotBefore != nil && r.NotAfter != nil:
 		line("Grant window", localTime(*r.NotBefore)+" to "+localTime(*r.NotAfter))
 	}
 	tw.Flush()
+}
+
+// printAllows prints what the grant's role allows, for request show.
+func printAllows(lines func(string, []string), al *wire.Allows) {
+	role := al.Role
+	if role.Login == "" {
+		lines("Grants", []string{"nothing: the policy no longer has role " + clean(role.Name)})
+		return
+	}
+	lines("Login", []string{clean(role.Login)})
+	lines("Shell", []string{shellText(role)})
+	if len(role.AllowedCommands) == 0 {
+		lines("Commands", []string{"any"})
+	} else {
+		cmds := make([]string, len(role.AllowedCommands))
+		for i, c := range role.AllowedCommands {
+			cmds[i] = clean(c)
+		}
+		lines("Commands", cmds)
+	}
+	if role.ForceCommand != "" {
+		lines("Force command", []string{clean(role.ForceCommand)})
+	}
+	lines("Longest grant", []string{shortDuration(role.MaxDuration)})
 }

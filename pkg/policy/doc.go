@@ -166,7 +166,10 @@
 //
 // The requester never approves their own request, and each person counts
 // once in total even when they belong to several of the groups a request
-// needs: see Outstanding.
+// needs: see Outstanding. Needs names, for each requirement still
+// outstanding, the people whose approval would fill it; Allows says what
+// a role on resources gives, with marks for a root login, an interactive
+// shell and customer data (a resource with its own approval rule).
 //
 // A request is checked against the policy when it is made (CheckRequest),
 // and again, against the policy as it is then, at every approval and at

@@ -10,8 +10,24 @@ package policy
 // does not depend on the order of approvers. The requester, repeated names,
 // and approvers no longer in the policy count for nothing.
 func (p *Policy) Outstanding(requester string, reqs []Requirement, approvers []string) []Requirement {
+	m, _ := p.assign(requester, reqs, approvers)
+	var out []Requirement
+	for i, r := range reqs {
+		if left := r.Count - len(m.slots[i]); left > 0 {
+			r.Count = left
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// assign places approvers in the slots of reqs (a maximum matching) and
+// returns the matching and the approvers that count as having approved:
+// the requester, repeated names and names no longer in the policy are
+// left out.
+func (p *Policy) assign(requester string, reqs []Requirement, approvers []string) (*matching, map[string]bool) {
 	managers := p.ManagersOf(requester)
-	m := matching{
+	m := &matching{
 		slots: make([][]string, len(reqs)),
 		can: func(person string, i int) bool {
 			return p.fills(person, reqs[i], managers)
@@ -26,14 +42,7 @@ func (p *Policy) Outstanding(requester string, reqs []Requirement, approvers []s
 		seen[a] = true
 		m.add(a)
 	}
-	var out []Requirement
-	for i, r := range reqs {
-		if left := r.Count - len(m.slots[i]); left > 0 {
-			r.Count = left
-			out = append(out, r)
-		}
-	}
-	return out
+	return m, seen
 }
 
 // matching assigns people to requirements, each requirement i holding up to
@@ -70,4 +79,27 @@ func (m *matching) augment(person string, visited []bool) bool {
 		}
 	}
 	return false
+}
+
+// reachable marks the requirements person could end up in: those they
+// fill, and, through each full one, those its holders could move on to.
+// Since the matching is maximum, a marked requirement with a free slot is
+// one that person's approval would fill (there is an augmenting path
+// ending there).
+func (m *matching) reachable(person string) []bool {
+	visited := make([]bool, len(m.slots))
+	var walk func(string)
+	walk = func(who string) {
+		for i := range m.slots {
+			if visited[i] || !m.can(who, i) {
+				continue
+			}
+			visited[i] = true
+			for _, other := range m.slots[i] {
+				walk(other)
+			}
+		}
+	}
+	walk(person)
+	return visited
 }

@@ -17,8 +17,14 @@ import (
 )
 
 type homeData struct {
-	ToDecide []*workflow.RequestView // pending, the viewer may approve
-	Waiting  []*workflow.RequestView // pending, the viewer may only watch (their own, or already approved by them)
+	ToDecide []pendingRow // pending, the viewer's approval would count
+	Waiting  []pendingRow // pending, the viewer may only watch (their own, approved by them already, or not theirs to fill)
+}
+
+// pendingRow is a request in the pending list with its approval loop.
+type pendingRow struct {
+	*workflow.RequestView
+	Loop loop
 }
 
 // home lists pending requests: those the viewer can decide first.
@@ -30,10 +36,11 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request, v *viewer) {
 	}
 	var d homeData
 	for _, rv := range views {
+		row := pendingRow{rv, loopOf(rv, v.Name)}
 		if rv.CanApprove && rv.User != v.Name {
-			d.ToDecide = append(d.ToDecide, rv)
+			d.ToDecide = append(d.ToDecide, row)
 		} else {
-			d.Waiting = append(d.Waiting, rv)
+			d.Waiting = append(d.Waiting, row)
 		}
 	}
 	s.render(w, r, http.StatusOK, "home", page{Title: "Pending requests", Nav: "pending", Viewer: v, Data: d})
@@ -47,6 +54,7 @@ type requestData struct {
 	Revocable bool
 	Scheduled bool // approved, the window opens later
 	History   []*store.Request
+	Loop      loop
 }
 
 // requestDigest binds a decision to the request as it was shown: every
@@ -77,7 +85,7 @@ func requestDigest(r *store.Request) string {
 const historyLen = 10
 
 func (s *Server) requestData(r *http.Request, v *viewer, rv *workflow.RequestView) (*requestData, error) {
-	d := &requestData{RequestView: rv, Digest: requestDigest(rv.Request), Own: rv.User == v.Name}
+	d := &requestData{RequestView: rv, Digest: requestDigest(rv.Request), Own: rv.User == v.Name, Loop: loopOf(rv, v.Name)}
 	d.Decide = rv.State == store.Pending && rv.CanApprove && !d.Own
 	now := s.cfg.Clock()
 	d.Revocable, d.Scheduled = rv.Granted(now), rv.Scheduled(now)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/lockbox-ssh/lockbox/pkg/inert"
 	"github.com/lockbox-ssh/lockbox/pkg/store"
+	"github.com/lockbox-ssh/lockbox/pkg/when"
 )
 
 // pages are the parsed templates: each page is layout.html plus its own
@@ -24,14 +25,15 @@ type pages struct {
 var funcs = template.FuncMap{
 	"clean":    clean,
 	"time":     formatTime,
-	"duration": formatDuration,
+	"duration": when.Duration,
 	"join":     func(l []string) string { return clean(strings.Join(l, ", ")) },
 	"state":    func(s store.State) string { return string(s) },
 	"bytes":    formatBytes,
+	"rfc3339":  func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 }
 
 func parsePages() (*pages, error) {
-	layout, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html")
+	layout, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/parts/*.html")
 	if err != nil {
 		return nil, fmt.Errorf("web: parsing the layout: %w", err)
 	}
@@ -75,6 +77,9 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
+	if p.Viewer != nil {
+		p.Viewer.Waiting = s.waiting(r, p.Viewer)
+	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout.html", p); err != nil {
 		s.log.Error("rendering a page", "page", name, "path", r.URL.Path, "err", err)
@@ -84,6 +89,18 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
 	w.Write(buf.Bytes()) //nolint:errcheck // the client went away
+}
+
+// waiting counts the requests that wait for v, for the navigation. Only
+// pages need it, so only render asks. A failure (the database) leaves
+// the count out and is logged: the page itself says what went wrong.
+func (s *Server) waiting(r *http.Request, v *viewer) int {
+	n, err := s.wf.WaitingFor(r.Context(), v.Actor)
+	if err != nil {
+		s.log.Error("counting the requests waiting for the viewer", "user", v.Name, "err", err)
+		return 0
+	}
+	return n
 }
 
 // errorPage shows msg, written for the person, with status.
@@ -114,26 +131,7 @@ func formatTime(t time.Time) string {
 	if t.IsZero() {
 		return "–"
 	}
-	return t.UTC().Format("2006-01-02 15:04:05") + " UTC"
-}
-
-func formatDuration(d time.Duration) string {
-	d = d.Round(time.Second)
-	if d <= 0 {
-		return "0s"
-	}
-	h, m, sec := int(d/time.Hour), int(d%time.Hour/time.Minute), int(d%time.Minute/time.Second)
-	var b strings.Builder
-	if h > 0 {
-		fmt.Fprintf(&b, "%dh", h)
-	}
-	if m > 0 {
-		fmt.Fprintf(&b, "%dm", m)
-	}
-	if sec > 0 {
-		fmt.Fprintf(&b, "%ds", sec)
-	}
-	return b.String()
+	return when.Stamp(t)
 }
 
 func formatBytes(n int64) string {

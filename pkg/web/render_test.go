@@ -2,7 +2,6 @@ package web
 
 import (
 	"testing"
-	"time"
 )
 
 func TestCleanShowsEscapesAndBidiOverridesAsText(t *testing.T) {
@@ -17,17 +16,6 @@ func TestCleanShowsEscapesAndBidiOverridesAsText(t *testing.T) {
 	} {
 		if got := clean(in); got != want {
 			t.Errorf("clean(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
-func TestFormatDuration(t *testing.T) {
-	for d, want := range map[time.Duration]string{
-		30 * time.Minute: "30m", time.Hour: "1h", 90 * time.Minute: "1h30m", 45 * time.Second: "45s",
-		2*time.Hour + 5*time.Second: "2h5s", 0: "0s", 1500 * time.Millisecond: "2s",
-	} {
-		if got := formatDuration(d); got != want {
-			t.Errorf("formatDuration(%v) = %q, want %q", d, got, want)
 		}
 	}
 }

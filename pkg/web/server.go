@@ -30,6 +30,7 @@ type Workflow interface {
 
 	Get(ctx context.Context, actor workflow.Actor, id string) (*workflow.RequestView, error)
 	List(ctx context.Context, actor workflow.Actor, f workflow.ListFilter) ([]*workflow.RequestView, error)
+	WaitingFor(ctx context.Context, actor workflow.Actor) (int, error)
 	History(ctx context.Context, actor workflow.Actor, user string, limit int) ([]*store.Request, error)
 	ActiveGrants(ctx context.Context, actor workflow.Actor) ([]*store.Request, error)
 	ApproveWith(ctx context.Context, actor workflow.Actor, id string, in workflow.ApprovalInput) (*store.Request, error)

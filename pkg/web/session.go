@@ -44,6 +44,9 @@ type viewer struct {
 	Actor   workflow.Actor
 	CSRF    string
 	Auditor bool
+	// Waiting counts the requests that wait for the viewer's approval,
+	// shown in the navigation of every page (filled by render).
+	Waiting int
 	token   string
 }
 

@@ -234,7 +234,7 @@ func TestApproveAndDenyThroughTheForm(t *testing.T) {
 	b.login("carol")
 	r := f.submit("alice", "reader", "disk full on db-1", "")
 	page := b.get("/ui/requests/" + r.ID)
-	for _, want := range []string{"disk full on db-1", "1 from the requester&#39;s managers", `id="approve"`, `id="deny"`} {
+	for _, want := range []string{"disk full on db-1", `1 of <span class="person you">carol (you)</span>: managers of storage`, `id="approve"`, `id="deny"`} {
 		if !strings.Contains(page.body, want) {
 			t.Errorf("request page lacks %q", want)
 		}

@@ -74,8 +74,15 @@ type Request struct {
 	NotAfter     *time.Time `json:"not_after,omitempty"`
 	// Approvals: who approved, when, why; in every state for GET
 	// /v1/requests/{id}, for pending requests only in lists.
-	Approvals   []Approval `json:"approvals,omitempty"`
-	Outstanding []string   `json:"outstanding,omitempty"`
+	Approvals []Approval `json:"approvals,omitempty"`
+	// Outstanding words the approvals still needed as the audit log does
+	// ("1 from group security"); Needs names who can give each.
+	Outstanding []string `json:"outstanding,omitempty"`
+	Needs       []Need   `json:"needs,omitempty"`
+	// Allows is what the grant lets its holder do (pending and approved
+	// requests); Window its window (if approved now, while pending).
+	Allows *Allows `json:"allows,omitempty"`
+	Window *Window `json:"window,omitempty"`
 	// NoLongerFits says why a pending request can no longer be approved
 	// under the current policy.
 	NoLongerFits string `json:"no_longer_fits,omitempty"`

@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/lockbox-ssh/lockbox/pkg/audit"
+	"github.com/lockbox-ssh/lockbox/pkg/policy"
 	"github.com/lockbox-ssh/lockbox/pkg/store"
 )
 
@@ -17,12 +17,28 @@ type RequestView struct {
 	// Approvals are the approvals given: who, when, with what reason. Get
 	// fills them in every state; List for pending requests only.
 	Approvals []store.Approval
-	// Outstanding describes the approvals still needed (pending requests).
+	// Outstanding describes the approvals still needed (pending requests),
+	// as the audit log words them ("1 from group security").
 	Outstanding []string
+	// Needs are the same approvals with who can give each, and whether
+	// the reader can (pending requests).
+	Needs []Need
+	// Allows is what the grant lets its holder do, under the current
+	// policy (pending and approved requests).
+	Allows *policy.Allowance
+	// Window is the grant's window: for a pending request the one it
+	// would have if approved now, for an approved one its own; nil for
+	// requests that never started a grant.
+	Window *Window
 	// NoLongerFits says why a pending request can no longer be approved
 	// under the current policy (what changed since it was made).
 	NoLongerFits string
-	// CanApprove tells the reader whether they may approve it now.
+	// At is the time the view was made at, by the workflow's clock: the
+	// "now" of Window's "if approved now".
+	At time.Time
+	// CanApprove tells the reader whether their approval now would count:
+	// the request still fits the policy and waits for an approval they
+	// can give (they are named in Needs, marked You).
 	CanApprove bool
 	// GrantDuration is how long the grant lasts (or would last if
 	// approved now): the duration asked, or the shortest an approver gave.
@@ -59,28 +75,14 @@ func (s *Service) Get(ctx context.Context, actor Actor, id string) (*RequestView
 // view describes r for actor; the approvals of a decided request are read
 // only when withApprovals is set (one query each, too many for a list).
 func (s *Service) view(tx store.Tx, actor Actor, r *store.Request, withApprovals bool) (*RequestView, error) {
-	p := s.policy()
-	v := &RequestView{Request: r, StepUpMFA: p.StepUpMFA(r.Role)}
-	if r.State != store.Pending && !withApprovals {
-		return v, nil
+	var approvals []store.Approval
+	if r.State == store.Pending || withApprovals {
+		var err error
+		if approvals, err = tx.Approvals(r.ID); err != nil {
+			return nil, err
+		}
 	}
-	var err error
-	if v.Approvals, err = tx.Approvals(r.ID); err != nil {
-		return nil, err
-	}
-	v.GrantDuration = GrantDuration(r, v.Approvals)
-	if r.State != store.Pending {
-		return v, nil
-	}
-	reqs := requirementsOf(p, r)
-	names := approverNames(v.Approvals)
-	v.Outstanding = describeRequirements(p.Outstanding(r.User, reqs, names))
-	if err := p.Recheck(policyRequest(r, r.Duration)); err != nil {
-		v.NoLongerFits = policyChanged(r, err).Error()
-		return v, nil
-	}
-	v.CanApprove = actor.IsUser() && p.CheckApprover(r.User, actor.User(), reqs) == nil && !slices.Contains(names, actor.User())
-	return v, nil
+	return describe(s.policy(), actor, r, approvals, s.now()), nil
 }
 
 // ListFilter selects requests for List.

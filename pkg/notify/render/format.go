@@ -1,12 +1,12 @@
 package render
 
 import (
-	"fmt"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/lockbox-ssh/lockbox/pkg/inert"
+	"github.com/lockbox-ssh/lockbox/pkg/when"
 )
 
 // clean makes stored text inert: control characters and bidirectional
@@ -24,25 +24,9 @@ func cleanAll(ss []string) []string {
 // names joins cleaned names with commas.
 func names(ss []string) string { return strings.Join(cleanAll(ss), ", ") }
 
-// duration writes d as 2h, 1h30m or 45s: shorter than Go's 2h0m0s.
-func duration(d time.Duration) string {
-	if d <= 0 {
-		return "0s"
-	}
-	d = d.Round(time.Second)
-	h, m, s := d/time.Hour, d%time.Hour/time.Minute, d%time.Minute/time.Second
-	var b strings.Builder
-	if h > 0 {
-		fmt.Fprintf(&b, "%dh", h)
-	}
-	if m > 0 {
-		fmt.Fprintf(&b, "%dm", m)
-	}
-	if s > 0 {
-		fmt.Fprintf(&b, "%ds", s)
-	}
-	return b.String()
-}
+// duration writes d as 2h, 1h30m or 45s: shorter than Go's 2h0m0s, as
+// the web pages and the CLI write it.
+func duration(d time.Duration) string { return when.Duration(d) }
 
 // stamp writes t in UTC to the minute, or to the second when it has
 // seconds, so a window is shown exactly.
