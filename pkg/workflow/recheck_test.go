@@ -260,3 +260,24 @@ func TestCertificatesOfAGrantThatNoLongerFitsAreRefused(t *testing.T) {
 		})
 	}
 }
+
+// A grant that no longer fits the policy opens no session either: the
+// bastion's check before the code and the session start both refuse with
+// what changed, and no lease is taken.
+func TestSessionsOfAGrantThatNoLongerFitsAreRefused(t *testing.T) {
+	e := newEnv(t, nil)
+	g := e.submit("alice", "health", []string{"db-1"}, time.Hour, "") // auto-approved
+	e.changePolicy(func(p *policy.Policy) { p.Teams["storage"].Members = []string{"bob"} })
+	const says = "alice is no longer in a team eligible for health on db-1"
+	err := e.svc.CheckSession(ctx, bastion, workflow.SessionCheck{RequestID: g.ID, Resource: "db-1", User: "alice", ClientAddr: "127.0.0.1:5555"})
+	requireErr(t, err, policy.ErrOutOfScope)
+	_, serr := e.startSession("alice", g.ID, "db-1")
+	requireErr(t, serr, policy.ErrOutOfScope)
+	if !strings.Contains(err.Error(), says) || !strings.Contains(serr.Error(), says) {
+		t.Fatalf("refusals %q and %q do not say %q", err, serr, says)
+	}
+	e.changePolicy(func(p *policy.Policy) { p.Teams["storage"].Members = []string{"alice", "bob"} })
+	if _, err := e.startSession("alice", g.ID, "db-1"); err != nil {
+		t.Fatalf("the refused start took the lease, or the grant fits again and is still refused: %v", err)
+	}
+}

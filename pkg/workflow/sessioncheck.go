@@ -87,9 +87,11 @@ func grantRefusal(p *policy.Policy, r *store.Request, user, resource string, now
 	case !slices.Contains(r.Resources, resource):
 		return nil, nil, fmt.Errorf("%w: %s is not in %s", ErrNotInGrant, resource, r.ID)
 	}
-	role, res := p.Roles[r.Role], p.Resources[resource]
-	if role == nil || res == nil {
-		return nil, nil, fmt.Errorf("%w: role or resource no longer in the policy", ErrNotLive)
+	// The grant must still fit the current policy, as its certificates
+	// must: a reload that took the user out of the role's eligibility
+	// opens no new session (and takes no lease).
+	if err := p.Recheck(policyRequest(r, r.NotAfter.Sub(r.NotBefore))); err != nil {
+		return nil, nil, policyChanged(r, err)
 	}
-	return role, res, nil
+	return p.Roles[r.Role], p.Resources[resource], nil
 }
