@@ -180,7 +180,9 @@ func (t *tx) directoryGroup(where, arg string) (*store.DirectoryGroup, error) {
 	return gs[0], nil
 }
 
-func (t *tx) DirectoryGroup(id string) (*store.DirectoryGroup, error) { return t.directoryGroup("id", id) }
+func (t *tx) DirectoryGroup(id string) (*store.DirectoryGroup, error) {
+	return t.directoryGroup("id", id)
+}
 
 func (t *tx) DirectoryGroupByName(displayName string) (*store.DirectoryGroup, error) {
 	return t.directoryGroup("name_key", strings.ToLower(displayName))
