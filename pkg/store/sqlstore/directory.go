@@ -24,6 +24,15 @@ func scanDirectoryUser(sc scanner) (*store.DirectoryUser, error) {
 	return &u, nil
 }
 
+// lock makes a read in a write transaction lock its row (MySQL), so that
+// two replicas changing one directory entry serialise on it.
+func (t *tx) lock() string {
+	if t.readOnly {
+		return ""
+	}
+	return t.d.forUpdate()
+}
+
 func flag(b bool) int {
 	if b {
 		return 1
@@ -45,7 +54,7 @@ func (t *tx) PutDirectoryUser(u *store.DirectoryUser) error {
 }
 
 func (t *tx) directoryUser(where, arg string) (*store.DirectoryUser, error) {
-	u, err := scanDirectoryUser(t.q.QueryRowContext(t.ctx, `SELECT `+directoryUserColumns+` FROM directory_users WHERE `+where+` = ?`, arg))
+	u, err := scanDirectoryUser(t.q.QueryRowContext(t.ctx, `SELECT `+directoryUserColumns+` FROM directory_users WHERE `+where+` = ?`+t.lock(), arg))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("directory user %q: %w", arg, store.ErrNotFound)
 	}
@@ -170,7 +179,7 @@ func (t *tx) directoryGroups(query string, args ...any) ([]*store.DirectoryGroup
 }
 
 func (t *tx) directoryGroup(where, arg string) (*store.DirectoryGroup, error) {
-	gs, err := t.directoryGroups(`SELECT `+directoryGroupColumns+` FROM directory_groups WHERE `+where+` = ?`, arg)
+	gs, err := t.directoryGroups(`SELECT `+directoryGroupColumns+` FROM directory_groups WHERE `+where+` = ?`+t.lock(), arg)
 	if err != nil {
 		return nil, err
 	}
