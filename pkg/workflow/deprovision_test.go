@@ -29,7 +29,7 @@ func deactivate(u *store.DirectoryUser) error { u.Active = false; return nil }
 // bastion, and a web session.
 type holdings struct {
 	pending, grant, session, webToken, otpURI string
-	serial                            uint64
+	serial                                    uint64
 }
 
 func (e *env) giveAliceEverything() holdings {
