@@ -34,7 +34,8 @@ func TestDependenciesPointOneWay(t *testing.T) {
 		}
 	}
 	forbidden := map[string][]string{
-		"pkg/workflow":  {"pkg/api", "pkg/client", "pkg/cli", "pkg/store/sqlstore", "pkg/wire"},
+		"pkg/workflow":  {"pkg/api", "pkg/client", "pkg/cli", "pkg/store/sqlstore", "pkg/wire", "pkg/scim"},
+		"pkg/scim":      {"pkg/api", "pkg/web", "pkg/cli", "pkg/client", "pkg/store/sqlstore"},
 		"pkg/api":       {"pkg/cli", "pkg/client", "pkg/store/sqlstore", "pkg/web"},
 		"pkg/web":       {"pkg/api", "pkg/cli", "pkg/client", "pkg/store/sqlstore"},
 		"pkg/bastion":   {"pkg/workflow", "pkg/store", "pkg/store/sqlstore", "pkg/api", "pkg/policy"},

@@ -33,6 +33,13 @@ type config struct {
 	Web        webConfig     `mapstructure:"web"`
 	// AuditCheckpoint: signed checkpoints of the audit chain's head.
 	AuditCheckpoint checkpointConfig `mapstructure:"audit_checkpoint"`
+	// SCIM: the directory's push endpoint under /scim/v2/, served only
+	// when token_file names the file holding its bearer token.
+	SCIM scimConfig `mapstructure:"scim"`
+}
+
+type scimConfig struct {
+	TokenFile string `mapstructure:"token_file"`
 }
 
 // webConfig configures the web form under /ui/.
@@ -85,6 +92,7 @@ func defaults(v *viper.Viper) {
 	v.SetDefault("audit_checkpoint.interval", 10*time.Minute)
 	v.SetDefault("audit_checkpoint.file", "")
 	v.SetDefault("audit_checkpoint.dir", "")
+	v.SetDefault("scim.token_file", "")
 }
 
 // loadConfig reads the config file named by --config (if any), the
@@ -104,7 +112,7 @@ func loadConfig(flags *pflag.FlagSet) (*config, error) {
 	}
 	for key, name := range map[string]string{"web.idle_timeout": "web_idle_timeout", "web.max_age": "web_max_age",
 		"audit_checkpoint.interval": "audit_checkpoint_interval", "audit_checkpoint.file": "audit_checkpoint_file",
-		"audit_checkpoint.dir": "audit_checkpoint_dir", "store.timeout": "store_timeout"} {
+		"audit_checkpoint.dir": "audit_checkpoint_dir", "store.timeout": "store_timeout", "scim.token_file": "scim_token_file"} {
 		if f := flags.Lookup(name); f != nil {
 			if err := v.BindPFlag(key, f); err != nil {
 				return nil, err
@@ -166,5 +174,6 @@ func addServeFlags(f *pflag.FlagSet) {
 	f.Duration("audit_checkpoint_interval", 0, "how often the audit head is signed when it moved (default 10m; 0: only at start, at shutdown and on demand)")
 	f.String("audit_checkpoint_file", "", "append signed audit checkpoints to this file")
 	f.String("audit_checkpoint_dir", "", "write each signed audit checkpoint to this directory (text and .sig)")
+	f.String("scim_token_file", "", "serve the SCIM 2.0 endpoint /scim/v2/ for the directory, with the bearer token in this file (at least 32 bytes)")
 	f.Duration("store_timeout", 0, "one API call's deadline for its database work; a stalled database answers 503 by then (default 5s)")
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/lockbox-ssh/lockbox/pkg/apiauth"
 	"github.com/lockbox-ssh/lockbox/pkg/policy"
 	"github.com/lockbox-ssh/lockbox/pkg/recstore"
+	"github.com/lockbox-ssh/lockbox/pkg/scim"
 	"github.com/lockbox-ssh/lockbox/pkg/store/sqlstore"
 	"github.com/lockbox-ssh/lockbox/pkg/web"
 	"github.com/lockbox-ssh/lockbox/pkg/workflow"
@@ -121,10 +122,18 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	handler, err := withWeb(srv, svc, cfg, log)
+	directory, err := scimEndpoint(svc, cfg, log)
 	if err != nil {
 		return err
 	}
+	handler, err := withWeb(srv, directory, svc, cfg, log)
+	if err != nil {
+		return err
+	}
+	if err := svc.LoadDirectory(ctx); err != nil {
+		return fmt.Errorf("reading the directory's group membership: %w", err)
+	}
+	deprovisionRemoved(ctx, svc, nil, log)
 	hs := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10}
 	go sweep(ctx, svc, cfg.SweepInterval, log)
@@ -133,7 +142,7 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 	go func() { defer close(signed); signCheckpoints(cpCtx, checkpoints, cfg.AuditCheckpoint.Interval, log) }()
 	defer func() { stopCheckpoints(); <-signed }() // the last checkpoint is signed before the store closes
 	go flushAnonymous(ctx, svc, cfg.AnonymousAuditInterval, log)
-	go reloadOnHUP(ctx, holder, cfg.Policy, log)
+	go reloadOnHUP(ctx, holder, cfg.Policy, func(old *policy.Policy) { deprovisionRemoved(ctx, svc, old, log) }, log)
 	errc := make(chan error, 1)
 	go func() {
 		if cfg.TLSCert != "" {
@@ -185,18 +194,25 @@ func every(ctx context.Context, interval time.Duration, fn func()) {
 	}
 }
 
-// withWeb mounts the web form under /ui/ beside the API, and sends / there.
-func withWeb(apiHandler http.Handler, svc *workflow.Service, cfg *config, log *slog.Logger) (http.Handler, error) {
-	if !cfg.Web.Enabled {
+// withWeb mounts the web form under /ui/ beside the API, and sends / there,
+// and the SCIM endpoint under /scim/v2/ if there is one.
+func withWeb(apiHandler, directory http.Handler, svc *workflow.Service, cfg *config, log *slog.Logger) (http.Handler, error) {
+	if !cfg.Web.Enabled && directory == nil {
 		return apiHandler, nil
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/", apiHandler)
+	if directory != nil {
+		mux.Handle(scim.Prefix+"/", directory)
+	}
+	if !cfg.Web.Enabled {
+		return mux, nil
 	}
 	ui, err := web.New(web.Config{Workflow: svc, Secure: cfg.TLSCert != "" || cfg.Web.SecureCookies,
 		IdleTimeout: cfg.Web.IdleTimeout, MaxAge: cfg.Web.MaxAge, Logger: log})
 	if err != nil {
 		return nil, err
 	}
-	mux := http.NewServeMux()
-	mux.Handle("/", apiHandler)
 	mux.Handle("/ui/", ui)
 	mux.Handle("GET /{$}", http.RedirectHandler("/ui/", http.StatusFound))
 	return mux, nil
@@ -214,8 +230,9 @@ func sweep(ctx context.Context, svc *workflow.Service, interval time.Duration, l
 }
 
 // reloadOnHUP reloads the policy on SIGHUP; a bad policy is logged and the
-// good one stays.
-func reloadOnHUP(ctx context.Context, h *policy.Holder, dir string, log *slog.Logger) {
+// good one stays. After a good reload, reloaded gets the policy it
+// replaced.
+func reloadOnHUP(ctx context.Context, h *policy.Holder, dir string, reloaded func(old *policy.Policy), log *slog.Logger) {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
@@ -224,10 +241,12 @@ func reloadOnHUP(ctx context.Context, h *policy.Holder, dir string, log *slog.Lo
 		case <-ctx.Done():
 			return
 		case <-hup:
+			old := h.Get()
 			if err := h.ReloadDir(dir); err != nil {
 				log.Error("policy reload failed; keeping the previous policy", "err", err)
 			} else {
 				log.Info("policy reloaded", "dir", dir)
+				reloaded(old)
 			}
 		}
 	}

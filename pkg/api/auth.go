@@ -40,6 +40,12 @@ func (s *Server) auth(h handler) http.Handler {
 			s.refuseAuth(w, r, err)
 			return
 		}
+		// A person the directory disabled is refused every call, even one
+		// signed with a key the policy still lists.
+		if err := s.wf.CheckActive(r.Context(), workflow.Actor(principal)); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
 		h(w, r, workflow.Actor(principal), body)
 	})
 }

@@ -43,6 +43,7 @@ var errorKinds = []errorKind{
 	{workflow.ErrBadStart, http.StatusUnprocessableEntity, "bad_start"},
 	{workflow.ErrBadInput, http.StatusBadRequest, "bad_request"},
 	{workflow.ErrForbidden, http.StatusForbidden, "forbidden"},
+	{workflow.ErrDeactivated, http.StatusForbidden, "deactivated"},
 	{workflow.ErrNotBastion, http.StatusForbidden, "not_a_bastion"},
 	{workflow.ErrNotFound, http.StatusNotFound, "not_found"},
 	{workflow.ErrNotPending, http.StatusConflict, "not_pending"},

@@ -44,6 +44,7 @@ type Workflow interface {
 	Answered(ctx context.Context, actor workflow.Actor, key string) (*workflow.KeptAnswer, error)
 	CheckSession(ctx context.Context, actor workflow.Actor, in workflow.SessionCheck) error
 	RecordBastionRefusals(ctx context.Context, actor workflow.Actor, refusals []workflow.BastionRefusal, counts []workflow.RefusalCount) error
+	CheckActive(ctx context.Context, actor workflow.Actor) error
 }
 
 // Config is what a Server needs.

@@ -67,6 +67,16 @@
 // the CA; they open no host. groups must name defined groups; a group's
 // members are the users that list it.
 //
+// A group may be bound to a group of the organisation's directory:
+//
+//	groups:
+//	  - name: sre
+//	    idp_group: "Site Reliability"   # the directory group's name
+//
+// Its members are then also the people the directory puts in that group
+// (SCIM pushes; OIDC sign-in), compared in any case; the users that list
+// the group stay members too. See WithDirectory.
+//
 // # teams
 //
 //	teams:

@@ -75,7 +75,7 @@ func (p *parser) user(n *yaml.Node) {
 }
 
 func (p *parser) group(n *yaml.Node) {
-	f, ok := p.fields(n, entity("group", n), "name", "description")
+	f, ok := p.fields(n, entity("group", n), "name", "description", "idp_group")
 	if !ok {
 		return
 	}
@@ -86,6 +86,7 @@ func (p *parser) group(n *yaml.Node) {
 	p.pol.Groups[name] = &Group{
 		Name:        name,
 		Description: p.text(f["description"], "group "+name+": description"),
+		IDPGroup:    p.idpGroup(f["idp_group"], "group "+name+": idp_group"),
 	}
 }
 

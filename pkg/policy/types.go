@@ -55,7 +55,12 @@ type User struct {
 type Group struct {
 	Name        string
 	Description string
-	Members     []string // derived from the users' groups, sorted
+	// IDPGroup, when set, binds the group to the directory group of that
+	// name (SCIM displayName, OIDC groups claim value; compared in any
+	// case): its members are then also the people the directory puts in
+	// that group (see WithDirectory).
+	IDPGroup string
+	Members  []string // derived from the users' groups, sorted
 }
 
 // Team holds users, their managers, and what the members may request.

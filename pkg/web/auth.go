@@ -46,7 +46,11 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, r, nil, err)
 			return
 		}
-		if !errors.Is(err, workflow.ErrThrottled) {
+		switch {
+		case errors.Is(err, workflow.ErrDeactivated):
+			// Said only once the password and code were right.
+			msg = "Your account is disabled in your organisation's directory, so you cannot log in. Ask an administrator of the directory."
+		case !errors.Is(err, workflow.ErrThrottled):
 			msg = "Wrong user name, password or code."
 		}
 		s.render(w, r, status, "login", page{Title: "Log in", Error: msg, Data: d})

@@ -45,6 +45,7 @@ var errorKinds = []struct {
 	{workflow.ErrMFANotEnrolled, http.StatusConflict},
 	{workflow.ErrThrottled, http.StatusTooManyRequests},
 	{workflow.ErrLoginFailed, http.StatusUnauthorized},
+	{workflow.ErrDeactivated, http.StatusForbidden},
 	{store.ErrConflict, http.StatusConflict},
 }
 

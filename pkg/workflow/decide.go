@@ -104,7 +104,13 @@ func (s *Service) ApproveWith(ctx context.Context, actor Actor, id string, in Ap
 		if !actor.IsUser() {
 			return s.refuse(tx, actor, refused, id, fmt.Errorf("%w: only people approve", ErrForbidden), nil)
 		}
-		p := s.policy()
+		if err := checkActive(tx, r.User); err != nil {
+			return s.refuse(tx, actor, refused, id, err, nil)
+		}
+		p, err := s.policyIn(tx)
+		if err != nil {
+			return err
+		}
 		if err := p.Recheck(policyRequest(r, r.Duration)); err != nil {
 			return s.refuse(tx, actor, refused, id, policyChanged(r, err), nil)
 		}
@@ -326,11 +332,22 @@ func (s *Service) expirePending(tx store.Tx, r *store.Request) error {
 // window, auditing each, and prunes used API nonces and ended web
 // sessions. The CA runs it every few seconds; it returns how many requests
 // it moved.
+//
+// It also reads the directory's group membership, so that changes made
+// through other replicas, and their OIDC sign-ins, reach this one's
+// merged policy within an interval.
 func (s *Service) Sweep(ctx context.Context) (int, error) {
 	n := 0
+	var members map[string][]string
 	err := s.update(ctx, func(tx store.Tx) error {
-		n = 0
+		n, members = 0, nil
 		now := s.now()
+		if s.cfg.Policy.Get().Bound() {
+			var err error
+			if members, err = readMemberships(tx); err != nil {
+				return err
+			}
+		}
 		due, err := tx.Requests(store.RequestFilter{PendingBefore: now})
 		if err != nil {
 			return err
@@ -373,5 +390,8 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 		}
 		return tx.PruneNonces(now)
 	})
+	if err == nil && members != nil {
+		s.keepMemberships(members)
+	}
 	return n, err
 }

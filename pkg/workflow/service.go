@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/crypto/ssh"
@@ -67,6 +68,7 @@ const (
 type Service struct {
 	cfg       Config
 	anonymous *tally.Counter // refusals of unknown callers, until the next flush
+	directory atomic.Pointer[directoryView]
 }
 
 // New checks cfg and fills its defaults.
@@ -125,8 +127,6 @@ func caKeysEqual(a, b ssh.Signer) bool {
 }
 
 func (s *Service) now() time.Time { return s.cfg.Clock().UTC() }
-
-func (s *Service) policy() *policy.Policy { return s.cfg.Policy.Get() }
 
 // Actor is an authenticated caller: "user:NAME" or "bastion:NAME".
 type Actor string

@@ -53,6 +53,9 @@ func (s *Service) Submit(ctx context.Context, actor Actor, sub Submission) (*sto
 		}
 		out = r
 		setResult(ctx, r)
+		if err := checkActive(tx, r.User); err != nil {
+			return s.refuse(tx, actor, "request.refused", r.User, err, nil)
+		}
 		pending, active, err := tx.CountOpen(r.User, now)
 		if err != nil {
 			return err

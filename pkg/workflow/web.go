@@ -247,6 +247,9 @@ func (s *Service) WebLogin(ctx context.Context, in WebLoginInput) (*WebLogin, er
 		if err := clearThrottles(tx, ths); err != nil {
 			return err
 		}
+		if err := checkActive(tx, user); err != nil {
+			return s.refuse(tx, actor, "web.login.refused", user, err, map[string]any{"client": in.Addr})
+		}
 		if err := tx.PruneWebSessions(now); err != nil {
 			return err
 		}
@@ -326,7 +329,7 @@ func (s *Service) WebSession(ctx context.Context, token string, idle time.Durati
 			return err
 		}
 		now := s.now()
-		if !now.Before(ws.IdleUntil) || !now.Before(ws.Expires) || s.policy().Users[ws.User] == nil {
+		if !now.Before(ws.IdleUntil) || !now.Before(ws.Expires) || s.policy().Users[ws.User] == nil || checkActive(tx, ws.User) != nil {
 			return tx.DeleteWebSession(hash)
 		}
 		ws.LastSeen = now
