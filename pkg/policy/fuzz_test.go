@@ -92,8 +92,8 @@ func checkInvariants(t *testing.T, p *Policy) {
 	// Evaluation must not panic on whatever parsed.
 	for role := range p.Roles {
 		for user := range p.Users {
-			_ = p.CheckRequest(Request{User: user, Role: role, Resources: p.EligibleResources(user, role), Duration: time.Minute, Reason: "r"}, Counts{})
-			reqs, _ := p.Requirements(role, p.EligibleResources(user, role))
+			_ = p.CheckRequest(Request{User: user, Role: role, Resources: p.EligibleResources(user, role, time.Now()), Duration: time.Minute, Reason: "r"}, Counts{}, time.Now())
+			reqs, _ := p.Requirements(role, p.EligibleResources(user, role, time.Now()))
 			_ = p.Outstanding(user, reqs, p.Approvers(user, reqs))
 		}
 	}

@@ -63,17 +63,22 @@ type Group struct {
 type Team struct {
 	Name        string
 	Description string
+	// Members are every member listed, dated or not; MemberDates holds
+	// the dates of those whose membership has from: or until: (see
+	// MemberAt).
 	Members     []string
+	MemberDates map[string]Dates
 	Managers    []string
 	Eligible    []Eligibility
 }
 
 // Eligibility lets a team's members request any of Roles on any resource
-// named in Resources or carrying one of Tags.
+// named in Resources or carrying one of Tags, while Dates hold.
 type Eligibility struct {
 	Roles     []string
 	Resources []string
 	Tags      []string // without the "tag:" prefix
+	Dates     Dates
 }
 
 // Role is what a grant lets its holder do on a resource.

@@ -105,7 +105,7 @@ func (s *Service) ApproveWith(ctx context.Context, actor Actor, id string, in Ap
 			return s.refuse(tx, actor, refused, id, fmt.Errorf("%w: only people approve", ErrForbidden), nil)
 		}
 		p := s.policy()
-		if err := p.Recheck(policyRequest(r, r.Duration)); err != nil {
+		if err := p.Recheck(policyRequest(r, r.Duration), s.now()); err != nil {
 			return s.refuse(tx, actor, refused, id, policyChanged(r, err), nil)
 		}
 		reqs := requirementsOf(p, r)
