@@ -134,6 +134,7 @@ type Tx interface {
 	PruneWebSessions(now time.Time) error
 
 	AnswerTx
+	ReviewTx
 }
 
 // AuditRecord is one row of the audit log; see package audit for its hash.

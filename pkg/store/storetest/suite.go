@@ -54,6 +54,9 @@ func Run(t *testing.T, o Opener) {
 		{"WindowStartAndEscalationRoundTrip", testWindowFieldsRoundTrip},
 		{"ApprovalDurationRoundTrips", testApprovalDurationRoundTrips},
 		{"EscalateBeforeSelectsDueEscalations", testEscalateBeforeSelectsDueEscalations},
+		{"NoticeIsGivenOnce", testNoticeIsGivenOnce},
+		{"UsageSaysWhenLastRequestedAndUsed", testUsageSaysWhenLastRequestedAndUsed},
+		{"ReviewDecisionReplacesThePreviousOne", testReviewDecisionReplacesThePreviousOne},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
