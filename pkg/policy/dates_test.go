@@ -159,3 +159,42 @@ func TestDatesAreParsedStrictly(t *testing.T) {
 		}
 	})
 }
+
+// Endings lists what is in effect and ends within the lead time, soonest
+// first: at the lead's edge, not a moment before; not once ended.
+func TestEndingsListWhatEndsWithinTheLeadTime(t *testing.T) {
+	p := examplePolicy(t, map[string]string{"zz-dated.yaml": datedTeams})
+	const lead = 24 * time.Hour
+	for _, tc := range []struct {
+		now  string
+		want []string // team/member of each ending
+	}{
+		{"2026-11-29T17:59:59Z", nil},                                    // the entry ends 24h and 1s later
+		{"2026-11-29T18:00:00Z", nil},                                    // the entry has not started: not in effect
+		{"2026-11-30T07:00:00Z", []string{"db-window/", "db-temp/dave"}}, // both, the entry first
+		{"2026-11-30T00:00:00Z", []string{"db-temp/dave"}},               // the membership ends in exactly 24h
+		{"2026-11-29T23:59:59.999Z", nil},                                // a moment before
+		{"2026-11-30T18:00:00Z", []string{"db-temp/dave"}},               // the entry has ended
+		{"2026-12-01T00:00:00Z", nil},                                    // both have ended
+	} {
+		var got []string
+		for _, e := range p.Endings(at(tc.now), lead) {
+			got = append(got, e.Team+"/"+e.Member)
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("Endings at %s = %v, want %v", tc.now, got, tc.want)
+		}
+	}
+	es := p.Endings(at("2026-11-30T07:00:00Z"), lead)
+	entry, member := es[0], es[1]
+	if !slices.Equal(entry.People, []string{"dave"}) || !slices.Equal(entry.Managers, []string{"carol"}) ||
+		!slices.Equal(entry.Roles, []string{"health"}) || !slices.Equal(entry.Resources, []string{"db-2"}) {
+		t.Errorf("the entry's ending = %+v", entry)
+	}
+	if !slices.Equal(member.Roles, []string{"reader"}) || member.Dates.EndsText() != "on 2026-11-30" {
+		t.Errorf("the membership's ending = %+v", member)
+	}
+	if entry.Key() == member.Key() || len(entry.Key()) != 64 {
+		t.Errorf("keys %q and %q: want two distinct hex SHA-256", entry.Key(), member.Key())
+	}
+}
