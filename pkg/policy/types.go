@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"maps"
 	"net/netip"
 	"time"
 
@@ -18,7 +19,14 @@ type Policy struct {
 	Roles     map[string]*Role
 	Resources map[string]*Resource
 	Bastions  map[string]*Bastion
+	// files are the files it was parsed from (see Files).
+	files map[string][]byte
 }
+
+// Files returns the files p was parsed from, name -> content, as given to
+// Parse (LoadDir names them with their directory). The contents are
+// shared: callers must not modify them.
+func (p *Policy) Files() map[string][]byte { return maps.Clone(p.files) }
 
 // Settings are the policy-wide thresholds, with defaults filled in.
 type Settings struct {
