@@ -73,6 +73,7 @@ func buildService(cfg *config) (*workflow.Service, *policy.Holder, *caKeys, *sql
 	svc, err := workflow.New(workflow.Config{
 		Store: db, Policy: holder, UserCA: keys.user, HopCA: keys.hop, HostCA: keys.host,
 		Secrets: keys.secrets, PendingTimeout: cfg.PendingTimeout, LeaseTTL: cfg.LeaseTTL, HopTTL: cfg.HopCertTTL, Recordings: recs,
+		EligibilityNotice: cfg.EligibilityNotice,
 	})
 	if err != nil {
 		db.Close()
@@ -111,7 +112,7 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 	}
 	srv, err := api.New(api.Config{
 		Workflow: svc, Keys: registeredKeys(holder), UserCA: keys.user.PublicKey(), HopCA: keys.hop.PublicKey(),
-		HostCA: keys.host.PublicKey(), AuditKey: keys.audit.PublicKey(), Checkpoints: checkpoints, Ping: db.Ping, StoreTimeout: cfg.Store.Timeout, Logger: log,
+		HostCA: keys.host.PublicKey(), AuditKey: keys.audit.PublicKey(), Checkpoints: checkpoints, Reviews: svc, Ping: db.Ping, StoreTimeout: cfg.Store.Timeout, Logger: log,
 		MaxUploads: cfg.Uploads.MaxConcurrent, MaxUploadBytes: cfg.Uploads.MaxBytes,
 	})
 	if err != nil {
