@@ -13,8 +13,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/lockbox-ssh/lockbox/pkg/wire"
 	"github.com/lockbox-ssh/lockbox/pkg/when"
+	"github.com/lockbox-ssh/lockbox/pkg/wire"
 )
 
 func (a *app) reviewCmd() *cobra.Command {
