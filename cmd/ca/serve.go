@@ -191,7 +191,7 @@ func withWeb(apiHandler http.Handler, svc *workflow.Service, cfg *config, log *s
 	if !cfg.Web.Enabled {
 		return apiHandler, nil
 	}
-	ui, err := web.New(web.Config{Workflow: svc, Secure: cfg.TLSCert != "" || cfg.Web.SecureCookies,
+	ui, err := web.New(web.Config{Workflow: svc, Reviews: svc, Secure: cfg.TLSCert != "" || cfg.Web.SecureCookies,
 		IdleTimeout: cfg.Web.IdleTimeout, MaxAge: cfg.Web.MaxAge, Logger: log})
 	if err != nil {
 		return nil, err

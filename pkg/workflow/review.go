@@ -149,3 +149,9 @@ func clipText(s string) string {
 	}
 	return s
 }
+
+// MayReview reports whether actor may review some team: a manager of
+// one, or an auditor.
+func (s *Service) MayReview(actor Actor) bool {
+	return actor.IsUser() && len(review.ReviewableTeams(s.policy(), actor.User())) > 0
+}
