@@ -27,7 +27,8 @@ manage; every team for auditors): what it lets the person request, when they
 last requested and used it (sessions), and whether nothing was used within the
 unused period (default 30d); with --unused, only those. It also lists dated
 memberships and eligibilities that end soon, and the standing keep or remove
-decisions ("lockbox review keep|remove TEAM USER --reason TEXT").
+decisions ("lockbox review keep|remove TEAM USER --reason TEXT"). If you review
+no team, it lists only your own dated eligibilities that end soon.
 
 --export writes the decisions as JSON and, if any membership is marked remove,
 a patch of the policy files that removes exactly those: DIR/lockbox-review.json

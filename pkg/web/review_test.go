@@ -66,7 +66,7 @@ func TestReviewPageRecordsDecisionsForManagersOnly(t *testing.T) {
 
 	a := f.browser()
 	aliceCSRF := a.login("alice")
-	if res := a.get("/ui/review"); res.status != http.StatusForbidden || strings.Contains(res.body, `href="/ui/review"`) {
+	if res := a.get("/ui/review?team=storage"); res.status != http.StatusForbidden || strings.Contains(res.body, `href="/ui/review"`) {
 		t.Fatalf("alice, neither manager nor auditor: %d (and no Review link)", res.status)
 	}
 	if res := decide(a, aliceCSRF, "storage", "bob", "keep", "x"); res.status != http.StatusForbidden {

@@ -47,13 +47,17 @@ func (s *Service) reviewTeams(p *policy.Policy, actor Actor, team string) ([]str
 
 // Review returns actor's access review: each membership of the teams they
 // may review, what it allows, its use, and the standing decisions; and
-// the dated eligibilities that end within the notice time.
+// the dated eligibilities that end within the notice time. Someone who
+// reviews no team gets only the endings of their own eligibilities.
 func (s *Service) Review(ctx context.Context, actor Actor, f ReviewFilter) (*review.Report, error) {
 	if f.Unused < 0 {
 		return nil, fmt.Errorf("%w: the unused period must be positive", ErrBadInput)
 	}
 	p := s.policy()
 	teams, err := s.reviewTeams(p, actor, f.Team)
+	if err != nil && f.Team == "" && actor.IsUser() && p.Users[actor.User()] != nil {
+		return s.ownEndings(p, actor.User()), nil
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -72,6 +76,19 @@ func (s *Service) Review(ctx context.Context, actor Actor, f ReviewFilter) (*rev
 	}
 	return review.Build(p, usage, decisions, review.Input{Now: s.now(), Unused: f.Unused, OnlyUnused: f.OnlyUnused,
 		Teams: teams, Notice: s.cfg.EligibilityNotice}), nil
+}
+
+// ownEndings is the review of someone who reviews no team: the dated
+// eligibilities of their own that end within the notice time.
+func (s *Service) ownEndings(p *policy.Policy, user string) *review.Report {
+	now := s.now()
+	rep := &review.Report{At: now, Unused: review.DefaultUnused}
+	for _, e := range p.Endings(now, s.cfg.EligibilityNotice) {
+		if slices.Contains(e.People, user) {
+			rep.Endings = append(rep.Endings, e)
+		}
+	}
+	return rep
 }
 
 // ReviewDecision is a reviewer's keep or remove on one membership.
