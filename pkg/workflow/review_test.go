@@ -154,4 +154,3 @@ func TestReviewScopeExportAndEndings(t *testing.T) {
 }
 
 func errOf[T any](_ T, err error) error { return err }
-
