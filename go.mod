@@ -3,6 +3,7 @@ module github.com/lockbox-ssh/lockbox
 go 1.26.8
 
 require (
+	github.com/aymanbagabas/go-udiff v0.4.2
 	github.com/chromedp/chromedp v0.23.0
 	github.com/gliderlabs/ssh v0.3.8
 	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875

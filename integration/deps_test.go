@@ -54,8 +54,10 @@ func TestDependenciesPointOneWay(t *testing.T) {
 	}
 	// Notifications: the renderers use only notify, inert and when;
 	// channels add only the renderers. Neither knows the workflow, the store or policy.
+	// Access reviews are pure over the policy and the store's records.
 	for pkg, allowed := range map[string][]string{
 		"pkg/notify/render":  {"pkg/notify", "pkg/inert", "pkg/when"},
+		"pkg/review":         {"pkg/policy", "pkg/store"},
 		"pkg/notify/channel": {"pkg/notify", "pkg/notify/render", "pkg/inert", "pkg/when"},
 	} {
 		for _, d := range deps(t, pkg) {

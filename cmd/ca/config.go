@@ -19,6 +19,9 @@ type config struct {
 	Policy         string        `mapstructure:"policy"`
 	PendingTimeout time.Duration `mapstructure:"pending_timeout"`
 	SweepInterval  time.Duration `mapstructure:"sweep_interval"`
+	// EligibilityNotice: how long before a dated membership or
+	// eligibility entry ends that it is recorded as ending.
+	EligibilityNotice time.Duration `mapstructure:"eligibility_notice"`
 	// AnonymousAuditInterval: refusals of callers nobody authenticated are
 	// audited as one row per source address per interval, with the count.
 	AnonymousAuditInterval time.Duration `mapstructure:"anonymous_audit_interval"`
@@ -74,6 +77,7 @@ func defaults(v *viper.Viper) {
 	v.SetDefault("policy", "/etc/lockbox/policy")
 	v.SetDefault("pending_timeout", 24*time.Hour)
 	v.SetDefault("sweep_interval", 5*time.Second)
+	v.SetDefault("eligibility_notice", 7*24*time.Hour)
 	v.SetDefault("anonymous_audit_interval", time.Minute)
 	v.SetDefault("uploads.max_concurrent", 4)
 	v.SetDefault("uploads.max_bytes", int64(4<<30))
@@ -103,7 +107,7 @@ func loadConfig(flags *pflag.FlagSet) (*config, error) {
 	v.SetEnvPrefix("LOCKBOX")
 	v.SetEnvKeyReplacer(strings.NewReplacer(".", "_"))
 	v.AutomaticEnv()
-	for _, name := range []string{"listen", "data", "policy", "pending_timeout", "sweep_interval", "anonymous_audit_interval", "session_lease_ttl", "hop_cert_ttl", "recordings"} {
+	for _, name := range []string{"listen", "data", "policy", "pending_timeout", "sweep_interval", "eligibility_notice", "anonymous_audit_interval", "session_lease_ttl", "hop_cert_ttl", "recordings"} {
 		if f := flags.Lookup(name); f != nil {
 			if err := v.BindPFlag(name, f); err != nil {
 				return nil, err
@@ -144,6 +148,8 @@ func loadConfig(flags *pflag.FlagSet) (*config, error) {
 		return nil, fmt.Errorf("tls_cert and tls_key go together")
 	case c.SweepInterval <= 0:
 		return nil, fmt.Errorf("sweep_interval must be positive")
+	case c.EligibilityNotice <= 0:
+		return nil, fmt.Errorf("eligibility_notice must be positive")
 	case c.Store.Timeout <= 0:
 		return nil, fmt.Errorf("store.timeout must be positive")
 	case c.AnonymousAuditInterval <= 0:
@@ -165,6 +171,7 @@ func addServeFlags(f *pflag.FlagSet) {
 	f.String("policy", "", "policy directory (default /etc/lockbox/policy)")
 	f.Duration("pending_timeout", 0, "how long a request may wait for a decision (default 24h)")
 	f.Duration("sweep_interval", 0, "how often expiry is swept (default 5s)")
+	f.Duration("eligibility_notice", 0, "how long before a dated team membership or eligibility entry ends that it is recorded as ending (default 168h)")
 	f.Duration("anonymous_audit_interval", 0, "refusals of unauthenticated callers are audited as one row per address per interval (default 1m)")
 	f.Duration("session_lease_ttl", 0, "how long a session's one-per-user lease lasts without a heartbeat (default 30s)")
 	f.Duration("hop_cert_ttl", 0, "how long a hop certificate lasts: the bastion's one login with it (default 5m, 1s..1h, never past the grant)")

@@ -74,6 +74,7 @@ func buildService(cfg *config) (*workflow.Service, *policy.Holder, *caKeys, *sql
 	svc, err := workflow.New(workflow.Config{
 		Store: db, Policy: holder, UserCA: keys.user, HopCA: keys.hop, HostCA: keys.host,
 		Secrets: keys.secrets, PendingTimeout: cfg.PendingTimeout, LeaseTTL: cfg.LeaseTTL, HopTTL: cfg.HopCertTTL, Recordings: recs,
+		EligibilityNotice: cfg.EligibilityNotice,
 	})
 	if err != nil {
 		db.Close()
@@ -112,7 +113,7 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 	}
 	srv, err := api.New(api.Config{
 		Workflow: svc, Keys: registeredKeys(holder), UserCA: keys.user.PublicKey(), HopCA: keys.hop.PublicKey(),
-		HostCA: keys.host.PublicKey(), AuditKey: keys.audit.PublicKey(), Checkpoints: checkpoints, Ping: db.Ping, StoreTimeout: cfg.Store.Timeout, Logger: log,
+		HostCA: keys.host.PublicKey(), AuditKey: keys.audit.PublicKey(), Checkpoints: checkpoints, Reviews: svc, Ping: db.Ping, StoreTimeout: cfg.Store.Timeout, Logger: log,
 		MaxUploads: cfg.Uploads.MaxConcurrent, MaxUploadBytes: cfg.Uploads.MaxBytes,
 	})
 	if err != nil {
@@ -208,7 +209,7 @@ func withWeb(apiHandler, directory http.Handler, svc *workflow.Service, cfg *con
 	if !cfg.Web.Enabled {
 		return mux, nil
 	}
-	ui, err := web.New(web.Config{Workflow: svc, Secure: cfg.TLSCert != "" || cfg.Web.SecureCookies,
+	ui, err := web.New(web.Config{Workflow: svc, Reviews: svc, Secure: cfg.TLSCert != "" || cfg.Web.SecureCookies,
 		IdleTimeout: cfg.Web.IdleTimeout, MaxAge: cfg.Web.MaxAge, Logger: log})
 	if err != nil {
 		return nil, err

@@ -7,6 +7,7 @@ import (
 
 	"github.com/lockbox-ssh/lockbox/pkg/apiauth"
 	"github.com/lockbox-ssh/lockbox/pkg/policy"
+	"github.com/lockbox-ssh/lockbox/pkg/review"
 	"github.com/lockbox-ssh/lockbox/pkg/store"
 	"github.com/lockbox-ssh/lockbox/pkg/wire"
 	"github.com/lockbox-ssh/lockbox/pkg/workflow"
@@ -25,6 +26,8 @@ var errorKinds = []errorKind{
 
 	{policy.ErrSelfApproval, http.StatusForbidden, "self_approval"},
 	{policy.ErrNotApprover, http.StatusForbidden, "not_an_approver"},
+	{policy.ErrEligibilityEnded, http.StatusForbidden, "eligibility_ended"},
+	{policy.ErrEligibilityNotYet, http.StatusForbidden, "eligibility_not_yet"},
 	{policy.ErrOutOfScope, http.StatusForbidden, "out_of_scope"},
 	{policy.ErrUnknownUser, http.StatusForbidden, "unknown_user"},
 	{policy.ErrUnknownRole, http.StatusUnprocessableEntity, "unknown_role"},
@@ -39,6 +42,10 @@ var errorKinds = []errorKind{
 	{policy.ErrTooManyPending, http.StatusTooManyRequests, "too_many_pending"},
 	{policy.ErrTooManyActive, http.StatusTooManyRequests, "too_many_active"},
 
+	{review.ErrSelfReview, http.StatusForbidden, "self_review"},
+	{review.ErrNotReviewer, http.StatusForbidden, "not_a_reviewer"},
+	{review.ErrNoMembership, http.StatusNotFound, "no_membership"},
+	{review.ErrBadDecision, http.StatusUnprocessableEntity, "bad_decision"},
 	{workflow.ErrGrantDuration, http.StatusUnprocessableEntity, "bad_grant_duration"},
 	{workflow.ErrBadStart, http.StatusUnprocessableEntity, "bad_start"},
 	{workflow.ErrBadInput, http.StatusBadRequest, "bad_request"},

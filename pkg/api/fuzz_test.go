@@ -35,10 +35,15 @@ func FuzzRequestBodies(f *testing.F) {
 		`{"role":"reader","resources":["db-1"],"duration":"1h","reason":"x","start":"2026-12-02T02:00:00Z"}`,
 		`{"role":"reader","resources":["db-1"],"duration":"1h","reason":"x","start":"+-1h"}`,
 		`{"reason":"ok","duration":"30m","code":"123456"}`, `{"duration":"0s"}`, `{"public_key":"ssh-ed25519 AAAA","code":"1"}`,
+		`{"team":"storage","user":"bob","decision":"remove","reason":"moved"}`,
+		`{"team":"storage","user":"alice","decision":"keep","reason":"\u001b[2J"}`,
+		`{"team":"../x","user":"","decision":"","reason":""}`,
 	} {
 		f.Add(seed, uint8(0))
 	}
 	s := newServer(f)
+	s.cfg.Reviews = s.wf
+	s.url = s.replica(f)
 	req, err := s.client(f, "user:alice").Submit(ctx, wireHealth())
 	if err != nil {
 		f.Fatal(err)
@@ -53,6 +58,7 @@ func FuzzRequestBodies(f *testing.F) {
 		{"user:bob", "/v1/mfa/enroll"},
 		{"bastion:bastion-1", "/v1/sessions/check"},
 		{"bastion:bastion-1", "/v1/bastion/refusals"},
+		{"user:carol", "/v1/review/decisions"},
 	}
 	f.Fuzz(func(t *testing.T, body string, which uint8) {
 		p := paths[int(which)%len(paths)]

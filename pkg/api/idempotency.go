@@ -61,6 +61,7 @@ var answers = map[string]func(result any) (int, any, error){
 		return http.StatusCreated, toWireGrant(g), nil
 	},
 	"POST /v1/sessions/{id}/end": noContent,
+	"POST /v1/review/decisions":  reviewDecisionAnswer,
 }
 
 func requestAnswer(status int) func(any) (int, any, error) {

@@ -58,6 +58,8 @@ type Config struct {
 	// serves and signs them (GET and POST /v1/audit/checkpoint).
 	AuditKey    ssh.PublicKey
 	Checkpoints Checkpoints
+	// Reviews, when set, serves access reviews under /v1/review.
+	Reviews Reviews
 	// MaxUploads bounds the recordings received at once (default
 	// DefaultMaxUploads), MaxUploadBytes their declared sizes together
 	// (default DefaultMaxUploadBytes); an upload beyond either is refused
@@ -144,6 +146,7 @@ func (s *Server) routes() {
 	s.mux.Handle("GET /v1/sessions", s.auth(s.listSessions))
 	s.mux.Handle("GET /v1/sessions/{id}/recording", s.auth(s.getRecording))
 	s.checkpointRoutes()
+	s.reviewRoutes()
 	s.mux.Handle("POST /v1/bastion/refusals", s.auth(s.bastionRefusals))
 	s.mux.Handle("POST /v1/sessions/check", s.auth(s.checkSession))
 }

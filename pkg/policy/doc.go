@@ -94,6 +94,42 @@
 // "managers"; a manager is not a member, and so may request nothing through
 // the team, unless also listed in members. Every name must be defined.
 //
+// # Dates
+//
+// A membership and an eligibility entry may carry from: and until: (as
+// Azure PIM's eligible assignments have a start and an end):
+//
+//	teams:
+//	  - name: storage
+//	    members:
+//	      - alice
+//	      - {name: bob, from: 2026-11-01, until: 2026-11-30}
+//	    eligible:
+//	      - roles: [admin]
+//	        resources: [db-1]
+//	        until: "2026-12-31T18:00:00Z"
+//
+// A value is an RFC 3339 date (a whole UTC day) or an RFC 3339 time with
+// its offset. from: is the first instant in effect: a date, that day's
+// 00:00 UTC. until: with a date is inclusive, the whole day: "until:
+// 2026-11-30" holds through 2026-11-30T23:59:59.999Z and ends at
+// 2026-12-01T00:00:00Z; until: with a time is the first instant no longer
+// in effect. until: must come after from:; years outside 2000 to 2199 are
+// refused as typos. A dated member is written as a mapping with name:, and
+// needs at least one of the two dates.
+//
+// Eligibility is checked at a time (CheckRequest and Recheck take it): a
+// member may request what an entry gives only while both the membership
+// and the entry are in effect, and an undated way to the same role and
+// resource (another team, another entry) still counts. When only dates
+// stand in the way the refusal names the date: "alice's eligibility for
+// reader on db-1 ended on 2026-11-30" (ErrEligibilityEnded), "... starts
+// on 2026-11-01" (ErrEligibilityNotYet); both also match ErrOutOfScope.
+// Dates bound what a member may request; "managers: true" approvals count
+// the managers of every team that lists the requester, dated or not (the
+// request itself is refused outside its dates, at approval too). Endings
+// lists what ends within a lead time, for the notice given before it ends.
+//
 // # roles
 //
 //	roles:
@@ -182,9 +218,10 @@
 // shell and customer data (a resource with its own approval rule).
 //
 // A request is checked against the policy when it is made (CheckRequest),
-// and again, against the policy as it is then, at every approval and at
-// every certificate issued for the grant (Recheck): a reload that takes a
-// user out of a team, removes a role or resource, lowers a role's
+// and again, against the policy and the time as they are then, at every
+// approval and at every certificate issued for the grant (Recheck): a
+// membership or entry whose until: has passed, a reload that takes a user
+// out of a team, removes a role or resource, lowers a role's
 // max_duration below the request, or makes a role need a ticket stops the
 // request or grant there, and the refusal says what no longer holds ("alice
 // is no longer in a team eligible for reader on db-1", "role reader no

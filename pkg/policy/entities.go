@@ -103,21 +103,66 @@ func (p *parser) team(n *yaml.Node) {
 	t := &Team{
 		Name:        name,
 		Description: p.text(f["description"], what+": description"),
-		Members:     p.refList("user", f["members"], what+": members"),
 		Managers:    p.refList("user", f["managers"], what+": managers"),
 	}
+	t.Members, t.MemberDates = p.members(f["members"], what+": members")
 	for _, e := range p.list(f["eligible"], what+": eligible") {
 		t.Eligible = append(t.Eligible, p.eligibility(e, what+": eligible"))
 	}
 	p.pol.Teams[name] = t
 }
 
+// members decodes a team's members: each a user's name, or a mapping
+// with the name and the membership's from: and until: dates.
+func (p *parser) members(n *yaml.Node, what string) ([]string, map[string]Dates) {
+	var names []string
+	var dates map[string]Dates
+	seen := map[string]bool{}
+	for _, item := range p.list(n, what) {
+		nameNode, d := item, Dates{}
+		if item.Kind == yaml.MappingNode {
+			f, _ := p.fields(item, what, "name", "from", "until")
+			if nameNode = f["name"]; nameNode == nil || isNull(nameNode) {
+				p.errorf(item, "%s: a dated member needs its name (name: alice)", what)
+				continue
+			}
+			d = p.dates(f, what+" "+nameNode.Value)
+			if !d.Dated() {
+				p.errorf(item, "%s: member %q: give from:, until: or both, or list the name alone", what, nameNode.Value)
+			}
+		}
+		name := p.str(nameNode, what)
+		if name == "" {
+			if nameNode.Kind == yaml.ScalarNode {
+				p.errorf(nameNode, "%s: empty item", what)
+			}
+			continue
+		}
+		if seen[name] {
+			p.errorf(nameNode, "%s: %q listed twice", what, name)
+			continue
+		}
+		seen[name] = true
+		if !p.refer("user", nameNode, name, what) {
+			continue
+		}
+		names = append(names, name)
+		if d.Dated() {
+			if dates == nil {
+				dates = map[string]Dates{}
+			}
+			dates[name] = d
+		}
+	}
+	return names, dates
+}
+
 func (p *parser) eligibility(n *yaml.Node, what string) Eligibility {
-	f, ok := p.fields(n, what, "roles", "resources")
+	f, ok := p.fields(n, what, "roles", "resources", "from", "until")
 	if !ok {
 		return Eligibility{}
 	}
-	e := Eligibility{Roles: p.refList("role", f["roles"], what+": roles")}
+	e := Eligibility{Roles: p.refList("role", f["roles"], what+": roles"), Dates: p.dates(f, what)}
 	seen := map[string]bool{}
 	for _, item := range p.strs(f["resources"], what+": resources") {
 		if seen[item.Value] {

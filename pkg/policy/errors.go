@@ -12,6 +12,11 @@ var (
 	ErrNoResources       = errors.New("no resources requested")
 	ErrDuplicateResource = errors.New("resource requested twice")
 	ErrOutOfScope        = errors.New("out of scope")
+	// ErrEligibilityNotYet and ErrEligibilityEnded: the only eligibility
+	// for the request is dated and not in effect (see Dates). Errors
+	// wrapping them match ErrOutOfScope too.
+	ErrEligibilityNotYet = errors.New("eligibility not yet in effect")
+	ErrEligibilityEnded  = errors.New("eligibility ended")
 	ErrOverMaxDuration   = errors.New("duration over the role's maximum")
 	ErrBadDuration       = errors.New("bad duration")
 	ErrReasonRequired    = errors.New("reason required")

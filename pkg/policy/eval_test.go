@@ -15,6 +15,20 @@ import (
 // examplePolicy parses the example policy plus extra files.
 func examplePolicy(t *testing.T, extra map[string]string) *Policy {
 	t.Helper()
+	files := exampleFiles(t)
+	for name, text := range extra {
+		files[name] = []byte(text)
+	}
+	p, err := Parse(files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// exampleFiles reads the example policy's files, by base name.
+func exampleFiles(t *testing.T) map[string][]byte {
+	t.Helper()
 	files := map[string][]byte{}
 	paths, err := filepath.Glob("../../policy/*.yaml")
 	if err != nil || len(paths) == 0 {
@@ -27,14 +41,7 @@ func examplePolicy(t *testing.T, extra map[string]string) *Policy {
 		}
 		files[filepath.Base(path)] = data
 	}
-	for name, text := range extra {
-		files[name] = []byte(text)
-	}
-	p, err := Parse(files)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
+	return files
 }
 
 func TestCheckRequest(t *testing.T) {
@@ -98,7 +105,7 @@ func TestCheckRequest(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := p.CheckRequest(tt.req, tt.counts)
+			err := p.CheckRequest(tt.req, tt.counts, time.Now())
 			if !errors.Is(err, tt.want) || (tt.want == nil) != (err == nil) {
 				t.Fatalf("CheckRequest = %v, want %v", err, tt.want)
 			}
@@ -111,7 +118,7 @@ func TestCheckRequest(t *testing.T) {
 
 func TestOutOfScopeNamesWhoWhatWhere(t *testing.T) {
 	p := examplePolicy(t, nil)
-	err := p.CheckRequest(Request{User: "alice", Role: "admin", Resources: []string{"web-1"}, Duration: time.Hour, Reason: "x", Ticket: "T-1"}, Counts{})
+	err := p.CheckRequest(Request{User: "alice", Role: "admin", Resources: []string{"web-1"}, Duration: time.Hour, Reason: "x", Ticket: "T-1"}, Counts{}, time.Now())
 	if want := "out of scope: alice may not request admin on web-1"; err == nil || err.Error() != want {
 		t.Errorf("got %v, want %q", err, want)
 	}
@@ -288,7 +295,7 @@ func TestLookups(t *testing.T) {
 		t.Errorf("ManagersOf(carol), a manager only, = %v, want none", got)
 	}
 	want := []string{"customer-db", "db-1", "db-2"}
-	if diff := cmp.Diff(want, p.EligibleResources("alice", "reader")); diff != "" {
+	if diff := cmp.Diff(want, p.EligibleResources("alice", "reader", time.Now())); diff != "" {
 		t.Errorf("EligibleResources (-want +got):\n%s", diff)
 	}
 	if diff := cmp.Diff([]string{"grace"}, p.Groups["contoso-admins"].Members); diff != "" {

@@ -28,6 +28,8 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("roles:\n  - name: r\n    login: ops\n    interactive: true\n    allowed_commands: [uptime]\n    force_command: /x/lockbox-gate\n    approval: {auto: true}\n"))
 	f.Add([]byte(k.replacer.Replace(baseA + baseB + "groups:\n  - name: sre\nresources:\n  - name: t\n    address: t:22\n    pending_timeout: 2h\n" +
 		"    approval: {require: [{group: security}], escalate_after: 1h, escalate_to: sre}\n")))
+	f.Add([]byte(k.replacer.Replace(baseA + baseB + "teams:\n  - name: dated\n    members:\n      - {name: alice, from: 2026-11-01, until: \"2026-11-30T18:00:00+02:00\"}\n" +
+		"    eligible:\n      - {roles: [reader], resources: [db-1], until: 2026-12-31}\n")))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		p, err := Parse(map[string][]byte{"fuzz.yaml": data})
 		if err != nil {
@@ -39,6 +41,18 @@ func FuzzParse(f *testing.F) {
 
 // checkInvariants re-checks what every parsed policy promises.
 func checkInvariants(t *testing.T, p *Policy) {
+	for name, tm := range p.Teams {
+		for u, d := range tm.MemberDates {
+			if !slices.Contains(tm.Members, u) || !d.Dated() || (!d.From.IsZero() && !d.Until.IsZero() && !d.From.Before(d.Until)) {
+				t.Errorf("team %s: member %s has bad dates %+v", name, u, d)
+			}
+		}
+		for _, e := range tm.Eligible {
+			if d := e.Dates; !d.From.IsZero() && !d.Until.IsZero() && !d.From.Before(d.Until) {
+				t.Errorf("team %s: an entry has bad dates %+v", name, d)
+			}
+		}
+	}
 	for name, r := range p.Roles {
 		if !ValidName(name) || r.Name != name || !ValidLogin(r.Login) {
 			t.Errorf("role %q has a bad name or login %q", name, r.Login)
@@ -92,8 +106,8 @@ func checkInvariants(t *testing.T, p *Policy) {
 	// Evaluation must not panic on whatever parsed.
 	for role := range p.Roles {
 		for user := range p.Users {
-			_ = p.CheckRequest(Request{User: user, Role: role, Resources: p.EligibleResources(user, role), Duration: time.Minute, Reason: "r"}, Counts{})
-			reqs, _ := p.Requirements(role, p.EligibleResources(user, role))
+			_ = p.CheckRequest(Request{User: user, Role: role, Resources: p.EligibleResources(user, role, time.Now()), Duration: time.Minute, Reason: "r"}, Counts{}, time.Now())
+			reqs, _ := p.Requirements(role, p.EligibleResources(user, role, time.Now()))
 			_ = p.Outstanding(user, reqs, p.Approvers(user, reqs))
 		}
 	}

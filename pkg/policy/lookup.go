@@ -2,6 +2,7 @@ package policy
 
 import (
 	"slices"
+	"time"
 
 	"golang.org/x/crypto/ssh"
 )
@@ -49,40 +50,15 @@ func (p *Policy) ManagersOf(user string) []string {
 	return slices.Compact(out)
 }
 
-// EligibleResources returns the resources user may request role on, sorted.
-func (p *Policy) EligibleResources(user, role string) []string {
+// EligibleResources returns the resources user may request role on at
+// now, sorted.
+func (p *Policy) EligibleResources(user, role string, now time.Time) []string {
 	var out []string
 	for name := range p.Resources {
-		if p.eligible(user, role, name) {
+		if p.checkEligible(user, role, name, now) == nil {
 			out = append(out, name)
 		}
 	}
 	slices.Sort(out)
 	return out
-}
-
-// eligible reports whether some team that user is a member of lists role
-// for resource, by name or by one of its tags. Being a team's manager is not
-// enough: managers approve, members request.
-func (p *Policy) eligible(user, role, resource string) bool {
-	res := p.Resources[resource]
-	if res == nil {
-		return false
-	}
-	for _, t := range p.Teams {
-		if !slices.Contains(t.Members, user) {
-			continue
-		}
-		for _, e := range t.Eligible {
-			if !slices.Contains(e.Roles, role) {
-				continue
-			}
-			if slices.Contains(e.Resources, resource) || slices.ContainsFunc(e.Tags, func(tag string) bool {
-				return slices.Contains(res.Tags, tag)
-			}) {
-				return true
-			}
-		}
-	}
-	return false
 }

@@ -70,6 +70,7 @@ func Parse(files map[string][]byte) (*Policy, error) {
 		p.parseFile(files[name])
 	}
 	p.finish()
+	p.pol.files = maps.Clone(files)
 	if len(p.errs) > 0 {
 		slices.SortStableFunc(p.errs, func(a, b *lineError) int {
 			return cmp.Or(strings.Compare(a.at.file, b.at.file), cmp.Compare(a.at.line, b.at.line))

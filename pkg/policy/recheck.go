@@ -1,10 +1,17 @@
 package policy
 
-import "fmt"
+import (
+	"errors"
+	"fmt"
+	"time"
+)
 
-// Recheck reports why r, a request accepted under an earlier policy, no
-// longer fits p: its user, role or resources are gone, the user is no
-// longer eligible for the role on every resource, its duration is over the
+// Recheck reports why r, a request accepted under an earlier policy or at
+// an earlier time, no longer fits p at now: its user, role or resources
+// are gone, the user is no longer eligible for the role on every resource
+// (left the team, or the membership's or entry's dates no longer hold at
+// now: the error then wraps ErrEligibilityEnded or ErrEligibilityNotYet
+// and names the date), its duration is over the
 // role's max_duration, or the role now needs a ticket it lacks. The
 // workflow calls it with the current policy where a grant starts (the
 // approval that completes it) and where each certificate is issued, so
@@ -14,7 +21,7 @@ import "fmt"
 // that says what no longer holds. Reason and ticket text are not checked
 // again: they were checked at submission and the policy does not change
 // them.
-func (p *Policy) Recheck(r Request) error {
+func (p *Policy) Recheck(r Request, now time.Time) error {
 	if p.Users[r.User] == nil {
 		return fmt.Errorf("%w: %s is no longer a user in the policy", ErrUnknownUser, r.User)
 	}
@@ -28,7 +35,11 @@ func (p *Policy) Recheck(r Request) error {
 		}
 	}
 	for _, name := range r.Resources {
-		if !p.eligible(r.User, r.Role, name) {
+		err := p.checkEligible(r.User, r.Role, name, now)
+		if errors.Is(err, ErrEligibilityEnded) || errors.Is(err, ErrEligibilityNotYet) {
+			return err
+		}
+		if err != nil {
 			return fmt.Errorf("%w: %s is no longer in a team eligible for %s on %s", ErrOutOfScope, r.User, r.Role, name)
 		}
 	}

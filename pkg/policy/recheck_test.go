@@ -40,7 +40,7 @@ func TestRecheckSaysWhatNoLongerHolds(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			p := examplePolicy(t, nil)
 			tc.change(p)
-			err := p.Recheck(req)
+			err := p.Recheck(req, time.Now())
 			if !errors.Is(err, tc.want) || (tc.want == nil) != (err == nil) {
 				t.Fatalf("Recheck = %v, want %v", err, tc.want)
 			}
@@ -54,7 +54,7 @@ func TestRecheckSaysWhatNoLongerHolds(t *testing.T) {
 		r := req
 		r.Role, r.Ticket, r.Duration = "reader", "", time.Hour
 		p.Roles["reader"].TicketRequired = true
-		if err := p.Recheck(r); !errors.Is(err, ErrTicketRequired) || !strings.Contains(err.Error(), "role reader now needs a ticket") {
+		if err := p.Recheck(r, time.Now()); !errors.Is(err, ErrTicketRequired) || !strings.Contains(err.Error(), "role reader now needs a ticket") {
 			t.Fatalf("Recheck = %v, want ErrTicketRequired saying the role now needs one", err)
 		}
 	})

@@ -31,12 +31,14 @@ type Counts struct {
 	Pending int
 }
 
-// CheckRequest reports why r may not be made, or nil if it may. It checks,
-// in this order, and returns the first failure: the user, the role, the
-// resources (at least one, all known, none twice), eligibility, duration,
+// CheckRequest reports why r may not be made at now, or nil if it may. It
+// checks, in this order, and returns the first failure: the user, the
+// role, the resources (at least one, all known, none twice), eligibility
+// at now (dated memberships and entries count inside their dates only),
+// duration,
 // reason, ticket, and then c against the settings. Each failure wraps one of
 // the Err values with a sentence for the requester.
-func (p *Policy) CheckRequest(r Request, c Counts) error {
+func (p *Policy) CheckRequest(r Request, c Counts, now time.Time) error {
 	if p.Users[r.User] == nil {
 		return fmt.Errorf("%w %q", ErrUnknownUser, r.User)
 	}
@@ -44,7 +46,7 @@ func (p *Policy) CheckRequest(r Request, c Counts) error {
 	if role == nil {
 		return fmt.Errorf("%w %q", ErrUnknownRole, r.Role)
 	}
-	if err := p.checkResources(r); err != nil {
+	if err := p.checkResources(r, now); err != nil {
 		return err
 	}
 	switch {
@@ -65,7 +67,7 @@ func (p *Policy) CheckRequest(r Request, c Counts) error {
 	return p.CheckActive(r.User, c.Active)
 }
 
-func (p *Policy) checkResources(r Request) error {
+func (p *Policy) checkResources(r Request, now time.Time) error {
 	if len(r.Resources) == 0 {
 		return fmt.Errorf("%w: name at least one resource", ErrNoResources)
 	}
@@ -82,8 +84,8 @@ func (p *Policy) checkResources(r Request) error {
 		seen[name] = true
 	}
 	for _, name := range r.Resources {
-		if !p.eligible(r.User, r.Role, name) {
-			return fmt.Errorf("%w: %s may not request %s on %s", ErrOutOfScope, r.User, r.Role, name)
+		if err := p.checkEligible(r.User, r.Role, name, now); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"maps"
 	"net/netip"
 	"time"
 
@@ -18,7 +19,14 @@ type Policy struct {
 	Roles     map[string]*Role
 	Resources map[string]*Resource
 	Bastions  map[string]*Bastion
+	// files are the files it was parsed from (see Files).
+	files map[string][]byte
 }
+
+// Files returns the files p was parsed from, name -> content, as given to
+// Parse (LoadDir names them with their directory). The contents are
+// shared: callers must not modify them.
+func (p *Policy) Files() map[string][]byte { return maps.Clone(p.files) }
 
 // Settings are the policy-wide thresholds, with defaults filled in.
 type Settings struct {
@@ -68,17 +76,22 @@ type Group struct {
 type Team struct {
 	Name        string
 	Description string
+	// Members are every member listed, dated or not; MemberDates holds
+	// the dates of those whose membership has from: or until: (see
+	// MemberAt).
 	Members     []string
+	MemberDates map[string]Dates
 	Managers    []string
 	Eligible    []Eligibility
 }
 
 // Eligibility lets a team's members request any of Roles on any resource
-// named in Resources or carrying one of Tags.
+// named in Resources or carrying one of Tags, while Dates hold.
 type Eligibility struct {
 	Roles     []string
 	Resources []string
 	Tags      []string // without the "tag:" prefix
+	Dates     Dates
 }
 
 // Role is what a grant lets its holder do on a resource.

@@ -135,6 +135,7 @@ type Tx interface {
 
 	AnswerTx
 	DirectoryTx
+	ReviewTx
 }
 
 // AuditRecord is one row of the audit log; see package audit for its hash.

@@ -13,7 +13,7 @@ import (
 // templates), exactly as spelled there.
 var formFields = map[string]bool{
 	csrfField: true, "next": true, "user": true, "password": true, "code": true,
-	"digest": true, "reason": true, "back": true, "duration": true,
+	"digest": true, "reason": true, "back": true, "duration": true, "team": true, "decision": true,
 }
 
 var errBadForm = fmt.Errorf("%w: form", workflow.ErrBadInput)

@@ -30,6 +30,7 @@ var funcs = template.FuncMap{
 	"state":    func(s store.State) string { return string(s) },
 	"bytes":    formatBytes,
 	"rfc3339":  func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	"days":     reviewDays,
 }
 
 func parsePages() (*pages, error) {
@@ -79,6 +80,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	}
 	if p.Viewer != nil {
 		p.Viewer.Waiting = s.waiting(r, p.Viewer)
+		p.Viewer.Reviewer = s.mayReview(p.Viewer)
 	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout.html", p); err != nil {

@@ -61,6 +61,8 @@ type Config struct {
 	IdleTimeout time.Duration
 	MaxAge      time.Duration
 	Logger      *slog.Logger
+	// Reviews, when set, serves the access review page (/ui/review).
+	Reviews Reviews
 	// Clock tells the pages what time it is (whether a grant is live or
 	// still scheduled); default time.Now. Give the workflow's clock.
 	Clock func() time.Time
@@ -127,6 +129,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 
 	mux.Handle("GET /ui/audit", s.authed(s.auditPage))
 	mux.Handle("GET /ui/audit/export", s.authed(s.auditExport))
+	s.reviewRoutes(mux)
 
 	mux.HandleFunc("/ui/", s.notFound)
 }

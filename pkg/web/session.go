@@ -47,7 +47,9 @@ type viewer struct {
 	// Waiting counts the requests that wait for the viewer's approval,
 	// shown in the navigation of every page (filled by render).
 	Waiting int
-	token   string
+	// Reviewer: the viewer may review some team (filled by render).
+	Reviewer bool
+	token    string
 }
 
 // authedHandler is a handler for a logged-in viewer.

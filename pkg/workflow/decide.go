@@ -111,7 +111,7 @@ func (s *Service) ApproveWith(ctx context.Context, actor Actor, id string, in Ap
 		if err != nil {
 			return err
 		}
-		if err := p.Recheck(policyRequest(r, r.Duration)); err != nil {
+		if err := p.Recheck(policyRequest(r, r.Duration), s.now()); err != nil {
 			return s.refuse(tx, actor, refused, id, policyChanged(r, err), nil)
 		}
 		reqs := requirementsOf(p, r)
@@ -328,8 +328,9 @@ func (s *Service) expirePending(tx store.Tx, r *store.Request) error {
 }
 
 // Sweep expires pending requests past their deadline, records the
-// escalations that are due (request.escalated) and ends grants past their
-// window, auditing each, and prunes used API nonces and ended web
+// escalations that are due (request.escalated), ends grants past their
+// window, and records the dated eligibilities that end within the notice
+// time (eligibility.ending, once each), auditing each, and prunes used API nonces and ended web
 // sessions. The CA runs it every few seconds; it returns how many requests
 // it moved.
 //
@@ -381,6 +382,9 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 				return err
 			}
 			n++
+		}
+		if err := s.noteEndings(tx, now); err != nil {
+			return err
 		}
 		if err := tx.PruneWebSessions(now); err != nil {
 			return err

@@ -2,6 +2,7 @@ package workflow
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -20,8 +21,11 @@ func policyRequest(r *store.Request, d time.Duration) policy.Request {
 }
 
 // policyChanged puts the policy's reason (which says what no longer holds)
-// into a sentence about r.
+// into a sentence about r: the policy changed, or a date in it passed.
 func policyChanged(r *store.Request, reason error) error {
+	if errors.Is(reason, policy.ErrEligibilityEnded) || errors.Is(reason, policy.ErrEligibilityNotYet) {
+		return fmt.Errorf("%s no longer fits the policy: %w", r.ID, reason)
+	}
 	return fmt.Errorf("the policy changed since %s was made: %w", r.ID, reason)
 }
 
@@ -29,7 +33,7 @@ func policyChanged(r *store.Request, reason error) error {
 // p, or nil if it still does. The grant's own window stands for its
 // duration.
 func (s *Service) recheckGrant(ctx context.Context, actor Actor, refused string, p *policy.Policy, r *store.Request) error {
-	if err := p.Recheck(policyRequest(r, r.NotAfter.Sub(r.NotBefore))); err != nil {
+	if err := p.Recheck(policyRequest(r, r.NotAfter.Sub(r.NotBefore)), s.now()); err != nil {
 		return s.RecordRefusal(ctx, actor, refused, r.ID, policyChanged(r, err))
 	}
 	return nil

@@ -48,6 +48,10 @@ type Config struct {
 	AnswerTTL time.Duration
 	// Recordings keeps uploaded session recordings.
 	Recordings Recordings
+	// EligibilityNotice is how long before a dated team membership or
+	// eligibility entry ends that the sweeper records it as ending
+	// (eligibility.ending), once. Default DefaultEligibilityNotice.
+	EligibilityNotice time.Duration
 	// AnonymousSources bounds the (source, reason) pairs of anonymous
 	// refusals counted between flushes; 0 means DefaultAnonymousSources.
 	AnonymousSources int
@@ -84,7 +88,7 @@ func New(cfg Config) (*Service, error) {
 		return nil, errors.New("workflow: no secret box for MFA secrets")
 	case cfg.Skew < 0 || cfg.Skew > time.Minute:
 		return nil, fmt.Errorf("workflow: skew %v outside 0..1m", cfg.Skew)
-	case cfg.PendingTimeout < 0 || cfg.HopTTL < 0:
+	case cfg.PendingTimeout < 0 || cfg.HopTTL < 0 || cfg.EligibilityNotice < 0:
 		return nil, errors.New("workflow: negative timeout")
 	case cfg.HopTTL != 0 && (cfg.HopTTL < time.Second || cfg.HopTTL > MaxHopTTL):
 		return nil, fmt.Errorf("workflow: hop certificate validity %v outside 1s..%v", cfg.HopTTL, MaxHopTTL)
@@ -100,6 +104,9 @@ func New(cfg Config) (*Service, error) {
 	}
 	if cfg.HopTTL == 0 {
 		cfg.HopTTL = DefaultHopTTL
+	}
+	if cfg.EligibilityNotice == 0 {
+		cfg.EligibilityNotice = DefaultEligibilityNotice
 	}
 	if cfg.AnswerTTL <= 0 {
 		cfg.AnswerTTL = DefaultAnswerTTL

@@ -90,7 +90,7 @@ func grantRefusal(p *policy.Policy, r *store.Request, user, resource string, now
 	// The grant must still fit the current policy, as its certificates
 	// must: a reload that took the user out of the role's eligibility
 	// opens no new session (and takes no lease).
-	if err := p.Recheck(policyRequest(r, r.NotAfter.Sub(r.NotBefore))); err != nil {
+	if err := p.Recheck(policyRequest(r, r.NotAfter.Sub(r.NotBefore)), now); err != nil {
 		return nil, nil, policyChanged(r, err)
 	}
 	return p.Roles[r.Role], p.Resources[resource], nil

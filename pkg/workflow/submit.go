@@ -62,7 +62,7 @@ func (s *Service) Submit(ctx context.Context, actor Actor, sub Submission) (*sto
 		}
 		p := s.policy()
 		check := p.CheckRequest(policy.Request{User: r.User, Role: r.Role, Resources: r.Resources,
-			Duration: r.Duration, Reason: r.Reason, Ticket: r.Ticket}, policy.Counts{Active: active, Pending: pending})
+			Duration: r.Duration, Reason: r.Reason, Ticket: r.Ticket}, policy.Counts{Active: active, Pending: pending}, now)
 		if check != nil {
 			return s.reject(tx, actor, r, check)
 		}

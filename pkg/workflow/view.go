@@ -32,7 +32,7 @@ func describe(p *policy.Policy, actor Actor, r *store.Request, approvals []store
 	reqs := requirementsOf(p, r)
 	names := approverNames(approvals)
 	v.Outstanding = describeRequirements(p.Outstanding(r.User, reqs, names))
-	if err := p.Recheck(policyRequest(r, r.Duration)); err != nil {
+	if err := p.Recheck(policyRequest(r, r.Duration), now); err != nil {
 		v.NoLongerFits = policyChanged(r, err).Error()
 	}
 	v.CanApprove = v.NoLongerFits == "" && mayStillApprove(p, actor, r, reqs, names, now)

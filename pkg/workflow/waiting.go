@@ -29,7 +29,7 @@ func (s *Service) WaitingFor(ctx context.Context, actor Actor) (int, error) {
 			if r.User == me || !now.Before(r.PendingUntil) || !p.CanApproveAny(me, r.User, reqs) {
 				continue
 			}
-			if p.Recheck(policyRequest(r, r.Duration)) != nil {
+			if p.Recheck(policyRequest(r, r.Duration), now) != nil {
 				continue
 			}
 			approvals, err := tx.Approvals(r.ID)

@@ -57,6 +57,9 @@ func Run(t *testing.T, o Opener) {
 		{"DirectoryUsersAreUniqueByNameInAnyCase", testDirectoryUsers},
 		{"DirectoryGroupsKeepTheirMembers", testDirectoryGroups},
 		{"DirectoryMembershipsAreReplacedPerUserAndSource", testDirectoryMemberships},
+		{"NoticeIsGivenOnce", testNoticeIsGivenOnce},
+		{"UsageSaysWhenLastRequestedAndUsed", testUsageSaysWhenLastRequestedAndUsed},
+		{"ReviewDecisionReplacesThePreviousOne", testReviewDecisionReplacesThePreviousOne},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
