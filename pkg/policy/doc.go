@@ -57,9 +57,15 @@
 //	  - name: alice
 //	    keys: ["ssh-ed25519 AAAA... alice@laptop"]
 //	    groups: [security]
+//	    email: alice@example.com   # optional: where notifications to her go
 //	groups:
 //	  - name: security
 //	    description: Security on-call
+//
+// email is one bare address (no display name, no list), at most 254
+// characters, and no two users share one (compared in any case): it is
+// where email notifications that address the person go.
+// It is contact data: no page, API answer or audit record shows it.
 //
 // keys holds at least one public key, each an authorized_keys line without
 // options. Certificates, DSA keys and RSA keys under 2048 bits are refused.

@@ -21,11 +21,13 @@ import (
 // read, since any file may define what another one names.
 type parser struct {
 	nodes
-	pol        *Policy
-	defined    map[string]loc // "KIND NAME" -> where it was defined
-	refs       []ref
-	keyOwners  map[string]keyOwner // by key.Marshal()
-	settingsAt loc
+	pol       *Policy
+	defined   map[string]loc // "KIND NAME" -> where it was defined
+	refs      []ref
+	keyOwners map[string]keyOwner // by key.Marshal()
+	// emailOwners are the users' addresses, in lower case.
+	emailOwners map[string]keyOwner
+	settingsAt  loc
 	// unsetMax are roles without max_duration: they get the default from
 	// settings, which may come from a later file.
 	unsetMax []*Role
@@ -62,8 +64,9 @@ func Parse(files map[string][]byte) (*Policy, error) {
 			Resources: map[string]*Resource{},
 			Bastions:  map[string]*Bastion{},
 		},
-		defined:   map[string]loc{},
-		keyOwners: map[string]keyOwner{},
+		defined:     map[string]loc{},
+		keyOwners:   map[string]keyOwner{},
+		emailOwners: map[string]keyOwner{},
 	}
 	for _, name := range slices.Sorted(maps.Keys(files)) {
 		p.file = name

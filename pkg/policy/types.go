@@ -57,6 +57,10 @@ type User struct {
 	Name   string
 	Keys   []ssh.PublicKey
 	Groups []string // sorted
+	// Email is where notifications to this person go, a bare address as
+	// written in policy, or empty. It is contact data: only notifications
+	// use it, and no page, API answer or audit record shows it.
+	Email string
 }
 
 // Group is a named set of users, used by approval rules.
