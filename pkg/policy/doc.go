@@ -214,6 +214,35 @@
 // connects to targets from; they become source-address in hop certificates,
 // so at least one is required.
 //
+// # notifications
+//
+//	notifications:
+//	  endpoints:
+//	    - name: mail
+//	      kind: email                 # webhook, slack, teams or email
+//	      smtp: {host: smtp.example.com, from: lockbox@example.com}
+//	    - name: ops-slack
+//	      kind: slack
+//	      url_secret: env:LOCKBOX_OPS_SLACK_URL
+//	  routes:
+//	    - events: [request.pending, request.decided]
+//	      roles: [admin]              # optional filters: roles, resources, tags
+//	      to: people                  # the default; or channel
+//	      endpoints: [mail, ops-slack]
+//
+// Optional, and merged across files; without it nothing is sent. An
+// endpoint takes the settings of its kind and refuses the others (a
+// webhook: url and secret; slack and teams: url_secret, since their URL is
+// a credential; email: smtp with host, from and optionally port, security
+// starttls (default) or none, ca_file, username with password,
+// message_id_domain, timeout). secret, url_secret and smtp password are
+// references, file:/PATH or env:NAME, never secrets; errors never repeat
+// them. Parse checks their form only; the channels, built by package
+// notify/route, resolve them. A route names known events
+// (NotificationEvents), defined endpoints, roles, resources and tags; to:
+// channel cannot go to an email endpoint, and message.dead takes no
+// filters and no email. See docs/policy.md and docs/notifications.md.
+//
 // # Approvals
 //
 // The requester never approves their own request, and each person counts

@@ -25,6 +25,8 @@ type parser struct {
 	defined   map[string]loc // "KIND NAME" -> where it was defined
 	refs      []ref
 	keyOwners map[string]keyOwner // by key.Marshal()
+	// routeNodes are the notification routes' nodes, by route.
+	routeNodes []routeNode
 	// emailOwners are the users' addresses, in lower case.
 	emailOwners map[string]keyOwner
 	settingsAt  loc
@@ -167,7 +169,7 @@ func (p *parser) syntaxError(err error) {
 	p.errorAt(loc{p.file, max(line, 1)}, "YAML syntax error: %s", msg)
 }
 
-var topFields = []string{"settings", "users", "groups", "teams", "roles", "resources", "bastions"}
+var topFields = []string{"settings", "users", "groups", "teams", "roles", "resources", "bastions", "notifications"}
 
 func (p *parser) top(root *yaml.Node) {
 	f, ok := p.fields(root, "policy file", topFields...)
@@ -195,6 +197,9 @@ func (p *parser) top(root *yaml.Node) {
 	for _, n := range p.list(f["bastions"], "bastions") {
 		p.bastion(n)
 	}
+	if n, ok := f["notifications"]; ok {
+		p.notifications(n)
+	}
 }
 
 // keyNode returns the key node of field name in mapping m, for its line.
@@ -221,6 +226,7 @@ func (p *parser) finish() {
 	for _, r := range p.unsetGate {
 		r.ForceCommand = s.CommandGate
 	}
+	p.finishNotifications()
 	for _, r := range p.refs {
 		if _, ok := p.defined[r.kind+" "+r.name]; !ok {
 			hint := ""

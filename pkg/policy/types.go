@@ -19,6 +19,9 @@ type Policy struct {
 	Roles     map[string]*Role
 	Resources map[string]*Resource
 	Bastions  map[string]*Bastion
+	// Notifications say where notifications go; empty without a
+	// notifications section.
+	Notifications Notifications
 	// files are the files it was parsed from (see Files).
 	files map[string][]byte
 }
