@@ -9,11 +9,12 @@ type Target struct {
 }
 
 // Router decides where a message goes: for m (its Kind, Request role,
-// resources and tags, and m.To, the people the event concerns), the
-// endpoints and recipients that should receive it. A message no route
-// matches goes nowhere. Route must be deterministic for the same message
-// and policy, because the outbox calls it once, in the transaction that
-// writes the change, and stores one row per Target.
+// resources and tags, its Session, and for request.pending m.To, the
+// people who can still approve it), the endpoints and recipients that
+// should receive it. A message no route matches goes nowhere. Route must
+// be deterministic for the same message and policy, because the outbox
+// calls it once, in the transaction that writes the change, and stores
+// one row per Target. Package notify/route implements it from policy.
 type Router interface {
 	Route(m *Message) []Target
 }
