@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -43,4 +44,14 @@ func TestNotificationSecretsAreResolvedAtCheckAndReload(t *testing.T) {
 		t.Fatalf("the log does not say why:\n%s", c.log.String())
 	}
 	c.ok("alice", "request", "--role", "health", "--resource", "db-1", "--duration", "10m", "--reason", "still works")
+
+	// A CA started on that policy refuses to start, and says why.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	serve := exec.CommandContext(ctx, filepath.Join(bin, "ca"), "serve", "--data", c.dir, "--policy", c.policy, "--listen", "127.0.0.1:0")
+	serve.Env = append(os.Environ(), "LOCKBOX_STORE_DRIVER="+c.driver, "LOCKBOX_STORE_DSN="+c.dsn)
+	out, err = serve.CombinedOutput()
+	if err == nil || ctx.Err() != nil || !strings.Contains(string(out), want) {
+		t.Fatalf("ca serve on a policy with an unset secret: %v (context: %v)\n%s", err, ctx.Err(), out)
+	}
 }
