@@ -12,9 +12,9 @@
 // A policy is a directory of YAML files (*.yaml or *.yml, read in name
 // order, not recursively; hidden files are skipped). Each file holds one YAML
 // document, a mapping with any of the keys settings, users, groups, teams,
-// roles, resources and bastions. Lists from all files are merged: a team may
-// name users defined in another file. Empty files are fine. Anchors may be
-// used but aliases may not.
+// roles, resources, bastions and notifications. Lists from all files are
+// merged: a team may name users defined in another file. Empty files are
+// fine. Anchors may be used but aliases may not.
 //
 // Parsing is strict. Unknown fields, a name defined twice (in one file or
 // two; the error names both places), a reference to a name that is not
