@@ -59,6 +59,8 @@ func TestDependenciesPointOneWay(t *testing.T) {
 		"pkg/notify/render":  {"pkg/notify", "pkg/inert", "pkg/when"},
 		"pkg/review":         {"pkg/policy", "pkg/store"},
 		"pkg/notify/channel": {"pkg/notify", "pkg/notify/render", "pkg/inert", "pkg/when"},
+		// Routing reads the policy and builds channels; it knows no workflow or store.
+		"pkg/notify/route": {"pkg/policy", "pkg/notify", "pkg/notify/channel", "pkg/notify/render", "pkg/inert", "pkg/when"},
 	} {
 		for _, d := range deps(t, pkg) {
 			if !slices.Contains(allowed, d) {

@@ -57,7 +57,7 @@ func buildService(cfg *config) (*workflow.Service, *policy.Holder, *caKeys, *sql
 	if err != nil {
 		return nil, nil, nil, nil, err
 	}
-	pol, err := policy.LoadDir(cfg.Policy)
+	pol, err := loadPolicy(cfg.Policy)
 	if err != nil {
 		return nil, nil, nil, nil, fmt.Errorf("loading the policy: %w", err)
 	}
@@ -243,9 +243,10 @@ func reloadOnHUP(ctx context.Context, h *policy.Holder, dir string, reloaded fun
 			return
 		case <-hup:
 			old := h.Get()
-			if err := h.ReloadDir(dir); err != nil {
+			if p, err := loadPolicy(dir); err != nil {
 				log.Error("policy reload failed; keeping the previous policy", "err", err)
 			} else {
+				h.Set(p)
 				log.Info("policy reloaded", "dir", dir)
 				reloaded(old)
 			}

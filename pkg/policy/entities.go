@@ -58,7 +58,7 @@ func (p *parser) atLeastOne(n *yaml.Node, what string) int {
 }
 
 func (p *parser) user(n *yaml.Node) {
-	f, ok := p.fields(n, entity("user", n), "name", "keys", "groups")
+	f, ok := p.fields(n, entity("user", n), "name", "keys", "groups", "email")
 	if !ok {
 		return
 	}
@@ -71,6 +71,7 @@ func (p *parser) user(n *yaml.Node) {
 		Name:   name,
 		Keys:   p.keys(n, f["keys"], what),
 		Groups: p.refList("group", f["groups"], what+": groups"),
+		Email:  p.email(name, f["email"], what+": email"),
 	}
 }
 
