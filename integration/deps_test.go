@@ -59,6 +59,9 @@ func TestDependenciesPointOneWay(t *testing.T) {
 		"pkg/notify/render":  {"pkg/notify", "pkg/inert", "pkg/when"},
 		"pkg/review":         {"pkg/policy", "pkg/store"},
 		"pkg/notify/channel": {"pkg/notify", "pkg/notify/render", "pkg/inert", "pkg/when"},
+		// The outbox's delivery loop knows the store, the audit chain and
+		// the channels, never the workflow or policy.
+		"pkg/outbox": {"pkg/store", "pkg/audit", "pkg/notify", "pkg/notify/channel", "pkg/notify/render", "pkg/inert", "pkg/when"},
 	} {
 		for _, d := range deps(t, pkg) {
 			if !slices.Contains(allowed, d) {
