@@ -49,6 +49,9 @@ type viewer struct {
 	Waiting int
 	// Reviewer: the viewer may review some team (filled by render).
 	Reviewer bool
+	// Notifications: the viewer, an auditor, may see the notification
+	// outbox (filled by render).
+	Notifications bool
 	token    string
 }
 
