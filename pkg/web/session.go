@@ -52,7 +52,7 @@ type viewer struct {
 	// Notifications: the viewer, an auditor, may see the notification
 	// outbox (filled by render).
 	Notifications bool
-	token    string
+	token         string
 }
 
 // authedHandler is a handler for a logged-in viewer.
