@@ -39,6 +39,8 @@ type config struct {
 	// SCIM: the directory's push endpoint under /scim/v2/, served only
 	// when token_file names the file holding its bearer token.
 	SCIM scimConfig `mapstructure:"scim"`
+	// OIDC: single sign-on for the web form (sso.go).
+	OIDC oidcConfig `mapstructure:"oidc"`
 }
 
 type scimConfig struct {
@@ -54,6 +56,9 @@ type webConfig struct {
 	// reverse proxy terminates TLS in front of a plain-HTTP CA. With
 	// tls_cert set it is on anyway.
 	SecureCookies bool `mapstructure:"secure_cookies"`
+	// PasswordLogin keeps the password and code form; off, only single
+	// sign-on (oidc) logs people in.
+	PasswordLogin bool `mapstructure:"password_login"`
 }
 
 // uploadsConfig bounds recording uploads: how many at once, and their
@@ -97,6 +102,7 @@ func defaults(v *viper.Viper) {
 	v.SetDefault("audit_checkpoint.file", "")
 	v.SetDefault("audit_checkpoint.dir", "")
 	v.SetDefault("scim.token_file", "")
+	oidcDefaults(v.SetDefault)
 }
 
 // loadConfig reads the config file named by --config (if any), the
@@ -158,6 +164,8 @@ func loadConfig(flags *pflag.FlagSet) (*config, error) {
 		return nil, fmt.Errorf("uploads.max_concurrent and uploads.max_bytes must be positive")
 	case c.Web.IdleTimeout <= 0 || c.Web.MaxAge <= 0:
 		return nil, fmt.Errorf("web.idle_timeout and web.max_age must be positive")
+	case !c.Web.PasswordLogin && c.OIDC.Issuer == "":
+		return nil, fmt.Errorf("web.password_login is off and oidc.issuer is not set: nobody could log in to the web form")
 	case c.AuditCheckpoint.Interval < 0:
 		return nil, fmt.Errorf("audit_checkpoint.interval must not be negative (0: only at start, at shutdown and on demand)")
 	}
