@@ -153,10 +153,12 @@ func (s *Server) refuseSSO(w http.ResponseWriter, r *http.Request, err error) {
 	reason := sso.Reason(err)
 	s.countAnonymous(r, "sso_"+reason, err)
 	status, msg := http.StatusForbidden, ssoMessages[reason]
-	if reason == "unreachable" {
+	switch reason {
+	case "unreachable":
 		status = http.StatusServiceUnavailable
 		s.log.Error("identity provider unreachable", "err", err)
-	} else {
+	case "token", "claims", "provider", "error":
+		// The page sends the administrator here for the reason.
 		s.log.Warn("sign-in through the identity provider refused", "reason", reason, "source", clientIP(r), "err", err)
 	}
 	if msg == "" {
