@@ -60,6 +60,8 @@ func Run(t *testing.T, o Opener) {
 		{"NoticeIsGivenOnce", testNoticeIsGivenOnce},
 		{"UsageSaysWhenLastRequestedAndUsed", testUsageSaysWhenLastRequestedAndUsed},
 		{"ReviewDecisionReplacesThePreviousOne", testReviewDecisionReplacesThePreviousOne},
+		{"LiveChunksAreReadFromAnOffsetAndPruned", testLiveChunksAreReadFromAnOffsetAndPruned},
+		{"LiveStatesAndWatchesGoWithTheirSession", testLiveStatesAndWatchesGoWithTheirSession},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
