@@ -55,8 +55,10 @@ type Config struct {
 	// AnonymousSources bounds the (source, reason) pairs of anonymous
 	// refusals counted between flushes; 0 means DefaultAnonymousSources.
 	AnonymousSources int
-	Clock            func() time.Time
-	Rand             io.Reader
+	// Live bounds live view; zero fields take their defaults (live.go).
+	Live  LiveConfig
+	Clock func() time.Time
+	Rand  io.Reader
 }
 
 // DefaultHopTTL is how long a hop certificate lasts unless configured;
@@ -123,6 +125,7 @@ func New(cfg Config) (*Service, error) {
 	if cfg.AnonymousSources <= 0 {
 		cfg.AnonymousSources = DefaultAnonymousSources
 	}
+	cfg.Live.setDefaults()
 	return &Service{cfg: cfg, anonymous: tally.New(cfg.AnonymousSources)}, nil
 }
 
