@@ -113,7 +113,7 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 	}
 	srv, err := api.New(api.Config{
 		Workflow: svc, Keys: registeredKeys(holder), UserCA: keys.user.PublicKey(), HopCA: keys.hop.PublicKey(),
-		HostCA: keys.host.PublicKey(), AuditKey: keys.audit.PublicKey(), Checkpoints: checkpoints, Reviews: svc, Ping: db.Ping, StoreTimeout: cfg.Store.Timeout, Logger: log,
+		HostCA: keys.host.PublicKey(), AuditKey: keys.audit.PublicKey(), Checkpoints: checkpoints, Reviews: svc, Live: svc, Ping: db.Ping, StoreTimeout: cfg.Store.Timeout, Logger: log,
 		MaxUploads: cfg.Uploads.MaxConcurrent, MaxUploadBytes: cfg.Uploads.MaxBytes,
 	})
 	if err != nil {

@@ -60,6 +60,9 @@ type Config struct {
 	Checkpoints Checkpoints
 	// Reviews, when set, serves access reviews under /v1/review.
 	Reviews Reviews
+	// Live, when set, serves live view: bastions' reports, the list of
+	// running sessions, and watches (live.go).
+	Live Live
 	// MaxUploads bounds the recordings received at once (default
 	// DefaultMaxUploads), MaxUploadBytes their declared sizes together
 	// (default DefaultMaxUploadBytes); an upload beyond either is refused
@@ -147,6 +150,7 @@ func (s *Server) routes() {
 	s.mux.Handle("GET /v1/sessions/{id}/recording", s.auth(s.getRecording))
 	s.checkpointRoutes()
 	s.reviewRoutes()
+	s.liveRoutes()
 	s.mux.Handle("POST /v1/bastion/refusals", s.auth(s.bastionRefusals))
 	s.mux.Handle("POST /v1/sessions/check", s.auth(s.checkSession))
 }

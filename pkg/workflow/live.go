@@ -89,7 +89,7 @@ type LiveAnswer struct {
 func (s *Service) ReportLive(ctx context.Context, actor Actor, reports []LiveReport) (map[string]LiveAnswer, error) {
 	p := s.policy()
 	if p.Bastions[actor.Bastion()] == nil {
-		return nil, fmt.Errorf("%w: %s", ErrNotBastion, actor)
+		return nil, s.RecordRefusal(ctx, actor, "live.refused", "report", fmt.Errorf("%w: %s", ErrNotBastion, actor))
 	}
 	for _, r := range reports {
 		if r.Offset < 0 || len(r.Data) > MaxLiveReport {
