@@ -123,7 +123,10 @@ func (s *Service) ReportLive(ctx context.Context, actor Actor, reports []LiveRep
 			if err != nil {
 				return err
 			}
-			if sess.Bastion != actor.Bastion() || !sess.EndedAt.IsZero() {
+			// Output that arrives just after the end was recorded (the
+			// client left first) is still kept for watchers.
+			ended := !sess.EndedAt.IsZero()
+			if sess.Bastion != actor.Bastion() || (ended && now.Sub(sess.EndedAt) > s.cfg.Live.Grace) {
 				continue
 			}
 			st := known[r.SessionID]
@@ -132,6 +135,9 @@ func (s *Service) ReportLive(ctx context.Context, actor Actor, reports []LiveRep
 			}
 			if err := s.storeLive(tx, st, r, now); err != nil {
 				return err
+			}
+			if ended {
+				continue
 			}
 			a := LiveAnswer{}
 			if st.StopBy != "" {
@@ -256,7 +262,8 @@ func (s *Service) checkWatchable(tx store.Tx, actor Actor, id string) (*store.Se
 		return nil, err
 	}
 	if !ok {
-		return nil, fmt.Errorf("%w: %s (not an auditor, nor an approver of its grant)", ErrNoSession, id)
+		// The same answer as for a session that does not exist.
+		return nil, fmt.Errorf("%w: %s", ErrNoSession, id)
 	}
 	return sess, nil
 }
