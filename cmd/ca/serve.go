@@ -209,7 +209,7 @@ func withWeb(apiHandler, directory http.Handler, svc *workflow.Service, cfg *con
 	if !cfg.Web.Enabled {
 		return mux, nil
 	}
-	ui, err := web.New(web.Config{Workflow: svc, Reviews: svc, Secure: cfg.TLSCert != "" || cfg.Web.SecureCookies,
+	ui, err := web.New(web.Config{Workflow: svc, Reviews: svc, Live: svc, Secure: cfg.TLSCert != "" || cfg.Web.SecureCookies,
 		IdleTimeout: cfg.Web.IdleTimeout, MaxAge: cfg.Web.MaxAge, Logger: log})
 	if err != nil {
 		return nil, err

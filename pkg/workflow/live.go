@@ -540,3 +540,18 @@ func (s *Service) EndWatched(ctx context.Context, actor Actor, id, reason string
 			Detail: map[string]any{"reason": reason, "user": sess.User, "request": sess.RequestID, "resource": sess.Resource}})
 	})
 }
+
+// MayWatch reports, without auditing anything, whether actor may watch
+// session id (for pages that show a watch link only to those who may).
+func (s *Service) MayWatch(ctx context.Context, actor Actor, id string) (bool, error) {
+	var ok bool
+	err := s.cfg.Store.View(ctx, func(tx store.Tx) error {
+		_, err := s.checkWatchable(tx, actor, id)
+		ok = err == nil
+		if errors.Is(err, ErrNoSession) {
+			return nil
+		}
+		return err
+	})
+	return ok, err
+}
