@@ -34,8 +34,11 @@ const (
 	// report; older bytes are dropped first.
 	livePending = 256 << 10
 	// liveReportBytes bounds the output of one report, all sessions
-	// together (the CA takes 2 MiB of JSON, base64 included).
-	liveReportBytes = 640 << 10
+	// together (the CA takes 2 MiB of JSON, base64 included), and
+	// liveSessionBytes one session's part of it: 640 KiB/s at the default
+	// interval, more than anyone reads; bulk output beyond it is skipped.
+	liveReportBytes  = 640 << 10
+	liveSessionBytes = 128 << 10
 	// liveKeepAlive is how often a session with no new output is still
 	// reported, so that the CA keeps it listed and its answer (watchers,
 	// an end) arrives.
@@ -213,7 +216,7 @@ func (s *Server) sendLive(ctx context.Context, feeds []*liveFeed, last bool) {
 	room := liveReportBytes
 	for _, f := range feeds {
 		// Each session gets at least its share of the report.
-		got, ok := f.take(now, max(room, liveReportBytes/len(feeds)))
+		got, ok := f.take(now, min(liveSessionBytes, max(room, liveReportBytes/len(feeds))))
 		if !ok {
 			continue
 		}

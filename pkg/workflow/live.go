@@ -447,7 +447,18 @@ func (s *Service) ownWatch(tx store.Tx, actor Actor, id, wid string) (*store.Liv
 	return w, sess, nil
 }
 
+// readLive reads up to MaxLiveRead bytes after offset after; a reader
+// more than that behind skips to the latest MaxLiveRead bytes, so that a
+// watcher of bulk output costs the CA one read's worth per report.
 func readLive(tx store.Tx, sess *store.Session, after int64, fromOldest bool) (*LiveRead, error) {
+	asked := after
+	st, err := tx.LiveState(sess.ID)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, err
+	}
+	if st != nil && st.End-after > MaxLiveRead {
+		after = st.End - MaxLiveRead
+	}
 	chunks, err := tx.LiveChunks(sess.ID, after, 64)
 	if err != nil {
 		return nil, err
@@ -455,9 +466,6 @@ func readLive(tx store.Tx, sess *store.Session, after int64, fromOldest bool) (*
 	out := &LiveRead{Offset: after, Next: after}
 	for i, c := range chunks {
 		if i == 0 && c.Offset > after {
-			if !fromOldest {
-				out.Skipped = c.Offset - after
-			}
 			out.Offset, out.Next = c.Offset, c.Offset
 		}
 		if c.Offset > out.Next { // the bastion dropped output: stop at the gap
@@ -473,14 +481,16 @@ func readLive(tx store.Tx, sess *store.Session, after int64, fromOldest bool) (*
 			break
 		}
 	}
-	if len(chunks) == 0 && !sess.EndedAt.IsZero() {
+	switch {
+	case len(chunks) == 0 && !sess.EndedAt.IsZero():
 		out.Ended, out.EndReason = true, sess.EndReason
-	} else if len(chunks) == 0 {
-		// Nothing new: a session ended since, and its state says so.
-		st, err := tx.LiveState(sess.ID)
-		if err == nil && st.End > after {
-			out.Skipped, out.Offset, out.Next = st.End-after, st.End, st.End
-		}
+	case len(chunks) == 0 && st != nil && st.End > after:
+		// Nothing kept after the offset: the bastion dropped what came
+		// before its last report.
+		out.Offset, out.Next = st.End, st.End
+	}
+	if out.Offset > asked && !fromOldest {
+		out.Skipped = out.Offset - asked
 	}
 	return out, nil
 }

@@ -193,3 +193,26 @@ func TestAbandonedWatchEndsAuditedAndSilentRolesAnnounceNobody(t *testing.T) {
 		t.Fatalf("a silent role's watcher is announced: %v", a[id].Watchers)
 	}
 }
+
+func TestWatcherOfBulkOutputReadsOnlyTheLatest(t *testing.T) {
+	e := newEnv(t, nil)
+	id := e.liveSession()
+	w, err := e.svc.StartWatch(ctx, user("carol"), id, "cli")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const chunk = 200 << 10
+	for i := range 3 {
+		e.report(id, int64(i*chunk), strings.Repeat(string(rune('a'+i)), chunk))
+	}
+	read, err := e.svc.ReadLive(ctx, user("carol"), id, w.ID, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if read.Skipped != 3*chunk-workflow.MaxLiveRead || len(read.Data) != workflow.MaxLiveRead || read.Next != 3*chunk {
+		t.Fatalf("a watcher 600 KiB behind: skipped %d, read %d bytes, next %d", read.Skipped, len(read.Data), read.Next)
+	}
+	if !strings.HasSuffix(string(read.Data), strings.Repeat("c", chunk)) {
+		t.Fatal("the latest output is not what was read")
+	}
+}
