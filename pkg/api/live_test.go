@@ -11,7 +11,7 @@ import (
 
 // liveServer has alice's health session on customer-db open (grace
 // approved its grant) and reporting output.
-func liveServer(t *testing.T) (*server, string) {
+func liveServer(t testing.TB) (*server, string) {
 	s := newServerWith(t, func(c *api.Config) { c.Live = nil })
 	s.cfg.Live = s.wf
 	s.url = s.replica(t)
