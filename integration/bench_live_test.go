@@ -112,12 +112,22 @@ func watchOne(ctx context.Context, cl *client.Client, ready *sync.WaitGroup, onD
 }
 
 func (f *pathsFixture) liveThroughput(b *testing.B) {
-	counts := []int{0, 1, liveWatchers}
+	// -1: the same payload through ProxyJump, to show how loaded the
+	// machine was.
+	counts := []int{0, 1, liveWatchers, -1}
 	rates := map[int][]float64{}
 	received := map[int]int64{}
 	for i := 0; b.Loop(); i++ {
 		for j := range counts {
 			n := counts[(i+j)%len(counts)]
+			if n < 0 {
+				t, err := timeSSH(f.proxyJumpCmd(livePayload.command), livePayload.size)
+				if err != nil {
+					b.Fatal(err)
+				}
+				rates[n] = append(rates[n], t.mibps())
+				continue
+			}
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			w := f.watch(ctx, n, nil)
 			t, err := timeSSH(f.bastionCmd(f.regular, "", livePayload.command), livePayload.size)
@@ -137,6 +147,7 @@ func (f *pathsFixture) liveThroughput(b *testing.B) {
 	b.ReportMetric(0, "ns/op")
 	none := median(rates[0])
 	b.ReportMetric(none, "none-MiB/s")
+	b.ReportMetric(median(rates[-1]), "proxyjump-MiB/s")
 	b.ReportMetric(median(rates[1])/none, "1-watcher-ratio")
 	b.ReportMetric(median(rates[liveWatchers])/none, "10-watchers-ratio")
 	// What the watchers saw of the 64 MiB (they skip what the CA could not
