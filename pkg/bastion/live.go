@@ -61,14 +61,19 @@ type liveFeed struct {
 }
 
 // output takes a chunk of what the target sent the client. It never
-// blocks on the CA: over livePending, the oldest bytes are dropped.
+// blocks on the CA: a chunk that would take the buffer over livePending
+// drops what the buffer held (bulk output then costs one copy per byte,
+// never a move of the buffer).
 func (f *liveFeed) output(p []byte) {
 	f.mu.Lock()
-	f.pending = append(f.pending, p...)
-	if over := len(f.pending) - livePending; over > 0 {
-		f.pending = f.pending[:copy(f.pending, f.pending[over:])]
-		f.offset += int64(over)
+	if len(f.pending)+len(p) > livePending {
+		f.offset += int64(len(f.pending))
+		f.pending = f.pending[:0]
+		if over := len(p) - livePending; over > 0 {
+			p, f.offset = p[over:], f.offset+int64(over)
+		}
 	}
+	f.pending = append(f.pending, p...)
 	f.mu.Unlock()
 }
 
