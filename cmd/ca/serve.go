@@ -129,7 +129,7 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 	}
 	srv, err := api.New(api.Config{
 		Workflow: svc, Keys: registeredKeys(holder), UserCA: keys.user.PublicKey(), HopCA: keys.hop.PublicKey(),
-		HostCA: keys.host.PublicKey(), AuditKey: keys.audit.PublicKey(), Checkpoints: checkpoints, Reviews: svc, Notifications: svc, Ping: db.Ping, StoreTimeout: cfg.Store.Timeout, Logger: log,
+		HostCA: keys.host.PublicKey(), AuditKey: keys.audit.PublicKey(), Checkpoints: checkpoints, Reviews: svc, Notifications: svc, Live: svc, Ping: db.Ping, StoreTimeout: cfg.Store.Timeout, Logger: log,
 		MaxUploads: cfg.Uploads.MaxConcurrent, MaxUploadBytes: cfg.Uploads.MaxBytes,
 	})
 	if err != nil {
@@ -232,7 +232,7 @@ func withWeb(apiHandler, directory http.Handler, svc *workflow.Service, cfg *con
 	if !cfg.Web.Enabled {
 		return mux, nil
 	}
-	wcfg := web.Config{Workflow: svc, Reviews: svc, Notifications: svc, Secure: cfg.TLSCert != "" || cfg.Web.SecureCookies,
+	wcfg := web.Config{Workflow: svc, Reviews: svc, Notifications: svc, Live: svc, Secure: cfg.TLSCert != "" || cfg.Web.SecureCookies,
 		IdleTimeout: cfg.Web.IdleTimeout, MaxAge: cfg.Web.MaxAge, Logger: log, NoPasswordLogin: !cfg.Web.PasswordLogin}
 	sc, err := ssoClient(cfg.OIDC)
 	if err != nil {

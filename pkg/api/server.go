@@ -63,6 +63,9 @@ type Config struct {
 	// Notifications, optional, lists the notification outbox for
 	// auditors (GET /v1/notifications).
 	Notifications Notifications
+	// Live, when set, serves live view: bastions' reports, the list of
+	// running sessions, and watches (live.go).
+	Live Live
 	// MaxUploads bounds the recordings received at once (default
 	// DefaultMaxUploads), MaxUploadBytes their declared sizes together
 	// (default DefaultMaxUploadBytes); an upload beyond either is refused
@@ -151,6 +154,7 @@ func (s *Server) routes() {
 	s.checkpointRoutes()
 	s.reviewRoutes()
 	s.notificationRoutes()
+	s.liveRoutes()
 	s.mux.Handle("POST /v1/bastion/refusals", s.auth(s.bastionRefusals))
 	s.mux.Handle("POST /v1/sessions/check", s.auth(s.checkSession))
 }

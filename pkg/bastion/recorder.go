@@ -23,6 +23,7 @@ type recorder struct {
 	w    *recording.Writer
 	q    chan chunk
 	fail func(error)
+	live *liveFeed // nil: live view off; set before the first chunk
 
 	running atomic.Bool    // a goroutine is draining q
 	drains  sync.WaitGroup // those goroutines
@@ -69,6 +70,9 @@ func (r *recorder) write(c chunk) {
 	switch c.kind {
 	case 'o':
 		err = r.w.Output((*c.buf)[:c.n])
+		if r.live != nil {
+			r.live.output((*c.buf)[:c.n])
+		}
 	case 'i':
 		err = r.w.Input((*c.buf)[:c.n])
 	case 'r':

@@ -33,6 +33,7 @@ func (x *session) relay(ctx context.Context, end context.CancelCauseFunc, rec *r
 		s.log.Error("the recording failed; ending the session", "session", grant.SessionID, "err", err)
 		end(endWith(exitRecording, "the recording failed, so the session ends (%s)", recordingTrouble(err)))
 	})
+	recorder.live = s.newLiveFeed(grant.SessionID, x.ch.Stderr(), end, &lastInput)
 
 	var wg sync.WaitGroup
 	// target stdout and stderr to the client
@@ -55,6 +56,7 @@ func (x *session) relay(ctx context.Context, end context.CancelCauseFunc, rec *r
 		target.Close()
 		wg.Wait()
 		recorder.close()
+		s.finishLive(recorder.live)
 	}()
 
 	stopLimits := x.limits(ctx, end, &lastInput, grant)

@@ -15,8 +15,9 @@ import (
 func (a *app) sessionsCmd() *cobra.Command {
 	var f client.SessionFilter
 	var since string
+	var live bool
 	c := &cobra.Command{
-		Use:   "sessions [--user U] [--resource R] [--since T] [--open] [--ended TEXT]",
+		Use:   "sessions [--user U] [--resource R] [--since T] [--open] [--ended TEXT] [--live]",
 		Short: "List sessions (auditors: everyone's; others: their own)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -30,6 +31,9 @@ func (a *app) sessionsCmd() *cobra.Command {
 			cl, err := a.client()
 			if err != nil {
 				return err
+			}
+			if live {
+				return a.liveSessions(cmd.Context(), cl)
 			}
 			list, err := cl.Sessions(cmd.Context(), f)
 			if err != nil {
@@ -61,6 +65,7 @@ func (a *app) sessionsCmd() *cobra.Command {
 	fl.StringVar(&since, "since", "", "only sessions started at or after this time (RFC 3339) or duration ago")
 	fl.BoolVar(&f.Open, "open", false, "only sessions still open")
 	fl.StringVar(&f.Ended, "ended", "", "only sessions whose end reason contains this text (e.g. idle, revoked)")
+	fl.BoolVar(&live, "live", false, "only running sessions you may watch (auditors, approvers), with idle time and a watch link")
 	return c
 }
 

@@ -148,6 +148,7 @@
 //	    force_command: /usr/local/bin/lockbox-gate   # optional
 //	    ticket_required: false
 //	    step_up_mfa: false          # true: a fresh TOTP code to fetch a certificate and to approve
+//	    silent_watch: false         # true: users are not told who watches their sessions live
 //	    approval:
 //	      require:
 //	        - {managers: true, count: 1}

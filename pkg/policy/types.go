@@ -123,7 +123,10 @@ type Role struct {
 	// certificate and to approve a request for this role (step-up MFA at
 	// activation, as Azure PIM asks for MFA on activation).
 	StepUpMFA bool
-	Approval  Approval
+	// SilentWatch keeps the line that tells a user of this role who
+	// watches their session live (shown by default) from being shown.
+	SilentWatch bool
+	Approval    Approval
 }
 
 // Approval is an approval rule. A role's rule is either Auto or a non-empty

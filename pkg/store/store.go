@@ -147,6 +147,7 @@ type Tx interface {
 	DirectoryTx
 	ReviewTx
 	OutboxTx
+	LiveTx
 }
 
 // AuditRecord is one row of the audit log; see package audit for its hash.

@@ -76,6 +76,9 @@ type Config struct {
 	SSO             SSO
 	SSOName         string
 	NoPasswordLogin bool
+	// Live, when set, shows running sessions live to those who may watch
+	// them (pages_live.go).
+	Live Live
 	// Clock tells the pages what time it is (whether a grant is live or
 	// still scheduled); default time.Now. Give the workflow's clock.
 	Clock func() time.Time
@@ -155,6 +158,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /ui/audit/export", s.authed(s.auditExport))
 	s.reviewRoutes(mux)
 	s.notificationRoutes(mux)
+	s.liveRoutes(mux)
 
 	mux.HandleFunc("/ui/", s.notFound)
 }

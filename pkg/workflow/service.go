@@ -67,8 +67,10 @@ type Config struct {
 	// GrantEndingNotice is how long before a grant ends that the sweeper
 	// queues grant.ending_soon. Default DefaultGrantEndingNotice.
 	GrantEndingNotice time.Duration
-	Clock             func() time.Time
-	Rand              io.Reader
+	// Live bounds live view; zero fields take their defaults (live.go).
+	Live  LiveConfig
+	Clock func() time.Time
+	Rand  io.Reader
 }
 
 // DefaultHopTTL is how long a hop certificate lasts unless configured;
@@ -145,6 +147,7 @@ func New(cfg Config) (*Service, error) {
 	if cfg.AnonymousSources <= 0 {
 		cfg.AnonymousSources = DefaultAnonymousSources
 	}
+	cfg.Live.setDefaults()
 	return &Service{cfg: cfg, anonymous: tally.New(cfg.AnonymousSources)}, nil
 }
 

@@ -65,6 +65,8 @@ func Run(t *testing.T, o Opener) {
 		{"OutboxLeaseIsExclusiveUntilItRunsOut", testOutboxLeaseIsExclusiveUntilItRunsOut},
 		{"OutboxRacingClaimsTakeEachRowOnce", testOutboxRacingClaimsTakeEachRowOnce},
 		{"OutboxListsCountsAndPrunes", testOutboxListsCountsAndPrunes},
+		{"LiveChunksAreReadFromAnOffsetAndPruned", testLiveChunksAreReadFromAnOffsetAndPruned},
+		{"LiveStatesAndWatchesGoWithTheirSession", testLiveStatesAndWatchesGoWithTheirSession},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
