@@ -5,7 +5,9 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base32"
+	"encoding/hex"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -63,7 +65,8 @@ func (m *memRecordings) Put(id string, r io.Reader, max int64) (int64, string, e
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.data[id] = b
-	return int64(len(b)), "0000", nil
+	sum := sha256.Sum256(b) // the CA checks it when the recording is read
+	return int64(len(b)), hex.EncodeToString(sum[:]), nil
 }
 
 func (m *memRecordings) Get(id string) (io.ReadCloser, error) {
