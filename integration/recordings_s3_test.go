@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -191,5 +192,28 @@ func TestTheBastionKeepsRecordingsWhileTheBucketRefusesOrIsDown(t *testing.T) {
 	})
 	if objs := s3Objects(t, srv); len(objs) != 1 {
 		t.Fatalf("objects in the bucket: %v", objs)
+	}
+}
+
+// A bucket the store says does not exist stops the CA at start, saying
+// so; one it cannot reach is a warning and the CA serves.
+func TestTheCAChecksTheRecordingsBucketAtStart(t *testing.T) {
+	srv := versitygwtest.Start(t, versitygwtest.Options{}) // no bucket made
+	c := newCA(t, "sqlite")
+	c.writePolicy(nil)
+	flags := s3CAConfig(t, srv)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, filepath.Join(bin, "ca"), append([]string{"serve", "--data", c.dir, "--policy", c.policy,
+		"--listen", "127.0.0.1:0"}, flags...)...)
+	cmd.Env = append(os.Environ(), "LOCKBOX_STORE_DRIVER=sqlite", "LOCKBOX_STORE_DSN="+c.dsn)
+	out, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "S3 bucket "+recordingsBucket+" does not exist") {
+		t.Fatalf("ca serve with a missing bucket: %v\n%s", err, out)
+	}
+	srv.Stop(t)
+	c.start(flags...)
+	if !strings.Contains(c.log.String(), "the recordings bucket cannot be reached now") {
+		t.Fatalf("no warning about the unreachable bucket:\n%s", c.log.String())
 	}
 }
