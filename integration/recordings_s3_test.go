@@ -217,3 +217,60 @@ func TestTheCAChecksTheRecordingsBucketAtStart(t *testing.T) {
 		t.Fatalf("no warning about the unreachable bucket:\n%s", c.log.String())
 	}
 }
+
+// The S3 server killed while the CA streams a recording into it (its
+// multipart upload under way) and started again: nothing half-written
+// becomes the recording, the bastion keeps it, and its retry stores all
+// of it.
+func TestTheS3ServerKilledDuringAnUploadAndRestarted(t *testing.T) {
+	srv := versitygwtest.Start(t, versitygwtest.Options{})
+	srv.MakeBucket(t, recordingsBucket)
+	w := newWorld(t, worldOptions{caFlags: s3CAConfig(t, srv)})
+	b := w.bastion(nil, "--mfa_remember", "1h", "--upload_retry_interval", "1s")
+	w.enroll("alice")
+	_, key := w.grant("alice", "admin", "1h")
+
+	// Incompressible output, so that the upload takes a while.
+	uploading, stop := make(chan struct{}), make(chan struct{})
+	defer close(stop)
+	s3c := srv.Client(t)
+	go func() {
+		defer close(uploading)
+		for {
+			for u := range s3c.ListIncompleteUploads(context.Background(), recordingsBucket, "", true) {
+				if u.Err == nil {
+					return
+				}
+			}
+			select {
+			case <-stop:
+				return
+			case <-time.After(5 * time.Millisecond): // polling the S3 server, not standing in for synchronisation
+			}
+		}
+	}()
+	r := w.run(b, key, w.code("alice", 0), nil, "sh", "-c", `'head -c 30000000 /dev/urandom | base64 -w 0; echo; echo end of output'`)
+	if r.code != 0 || !strings.HasSuffix(r.stdout, "end of output\n") {
+		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+	}
+	select {
+	case <-uploading:
+	case <-time.After(2 * time.Minute):
+		t.Fatal("no upload began within 2m")
+	}
+	if len(s3Objects(t, srv)) != 0 {
+		t.Fatal("the upload finished before the server could be killed during it; make the output larger")
+	}
+	srv.Stop(t)
+	waitFor(t, 30*time.Second, "the cut upload to be refused", func() bool {
+		return strings.Contains(b.log.String(), "recording upload failed")
+	})
+	srv.Restart(t, false)
+	_, rec := w.recordingOf("alice")
+	if got := recording.Output(rec); !bytes.Equal(got, []byte(r.stdout)) {
+		t.Fatalf("the recording holds %d bytes of output, the client received %d", len(got), len(r.stdout))
+	}
+	if objs := s3Objects(t, srv); len(objs) != 1 {
+		t.Fatalf("objects in the bucket: %v", objs)
+	}
+}
