@@ -39,7 +39,7 @@ func backends(t *testing.T, test func(t *testing.T, b backend)) {
 	t.Run("s3", func(t *testing.T) { test(t, s3Backend(t, versitygwtest.Start(t, versitygwtest.Options{}))) })
 }
 
-func dirBackend(t *testing.T) backend {
+func dirBackend(t testing.TB) backend {
 	dir := filepath.Join(t.TempDir(), "rec")
 	d, err := recstore.Open(dir)
 	if err != nil {
@@ -76,7 +76,7 @@ func s3Config(srv *versitygwtest.Server) s3store.Config {
 		PathStyle: true, AccessKey: versitygwtest.AccessKey, SecretKey: versitygwtest.SecretKey, Timeout: 5e9}
 }
 
-func s3Backend(t *testing.T, srv *versitygwtest.Server) backend {
+func s3Backend(t testing.TB, srv *versitygwtest.Server) backend {
 	srv.MakeBucket(t, testBucket)
 	s, err := s3store.Open(s3Config(srv))
 	if err != nil {
@@ -262,7 +262,7 @@ func TestVerifyCatchesAChangedRecording(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		read := func() ([]byte, error, int) {
+		read := func() ([]byte, int, error) {
 			rc, err := b.store.Get("sess-1")
 			if err != nil {
 				t.Fatal(err)
@@ -270,9 +270,9 @@ func TestVerifyCatchesAChangedRecording(t *testing.T) {
 			defer rc.Close()
 			calls := 0
 			got, err := io.ReadAll(recstore.Verify(rc, size, digest, func(error) { calls++ }))
-			return got, err, calls
+			return got, calls, err
 		}
-		if got, err, calls := read(); err != nil || !bytes.Equal(got, body) || calls != 0 {
+		if got, calls, err := read(); err != nil || !bytes.Equal(got, body) || calls != 0 {
 			t.Fatalf("the stored recording: %d bytes, %v, %d mismatch calls", len(got), err, calls)
 		}
 		changed := bytes.Clone(body)
@@ -280,7 +280,7 @@ func TestVerifyCatchesAChangedRecording(t *testing.T) {
 		for name, data := range map[string][]byte{"one byte changed": changed, "cut short": body[:len(body)-1],
 			"longer": append(bytes.Clone(body), '\n')} {
 			b.overwrite(t, "sess-1", data)
-			got, err, calls := read()
+			got, calls, err := read()
 			if !errors.Is(err, recstore.ErrMismatch) || calls != 1 {
 				t.Errorf("%s: %v after %d bytes, %d mismatch calls; want ErrMismatch once", name, err, len(got), calls)
 			}

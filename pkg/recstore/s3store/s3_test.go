@@ -6,12 +6,9 @@ import (
 	"errors"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/minio/minio-go/v7"
 
 	"github.com/lockbox-ssh/lockbox/internal/tinyfs"
 	"github.com/lockbox-ssh/lockbox/internal/versitygwtest"
@@ -203,7 +200,6 @@ func TestFullBucket(t *testing.T) {
 	if n := incomplete(t, srv); n != 0 {
 		t.Fatalf("%d unfinished uploads left", n)
 	}
-	_ = filepath.Join
 }
 
 func TestCheck(t *testing.T) {
@@ -224,5 +220,4 @@ func TestCheck(t *testing.T) {
 	if err := bad.Check(context.Background()); !errors.Is(err, recstore.ErrUnavailable) {
 		t.Fatalf("check with a wrong secret: %v", err)
 	}
-	_ = minio.ListObjectsOptions{}
 }
