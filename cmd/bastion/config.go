@@ -31,6 +31,9 @@ type config struct {
 	RefusalReportInterval       time.Duration `mapstructure:"refusal_report_interval"`
 	MFARemember                 time.Duration `mapstructure:"mfa_remember"`
 	Pprof                       string        `mapstructure:"pprof"`
+	// UploadRetryInterval: how often recordings left in the spool (a
+	// failed upload, a crash) are uploaded again.
+	UploadRetryInterval time.Duration `mapstructure:"upload_retry_interval"`
 	// UserCAFile and HostCAFile pin the CA public keys; without them the
 	// bastion fetches them from the CA at start.
 	UserCAFile string `mapstructure:"user_ca_file"`
@@ -55,6 +58,7 @@ var settings = []struct {
 	{"max_unauthenticated_per_source", "connections not yet logged in, at most, per client address (IPv6: per /64)", 32},
 	{"refusal_report_interval", "how often counts of refused anonymous connections go to the CA's audit log", time.Minute},
 	{"mfa_remember", "after a good TOTP code, the same certificate from the same address logs in again without one for this long (0: always ask)", time.Duration(0)},
+	{"upload_retry_interval", "how often recordings left in the spool (a failed upload, a crash) are uploaded again", time.Minute},
 	{"pprof", "serve Go's profiles (net/http/pprof) on this loopback address, e.g. 127.0.0.1:6060 (default off)", ""},
 	{"user_ca_file", "pinned user CA public key (default: fetched from the CA)", ""},
 	{"host_ca_file", "pinned host CA public key (default: fetched from the CA)", ""},
@@ -100,7 +104,7 @@ func loadConfig(flags *pflag.FlagSet) (*config, error) {
 	}
 	for name, d := range map[string]time.Duration{"idle_timeout": c.IdleTimeout, "session_cap": c.SessionCap,
 		"heartbeat_interval": c.HeartbeatInterval, "flush_every": c.FlushEvery, "handshake_timeout": c.HandshakeTimeout,
-		"refusal_report_interval": c.RefusalReportInterval} {
+		"refusal_report_interval": c.RefusalReportInterval, "upload_retry_interval": c.UploadRetryInterval} {
 		if d <= 0 {
 			return nil, fmt.Errorf("%s must be positive", name)
 		}

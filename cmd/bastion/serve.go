@@ -144,7 +144,7 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	go uploadLoop(ctx, srv)
+	go uploadLoop(ctx, srv, cfg.UploadRetryInterval)
 	if cfg.Pprof != "" {
 		go servePprof(cfg.Pprof, log)
 	}
@@ -163,9 +163,9 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 }
 
 // uploadLoop uploads recordings left in the spool (by a crash, or by a
-// failed upload) at start and every minute.
-func uploadLoop(ctx context.Context, srv *bastion.Server) {
-	t := time.NewTicker(time.Minute)
+// failed upload) at start and every interval.
+func uploadLoop(ctx context.Context, srv *bastion.Server, interval time.Duration) {
+	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
 		srv.UploadPending(ctx)

@@ -30,10 +30,13 @@ type config struct {
 	LeaseTTL   time.Duration `mapstructure:"session_lease_ttl"`
 	HopCertTTL time.Duration `mapstructure:"hop_cert_ttl"`
 	Recordings string        `mapstructure:"recordings"`
-	TLSCert    string        `mapstructure:"tls_cert"`
-	TLSKey     string        `mapstructure:"tls_key"`
-	Store      storeConfig   `mapstructure:"store"`
-	Web        webConfig     `mapstructure:"web"`
+	// RecordingsS3: the bucket's endpoint and credentials when
+	// recordings is s3://BUCKET/PREFIX.
+	RecordingsS3 s3Config    `mapstructure:"recordings_s3"`
+	TLSCert      string      `mapstructure:"tls_cert"`
+	TLSKey       string      `mapstructure:"tls_key"`
+	Store        storeConfig `mapstructure:"store"`
+	Web          webConfig   `mapstructure:"web"`
 	// AuditCheckpoint: signed checkpoints of the audit chain's head.
 	AuditCheckpoint checkpointConfig `mapstructure:"audit_checkpoint"`
 	// SCIM: the directory's push endpoint under /scim/v2/, served only
@@ -93,6 +96,14 @@ func defaults(v *viper.Viper) {
 	v.SetDefault("session_lease_ttl", 30*time.Second)
 	v.SetDefault("hop_cert_ttl", 5*time.Minute)
 	v.SetDefault("recordings", "")
+	v.SetDefault("recordings_s3.endpoint", "")
+	v.SetDefault("recordings_s3.region", "")
+	v.SetDefault("recordings_s3.path_style", false)
+	v.SetDefault("recordings_s3.access_key_file", "")
+	v.SetDefault("recordings_s3.secret_key_file", "")
+	v.SetDefault("recordings_s3.ca_file", "")
+	v.SetDefault("recordings_s3.sse", "")
+	v.SetDefault("recordings_s3.timeout", 30*time.Second)
 	v.SetDefault("store.driver", "sqlite")
 	v.SetDefault("store.dsn", "")
 	v.SetDefault("store.timeout", 5*time.Second)
@@ -178,6 +189,8 @@ func loadConfig(flags *pflag.FlagSet) (*config, error) {
 		return nil, fmt.Errorf("web.idle_timeout and web.max_age must be positive")
 	case !c.Web.PasswordLogin && c.OIDC.Issuer == "":
 		return nil, fmt.Errorf("web.password_login is off and oidc.issuer is not set: nobody could log in to the web form")
+	case c.RecordingsS3.Timeout <= 0:
+		return nil, fmt.Errorf("recordings_s3.timeout must be positive")
 	case c.AuditCheckpoint.Interval < 0:
 		return nil, fmt.Errorf("audit_checkpoint.interval must not be negative (0: only at start, at shutdown and on demand)")
 	case c.GrantEndingNotice <= 0:
@@ -200,7 +213,7 @@ func addServeFlags(f *pflag.FlagSet) {
 	f.Duration("anonymous_audit_interval", 0, "refusals of unauthenticated callers are audited as one row per address per interval (default 1m)")
 	f.Duration("session_lease_ttl", 0, "how long a session's one-per-user lease lasts without a heartbeat (default 30s)")
 	f.Duration("hop_cert_ttl", 0, "how long a hop certificate lasts: the bastion's one login with it (default 5m, 1s..1h, never past the grant)")
-	f.String("recordings", "", "directory for session recordings (default DATA/recordings; shared storage for several replicas)")
+	f.String("recordings", "", "directory for session recordings (default DATA/recordings; shared storage for several replicas), or s3://BUCKET/PREFIX with recordings_s3 in the config")
 	f.Duration("web_idle_timeout", 0, "web form sessions end after this long unused (default 30m)")
 	f.Duration("web_max_age", 0, "web form sessions end this long after login (default 12h)")
 	f.Duration("audit_checkpoint_interval", 0, "how often the audit head is signed when it moved (default 10m; 0: only at start, at shutdown and on demand)")

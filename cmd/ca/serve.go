@@ -19,7 +19,6 @@ import (
 	"github.com/lockbox-ssh/lockbox/pkg/api"
 	"github.com/lockbox-ssh/lockbox/pkg/apiauth"
 	"github.com/lockbox-ssh/lockbox/pkg/policy"
-	"github.com/lockbox-ssh/lockbox/pkg/recstore"
 	"github.com/lockbox-ssh/lockbox/pkg/scim"
 	"github.com/lockbox-ssh/lockbox/pkg/store/sqlstore"
 	"github.com/lockbox-ssh/lockbox/pkg/web"
@@ -76,7 +75,7 @@ func buildRoutedService(cfg *config) (*workflow.Service, *policy.Holder, *caKeys
 		return fail(fmt.Errorf("opening the %s store: %w", cfg.Store.Driver, err))
 	}
 	holder := policy.NewHolder(pol)
-	recs, err := recstore.Open(cfg.Recordings)
+	recs, err := openRecordings(cfg, slog.New(slog.NewTextHandler(os.Stderr, nil)))
 	if err != nil {
 		db.Close()
 		return fail(err)

@@ -71,6 +71,8 @@ var errorKinds = []errorKind{
 	{workflow.ErrWatchEnded, http.StatusGone, "watch_ended"},
 	{workflow.ErrNotRunning, http.StatusConflict, "session_not_running"},
 	{workflow.ErrStorageFull, http.StatusInsufficientStorage, "storage_full"},
+	{workflow.ErrStorageUnavailable, http.StatusServiceUnavailable, "storage_unavailable"},
+	{workflow.ErrRecordingMismatch, http.StatusInternalServerError, "recording_mismatch"},
 	{store.ErrConflict, http.StatusConflict, "conflict"},
 	{workflow.ErrKeyTaken, http.StatusConflict, "idempotency_key_in_use"},
 	{errKeyReused, http.StatusUnprocessableEntity, "idempotency_key_reused"},
@@ -113,8 +115,16 @@ var fixedMessages = map[string]struct{ answer, log string }{
 		log: "store outcome unknown",
 	},
 	"storage_full": {
-		answer: "the CA's recording storage is full, so nothing was stored; the bastion keeps the recording and uploads it again later (operator: free space in the CA's recordings directory; the CA's log has the detail)",
-		log:    "recording storage full: nothing was stored; free space in the recordings directory (the bastion retries)",
+		answer: "the CA's recording storage is full, so nothing was stored; the bastion keeps the recording and uploads it again later (operator: free space in the CA's recordings directory or bucket; the CA's log has the detail)",
+		log:    "recording storage full: nothing was stored; free space in the recordings directory or bucket (the bastion retries)",
+	},
+	"storage_unavailable": {
+		answer: "the CA cannot reach its recording storage, or the storage refused; nothing was stored or read. A bastion keeps the recording and uploads it again later (operator: the CA's log has the detail)",
+		log:    "recording storage unavailable: nothing was stored or read; check the object store and its credentials (the bastion retries)",
+	},
+	"recording_mismatch": {
+		answer: "the stored recording does not match the size and SHA-256 recorded when it was uploaded, so it is not served; this is audited (operator: the CA's log has the detail)",
+		log:    "recording read back does not match what was stored",
 	},
 }
 

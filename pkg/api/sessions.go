@@ -193,5 +193,11 @@ func (s *Server) getRecording(w http.ResponseWriter, r *http.Request, actor work
 	head, _ := br.Peek(2)
 	w.Header().Set("Content-Type", recording.ContentType(head))
 	w.Header().Set("Content-Length", strconv.FormatInt(sess.RecordingSize, 10))
-	io.Copy(w, br) //nolint:errcheck // the client went away
+	if _, err := io.Copy(w, br); err != nil && r.Context().Err() == nil {
+		// The store failed, or the recording is not the one stored: the
+		// client must not take what it got for the whole, so the
+		// connection is cut short of the declared length.
+		s.log.Error("serving a recording failed part way; the response is cut short", "session", id, "err", err)
+		panic(http.ErrAbortHandler)
+	}
 }

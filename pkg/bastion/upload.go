@@ -84,7 +84,7 @@ func (s *Server) uploadEnded(ctx context.Context, id string) {
 // whose end the CA has not taken yet (reported with the end kept in the
 // spool: time, reason, exit status), sessions a crash cut short (ended at
 // the CA as such), and earlier failed uploads. The bastion runs it at
-// start and every minute.
+// start and every upload_retry_interval (default a minute).
 func (s *Server) UploadPending(ctx context.Context) {
 	ids, err := s.cfg.Spool.Pending()
 	if err != nil {
