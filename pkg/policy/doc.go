@@ -238,9 +238,8 @@
 // message_id_domain, timeout). secret, url_secret and smtp password are
 // references, file:/PATH or env:NAME, never secrets; errors never repeat
 // them. Parse checks their form only; the channels, built by package
-// notify/route, resolve them. A route names events (well-formed names;
-// notify/route refuses those notify does not define, at their line),
-// defined endpoints, roles, resources and tags; to:
+// notify/route, resolve them. A route names known events
+// (NotificationEvents), defined endpoints, roles, resources and tags; to:
 // channel cannot go to an email endpoint, and message.dead takes no
 // filters and no email. See docs/policy.md and docs/notifications.md.
 //

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"errors"
 	"net/url"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -23,10 +22,6 @@ var (
 )
 
 const endpointKind = "notification endpoint"
-
-// eventNameRE is the form of an event name: words of a-z and _ joined
-// by dots. Which names exist is checked by notify/route.
-var eventNameRE = regexp.MustCompile(`^[a-z][a-z_]{0,31}(\.[a-z][a-z_]{0,31}){1,3}$`)
 
 func (p *parser) notifications(n *yaml.Node) {
 	f, ok := p.fields(n, "notifications", notificationFields...)
@@ -228,14 +223,13 @@ func (p *parser) route(n *yaml.Node) {
 	seen := map[string]bool{}
 	for _, item := range p.strs(f["events"], what+": events") {
 		switch ev := item.Value; {
-		case !eventNameRE.MatchString(ev):
-			p.errorf(item, "%s: events: %s is not an event name (such as request.pending)", what, describe(item))
+		case !slices.Contains(NotificationEvents, ev):
+			p.errorf(item, "%s: events: unknown event %s (known: %s)", what, describe(item), strings.Join(NotificationEvents, ", "))
 		case seen[ev]:
 			p.errorf(item, "%s: events: %q listed twice", what, ev)
 		default:
 			seen[ev] = true
 			r.Events = append(r.Events, ev)
-			r.EventsAt = append(r.EventsAt, p.at(item).String())
 		}
 	}
 	if ev := f["events"]; ev == nil || isNull(ev) || (ev.Kind == yaml.SequenceNode && len(ev.Content) == 0) {
@@ -268,7 +262,7 @@ func (p *parser) finishNotifications() {
 		rn := p.routeNodes[i]
 		what := "notifications: route"
 		filtered := len(r.Roles) > 0 || len(r.Resources) > 0 || len(r.Tags) > 0
-		dead := slices.Contains(r.Events, DeadEvent)
+		dead := slices.Contains(r.Events, "message.dead")
 		if dead && filtered {
 			p.errorf(rn.events, "%s: message.dead has no role or resource, so roles, resources and tags would never match it; route it on its own", what)
 		}

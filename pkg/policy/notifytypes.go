@@ -79,13 +79,8 @@ const (
 // matches an event when its kind is in Events and, for each filter given,
 // the event's role is in Roles, one of its resources is in Resources, and
 // one of its resources has a tag in Tags. Empty filters match anything.
-//
-// Events are well-formed event names; which events exist is notify's to
-// say (notify.Kinds), and package notify/route refuses the others, at
-// EventsAt, when the policy is checked and loaded.
 type NotifyRoute struct {
 	Events    []string
-	EventsAt  []string // FILE:LINE of each of Events
 	Roles     []string
 	Resources []string
 	Tags      []string
@@ -94,6 +89,11 @@ type NotifyRoute struct {
 	At        string // FILE:LINE of the route
 }
 
-// DeadEvent is the event of a message given up after its attempts
-// (notify.MessageDead): it has no role, resource or person.
-const DeadEvent = "message.dead"
+// NotificationEvents are the event kinds a route may name: the values of
+// notify.Kind (a test keeps the two lists the same; policy imports no
+// other Lockbox package).
+var NotificationEvents = []string{
+	"request.pending", "request.decided", "request.expired",
+	"grant.started", "grant.ending_soon", "grant.ended", "grant.revoked",
+	"session.started", "session.ended", "message.dead",
+}

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/lockbox-ssh/lockbox/pkg/notify"
@@ -46,32 +44,11 @@ func Channels(p *policy.Policy, o Options) (map[string]channel.Channel, error) {
 	return out, nil
 }
 
-// Check refuses routes that name events notify does not define
-// (CheckEvents) and builds p's channels and drops them: what ca policy
-// check and a (re)load do, so that a missing secret is found before it
-// is needed.
+// Check builds p's channels and drops them: what ca policy check and a
+// (re)load do, so that a missing secret is found before it is needed.
 func Check(p *policy.Policy) error {
 	_, err := Channels(p, Options{})
-	return errors.Join(CheckEvents(p), err)
-}
-
-// CheckEvents refuses every event a route names that is not one of
-// notify.Kinds, at the event's file and line. (Policy checks only the
-// form of event names: the events are notify's to define.)
-func CheckEvents(p *policy.Policy) error {
-	var known []string
-	for _, k := range notify.Kinds {
-		known = append(known, string(k))
-	}
-	var errs []error
-	for _, r := range p.Notifications.Routes {
-		for i, ev := range r.Events {
-			if !slices.Contains(known, ev) {
-				errs = append(errs, fmt.Errorf("%s: notifications: route: events: unknown event %q (known: %s)", r.EventsAt[i], ev, strings.Join(known, ", ")))
-			}
-		}
-	}
-	return errors.Join(errs...)
+	return err
 }
 
 func build(e policy.NotifyEndpoint, o Options) (channel.Channel, error) {

@@ -114,8 +114,7 @@ func (r *Router) Route(m *notify.Message) []notify.Target {
 //   - session.started and session.ended: the approvers of the session's
 //     resource's own approval rule (a customer's tenant administrators),
 //     from the policy; nobody for a resource without one;
-//   - message.dead: nobody;
-//   - any other kind: the people in m.To, as the caller names them.
+//   - message.dead: nobody.
 //
 // Never the person who asked (for requests) or who holds the session.
 func (r *Router) Concerned(m *notify.Message) []notify.Recipient {
@@ -147,11 +146,6 @@ func (r *Router) Concerned(m *notify.Message) []notify.Recipient {
 		self = m.Session.User
 		if res := r.pol.Resources[m.Session.Resource]; res != nil && res.OwnApproval() {
 			names = r.pol.Approvers(self, res.Approval.Require)
-		}
-	case notify.MessageDead:
-	default:
-		for _, p := range m.To {
-			names = append(names, p.Name)
 		}
 	}
 	slices.Sort(names)

@@ -1,13 +1,14 @@
 package route
 
 import (
-	"strings"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/lockbox-ssh/lockbox/pkg/notify"
+	"github.com/lockbox-ssh/lockbox/pkg/policy"
 )
 
 var at = time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
@@ -181,57 +182,12 @@ func TestRouteMergesRoutesToOneEndpoint(t *testing.T) {
 	}
 }
 
-// An event kind without a rule of its own here concerns the people the
-// caller names.
-func TestRouteAnOtherKindToThePeopleTheCallerNames(t *testing.T) {
-	other := `notifications:
-  endpoints:
-    - {name: mail, kind: email, smtp: {host: smtp.example.com, from: lockbox@example.com}}
-  routes:
-    - {events: [request.someday], endpoints: [mail]}
-`
-	r := New(parse(t, map[string]string{"people.yaml": people, "o.yaml": other}))
-	m := request("request.someday", "reader", "db-1")
-	m.To = named("dave", "bob")
-	want := []notify.Target{{Endpoint: "mail", To: []notify.Recipient{rcpt("dave", "dave@example.com")}}}
-	if diff := cmp.Diff(want, r.Route(m)); diff != "" {
-		t.Errorf("Route (-want +got):\n%s", diff)
-	}
-}
-
-func TestCheckRefusesEventsNotifyDoesNotDefineAtFileAndLine(t *testing.T) {
-	t.Setenv("TEST_SIEM_SECRET", "0123456789abcdef0123456789abcdef")
-	text := `notifications:
-  endpoints:
-    - {name: siem, kind: webhook, url: "https://siem.example.com/", secret: "env:TEST_SIEM_SECRET"}
-  routes:
-    - events:
-        - request.pending
-        - request.approved
-      endpoints: [siem]
-    - {events: [grant.started, grant.over], endpoints: [siem]}
-`
-	p := parse(t, map[string]string{"people.yaml": people, "n.yaml": text})
-	err := Check(p)
-	if err == nil {
-		t.Fatal("Check succeeded")
-	}
-	for _, want := range []string{
-		`n.yaml:7: notifications: route: events: unknown event "request.approved" (known: request.pending, request.decided,`,
-		`n.yaml:9: notifications: route: events: unknown event "grant.over"`,
-	} {
-		if !strings.Contains(err.Error(), want) {
-			t.Errorf("error does not contain %q:\n%s", want, err)
-		}
-	}
-	if n := strings.Count(err.Error(), "\n") + 1; n != 2 {
-		t.Errorf("%d errors, want 2:\n%s", n, err)
-	}
+func TestPolicyNamesTheEventKindsNotifyKnows(t *testing.T) {
+	var kinds []string
 	for _, k := range notify.Kinds {
-		one := parse(t, map[string]string{"people.yaml": people, "n.yaml": strings.Replace(text,
-			"    - events:\n        - request.pending\n        - request.approved\n", "    - events: ["+string(k)+"]\n", 1)})
-		if err := CheckEvents(one); err == nil || strings.Contains(err.Error(), string(k)+`"`) {
-			t.Errorf("%s: %v", k, err)
-		}
+		kinds = append(kinds, string(k))
+	}
+	if !slices.Equal(kinds, policy.NotificationEvents) {
+		t.Errorf("policy.NotificationEvents = %v, notify.Kinds = %v", policy.NotificationEvents, kinds)
 	}
 }
