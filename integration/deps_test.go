@@ -61,6 +61,9 @@ func TestDependenciesPointOneWay(t *testing.T) {
 		"pkg/notify/channel": {"pkg/notify", "pkg/notify/render", "pkg/inert", "pkg/when"},
 		// Routing reads the policy and builds channels; it knows no workflow or store.
 		"pkg/notify/route": {"pkg/policy", "pkg/notify", "pkg/notify/channel", "pkg/notify/render", "pkg/inert", "pkg/when"},
+		// The outbox's delivery loop knows the store, the audit chain and
+		// the channels, never the workflow or policy.
+		"pkg/outbox": {"pkg/store", "pkg/audit", "pkg/notify", "pkg/notify/channel", "pkg/notify/render", "pkg/inert", "pkg/when"},
 	} {
 		for _, d := range deps(t, pkg) {
 			if !slices.Contains(allowed, d) {

@@ -136,6 +136,7 @@ type Tx interface {
 	AnswerTx
 	DirectoryTx
 	ReviewTx
+	OutboxTx
 }
 
 // AuditRecord is one row of the audit log; see package audit for its hash.

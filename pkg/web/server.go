@@ -63,6 +63,9 @@ type Config struct {
 	Logger      *slog.Logger
 	// Reviews, when set, serves the access review page (/ui/review).
 	Reviews Reviews
+	// Notifications, when set, serves the notification outbox page for
+	// auditors (/ui/notifications).
+	Notifications Notifications
 	// Clock tells the pages what time it is (whether a grant is live or
 	// still scheduled); default time.Now. Give the workflow's clock.
 	Clock func() time.Time
@@ -130,6 +133,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /ui/audit", s.authed(s.auditPage))
 	mux.Handle("GET /ui/audit/export", s.authed(s.auditExport))
 	s.reviewRoutes(mux)
+	s.notificationRoutes(mux)
 
 	mux.HandleFunc("/ui/", s.notFound)
 }

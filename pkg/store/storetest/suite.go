@@ -60,6 +60,10 @@ func Run(t *testing.T, o Opener) {
 		{"NoticeIsGivenOnce", testNoticeIsGivenOnce},
 		{"UsageSaysWhenLastRequestedAndUsed", testUsageSaysWhenLastRequestedAndUsed},
 		{"ReviewDecisionReplacesThePreviousOne", testReviewDecisionReplacesThePreviousOne},
+		{"OutboxRowsAreOnePerKeyAndEndpoint", testOutboxRowsAreOnePerKeyAndEndpoint},
+		{"OutboxLeaseIsExclusiveUntilItRunsOut", testOutboxLeaseIsExclusiveUntilItRunsOut},
+		{"OutboxRacingClaimsTakeEachRowOnce", testOutboxRacingClaimsTakeEachRowOnce},
+		{"OutboxListsCountsAndPrunes", testOutboxListsCountsAndPrunes},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
