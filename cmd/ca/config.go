@@ -43,6 +43,8 @@ type config struct {
 	// long before a grant ends that grant.ending_soon is queued.
 	Outbox            outboxConfig  `mapstructure:"outbox"`
 	GrantEndingNotice time.Duration `mapstructure:"grant_ending_notice"`
+	// OIDC: single sign-on for the web form (sso.go).
+	OIDC oidcConfig `mapstructure:"oidc"`
 }
 
 type scimConfig struct {
@@ -58,6 +60,9 @@ type webConfig struct {
 	// reverse proxy terminates TLS in front of a plain-HTTP CA. With
 	// tls_cert set it is on anyway.
 	SecureCookies bool `mapstructure:"secure_cookies"`
+	// PasswordLogin keeps the password and code form; off, only single
+	// sign-on (oidc) logs people in.
+	PasswordLogin bool `mapstructure:"password_login"`
 }
 
 // uploadsConfig bounds recording uploads: how many at once, and their
@@ -102,6 +107,7 @@ func defaults(v *viper.Viper) {
 	v.SetDefault("audit_checkpoint.dir", "")
 	v.SetDefault("scim.token_file", "")
 	outboxDefaults(v.SetDefault)
+	oidcDefaults(v.SetDefault)
 }
 
 // loadConfig reads the config file named by --config (if any), the
@@ -170,6 +176,8 @@ func loadConfig(flags *pflag.FlagSet) (*config, error) {
 		return nil, fmt.Errorf("uploads.max_concurrent and uploads.max_bytes must be positive")
 	case c.Web.IdleTimeout <= 0 || c.Web.MaxAge <= 0:
 		return nil, fmt.Errorf("web.idle_timeout and web.max_age must be positive")
+	case !c.Web.PasswordLogin && c.OIDC.Issuer == "":
+		return nil, fmt.Errorf("web.password_login is off and oidc.issuer is not set: nobody could log in to the web form")
 	case c.AuditCheckpoint.Interval < 0:
 		return nil, fmt.Errorf("audit_checkpoint.interval must not be negative (0: only at start, at shutdown and on demand)")
 	case c.GrantEndingNotice <= 0:

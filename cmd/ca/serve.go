@@ -232,8 +232,16 @@ func withWeb(apiHandler, directory http.Handler, svc *workflow.Service, cfg *con
 	if !cfg.Web.Enabled {
 		return mux, nil
 	}
-	ui, err := web.New(web.Config{Workflow: svc, Reviews: svc, Notifications: svc, Secure: cfg.TLSCert != "" || cfg.Web.SecureCookies,
-		IdleTimeout: cfg.Web.IdleTimeout, MaxAge: cfg.Web.MaxAge, Logger: log})
+	wcfg := web.Config{Workflow: svc, Reviews: svc, Notifications: svc, Secure: cfg.TLSCert != "" || cfg.Web.SecureCookies,
+		IdleTimeout: cfg.Web.IdleTimeout, MaxAge: cfg.Web.MaxAge, Logger: log, NoPasswordLogin: !cfg.Web.PasswordLogin}
+	sc, err := ssoClient(cfg.OIDC)
+	if err != nil {
+		return nil, err
+	}
+	if sc != nil {
+		wcfg.SSO, wcfg.SSOName = sc, cfg.OIDC.Name
+	}
+	ui, err := web.New(wcfg)
 	if err != nil {
 		return nil, err
 	}

@@ -96,4 +96,5 @@ var NotificationEvents = []string{
 	"request.pending", "request.decided", "request.expired",
 	"grant.started", "grant.ending_soon", "grant.ended", "grant.revoked",
 	"session.started", "session.ended", "message.dead",
+	"request.escalated", "eligibility.ending", "user.deprovisioned",
 }

@@ -60,6 +60,8 @@ const routes = `notifications:
     - {events: [session.started, session.ended], to: channel, endpoints: [siem]}
     - {events: [grant.revoked], roles: [admin], endpoints: [ops-slack, teams]}
     - {events: [message.dead], to: channel, endpoints: [siem]}
+    - {events: [request.escalated, eligibility.ending, user.deprovisioned], endpoints: [mail]}
+    - {events: [eligibility.ending], roles: [admin], to: channel, endpoints: [teams]}
 `
 
 // parse parses files (name -> text) with KEY replaced by a fresh key each

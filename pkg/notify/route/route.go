@@ -114,6 +114,10 @@ func (r *Router) Route(m *notify.Message) []notify.Target {
 //   - session.started and session.ended: the approvers of the session's
 //     resource's own approval rule (a customer's tenant administrators),
 //     from the policy; nobody for a resource without one;
+//   - request.escalated: the escalation group's people, eligibility.ending:
+//     the people who lose it and their team's managers,
+//     user.deprovisioned: the person's managers (m.To as the workflow
+//     gives it);
 //   - message.dead: nobody.
 //
 // Never the person who asked (for requests) or who holds the session.
@@ -139,6 +143,13 @@ func (r *Router) Concerned(m *notify.Message) []notify.Recipient {
 		if m.Request != nil {
 			names = []string{m.Request.Requester}
 		}
+	case notify.RequestEscalated, notify.EligibilityEnding, notify.UserDeprovisioned:
+		if m.Request != nil {
+			self = m.Request.Requester
+		}
+		for _, p := range m.To {
+			names = append(names, p.Name)
+		}
 	case notify.SessionStarted, notify.SessionEnded:
 		if m.Session == nil {
 			return nil
@@ -162,7 +173,7 @@ func (r *Router) Concerned(m *notify.Message) []notify.Recipient {
 
 // facts are what routes filter on.
 type facts struct {
-	role      string
+	roles     []string
 	resources []string
 	tags      map[string]bool
 }
@@ -173,11 +184,14 @@ type facts struct {
 func (r *Router) facts(m *notify.Message) facts {
 	f := facts{tags: map[string]bool{}}
 	if m.Request != nil {
-		f.role = m.Request.Role.Name
+		f.roles = []string{m.Request.Role.Name}
 	}
 	if m.Session != nil {
-		f.role = m.Session.Role
+		f.roles = []string{m.Session.Role}
 		f.resources = []string{m.Session.Resource}
+	} else if e := m.Eligibility; e != nil {
+		// An eligibility that ends is about every role and resource it gave.
+		f.roles, f.resources = e.Roles, e.Resources
 	} else if m.Request != nil {
 		for _, res := range m.Request.Resources {
 			f.resources = append(f.resources, res.Name)
@@ -203,7 +217,7 @@ func (r *Router) facts(m *notify.Message) facts {
 }
 
 func (f facts) match(rt *policy.NotifyRoute) bool {
-	if len(rt.Roles) > 0 && !slices.Contains(rt.Roles, f.role) {
+	if len(rt.Roles) > 0 && !slices.ContainsFunc(f.roles, func(s string) bool { return slices.Contains(rt.Roles, s) }) {
 		return false
 	}
 	if len(rt.Resources) > 0 && !slices.ContainsFunc(f.resources, func(s string) bool { return slices.Contains(rt.Resources, s) }) {

@@ -108,6 +108,31 @@ func TestRouteEveryEventKind(t *testing.T) {
 		{"message.dead goes to the SIEM channel", func() *notify.Message {
 			return &notify.Message{Key: "d", Kind: notify.MessageDead, Time: at, Dead: &notify.Dead{Key: "x", Kind: notify.RequestPending, Channel: "mail"}}
 		}, []notify.Target{{Endpoint: "siem"}}},
+		{"request.escalated goes to the escalation group named, never the requester",
+			func() *notify.Message {
+				m := request(notify.RequestEscalated, "reader", "db-1")
+				m.To = named("dave", "alice")
+				return m
+			},
+			[]notify.Target{{Endpoint: "mail", To: []notify.Recipient{rcpt("dave", "dave@example.com")}}}},
+		{"eligibility.ending goes to the people who lose it and their managers",
+			func() *notify.Message {
+				return &notify.Message{Key: "e", Kind: notify.EligibilityEnding, Time: at, To: named("alice", "carol"),
+					Eligibility: &notify.Eligibility{Team: "storage", Roles: []string{"reader"}, Resources: []string{"db-1"}, Until: at}}
+			},
+			[]notify.Target{{Endpoint: "mail", To: []notify.Recipient{alice, rcpt("carol", "carol@example.com")}}}},
+		{"eligibility.ending filtered by a role it gives among others",
+			func() *notify.Message {
+				return &notify.Message{Key: "e", Kind: notify.EligibilityEnding, Time: at, To: named("alice"),
+					Eligibility: &notify.Eligibility{Team: "storage", Roles: []string{"reader", "admin"}, Resources: []string{"db-1"}, Until: at}}
+			},
+			[]notify.Target{{Endpoint: "mail", To: []notify.Recipient{alice}}, {Endpoint: "teams"}}},
+		{"user.deprovisioned goes to the person's managers",
+			func() *notify.Message {
+				return &notify.Message{Key: "u", Kind: notify.UserDeprovisioned, Time: at, To: named("carol"),
+					Deprovisioned: &notify.Deprovisioned{User: "alice", By: "scim", Reason: "deactivated"}}
+			},
+			[]notify.Target{{Endpoint: "mail", To: []notify.Recipient{rcpt("carol", "carol@example.com")}}}},
 		{"an unknown kind goes nowhere", func() *notify.Message { return request("request.approved", "reader", "db-1") }, nil},
 		{"a request event without its request goes nowhere by name",
 			func() *notify.Message { return &notify.Message{Key: "k", Kind: notify.GrantEnded, Time: at} }, nil},

@@ -50,6 +50,7 @@ func Run(t *testing.T, o Opener) {
 		{"ThrottlesRoundTrip", testThrottles},
 		{"WebPasswordsRoundTripAndReplace", testPasswords},
 		{"WebSessionsTouchExpireAndDelete", testWebSessions},
+		{"SSOPendingTakenOnceAndPruned", testSSOPending},
 		{"AnswersAreKeptOncePerKeyUntilTheyExpire", testAnswers},
 		{"WindowStartAndEscalationRoundTrip", testWindowFieldsRoundTrip},
 		{"ApprovalDurationRoundTrips", testApprovalDurationRoundTrips},
