@@ -1,0 +1,79 @@
+package integration
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/lockbox-ssh/lockbox/pkg/recording"
+)
+
+// playWithAsciinema plays an exported file with Debian's asciinema, fast,
+// without a controlling terminal, and returns what it wrote.
+func playWithAsciinema(t *testing.T, asciinema, cast string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	// timeout(1) as well, as a player that hangs must not hang the test.
+	cmd := exec.CommandContext(ctx, "timeout", "30", asciinema, "play", "--speed", "50", "--idle-time-limit", "0.01", cast)
+	cmd.Env = append(os.Environ(), "LC_ALL=C.UTF-8", "PYTHONIOENCODING=utf-8")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true} // no /dev/tty for it to read keys from
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("asciinema play %s: %v\n%s", cast, err, errOut.String())
+	}
+	if errOut.Len() > 0 {
+		t.Fatalf("asciinema play complained: %s", errOut.String())
+	}
+	return out.String()
+}
+
+// An exported recording plays in Debian's asciinema as it is, showing
+// exactly the sanitised replay, and carries the exec command and the exit
+// status as markers.
+func TestExportedRecordingPlaysInAsciinema(t *testing.T) {
+	asciinema := needTool(t, "asciinema", "asciinema")
+	needTool(t, "timeout", "coreutils")
+	w := newWorld(t, worldOptions{})
+	b := w.bastion(nil, "--mfa_remember", "1h")
+	w.enroll("alice")
+	_, key := w.grant("alice", "admin", "1h")
+	script := `'printf "\033]52;c;cm0gLXJmIH4=\007\033[21t\033[31mred\033[0m caf\303\251\n"; seq 1 200; exit 3'`
+	if r := w.run(b, key, w.code("alice", 0), []string{"-tt"}, "sh", "-c", script); r.code != 3 {
+		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+	}
+	s, rec := w.recordingOf("alice")
+	if !rec.Header.Terminal {
+		t.Fatal("the session ran without a terminal")
+	}
+	cast := filepath.Join(t.TempDir(), "session.cast")
+	w.ca.ok("erin", "replay", s.ID, "--export", cast)
+	data, err := os.ReadFile(cast)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if recording.ContentType(data) == "application/gzip" {
+		t.Fatal("the export is compressed")
+	}
+	for _, want := range []string{`"m", "exec: sh -c `, `"m", "exit status 3"`, `"m", "session ended: exited with status 3"`} {
+		if !strings.Contains(string(data), want) {
+			t.Errorf("the export lacks %s:\n%s", want, data)
+		}
+	}
+
+	played := playWithAsciinema(t, asciinema, cast)
+	replayed := w.ca.ok("erin", "replay", s.ID, "--speed", "1000")
+	if played != replayed {
+		t.Fatalf("asciinema showed %q,\nthe sanitised replay %q", played, replayed)
+	}
+	if !strings.Contains(played, "\x1b[31mred\x1b[0m café\r\n") || !strings.Contains(played, "200\r\n") || strings.Contains(played, "\x1b]52") {
+		t.Fatalf("asciinema showed %q", played)
+	}
+}
