@@ -71,6 +71,7 @@ func NewCommand(settings func() Settings, out, errOut io.Writer) *cobra.Command 
 	root.SetErr(errOut)
 	root.AddCommand(a.requestCmd(), a.requestsCmd(), a.approveCmd(), a.denyCmd(), a.revokeCmd(),
 		a.certCmd(), a.auditCmd(), a.mfaCmd(), a.whoamiCmd(), a.sshCmd(), a.sessionsCmd(), a.replayCmd(), a.passwordCmd(), a.reviewCmd())
+	root.AddCommand(a.evidenceCmd())
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError{fmt.Sprintf("%v (usage: %s)", err, useLine(c))}
 	})

@@ -58,9 +58,9 @@ type Error struct{ Problems []Problem }
 func (e *Error) Error() string {
 	lines := make([]string, len(e.Problems))
 	for i, p := range e.Problems {
-		lines[i] = "  " + p.String()
+		lines[i] = p.String()
 	}
-	return fmt.Sprintf("the evidence bundle does not verify (%d problems):\n%s", len(e.Problems), strings.Join(lines, "\n"))
+	return fmt.Sprintf("the evidence bundle does not verify (%d problems): %s", len(e.Problems), strings.Join(lines, "; "))
 }
 
 func (e *Error) Unwrap() error { return ErrInvalid }
