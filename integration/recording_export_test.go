@@ -3,6 +3,8 @@ package integration
 import (
 	"bytes"
 	"context"
+	"errors"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/ssh"
 
 	"github.com/lockbox-ssh/lockbox/pkg/recording"
 )
@@ -75,5 +79,69 @@ func TestExportedRecordingPlaysInAsciinema(t *testing.T) {
 	}
 	if !strings.Contains(played, "\x1b[31mred\x1b[0m café\r\n") || !strings.Contains(played, "200\r\n") || strings.Contains(played, "\x1b]52") {
 		t.Fatalf("asciinema showed %q", played)
+	}
+}
+
+// A recording holds the exec command, the signals the client sent and how
+// the command ended, as events of their own, in the order they happened.
+func TestRecordingHoldsExecSignalAndExitEvents(t *testing.T) {
+	w := newWorld(t, worldOptions{})
+	b := w.bastion(nil)
+	w.enroll("alice")
+	_, key := w.grant("alice", "admin", "1h")
+	signer, err := loadCertSigner(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code := w.code("alice", 0)
+	c, err := ssh.Dial("tcp", b.addr, &ssh.ClientConfig{User: "db-1", Timeout: 10 * time.Second,
+		HostKeyCallback: ssh.InsecureIgnoreHostKey(),
+		Auth: []ssh.AuthMethod{ssh.PublicKeys(signer), ssh.KeyboardInteractive(func(_, _ string, q []string, _ []bool) ([]string, error) {
+			return []string{code}, nil
+		})}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	s, err := c.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := s.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const command = "echo ready; sleep 2; exit 5"
+	if err := s.Start(command); err != nil {
+		t.Fatal(err)
+	}
+	ready := make([]byte, 6)
+	if _, err := io.ReadFull(stdout, ready); err != nil || string(ready) != "ready\n" {
+		t.Fatalf("read %q: %v", ready, err)
+	}
+	if err := s.Signal(ssh.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	err = s.Wait()
+	var exit *ssh.ExitError
+	if !errors.As(err, &exit) {
+		t.Fatalf("the command ended with %v, want an exit status or signal", err)
+	}
+	// sshd delivers the signal to logins other than root; as root the
+	// command runs on to its exit status. Either way the recording says so.
+	want := "5"
+	if exit.Signal() != "" {
+		want = "signal " + exit.Signal()
+	}
+	_, rec := w.recordingOf("alice")
+	var kinds []string
+	for _, ev := range rec.Events {
+		switch ev.Kind {
+		case 'c', 's', 'x':
+			kinds = append(kinds, string(ev.Kind)+" "+string(ev.Data))
+		}
+	}
+	if got := strings.Join(kinds, "|"); got != "c "+command+"|s INT|x "+want {
+		t.Fatalf("the recording's own events are %q", got)
 	}
 }
