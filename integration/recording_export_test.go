@@ -80,6 +80,22 @@ func TestExportedRecordingPlaysInAsciinema(t *testing.T) {
 	if !strings.Contains(played, "\x1b[31mred\x1b[0m café\r\n") || !strings.Contains(played, "200\r\n") || strings.Contains(played, "\x1b]52") {
 		t.Fatalf("asciinema showed %q", played)
 	}
+
+	// Without a terminal the output holds bare line feeds; the export
+	// writes them as the viewer's terminal showed them, CR LF.
+	if r := w.run(b, key, w.code("alice", 1), nil, "sh", "-c", `'printf "one\ntwo\n"'`); r.code != 0 {
+		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+	}
+	s, rec = w.recordingOf("alice")
+	if rec.Header.Terminal {
+		t.Fatal("the second session ran on a terminal")
+	}
+	w.ca.ok("erin", "replay", s.ID, "--export", cast+".2")
+	played = playWithAsciinema(t, asciinema, cast+".2")
+	replayed = w.ca.ok("erin", "replay", s.ID, "--speed", "1000")
+	if replayed != "one\ntwo\n" || played != "one\r\ntwo\r\n" {
+		t.Fatalf("asciinema showed %q, the replay %q", played, replayed)
+	}
 }
 
 // A recording holds the exec command, the signals the client sent and how

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"slices"
 	"time"
+	"unicode/utf8"
 
 	"github.com/lockbox-ssh/lockbox/pkg/audit"
 )
@@ -167,6 +168,11 @@ func (w *bundleWriter) writeRows(rows []audit.Record) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	for _, r := range rows {
+		// The detail is written as a JSON string, which would not keep
+		// bytes that are not UTF-8 (the row's hash covers them).
+		if !utf8.Valid(r.Detail) && w.err == nil {
+			w.err = fmt.Errorf("evidence: audit row %d: its detail is not UTF-8", r.Seq)
+		}
 		if err := enc.Encode(toRowJSON(r)); err != nil && w.err == nil {
 			w.err = fmt.Errorf("evidence: encoding audit row %d: %w", r.Seq, err)
 		}
