@@ -263,6 +263,8 @@ func (a *app) printEvidence(s *evidence.Summary) {
 				fmt.Fprintf(w, ", exit status %d", *se.ExitStatus)
 			}
 			fmt.Fprintf(w, " (audit row %d)\n", se.EndSeq)
+		} else {
+			fmt.Fprintln(w, "    still open at the checkpoint")
 		}
 		if rec := se.Recording; rec != nil {
 			fmt.Fprintf(w, "    recording %d bytes, SHA-256 %s, stored %s (audit row %d)\n", rec.Size, clean(rec.SHA256), ts(rec.At), rec.Seq)

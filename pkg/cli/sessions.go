@@ -103,7 +103,13 @@ signals, the exit status and the end; what was typed is left out.`,
 				return fmt.Errorf("reading the recording: %w", err)
 			}
 			if export != "" {
-				return exportRecording(rec, export)
+				if err := exportRecording(rec, export); err != nil {
+					return err
+				}
+				if rec.Truncated {
+					fmt.Fprintln(a.err, "(the recording ends early: the bastion stopped during the session)")
+				}
+				return nil
 			}
 			if err := recording.Play(cmd.Context(), rec, a.out, speed, maxIdle, nil); err != nil {
 				return err
