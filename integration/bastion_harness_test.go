@@ -184,7 +184,7 @@ func (w *world) bastion(c *ca, flags ...string) *bastionProc {
 		t.Fatal(err)
 	}
 	b := &bastionProc{t: t, dir: dir, ca: c, args: append([]string{"serve", "--data", dir, "--ca", c.url, "--name", "bastion-1",
-		"--listen", "127.0.0.1:0", "--heartbeat_interval", "500ms", "--flush_every", "200ms"}, flags...)}
+		"--listen", "127.0.0.1:0", "--heartbeat_interval", "500ms", "--flush_every", "200ms", "--metrics_listen", "127.0.0.1:0"}, flags...)}
 	b.start()
 	return b
 }

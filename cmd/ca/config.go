@@ -39,6 +39,11 @@ type config struct {
 	// SCIM: the directory's push endpoint under /scim/v2/, served only
 	// when token_file names the file holding its bearer token.
 	SCIM scimConfig `mapstructure:"scim"`
+	// MetricsListen is where Prometheus metrics are served (/metrics);
+	// "" or "off": not at all.
+	MetricsListen string `mapstructure:"metrics_listen"`
+	// LogFormat is "text" (logfmt, the default) or "json".
+	LogFormat string `mapstructure:"log_format"`
 }
 
 type scimConfig struct {
@@ -97,6 +102,8 @@ func defaults(v *viper.Viper) {
 	v.SetDefault("audit_checkpoint.file", "")
 	v.SetDefault("audit_checkpoint.dir", "")
 	v.SetDefault("scim.token_file", "")
+	v.SetDefault("metrics_listen", "127.0.0.1:9464")
+	v.SetDefault("log_format", "text")
 }
 
 // loadConfig reads the config file named by --config (if any), the
@@ -107,7 +114,7 @@ func loadConfig(flags *pflag.FlagSet) (*config, error) {
 	v.SetEnvPrefix("LOCKBOX")
 	v.SetEnvKeyReplacer(strings.NewReplacer(".", "_"))
 	v.AutomaticEnv()
-	for _, name := range []string{"listen", "data", "policy", "pending_timeout", "sweep_interval", "eligibility_notice", "anonymous_audit_interval", "session_lease_ttl", "hop_cert_ttl", "recordings"} {
+	for _, name := range []string{"listen", "data", "policy", "pending_timeout", "sweep_interval", "eligibility_notice", "anonymous_audit_interval", "session_lease_ttl", "hop_cert_ttl", "recordings", "metrics_listen", "log_format"} {
 		if f := flags.Lookup(name); f != nil {
 			if err := v.BindPFlag(name, f); err != nil {
 				return nil, err
@@ -158,6 +165,8 @@ func loadConfig(flags *pflag.FlagSet) (*config, error) {
 		return nil, fmt.Errorf("uploads.max_concurrent and uploads.max_bytes must be positive")
 	case c.Web.IdleTimeout <= 0 || c.Web.MaxAge <= 0:
 		return nil, fmt.Errorf("web.idle_timeout and web.max_age must be positive")
+	case c.LogFormat != "text" && c.LogFormat != "json":
+		return nil, fmt.Errorf("log_format %q: want text or json", c.LogFormat)
 	case c.AuditCheckpoint.Interval < 0:
 		return nil, fmt.Errorf("audit_checkpoint.interval must not be negative (0: only at start, at shutdown and on demand)")
 	}
@@ -182,5 +191,7 @@ func addServeFlags(f *pflag.FlagSet) {
 	f.String("audit_checkpoint_file", "", "append signed audit checkpoints to this file")
 	f.String("audit_checkpoint_dir", "", "write each signed audit checkpoint to this directory (text and .sig)")
 	f.String("scim_token_file", "", "serve the SCIM 2.0 endpoint /scim/v2/ for the directory, with the bearer token in this file (at least 32 bytes)")
+	f.String("metrics_listen", "", "serve Prometheus metrics at http://ADDR/metrics (default 127.0.0.1:9464; \"off\": not at all)")
+	f.String("log_format", "", "text (default) or json")
 	f.Duration("store_timeout", 0, "one API call's deadline for its database work; a stalled database answers 503 by then (default 5s)")
 }

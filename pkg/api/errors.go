@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/lockbox-ssh/lockbox/pkg/apiauth"
+	"github.com/lockbox-ssh/lockbox/pkg/metrics"
 	"github.com/lockbox-ssh/lockbox/pkg/policy"
 	"github.com/lockbox-ssh/lockbox/pkg/review"
 	"github.com/lockbox-ssh/lockbox/pkg/store"
@@ -121,10 +122,21 @@ var fixedMessages = map[string]struct{ answer, log string }{
 func errorAnswer(err error) (int, wire.Error) {
 	for _, k := range errorKinds {
 		if errors.Is(err, k.err) {
+			countRefusal(k.code)
 			return k.status, wire.Error{Error: wire.ErrorBody{Code: k.code, Message: err.Error()}}
 		}
 	}
+	countRefusal(internalError.code)
 	return http.StatusInternalServerError, wire.Error{Error: wire.ErrorBody{Code: "internal", Message: "internal error; see the CA's log"}}
+}
+
+// countRefusal counts an error answer by its code, and a refused session
+// start (or login check) as a lease conflict.
+func countRefusal(code string) {
+	metrics.Refusals.WithLabelValues(code).Inc()
+	if code == "session_active" {
+		metrics.LeaseConflicts.Inc()
+	}
 }
 
 // writeError answers with err's kind. Errors of no known kind are
@@ -132,6 +144,7 @@ func errorAnswer(err error) (int, wire.Error) {
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	for _, k := range errorKinds {
 		if errors.Is(err, k.err) {
+			countRefusal(k.code)
 			msg := err.Error()
 			if fixed, ok := fixedMessages[k.code]; ok {
 				s.log.Error(fixed.log, "code", k.code, "method", r.Method, "path", r.URL.Path, "err", err)
@@ -144,6 +157,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if errors.Is(err, context.Canceled) {
 		return
 	}
+	countRefusal(internalError.code)
 	s.log.Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err)
 	writeJSON(w, http.StatusInternalServerError, wire.Error{Error: wire.ErrorBody{Code: "internal", Message: "internal error; see the CA's log"}})
 }

@@ -4,8 +4,11 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/lockbox-ssh/lockbox/pkg/metrics"
 	"github.com/lockbox-ssh/lockbox/pkg/recording"
 )
+
+var recordedBytes = metrics.RecordedBytes
 
 // bigBuf is the size of the buffers that carry bulk data.
 const bigBuf = 32 << 10
@@ -69,8 +72,10 @@ func (r *recorder) write(c chunk) {
 	switch c.kind {
 	case 'o':
 		err = r.w.Output((*c.buf)[:c.n])
+		recordedBytes.Add(float64(c.n))
 	case 'i':
 		err = r.w.Input((*c.buf)[:c.n])
+		recordedBytes.Add(float64(c.n))
 	case 'r':
 		err = r.w.Resize(c.cols, c.rows)
 	}
