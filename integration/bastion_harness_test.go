@@ -223,7 +223,7 @@ func (b *bastionProc) restart() { b.restartWrapped() }
 // ...; exec "$0" "$@"').
 func (b *bastionProc) restartWrapped(wrap ...string) {
 	for i, a := range b.args {
-		if a == "127.0.0.1:0" {
+		if a == "127.0.0.1:0" && i > 0 && b.args[i-1] == "--listen" {
 			b.args[i] = b.addr
 		}
 	}
