@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/lockbox-ssh/lockbox/pkg/apiauth"
 	"github.com/lockbox-ssh/lockbox/pkg/metrics"
@@ -130,6 +131,22 @@ func errorAnswer(err error) (int, wire.Error) {
 	return http.StatusInternalServerError, wire.Error{Error: wire.ErrorBody{Code: "internal", Message: "internal error; see the CA's log"}}
 }
 
+// subjectAttrs names the request or session a call is about, for its log
+// lines: "request", ID for /v1/requests/{id}/..., "session", ID for
+// /v1/sessions/{id}/....
+func subjectAttrs(r *http.Request) []any {
+	id := r.PathValue("id")
+	switch {
+	case id == "":
+		return nil
+	case strings.HasPrefix(r.URL.Path, "/v1/requests/"):
+		return []any{"request", id}
+	case strings.HasPrefix(r.URL.Path, "/v1/sessions/"):
+		return []any{"session", id}
+	}
+	return nil
+}
+
 // countRefusal counts an error answer by its code, and a refused session
 // start (or login check) as a lease conflict.
 func countRefusal(code string) {
@@ -147,8 +164,12 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 			countRefusal(k.code)
 			msg := err.Error()
 			if fixed, ok := fixedMessages[k.code]; ok {
-				s.log.Error(fixed.log, "code", k.code, "method", r.Method, "path", r.URL.Path, "err", err)
+				s.log.Error(fixed.log, append([]any{"code", k.code, "method", r.Method, "path", r.URL.Path, "err", err}, subjectAttrs(r)...)...)
 				msg = fixed.answer
+			} else if k.status != http.StatusUnauthorized && k.status != http.StatusTooManyRequests {
+				// Refusals of people the CA knows; anonymous ones are
+				// logged per source per interval (auth.go).
+				s.log.Info("call refused", append([]any{"code", k.code, "method", r.Method, "path", r.URL.Path, "err", err}, subjectAttrs(r)...)...)
 			}
 			writeJSON(w, k.status, wire.Error{Error: wire.ErrorBody{Code: k.code, Message: msg}})
 			return
@@ -158,6 +179,6 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		return
 	}
 	countRefusal(internalError.code)
-	s.log.Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err)
+	s.log.Error("internal error", append([]any{"method", r.Method, "path", r.URL.Path, "err", err}, subjectAttrs(r)...)...)
 	writeJSON(w, http.StatusInternalServerError, wire.Error{Error: wire.ErrorBody{Code: "internal", Message: "internal error; see the CA's log"}})
 }

@@ -225,7 +225,7 @@ func (x *session) begin(command string) {
 	cancel()
 	if err != nil {
 		watch.stop()
-		s.log.Info("session refused", "user", x.id.User, "resource", x.id.Resource, "err", err)
+		s.log.Info("session refused", "user", x.id.User, "request", x.id.RequestID, "resource", x.id.Resource, "err", err)
 		metrics.SessionsEnded.WithLabelValues("refused").Inc()
 		x.fail(userMessage(err))
 		return
@@ -241,9 +241,12 @@ func (x *session) begin(command string) {
 		end(errors.New(reasonClientGone))
 		x.end.record(reasonClientGone, nil)
 	})
+	s.log.Info("session started", "session", grant.SessionID, "request", x.id.RequestID, "user", x.id.User, "resource", x.id.Resource,
+		"role", x.id.Role, "client", x.addr.String())
 	out := x.run(life, end, grant, command, watch)
 	end(errors.New(out.reason))
 	x.end.record(out.reason, out.status)
+	s.log.Info("session ended", "session", grant.SessionID, "request", x.id.RequestID, "user", x.id.User, "reason", out.reason)
 	metrics.SessionsEnded.WithLabelValues(endClass(out)).Inc()
 	settled()
 	if out.send && out.status != nil {
