@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -136,5 +138,94 @@ func TestBastionDrainTellsUsersWaitsEndsTheRestAndUploads(t *testing.T) {
 		if s.EndedAt == nil || s.RecordingSize == 0 || (reason != "" && !strings.Contains(s.EndReason, reason)) {
 			t.Errorf("%s's session at the CA: ended %v, reason %q, recording %d bytes", who, s.EndedAt, s.EndReason, s.RecordingSize)
 		}
+	}
+}
+
+// On SIGTERM the CA answers the calls it has accepted and exits 0; calls
+// sent while it stops or is down are sent again by the CLI under their
+// idempotency keys and answered once it is back. Fifteen requests sent
+// around a stop and restart make exactly fifteen requests.
+func TestCAStopAnswersWhatItAcceptedAndNothingIsLostOrMadeTwice(t *testing.T) {
+	c := startCA(t, "sqlite")
+	type call struct {
+		user string
+		out  bytes.Buffer
+		err  bytes.Buffer
+		done chan error
+	}
+	var calls []*call
+	for _, user := range []string{"alice", "bob", "dave"} {
+		resource := "db-1"
+		if user == "dave" {
+			resource = "web-1"
+		}
+		for range 5 {
+			k := &call{user: user, done: make(chan error, 1)}
+			cmd := exec.Command(filepath.Join(bin, "lockbox"), "request", "--role", "reader", "--resource", resource, "--duration", "1h", "--reason", "stop and restart")
+			cmd.Env = append(os.Environ(), "LOCKBOX_CA="+c.url, "LOCKBOX_USER="+user, "LOCKBOX_IDENTITY="+filepath.Join(c.keys, user), "SSH_AUTH_SOCK=")
+			cmd.Stdout, cmd.Stderr = &k.out, &k.err
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			go func() { k.done <- cmd.Wait() }()
+			calls = append(calls, k)
+		}
+	}
+	// Stop the CA once the first request was answered, with the others
+	// in flight or about to be sent.
+	first := make(chan struct{})
+	var once sync.Once
+	for _, k := range calls {
+		go func() {
+			err := <-k.done
+			k.done <- err
+			once.Do(func() { close(first) })
+		}()
+	}
+	select {
+	case <-first:
+	case <-time.After(time.Minute):
+		t.Fatal("no request was answered")
+	}
+	if err := terminate(t, c.cmd, 30*time.Second); err != nil {
+		t.Fatalf("the CA exited with %v after SIGTERM; log:\n%s", err, c.log.String())
+	}
+	if !strings.Contains(c.log.String(), "ca stopping: answering the calls in flight") || !strings.Contains(c.log.String(), "ca stopped") {
+		t.Errorf("the CA's log does not tell its stop:\n%s", c.log.String())
+	}
+	c.restartOnSameAddress()
+	ids := map[string]bool{}
+	for _, k := range calls {
+		select {
+		case err := <-k.done:
+			if err != nil {
+				t.Errorf("%s's request: %v, %q", k.user, err, k.err.String())
+				continue
+			}
+		case <-time.After(time.Minute):
+			t.Fatalf("%s's request was never answered", k.user)
+		}
+		id := strings.TrimSpace(k.out.String())
+		if !requestID.MatchString(id) || ids[id] {
+			t.Errorf("%s's request: %q (a duplicate answer or no ID)", k.user, id)
+		}
+		ids[id] = true
+	}
+	for _, user := range []string{"alice", "bob", "dave"} {
+		var list []wire.Request
+		if err := json.Unmarshal([]byte(c.ok(user, "--json", "requests", "--mine")), &list); err != nil {
+			t.Fatal(err)
+		}
+		if len(list) != 5 {
+			t.Errorf("%s has %d requests at the CA, want 5", user, len(list))
+		}
+		for _, r := range list {
+			if !ids[r.ID] {
+				t.Errorf("%s's request %s at the CA was answered to nobody", user, r.ID)
+			}
+		}
+	}
+	if out := c.ok("erin", "audit", "verify"); !strings.Contains(out, "audit log intact") {
+		t.Errorf("audit verify: %q", out)
 	}
 }

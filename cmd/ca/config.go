@@ -44,6 +44,9 @@ type config struct {
 	MetricsListen string `mapstructure:"metrics_listen"`
 	// LogFormat is "text" (logfmt, the default) or "json".
 	LogFormat string `mapstructure:"log_format"`
+	// DrainTimeout bounds how long SIGTERM waits for the calls in flight
+	// to be answered before the store closes.
+	DrainTimeout time.Duration `mapstructure:"drain_timeout"`
 }
 
 type scimConfig struct {
@@ -104,6 +107,7 @@ func defaults(v *viper.Viper) {
 	v.SetDefault("scim.token_file", "")
 	v.SetDefault("metrics_listen", "127.0.0.1:9464")
 	v.SetDefault("log_format", "text")
+	v.SetDefault("drain_timeout", 30*time.Second)
 }
 
 // loadConfig reads the config file named by --config (if any), the
@@ -114,7 +118,7 @@ func loadConfig(flags *pflag.FlagSet) (*config, error) {
 	v.SetEnvPrefix("LOCKBOX")
 	v.SetEnvKeyReplacer(strings.NewReplacer(".", "_"))
 	v.AutomaticEnv()
-	for _, name := range []string{"listen", "data", "policy", "pending_timeout", "sweep_interval", "eligibility_notice", "anonymous_audit_interval", "session_lease_ttl", "hop_cert_ttl", "recordings", "metrics_listen", "log_format"} {
+	for _, name := range []string{"listen", "data", "policy", "pending_timeout", "sweep_interval", "eligibility_notice", "anonymous_audit_interval", "session_lease_ttl", "hop_cert_ttl", "recordings", "metrics_listen", "log_format", "drain_timeout"} {
 		if f := flags.Lookup(name); f != nil {
 			if err := v.BindPFlag(name, f); err != nil {
 				return nil, err
@@ -165,6 +169,8 @@ func loadConfig(flags *pflag.FlagSet) (*config, error) {
 		return nil, fmt.Errorf("uploads.max_concurrent and uploads.max_bytes must be positive")
 	case c.Web.IdleTimeout <= 0 || c.Web.MaxAge <= 0:
 		return nil, fmt.Errorf("web.idle_timeout and web.max_age must be positive")
+	case c.DrainTimeout <= 0:
+		return nil, fmt.Errorf("drain_timeout must be positive")
 	case c.LogFormat != "text" && c.LogFormat != "json":
 		return nil, fmt.Errorf("log_format %q: want text or json", c.LogFormat)
 	case c.AuditCheckpoint.Interval < 0:
@@ -193,5 +199,6 @@ func addServeFlags(f *pflag.FlagSet) {
 	f.String("scim_token_file", "", "serve the SCIM 2.0 endpoint /scim/v2/ for the directory, with the bearer token in this file (at least 32 bytes)")
 	f.String("metrics_listen", "", "serve Prometheus metrics at http://ADDR/metrics (default 127.0.0.1:9464; \"off\": not at all)")
 	f.String("log_format", "", "text (default) or json")
+	f.Duration("drain_timeout", 0, "on SIGTERM, how long calls in flight may take to be answered before the store closes (default 30s)")
 	f.Duration("store_timeout", 0, "one API call's deadline for its database work; a stalled database answers 503 by then (default 5s)")
 }

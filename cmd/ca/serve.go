@@ -169,15 +169,23 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 		return err
 	case <-ctx.Done():
 	}
-	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	// Stop accepting, answer every call in flight (their store batches
+	// commit first), then close the store: a call is either answered or
+	// never reached the CA, and the client sends it again under its key.
+	log.Info("ca stopping: answering the calls in flight", "timeout", cfg.DrainTimeout.String())
+	shutdown, cancel := context.WithTimeout(context.Background(), cfg.DrainTimeout)
 	defer cancel()
 	err = hs.Shutdown(shutdown)
+	if err != nil {
+		log.Error("calls still in flight at the drain timeout were cut", "err", err)
+	}
 	if _, ferr := svc.FlushAnonymousRefusals(shutdown, log); ferr != nil {
 		log.Error("auditing anonymous refusals at shutdown", "err", ferr)
 	}
 	if err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
+	log.Info("ca stopped")
 	return nil
 }
 
