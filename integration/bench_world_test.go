@@ -138,7 +138,7 @@ func (c *benchCA) writePolicy(p benchPolicy) {
 func (c *benchCA) start() {
 	tb := c.tb
 	c.log = &syncBuffer{}
-	cmd := exec.Command(filepath.Join(bin, "ca"), "serve", "--data", c.dir, "--policy", c.policy, "--listen", "127.0.0.1:0")
+	cmd := exec.Command(filepath.Join(bin, "ca"), "serve", "--data", c.dir, "--policy", c.policy, "--listen", "127.0.0.1:0", "--metrics_listen", "off")
 	cmd.Env = append(os.Environ(), "LOCKBOX_STORE_DRIVER=sqlite", "LOCKBOX_STORE_DSN="+filepath.Join(c.dir, "lockbox.db"))
 	cmd.Stderr = c.log
 	addr := startListening(tb, cmd, "ca serve", c.log)
@@ -283,7 +283,7 @@ func initBenchBastion(tb testing.TB, c *benchCA) *benchBastion {
 func (b *benchBastion) start(tb testing.TB, c *benchCA, flags ...string) {
 	tb.Helper()
 	b.log = &syncBuffer{}
-	args := append([]string{"serve", "--data", b.dir, "--ca", c.url, "--name", "bastion-1", "--listen", "127.0.0.1:0"}, flags...)
+	args := append([]string{"serve", "--data", b.dir, "--ca", c.url, "--name", "bastion-1", "--listen", "127.0.0.1:0", "--metrics_listen", "off"}, flags...)
 	cmd := exec.Command(filepath.Join(bin, "bastion"), args...)
 	cmd.Stderr = b.log
 	b.addr = startListening(tb, cmd, "bastion serve", b.log)

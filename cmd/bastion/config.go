@@ -38,6 +38,13 @@ type config struct {
 	// bastion fetches them from the CA at start.
 	UserCAFile string `mapstructure:"user_ca_file"`
 	HostCAFile string `mapstructure:"host_ca_file"`
+	// MetricsListen is where Prometheus metrics are served (/metrics);
+	// "" or "off": not at all.
+	MetricsListen string `mapstructure:"metrics_listen"`
+	LogFormat     string `mapstructure:"log_format"` // text | json
+	// DrainTimeout is how long SIGTERM waits for open sessions to end
+	// before it ends the rest.
+	DrainTimeout time.Duration `mapstructure:"drain_timeout"`
 }
 
 var settings = []struct {
@@ -62,6 +69,9 @@ var settings = []struct {
 	{"pprof", "serve Go's profiles (net/http/pprof) on this loopback address, e.g. 127.0.0.1:6060 (default off)", ""},
 	{"user_ca_file", "pinned user CA public key (default: fetched from the CA)", ""},
 	{"host_ca_file", "pinned host CA public key (default: fetched from the CA)", ""},
+	{"metrics_listen", "serve Prometheus metrics at http://ADDR/metrics (\"off\": not at all)", "127.0.0.1:9465"},
+	{"log_format", "text or json", "text"},
+	{"drain_timeout", "on SIGTERM, how long open sessions may go on (their users are told) before the rest are ended", 5 * time.Minute},
 }
 
 func addFlags(f *pflag.FlagSet) {
@@ -104,7 +114,7 @@ func loadConfig(flags *pflag.FlagSet) (*config, error) {
 	}
 	for name, d := range map[string]time.Duration{"idle_timeout": c.IdleTimeout, "session_cap": c.SessionCap,
 		"heartbeat_interval": c.HeartbeatInterval, "flush_every": c.FlushEvery, "handshake_timeout": c.HandshakeTimeout,
-		"refusal_report_interval": c.RefusalReportInterval, "upload_retry_interval": c.UploadRetryInterval} {
+		"refusal_report_interval": c.RefusalReportInterval, "upload_retry_interval": c.UploadRetryInterval, "drain_timeout": c.DrainTimeout} {
 		if d <= 0 {
 			return nil, fmt.Errorf("%s must be positive", name)
 		}
@@ -117,6 +127,9 @@ func loadConfig(flags *pflag.FlagSet) (*config, error) {
 	}
 	if c.MaxUnauthenticated < 1 || c.MaxUnauthenticatedPerSource < 1 {
 		return nil, fmt.Errorf("max_unauthenticated and max_unauthenticated_per_source must be at least 1")
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		return nil, fmt.Errorf("log_format %q: want text or json", c.LogFormat)
 	}
 	if c.MFARemember < 0 {
 		return nil, fmt.Errorf("mfa_remember must not be negative")

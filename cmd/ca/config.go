@@ -48,6 +48,14 @@ type config struct {
 	GrantEndingNotice time.Duration `mapstructure:"grant_ending_notice"`
 	// OIDC: single sign-on for the web form (sso.go).
 	OIDC oidcConfig `mapstructure:"oidc"`
+	// MetricsListen is where Prometheus metrics are served (/metrics);
+	// "" or "off": not at all.
+	MetricsListen string `mapstructure:"metrics_listen"`
+	// LogFormat is "text" (logfmt, the default) or "json".
+	LogFormat string `mapstructure:"log_format"`
+	// DrainTimeout bounds how long SIGTERM waits for the calls in flight
+	// to be answered before the store closes.
+	DrainTimeout time.Duration `mapstructure:"drain_timeout"`
 }
 
 type scimConfig struct {
@@ -119,6 +127,9 @@ func defaults(v *viper.Viper) {
 	v.SetDefault("scim.token_file", "")
 	outboxDefaults(v.SetDefault)
 	oidcDefaults(v.SetDefault)
+	v.SetDefault("metrics_listen", "127.0.0.1:9464")
+	v.SetDefault("log_format", "text")
+	v.SetDefault("drain_timeout", 30*time.Second)
 }
 
 // loadConfig reads the config file named by --config (if any), the
@@ -129,7 +140,7 @@ func loadConfig(flags *pflag.FlagSet) (*config, error) {
 	v.SetEnvPrefix("LOCKBOX")
 	v.SetEnvKeyReplacer(strings.NewReplacer(".", "_"))
 	v.AutomaticEnv()
-	for _, name := range []string{"listen", "data", "policy", "pending_timeout", "sweep_interval", "eligibility_notice", "anonymous_audit_interval", "session_lease_ttl", "hop_cert_ttl", "recordings"} {
+	for _, name := range []string{"listen", "data", "policy", "pending_timeout", "sweep_interval", "eligibility_notice", "anonymous_audit_interval", "session_lease_ttl", "hop_cert_ttl", "recordings", "metrics_listen", "log_format", "drain_timeout"} {
 		if f := flags.Lookup(name); f != nil {
 			if err := v.BindPFlag(name, f); err != nil {
 				return nil, err
@@ -191,6 +202,10 @@ func loadConfig(flags *pflag.FlagSet) (*config, error) {
 		return nil, fmt.Errorf("web.password_login is off and oidc.issuer is not set: nobody could log in to the web form")
 	case c.RecordingsS3.Timeout <= 0:
 		return nil, fmt.Errorf("recordings_s3.timeout must be positive")
+	case c.DrainTimeout <= 0:
+		return nil, fmt.Errorf("drain_timeout must be positive")
+	case c.LogFormat != "text" && c.LogFormat != "json":
+		return nil, fmt.Errorf("log_format %q: want text or json", c.LogFormat)
 	case c.AuditCheckpoint.Interval < 0:
 		return nil, fmt.Errorf("audit_checkpoint.interval must not be negative (0: only at start, at shutdown and on demand)")
 	case c.GrantEndingNotice <= 0:
@@ -220,6 +235,9 @@ func addServeFlags(f *pflag.FlagSet) {
 	f.String("audit_checkpoint_file", "", "append signed audit checkpoints to this file")
 	f.String("audit_checkpoint_dir", "", "write each signed audit checkpoint to this directory (text and .sig)")
 	f.String("scim_token_file", "", "serve the SCIM 2.0 endpoint /scim/v2/ for the directory, with the bearer token in this file (at least 32 bytes)")
+	f.String("metrics_listen", "", "serve Prometheus metrics at http://ADDR/metrics (default 127.0.0.1:9464; \"off\": not at all)")
+	f.String("log_format", "", "text (default) or json")
+	f.Duration("drain_timeout", 0, "on SIGTERM, how long calls in flight may take to be answered before the store closes (default 30s)")
 	f.Duration("store_timeout", 0, "one API call's deadline for its database work; a stalled database answers 503 by then (default 5s)")
 	f.Duration("outbox_poll_interval", 0, "how often each replica looks for notifications due (default 250ms)")
 	f.Duration("outbox_lease", 0, "how long a replica holds a notification it delivers; an attempt is cut off at half (default 1m)")

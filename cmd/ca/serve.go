@@ -18,6 +18,7 @@ import (
 
 	"github.com/lockbox-ssh/lockbox/pkg/api"
 	"github.com/lockbox-ssh/lockbox/pkg/apiauth"
+	"github.com/lockbox-ssh/lockbox/pkg/metrics"
 	"github.com/lockbox-ssh/lockbox/pkg/policy"
 	"github.com/lockbox-ssh/lockbox/pkg/scim"
 	"github.com/lockbox-ssh/lockbox/pkg/store/sqlstore"
@@ -35,7 +36,7 @@ func serveCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return serve(cmd.Context(), cfg, slog.New(slog.NewTextHandler(os.Stderr, nil)))
+			return serve(cmd.Context(), cfg, newLogger(cfg.LogFormat))
 		},
 	}
 	addServeFlags(c.Flags())
@@ -150,6 +151,15 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 		return fmt.Errorf("reading the directory's group membership: %w", err)
 	}
 	deprovisionRemoved(ctx, svc, nil, log)
+	handler = metrics.InstrumentAPI(handler, routeOf(srv))
+	if cfg.MetricsListen != "" && cfg.MetricsListen != "off" {
+		ms, err := metrics.Listen(cfg.MetricsListen, metrics.CA, log)
+		if err != nil {
+			return err
+		}
+		defer ms.Close(context.Background())
+		log.Info("metrics serving", "addr", ms.Addr().String())
+	}
 	hs := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10}
 	go sweep(ctx, svc, cfg.SweepInterval, log)
@@ -181,16 +191,47 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 		return err
 	case <-ctx.Done():
 	}
-	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	// Stop accepting, answer every call in flight (their store batches
+	// commit first), then close the store: a call is either answered or
+	// never reached the CA, and the client sends it again under its key.
+	log.Info("ca stopping: answering the calls in flight", "timeout", cfg.DrainTimeout.String())
+	shutdown, cancel := context.WithTimeout(context.Background(), cfg.DrainTimeout)
 	defer cancel()
 	err = hs.Shutdown(shutdown)
+	if err != nil {
+		log.Error("calls still in flight at the drain timeout were cut", "err", err)
+	}
 	if _, ferr := svc.FlushAnonymousRefusals(shutdown, log); ferr != nil {
 		log.Error("auditing anonymous refusals at shutdown", "err", ferr)
 	}
 	if err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
+	log.Info("ca stopped")
 	return nil
+}
+
+// routeOf labels a call for metrics: the API route that serves it, or the
+// web form's and the SCIM endpoint's prefix.
+func routeOf(srv *api.Server) func(*http.Request) string {
+	return func(r *http.Request) string {
+		switch p := r.URL.Path; {
+		case strings.HasPrefix(p, "/ui/"):
+			return "/ui/"
+		case strings.HasPrefix(p, scim.Prefix+"/"):
+			return scim.Prefix + "/"
+		}
+		return srv.Route(r)
+	}
+}
+
+// newLogger logs to stderr as text (logfmt) or, with format "json", as
+// one JSON object a line.
+func newLogger(format string) *slog.Logger {
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, nil))
 }
 
 // flushAnonymous audits the refusals of unauthenticated callers counted

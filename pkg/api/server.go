@@ -166,6 +166,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.withStoreDeadline(s.mux).ServeHTTP(w, r)
 }
 
+// Route is the pattern that serves r ("POST /v1/requests/{id}/approve"),
+// or "" when none does: a label of bounded cardinality for metrics.
+func (s *Server) Route(r *http.Request) string {
+	_, pattern := s.mux.Handler(r)
+	return pattern
+}
+
 // storeNonces records nonces through the workflow's store and reports a
 // reused one as a replay.
 type storeNonces struct{ wf Workflow }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/lockbox-ssh/lockbox/pkg/apiauth"
+	"github.com/lockbox-ssh/lockbox/pkg/metrics"
 	"github.com/lockbox-ssh/lockbox/pkg/recording"
 	"github.com/lockbox-ssh/lockbox/pkg/store"
 	"github.com/lockbox-ssh/lockbox/pkg/wire"
@@ -137,6 +138,7 @@ func (s *Server) uploadRecording(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	metrics.RecordingBytesStored.Add(float64(d.Length))
 	w.WriteHeader(http.StatusNoContent)
 }
 

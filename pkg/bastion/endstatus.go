@@ -59,6 +59,34 @@ func endByCA(ended, reason string) error {
 	return endWith(exitEndedByCA, "%s", reason)
 }
 
+// endClass is the metrics label of an outcome: the class of its exit
+// status, never the reason's text (it names people).
+func endClass(out outcome) string {
+	if out.reason == reasonClientGone {
+		return "client_gone"
+	}
+	if !out.send || out.status == nil {
+		return "logout" // the target ended it (the user logged out, the command ended)
+	}
+	switch *out.status {
+	case exitNotOpened:
+		return "not_opened"
+	case exitIdle:
+		return "idle"
+	case exitCap:
+		return "cap"
+	case exitGrantEnded:
+		return "grant_ended"
+	case exitRevoked:
+		return "revoked"
+	case exitRecording:
+		return "recording_failed"
+	case exitShutdown:
+		return "shutdown"
+	}
+	return "ended_by_ca"
+}
+
 // statusOf is the exit status for a cause, and false for causes that give
 // none (the client went away).
 func statusOf(cause error) (int, bool) {

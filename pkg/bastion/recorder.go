@@ -7,8 +7,11 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
+	"github.com/lockbox-ssh/lockbox/pkg/metrics"
 	"github.com/lockbox-ssh/lockbox/pkg/recording"
 )
+
+var recordedBytes = metrics.RecordedBytes
 
 // bigBuf is the size of the buffers that carry bulk data.
 const bigBuf = 32 << 10
@@ -78,8 +81,10 @@ func (r *recorder) write(c chunk) {
 		if r.live != nil {
 			r.live.output((*c.buf)[:c.n])
 		}
+		recordedBytes.Add(float64(c.n))
 	case 'i':
 		err = r.w.Input((*c.buf)[:c.n])
+		recordedBytes.Add(float64(c.n))
 	case 'r':
 		err = r.w.Resize(c.cols, c.rows)
 	case 's':

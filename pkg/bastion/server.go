@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	gl "github.com/gliderlabs/ssh"
@@ -82,6 +83,9 @@ type Server struct {
 	stop     context.CancelFunc
 	ctx      context.Context
 	wg       sync.WaitGroup
+
+	draining atomic.Bool    // Drain began: no new sessions
+	handlers sync.WaitGroup // session channels being served, up to their recordings' upload
 }
 
 // New checks cfg, fills defaults, and builds the server.

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/lockbox-ssh/lockbox/pkg/metrics"
 	"github.com/lockbox-ssh/lockbox/pkg/recording"
 	"github.com/lockbox-ssh/lockbox/pkg/wire"
 )
@@ -65,9 +66,11 @@ func (s *Server) upload(ctx context.Context, id string) {
 	err = s.cfg.CA.UploadRecording(ctx, id, f)
 	f.Close()
 	if err != nil {
+		metrics.Uploads.WithLabelValues("failed").Inc()
 		s.log.Error("recording upload failed; it stays in the spool", "session", id, "err", err)
 		return
 	}
+	metrics.Uploads.WithLabelValues("ok").Inc()
 	if err := s.cfg.Spool.Remove(id); err != nil {
 		s.log.Error("removing an uploaded recording from the spool", "session", id, "err", err)
 	}

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/lockbox-ssh/lockbox/pkg/audit"
+	"github.com/lockbox-ssh/lockbox/pkg/metrics"
 	"github.com/lockbox-ssh/lockbox/pkg/policy"
 	"github.com/lockbox-ssh/lockbox/pkg/sshcert"
 	"github.com/lockbox-ssh/lockbox/pkg/store"
@@ -194,6 +195,7 @@ func (s *Service) issue(ctx context.Context, actor Actor, refused string, r *sto
 	if err != nil {
 		return nil, err
 	}
+	metrics.Issued.WithLabelValues(string(kind)).Inc()
 	return cert, nil
 }
 
