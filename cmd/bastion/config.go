@@ -31,10 +31,13 @@ type config struct {
 	RefusalReportInterval       time.Duration `mapstructure:"refusal_report_interval"`
 	MFARemember                 time.Duration `mapstructure:"mfa_remember"`
 	Pprof                       string        `mapstructure:"pprof"`
-	// UserCAFile and HostCAFile pin the CA public keys; without them the
-	// bastion fetches them from the CA at start.
-	UserCAFile string `mapstructure:"user_ca_file"`
-	HostCAFile string `mapstructure:"host_ca_file"`
+	// UserCAFile and HostCAFile pin the CA public keys (one key per line;
+	// two during a CA key rotation); without them the bastion fetches
+	// them from the CA. Either way it reads them again every
+	// CAKeysRefresh.
+	UserCAFile    string        `mapstructure:"user_ca_file"`
+	HostCAFile    string        `mapstructure:"host_ca_file"`
+	CAKeysRefresh time.Duration `mapstructure:"ca_keys_refresh"`
 }
 
 var settings = []struct {
@@ -56,8 +59,9 @@ var settings = []struct {
 	{"refusal_report_interval", "how often counts of refused anonymous connections go to the CA's audit log", time.Minute},
 	{"mfa_remember", "after a good TOTP code, the same certificate from the same address logs in again without one for this long (0: always ask)", time.Duration(0)},
 	{"pprof", "serve Go's profiles (net/http/pprof) on this loopback address, e.g. 127.0.0.1:6060 (default off)", ""},
-	{"user_ca_file", "pinned user CA public key (default: fetched from the CA)", ""},
-	{"host_ca_file", "pinned host CA public key (default: fetched from the CA)", ""},
+	{"user_ca_file", "pinned user CA public keys, one per line (default: fetched from the CA)", ""},
+	{"host_ca_file", "pinned host CA public keys, one per line (default: fetched from the CA)", ""},
+	{"ca_keys_refresh", "how often the CA keys are fetched (or the pinned files read) again, to follow a CA key rotation", time.Minute},
 }
 
 func addFlags(f *pflag.FlagSet) {
@@ -100,7 +104,7 @@ func loadConfig(flags *pflag.FlagSet) (*config, error) {
 	}
 	for name, d := range map[string]time.Duration{"idle_timeout": c.IdleTimeout, "session_cap": c.SessionCap,
 		"heartbeat_interval": c.HeartbeatInterval, "flush_every": c.FlushEvery, "handshake_timeout": c.HandshakeTimeout,
-		"refusal_report_interval": c.RefusalReportInterval} {
+		"refusal_report_interval": c.RefusalReportInterval, "ca_keys_refresh": c.CAKeysRefresh} {
 		if d <= 0 {
 			return nil, fmt.Errorf("%s must be positive", name)
 		}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	gl "github.com/gliderlabs/ssh"
@@ -24,7 +25,8 @@ type Config struct {
 	// certificate so that clients trust it with one @cert-authority line.
 	HostKey ssh.Signer
 	// UserCA is the only authority trusted for grant certificates; HostCA
-	// the authority for targets' host certificates.
+	// the authority for targets' host certificates. During a CA key
+	// rotation, SetAuthorities adds each CA's other key.
 	UserCA, HostCA ssh.PublicKey
 	CA             ControlPlane
 	Spool          *recording.Spool
@@ -72,6 +74,7 @@ type Server struct {
 	conns   *admission
 	rep     *reporter
 	mfa     mfaMemory
+	trust   atomic.Pointer[authorities] // the CA keys; SetAuthorities replaces them
 	stop    context.CancelFunc
 	ctx     context.Context
 	wg      sync.WaitGroup
@@ -123,6 +126,10 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{cfg: cfg, log: cfg.Logger, ctx: ctx, stop: stop, reg: newRegistry(),
 		conns: newAdmission(cfg.MaxUnauthenticated, cfg.MaxUnauthenticatedPerSource),
 		rep:   newReporter(cfg.CA, cfg.Logger, cfg.Clock, cfg.RefusalReportInterval)}
+	if err := s.SetAuthorities([]ssh.PublicKey{cfg.UserCA}, []ssh.PublicKey{cfg.HostCA}); err != nil {
+		stop()
+		return nil, err
+	}
 	s.ssh = &gl.Server{
 		HostSigners:          []gl.Signer{cfg.HostKey},
 		ServerConfigCallback: s.serverConfig,
