@@ -123,3 +123,11 @@ func (s *Service) RecordKeyStep(ctx context.Context, operator, action, kind stri
 		return record(tx, audit.Event{Time: s.now(), Actor: "operator:" + operator, Action: action, Subject: kind, Detail: d})
 	})
 }
+
+// RecordOperatorAction audits an action an operator took on the CA host
+// outside the API (ca backup, ca restore): actor "operator:NAME".
+func (s *Service) RecordOperatorAction(ctx context.Context, operator, action, subject string, detail map[string]any) error {
+	return s.update(ctx, func(tx store.Tx) error {
+		return record(tx, audit.Event{Time: s.now(), Actor: "operator:" + operator, Action: action, Subject: subject, Detail: detail})
+	})
+}
