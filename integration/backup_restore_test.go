@@ -119,6 +119,36 @@ func TestBackupUnderLoadRestoresIntoAFreshDataDirectory(t *testing.T) {
 		}
 	})
 
+	t.Run("judged by a forged checkpoint", func(t *testing.T) {
+		forged := t.TempDir()
+		pairs, _ := filepath.Glob(filepath.Join(checkpoints, "*.sig"))
+		if len(pairs) == 0 {
+			t.Fatal("the CA wrote no checkpoint")
+		}
+		text, err := os.ReadFile(strings.TrimSuffix(pairs[0], ".sig"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sig, _ := os.ReadFile(pairs[0])
+		name := filepath.Join(forged, filepath.Base(strings.TrimSuffix(pairs[0], ".sig")))
+		// A later time: the same form, no longer what the audit key signed.
+		text = []byte(strings.Replace(string(text), "20", "21", 1))
+		if err := os.WriteFile(name, text, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(name+".sig", sig, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		dir := freshDataDir(t, w.ca.dir)
+		dsn := filepath.Join(dir, "lockbox.db")
+		if out, err := w.ca.caCmd(dir, dsn, "restore", backup, "--checkpoint", forged); err == nil || !strings.Contains(out, "checkpoint") {
+			t.Fatalf("a restore judged by a forged checkpoint: %v\n%s", err, out)
+		}
+		if _, err := os.Stat(dsn); !os.IsNotExist(err) {
+			t.Fatalf("a refused restore left a database behind (%v)", err)
+		}
+	})
+
 	t.Run("older than the newest checkpoint", func(t *testing.T) {
 		w.ca.ok("erin", "audit", "checkpoint", "--new")
 		dir := freshDataDir(t, w.ca.dir)
