@@ -59,6 +59,7 @@ func TestDependenciesPointOneWay(t *testing.T) {
 		"pkg/notify/render":  {"pkg/notify", "pkg/inert", "pkg/when"},
 		"pkg/review":         {"pkg/policy", "pkg/store"},
 		"pkg/evidence":       {"pkg/audit"},
+		"pkg/cakeys":         {"pkg/sshcert"},
 		"pkg/notify/channel": {"pkg/notify", "pkg/notify/render", "pkg/inert", "pkg/when"},
 		// Routing reads the policy and builds channels; it knows no workflow or store.
 		"pkg/notify/route": {"pkg/policy", "pkg/notify", "pkg/notify/channel", "pkg/notify/render", "pkg/inert", "pkg/when"},

@@ -77,40 +77,6 @@ func hostSigner(dir string) (ssh.Signer, error) {
 	return ssh.NewCertSigner(cert, key)
 }
 
-// caKeys reads the pinned CA keys, or fetches what is not pinned.
-func caKeys(ctx context.Context, cfg *config, cl *client.Client) (user, host ssh.PublicKey, err error) {
-	read := func(path string) (ssh.PublicKey, error) {
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return nil, err
-		}
-		k, _, _, _, err := ssh.ParseAuthorizedKey(data)
-		return k, err
-	}
-	parse := func(line string) (ssh.PublicKey, error) {
-		k, _, _, _, err := ssh.ParseAuthorizedKey([]byte(line))
-		return k, err
-	}
-	if cfg.UserCAFile != "" && cfg.HostCAFile != "" {
-		if user, err = read(cfg.UserCAFile); err != nil {
-			return nil, nil, err
-		}
-		host, err = read(cfg.HostCAFile)
-		return user, host, err
-	}
-	keys, err := cl.CAKeys(ctx)
-	if err != nil {
-		return nil, nil, fmt.Errorf("fetching the CA keys: %w", err)
-	}
-	if user, err = parse(keys.UserCA); err != nil {
-		return nil, nil, fmt.Errorf("user CA key: %w", err)
-	}
-	if host, err = parse(keys.HostCA); err != nil {
-		return nil, nil, fmt.Errorf("host CA key: %w", err)
-	}
-	return user, host, nil
-}
-
 func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 	identity, err := sshcert.LoadSigner(filepath.Join(cfg.Data, identityFile))
 	if err != nil {
@@ -124,7 +90,7 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("host key: %w", err)
 	}
-	userCA, hostCA, err := caKeys(ctx, cfg, cl)
+	userCAs, hostCAs, err := trustedKeys(ctx, cfg, cl)
 	if err != nil {
 		return err
 	}
@@ -133,7 +99,7 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 		return err
 	}
 	srv, err := bastion.New(bastion.Config{
-		Name: cfg.Name, HostKey: host, UserCA: userCA, HostCA: hostCA, CA: cl, Spool: spool,
+		Name: cfg.Name, HostKey: host, UserCA: userCAs[0], HostCA: hostCAs[0], CA: cl, Spool: spool,
 		IdleTimeout: cfg.IdleTimeout, SessionCap: cfg.SessionCap, HeartbeatInterval: cfg.HeartbeatInterval,
 		HandshakeTimeout: cfg.HandshakeTimeout, FlushEvery: cfg.FlushEvery, MFARemember: cfg.MFARemember, Logger: log,
 		MaxUnauthenticated: cfg.MaxUnauthenticated, MaxUnauthenticatedPerSource: cfg.MaxUnauthenticatedPerSource,
@@ -146,6 +112,10 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	if err := srv.SetAuthorities(userCAs, hostCAs); err != nil {
+		return err
+	}
+	go refreshTrust(ctx, srv, cfg, cl, userCAs, hostCAs, log)
 	if cfg.MetricsListen != "" && cfg.MetricsListen != "off" {
 		ms, err := metrics.Listen(cfg.MetricsListen, metrics.Bastion, log)
 		if err != nil {

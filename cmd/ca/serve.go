@@ -19,6 +19,7 @@ import (
 	"github.com/lockbox-ssh/lockbox/pkg/api"
 	"github.com/lockbox-ssh/lockbox/pkg/apiauth"
 	"github.com/lockbox-ssh/lockbox/pkg/metrics"
+	"github.com/lockbox-ssh/lockbox/pkg/cakeys"
 	"github.com/lockbox-ssh/lockbox/pkg/policy"
 	"github.com/lockbox-ssh/lockbox/pkg/scim"
 	"github.com/lockbox-ssh/lockbox/pkg/store/sqlstore"
@@ -88,6 +89,7 @@ func buildRoutedService(cfg *config) (*workflow.Service, *policy.Holder, *caKeys
 	}
 	svc, err := workflow.New(workflow.Config{
 		Store: db, Policy: holder, UserCA: keys.user, HopCA: keys.hop, HostCA: keys.host,
+		UserTrusted: keys.trusted[cakeys.User], HopTrusted: keys.trusted[cakeys.Hop], HostTrusted: keys.trusted[cakeys.Host],
 		Secrets: keys.secrets, PendingTimeout: cfg.PendingTimeout, LeaseTTL: cfg.LeaseTTL, HopTTL: cfg.HopCertTTL, Recordings: recs,
 		EligibilityNotice: cfg.EligibilityNotice,
 		Router:            routes.router, WebURL: cfg.Outbox.WebURL, GrantEndingNotice: cfg.GrantEndingNotice,
@@ -128,8 +130,7 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 		return err
 	}
 	srv, err := api.New(api.Config{
-		Workflow: svc, Keys: registeredKeys(holder), UserCA: keys.user.PublicKey(), HopCA: keys.hop.PublicKey(),
-		HostCA: keys.host.PublicKey(), AuditKey: keys.audit.PublicKey(), Checkpoints: checkpoints, Reviews: svc, Notifications: svc, Live: svc, Ping: db.Ping, StoreTimeout: cfg.Store.Timeout, Logger: log,
+		Workflow: svc, Keys: registeredKeys(holder), Authorities: svc.Authorities, AuditKey: keys.audit.PublicKey(), Checkpoints: checkpoints, Reviews: svc, Notifications: svc, Live: svc, Ping: db.Ping, StoreTimeout: cfg.Store.Timeout, Logger: log,
 		MaxUploads: cfg.Uploads.MaxConcurrent, MaxUploadBytes: cfg.Uploads.MaxBytes,
 	})
 	if err != nil {
@@ -175,6 +176,7 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 	go func() { defer close(signed); signCheckpoints(cpCtx, checkpoints, cfg.AuditCheckpoint.Interval, log) }()
 	defer func() { stopCheckpoints(); <-signed }() // the last checkpoint is signed before the store closes
 	go flushAnonymous(ctx, svc, cfg.AnonymousAuditInterval, log)
+	go reloadKeysOnHUP(ctx, svc, cfg.Data, log)
 	go reloadOnHUP(ctx, holder, cfg.Policy, func(old *policy.Policy) { deprovisionRemoved(ctx, svc, old, log) }, log)
 	errc := make(chan error, 1)
 	go func() {

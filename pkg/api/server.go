@@ -54,6 +54,9 @@ type Config struct {
 	Keys apiauth.Keys
 	// CAKeys are served at /v1/ca for clients and targets to trust.
 	UserCA, HopCA, HostCA ssh.PublicKey
+	// Authorities, when set, gives the CA keys at each call instead (they
+	// change with a key rotation), with every key to trust.
+	Authorities func() workflow.Authorities
 	// AuditKey, served at /v1/ca too, signs audit checkpoints; Checkpoints
 	// serves and signs them (GET and POST /v1/audit/checkpoint).
 	AuditKey    ssh.PublicKey
@@ -98,7 +101,7 @@ type Server struct {
 
 // New checks cfg and builds the routes.
 func New(cfg Config) (*Server, error) {
-	if cfg.Workflow == nil || cfg.Keys == nil || cfg.UserCA == nil || cfg.HopCA == nil {
+	if cfg.Workflow == nil || cfg.Keys == nil || (cfg.Authorities == nil && (cfg.UserCA == nil || cfg.HopCA == nil)) {
 		return nil, errors.New("api: workflow, keys and CA keys are required")
 	}
 	if cfg.Clock == nil {

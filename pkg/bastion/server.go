@@ -25,7 +25,8 @@ type Config struct {
 	// certificate so that clients trust it with one @cert-authority line.
 	HostKey ssh.Signer
 	// UserCA is the only authority trusted for grant certificates; HostCA
-	// the authority for targets' host certificates.
+	// the authority for targets' host certificates. During a CA key
+	// rotation, SetAuthorities adds each CA's other key.
 	UserCA, HostCA ssh.PublicKey
 	CA             ControlPlane
 	Spool          *recording.Spool
@@ -79,7 +80,8 @@ type Server struct {
 	// live view: nil reporter when the CA client does not report
 	reporter LiveReporter
 	live     liveFeeds
-	liveMu   sync.Mutex // one live report at a time
+	liveMu   sync.Mutex                  // one live report at a time
+	trust    atomic.Pointer[authorities] // the CA keys; SetAuthorities replaces them
 	stop     context.CancelFunc
 	ctx      context.Context
 	wg       sync.WaitGroup
@@ -136,6 +138,10 @@ func New(cfg Config) (*Server, error) {
 		conns: newAdmission(cfg.MaxUnauthenticated, cfg.MaxUnauthenticatedPerSource),
 		rep:   newReporter(cfg.CA, cfg.Logger, cfg.Clock, cfg.RefusalReportInterval)}
 	s.reporter, _ = cfg.CA.(LiveReporter)
+	if err := s.SetAuthorities([]ssh.PublicKey{cfg.UserCA}, []ssh.PublicKey{cfg.HostCA}); err != nil {
+		stop()
+		return nil, err
+	}
 	s.ssh = &gl.Server{
 		HostSigners:          []gl.Signer{cfg.HostKey},
 		ServerConfigCallback: s.serverConfig,

@@ -29,6 +29,10 @@ type Config struct {
 	// UserCA signs grant certificates, HopCA the bastion's per-session
 	// certificates. HostCA, optional, signs host certificates.
 	UserCA, HopCA, HostCA ssh.Signer
+	// UserTrusted, HopTrusted and HostTrusted are each CA's other key
+	// during a key rotation (see [Authorities]); nil outside one.
+	// SetAuthorities replaces all six later.
+	UserTrusted, HopTrusted, HostTrusted []ssh.PublicKey
 	// Secrets seals TOTP secrets at rest.
 	Secrets *secretbox.Box
 	// PendingTimeout: a request nobody decides within it expires. Default 24h.
@@ -87,6 +91,7 @@ type Service struct {
 	cfg       Config
 	anonymous *tally.Counter // refusals of unknown callers, until the next flush
 	directory atomic.Pointer[directoryView]
+	keys      atomic.Pointer[Authorities] // the CA keys; SetAuthorities replaces them
 }
 
 // New checks cfg and fills its defaults.
@@ -96,8 +101,6 @@ func New(cfg Config) (*Service, error) {
 		return nil, errors.New("workflow: no store")
 	case cfg.Policy == nil || cfg.Policy.Get() == nil:
 		return nil, errors.New("workflow: no policy")
-	case cfg.UserCA == nil || cfg.HopCA == nil:
-		return nil, errors.New("workflow: the user and hop CA keys are required")
 	case cfg.Secrets == nil:
 		return nil, errors.New("workflow: no secret box for MFA secrets")
 	case cfg.Skew < 0 || cfg.Skew > time.Minute:
@@ -107,8 +110,9 @@ func New(cfg Config) (*Service, error) {
 	case cfg.HopTTL != 0 && (cfg.HopTTL < time.Second || cfg.HopTTL > MaxHopTTL):
 		return nil, fmt.Errorf("workflow: hop certificate validity %v outside 1s..%v", cfg.HopTTL, MaxHopTTL)
 	}
-	if caKeysEqual(cfg.UserCA, cfg.HopCA) || caKeysEqual(cfg.UserCA, cfg.HostCA) || caKeysEqual(cfg.HopCA, cfg.HostCA) {
-		return nil, errors.New("workflow: the user, hop and host CAs must be three different keys")
+	keys := &Authorities{UserCA: cfg.UserCA, HopCA: cfg.HopCA, HostCA: cfg.HostCA, User: cfg.UserTrusted, Hop: cfg.HopTrusted, Host: cfg.HostTrusted}
+	if err := keys.check(); err != nil {
+		return nil, err
 	}
 	if cfg.PendingTimeout == 0 {
 		cfg.PendingTimeout = 24 * time.Hour
@@ -148,14 +152,9 @@ func New(cfg Config) (*Service, error) {
 		cfg.AnonymousSources = DefaultAnonymousSources
 	}
 	cfg.Live.setDefaults()
-	return &Service{cfg: cfg, anonymous: tally.New(cfg.AnonymousSources)}, nil
-}
-
-func caKeysEqual(a, b ssh.Signer) bool {
-	if a == nil || b == nil {
-		return false
-	}
-	return string(a.PublicKey().Marshal()) == string(b.PublicKey().Marshal())
+	svc := &Service{cfg: cfg, anonymous: tally.New(cfg.AnonymousSources)}
+	svc.keys.Store(keys)
+	return svc, nil
 }
 
 func (s *Service) now() time.Time { return s.cfg.Clock().UTC() }
