@@ -8,6 +8,7 @@
 //	ca rotate [prepare|retire] user|hop|host   rotate a CA key with an overlap
 //	ca backup FILE                 copy the SQLite store while the CA runs
 //	ca restore FILE [--force]      restore it into a fresh data directory
+//	ca break-glass --user U --reason R --resource RES --duration D --pubkey F   sign an emergency certificate offline
 package main
 
 import (
@@ -24,7 +25,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	root := &cobra.Command{Use: "ca", Short: "Lockbox certificate authority and control plane", SilenceUsage: true, SilenceErrors: true}
-	root.AddCommand(initCmd(), serveCmd(), signHostCmd(), policyCmd(), rotateCmd(), backupCmd(), restoreCmd())
+	root.AddCommand(initCmd(), serveCmd(), signHostCmd(), policyCmd(), rotateCmd(), backupCmd(), restoreCmd(), breakGlassCmd())
 	if err := root.ExecuteContext(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, "ca:", err)
 		os.Exit(1)
