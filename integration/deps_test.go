@@ -60,6 +60,7 @@ func TestDependenciesPointOneWay(t *testing.T) {
 		"pkg/review":         {"pkg/policy", "pkg/store"},
 		"pkg/evidence":       {"pkg/audit"},
 		"pkg/cakeys":         {"pkg/sshcert"},
+		"pkg/breakglass":     {"pkg/sshcert"},
 		"pkg/notify/channel": {"pkg/notify", "pkg/notify/render", "pkg/inert", "pkg/when"},
 		// Routing reads the policy and builds channels; it knows no workflow or store.
 		"pkg/notify/route": {"pkg/policy", "pkg/notify", "pkg/notify/channel", "pkg/notify/render", "pkg/inert", "pkg/when"},

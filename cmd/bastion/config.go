@@ -48,6 +48,9 @@ type config struct {
 	// DrainTimeout is how long SIGTERM waits for open sessions to end
 	// before it ends the rest.
 	DrainTimeout time.Duration `mapstructure:"drain_timeout"`
+	// BreakGlass accepts break-glass certificates (ca break-glass) while
+	// the CA is down; off by default.
+	BreakGlass bool `mapstructure:"break_glass"`
 }
 
 var settings = []struct {
@@ -76,6 +79,7 @@ var settings = []struct {
 	{"metrics_listen", "serve Prometheus metrics at http://ADDR/metrics (\"off\": not at all)", "127.0.0.1:9465"},
 	{"log_format", "text or json", "text"},
 	{"drain_timeout", "on SIGTERM, how long open sessions may go on (their users are told) before the rest are ended", 5 * time.Minute},
+	{"break_glass", "accept break-glass certificates from `ca break-glass` (no CA, no TOTP code; see docs/operations.md)", false},
 }
 
 func addFlags(f *pflag.FlagSet) {
@@ -88,6 +92,8 @@ func addFlags(f *pflag.FlagSet) {
 			f.Duration(s.name, d, s.usage)
 		case int:
 			f.Int(s.name, d, s.usage)
+		case bool:
+			f.Bool(s.name, d, s.usage)
 		}
 	}
 }

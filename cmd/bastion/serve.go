@@ -104,6 +104,7 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 		HandshakeTimeout: cfg.HandshakeTimeout, FlushEvery: cfg.FlushEvery, MFARemember: cfg.MFARemember, Logger: log,
 		MaxUnauthenticated: cfg.MaxUnauthenticated, MaxUnauthenticatedPerSource: cfg.MaxUnauthenticatedPerSource,
 		RefusalReportInterval: cfg.RefusalReportInterval,
+		BreakGlass:            cfg.BreakGlass, Identity: identity,
 	})
 	if err != nil {
 		return err

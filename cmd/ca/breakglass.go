@@ -28,8 +28,7 @@ break-glass@lockbox (who, why, the target, and a hop certificate for the
 bastion's registered identity key); the bastion asks for no TOTP code.
 
 Every issuance is appended to DATA/break-glass.log before the certificate is
-written; the CA audits it (breakglass.issued) when it starts again.
-docs/operations.md ("Break-glass") has the runbook.`
+written. docs/operations.md ("Break-glass") has the runbook.`
 
 func breakGlassCmd() *cobra.Command {
 	var user, reason, resource, role, pubkey, out, bastion string

@@ -12,6 +12,7 @@ import (
 	gl "github.com/gliderlabs/ssh"
 	"golang.org/x/crypto/ssh"
 
+	"github.com/lockbox-ssh/lockbox/pkg/breakglass"
 	"github.com/lockbox-ssh/lockbox/pkg/sshcert"
 )
 
@@ -24,6 +25,8 @@ type identity struct {
 	Resource  string
 	Serial    uint64
 	PTY       bool // the certificate permits a terminal (interactive roles)
+	// glass is the grant of a break-glass certificate; nil for a grant's.
+	glass *breakglass.Grant
 }
 
 const (
@@ -33,7 +36,9 @@ const (
 	extResource = "lockbox-resource"
 	extSerial   = "lockbox-serial"
 	extPTY      = "lockbox-pty"
-	guardKey    = ctxKey("guard")
+	// extBreakGlass holds a break-glass certificate's extension.
+	extBreakGlass = "lockbox-break-glass"
+	guardKey      = ctxKey("guard")
 )
 
 // codeQuestion is the TOTP prompt. OpenSSH shows it after "(LOGIN@HOST) ",
@@ -64,8 +69,16 @@ func identityOf(p *ssh.Permissions) (identity, bool) {
 	}
 	e := p.Extensions
 	serial, _ := strconv.ParseUint(e[extSerial], 10, 64)
-	return identity{User: e[extUser], RequestID: e[extRequest], Role: e[extRole], Resource: e[extResource], Serial: serial,
-		PTY: e[extPTY] == "true"}, true
+	id := identity{User: e[extUser], RequestID: e[extRequest], Role: e[extRole], Resource: e[extResource], Serial: serial,
+		PTY: e[extPTY] == "true"}
+	if v, ok := e[extBreakGlass]; ok {
+		g, err := breakglass.Parse([]byte(v))
+		if err != nil {
+			return identity{}, false
+		}
+		id.glass = &g
+	}
+	return id, true
 }
 
 func (s *Server) serverConfig(ctx gl.Context) *ssh.ServerConfig {
@@ -188,6 +201,10 @@ func (s *Server) offeredKey(g *connGuard, conn ssh.ConnMetadata, key ssh.PublicK
 // saying why, and asks for the second factor, bound to this identity and
 // login.
 func (s *Server) verifiedKey(g *connGuard, conn ssh.ConnMetadata, key ssh.PublicKey) (*ssh.Permissions, error) {
+	checker := s.trust.Load().userChecker(s.cfg.Clock)
+	if cert, err := checker.SignedUser(key); err == nil && isBreakGlass(cert) {
+		return s.breakGlassLogin(g, conn, cert)
+	}
 	id, cert, err := s.checkCert(key, conn.User(), conn.RemoteAddr())
 	if cert == nil && err != nil {
 		g.refused(causeNotLockbox, false, describeKey(conn.User(), key))

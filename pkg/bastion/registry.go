@@ -2,6 +2,8 @@ package bastion
 
 import (
 	"context"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -118,7 +120,7 @@ func (s *Server) heartbeats(ctx context.Context) {
 		case <-t.C:
 		}
 		s.retryEnds(ctx)
-		ids := s.reg.ids()
+		ids := slices.DeleteFunc(s.reg.ids(), func(id string) bool { return strings.HasPrefix(id, breakGlassPrefix) })
 		if len(ids) == 0 {
 			continue
 		}

@@ -30,6 +30,14 @@ type Config struct {
 	UserCA, HostCA ssh.PublicKey
 	CA             ControlPlane
 	Spool          *recording.Spool
+	// BreakGlass accepts break-glass certificates (ca break-glass): no
+	// CA, no TOTP code, the hop certificate they carry for Identity.
+	// Off (the default), they are refused and the refusal audited.
+	BreakGlass bool
+	// Identity is the bastion's registered identity key (the one it signs
+	// its CA requests with); break-glass sessions log in to the target
+	// with it. Required with BreakGlass.
+	Identity ssh.Signer
 
 	IdleTimeout       time.Duration // no client input for this long ends a session; default 15m
 	SessionCap        time.Duration // no session lasts longer; default 24h
@@ -103,6 +111,8 @@ func New(cfg Config) (*Server, error) {
 		return nil, errors.New("bastion: no control plane")
 	case cfg.Spool == nil:
 		return nil, errors.New("bastion: no recording spool")
+	case cfg.BreakGlass && cfg.Identity == nil:
+		return nil, errors.New("bastion: break-glass needs the identity key")
 	}
 	setDefault(&cfg.IdleTimeout, 15*time.Minute)
 	setDefault(&cfg.SessionCap, 24*time.Hour)

@@ -218,10 +218,14 @@ func (x *session) begin(command string) {
 	ctx, cancel := context.WithTimeout(s.ctx, 15*time.Second)
 	var grant *wire.SessionGrant
 	var err error
-	onFreshStack(func() {
-		grant, err = s.cfg.CA.StartSession(ctx, wire.SessionStart{RequestID: x.id.RequestID, Resource: x.id.Resource,
-			User: x.id.User, ClientAddr: x.addr.String(), Command: command})
-	})
+	if x.id.glass != nil {
+		grant, err = breakGlassGrant(x.id, command)
+	} else {
+		onFreshStack(func() {
+			grant, err = s.cfg.CA.StartSession(ctx, wire.SessionStart{RequestID: x.id.RequestID, Resource: x.id.Resource,
+				User: x.id.User, ClientAddr: x.addr.String(), Command: command})
+		})
+	}
 	cancel()
 	if err != nil {
 		watch.stop()
@@ -269,6 +273,10 @@ func (x *session) run(ctx context.Context, end context.CancelCauseFunc, grant *w
 		return x.notOpened("the session cannot be recorded (" + recordingTrouble(err) + "), so it is not opened")
 	}
 	defer rec.Close()
+	if x.id.glass != nil {
+		fmt.Fprint(x.ch.Stderr(), breakGlassBanner(x.id))
+		rec.Marker("BREAK-GLASS session: " + x.id.User + ", reason: " + x.id.glass.Reason) //nolint:errcheck // the header has the session too
+	}
 	var target *targetConn
 	onFreshStack(func() { target, err = s.dialTarget(ctx, grant, x.id) })
 	if err != nil {

@@ -17,32 +17,20 @@ import (
 
 // dialTarget connects to the session's target as the role's login, with a
 // key made for this session alone and a hop certificate the CA signed for
-// it. The target's host key must be the one pinned in the policy or carry
-// a host certificate from the host CA for the resource's name or address.
+// it (a break-glass session: the identity key and the hop certificate its
+// certificate carries). The target's host key must be the one pinned in
+// the policy or carry a host certificate from the host CA for the
+// resource's name or address.
 func (s *Server) dialTarget(ctx context.Context, grant *wire.SessionGrant, id identity) (*targetConn, error) {
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		return nil, err
-	}
-	key, err := ssh.NewSignerFromKey(priv)
-	if err != nil {
-		return nil, err
-	}
 	cctx, cancel := context.WithTimeout(ctx, s.cfg.DialTimeout)
 	defer cancel()
-	hop, err := s.cfg.CA.HopCertificate(cctx, id.RequestID, id.Resource, string(ssh.MarshalAuthorizedKey(key.PublicKey())))
-	if err != nil {
-		return nil, fmt.Errorf("hop certificate: %w", err)
+	var certSigner ssh.Signer
+	var err error
+	if id.glass != nil {
+		certSigner, err = s.breakGlassHop(id)
+	} else {
+		certSigner, err = s.hopSigner(cctx, id)
 	}
-	parsed, _, _, _, err := ssh.ParseAuthorizedKey([]byte(hop.Certificate))
-	if err != nil {
-		return nil, fmt.Errorf("hop certificate: %w", err)
-	}
-	cert, ok := parsed.(*ssh.Certificate)
-	if !ok || !bytes.Equal(cert.Key.Marshal(), key.PublicKey().Marshal()) {
-		return nil, errors.New("hop certificate is not for the session key")
-	}
-	certSigner, err := ssh.NewCertSigner(cert, key)
 	if err != nil {
 		return nil, err
 	}
@@ -73,6 +61,31 @@ func (s *Server) dialTarget(ctx context.Context, grant *wire.SessionGrant, id id
 	}
 	conn.SetDeadline(time.Time{}) //nolint:errcheck
 	return &targetConn{Conn: c, chans: chans, reqs: reqs}, nil
+}
+
+// hopSigner makes a key for this session alone and has the CA certify it.
+func (s *Server) hopSigner(ctx context.Context, id identity) (ssh.Signer, error) {
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	key, err := ssh.NewSignerFromKey(priv)
+	if err != nil {
+		return nil, err
+	}
+	hop, err := s.cfg.CA.HopCertificate(ctx, id.RequestID, id.Resource, string(ssh.MarshalAuthorizedKey(key.PublicKey())))
+	if err != nil {
+		return nil, fmt.Errorf("hop certificate: %w", err)
+	}
+	parsed, _, _, _, err := ssh.ParseAuthorizedKey([]byte(hop.Certificate))
+	if err != nil {
+		return nil, fmt.Errorf("hop certificate: %w", err)
+	}
+	cert, ok := parsed.(*ssh.Certificate)
+	if !ok || !bytes.Equal(cert.Key.Marshal(), key.PublicKey().Marshal()) {
+		return nil, errors.New("hop certificate is not for the session key")
+	}
+	return ssh.NewCertSigner(cert, key)
 }
 
 // targetConn is a connection to a target with what the target asks of the
