@@ -15,7 +15,8 @@ import (
 // reaches the real sshd target with no TOTP code, the user sees the
 // banner, and the session is recorded to the spool. A bastion without
 // the setting refuses the same certificate, saying why; more than 1h is
-// refused at signing.
+// refused at signing. When the CA starts again it audits the issuance
+// (breakglass.issued) from the record next to its keys, once.
 func TestBreakGlassWithTheCAStopped(t *testing.T) {
 	w := newWorld(t, worldOptions{})
 	glass := w.bastion(nil, "--break_glass")
@@ -66,6 +67,20 @@ func TestBreakGlassWithTheCAStopped(t *testing.T) {
 	}
 	if text := gunzip(t, spooled[0]); !strings.Contains(text, "through-the-glass") || !strings.Contains(text, "BREAK-GLASS") {
 		t.Fatalf("the recording lacks the session: %q", text)
+	}
+
+	// The CA back: it audits the issuance from the record, once.
+	w.ca.start()
+	rows := w.auditOf("breakglass.issued")
+	if len(rows) != 1 || rows[0].Subject != "break-glass/alice/db-1" || rows[0].Detail["reason"] != "CA database down; db-1 disk full" ||
+		rows[0].Detail["bastion"] != "bastion-1" || !strings.HasPrefix(rows[0].Actor, "operator:") {
+		t.Fatalf("breakglass.issued rows: %+v", rows)
+	}
+	w.ca.cmd.Process.Kill() //nolint:errcheck
+	w.ca.cmd.Wait()         //nolint:errcheck
+	w.ca.start()
+	if rows := w.auditOf("breakglass.issued"); len(rows) != 1 {
+		t.Fatalf("after another restart, %d breakglass.issued rows, want the one", len(rows))
 	}
 }
 

@@ -2,11 +2,14 @@ package main
 
 import (
 	"cmp"
+	"context"
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -17,6 +20,7 @@ import (
 	"github.com/lockbox-ssh/lockbox/pkg/cakeys"
 	"github.com/lockbox-ssh/lockbox/pkg/policy"
 	"github.com/lockbox-ssh/lockbox/pkg/sshcert"
+	"github.com/lockbox-ssh/lockbox/pkg/workflow"
 )
 
 const breakGlassLong = `break-glass signs, offline on the CA host, a short certificate that lets a
@@ -28,7 +32,8 @@ break-glass@lockbox (who, why, the target, and a hop certificate for the
 bastion's registered identity key); the bastion asks for no TOTP code.
 
 Every issuance is appended to DATA/break-glass.log before the certificate is
-written. docs/operations.md ("Break-glass") has the runbook.`
+written; ca serve audits it (breakglass.issued) when it starts again.
+docs/operations.md ("Break-glass") has the runbook.`
 
 func breakGlassCmd() *cobra.Command {
 	var user, reason, resource, role, pubkey, out, bastion string
@@ -70,7 +75,7 @@ func breakGlassCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if err := breakglass.AppendRecord(cfg.Data, breakglass.NewRecord(cert, g)); err != nil {
+			if err := breakglass.AppendRecord(cfg.Data, breakglass.NewRecord(cert, g, operatorName())); err != nil {
 				return fmt.Errorf("not signed: %w", err)
 			}
 			out = cmp.Or(out, strings.TrimSuffix(pubkey, ".pub")+"-cert.pub")
@@ -173,4 +178,36 @@ func grantForceCommand(role *policy.Role) string {
 		return role.ForceCommand
 	}
 	return cmp.Or(role.ForceCommand, policy.DefaultCommandGate) + " -- " + policy.QuoteCommand(role.AllowedCommands)
+}
+
+// auditBreakGlass audits breakglass.issued for every issuance in
+// DATA/break-glass.log not audited yet (DATA/break-glass.audited counts
+// those that are), at CA start. It audits at least once: a crash between
+// the audit row and the count audits the rest again at the next start.
+func auditBreakGlass(ctx context.Context, dir string, svc *workflow.Service, log *slog.Logger) {
+	records, rerr := breakglass.ReadRecords(dir)
+	done, err := breakglass.Audited(dir)
+	if err != nil {
+		log.Error("break-glass record: cannot read what was audited; auditing nothing", "err", err)
+		return
+	}
+	for i := done; i < len(records); i++ {
+		r := records[i]
+		detail := map[string]any{"user": r.User, "reason": r.Reason, "role": r.Role, "resource": r.Resource,
+			"bastion": r.Bastion, "serial": strconv.FormatUint(r.Serial, 10), "fingerprint": r.Fingerprint,
+			"issued": r.Issued.UTC().Format(time.RFC3339), "not_after": r.NotAfter.UTC().Format(time.RFC3339)}
+		if err := svc.RecordOperatorAction(ctx, cmp.Or(r.Operator, "unknown"), "breakglass.issued", breakglass.KeyIDPrefix+r.User+"/"+r.Resource, detail); err != nil {
+			log.Error("break-glass record: cannot audit; trying again at the next start", "serial", r.Serial, "err", err)
+			return
+		}
+		if err := breakglass.SetAudited(dir, i+1); err != nil {
+			log.Error("break-glass record: cannot note what was audited", "err", err)
+			return
+		}
+		log.Warn("BREAK-GLASS certificate was issued while the CA was down; audited", "user", r.User, "resource", r.Resource,
+			"reason", r.Reason, "serial", r.Serial)
+	}
+	if rerr != nil {
+		log.Error("break-glass record: a line does not read; the records after it are not audited", "err", rerr)
+	}
 }

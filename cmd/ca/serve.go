@@ -152,6 +152,7 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 		return fmt.Errorf("reading the directory's group membership: %w", err)
 	}
 	deprovisionRemoved(ctx, svc, nil, log)
+	auditBreakGlass(ctx, cfg.Data, svc, log)
 	handler = metrics.InstrumentAPI(handler, routeOf(srv))
 	if cfg.MetricsListen != "" && cfg.MetricsListen != "off" {
 		ms, err := metrics.Listen(cfg.MetricsListen, metrics.CA, log)

@@ -163,13 +163,22 @@ func TestRecordAppendsAndReadsBack(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := AppendRecord(dir, NewRecord(cert, g)); err != nil {
+		if err := AppendRecord(dir, NewRecord(cert, g, "root")); err != nil {
 			t.Fatal(err)
 		}
 	}
 	rs, err := ReadRecords(dir)
 	if err != nil || len(rs) != 2 || rs[0].Serial == rs[1].Serial || rs[0].User != "alice" || rs[0].HopCert != "" {
 		t.Fatalf("records %+v %v", rs, err)
+	}
+	if n, err := Audited(dir); err != nil || n != 0 {
+		t.Fatalf("audited before any: %d %v", n, err)
+	}
+	if err := SetAudited(dir, 2); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := Audited(dir); err != nil || n != 2 || rs[0].Operator != "root" {
+		t.Fatalf("audited: %d %v, operator %q", n, err, rs[0].Operator)
 	}
 	if _, err := parseRecords([]byte(`{"user":"x"`)); err == nil {
 		t.Fatal("a torn line reads")

@@ -9,6 +9,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 
 	"golang.org/x/crypto/ssh"
 )
@@ -22,12 +24,45 @@ type Record struct {
 	Grant
 	Serial      uint64 `json:"serial"`
 	Fingerprint string `json:"fingerprint"` // of the person's key
+	// Operator is the account on the CA host that ran ca break-glass.
+	Operator string `json:"operator,omitempty"`
 }
 
-// NewRecord is the record of cert, signed for g.
-func NewRecord(cert *ssh.Certificate, g Grant) Record {
+// NewRecord is the record of cert, signed for g by operator.
+func NewRecord(cert *ssh.Certificate, g Grant, operator string) Record {
 	g.HopCert = "" // public, but long, and not needed to audit
-	return Record{Grant: g, Serial: cert.Serial, Fingerprint: ssh.FingerprintSHA256(cert.Key)}
+	return Record{Grant: g, Serial: cert.Serial, Fingerprint: ssh.FingerprintSHA256(cert.Key), Operator: operator}
+}
+
+// AuditedFile holds how many lines of RecordFile the CA has audited.
+const AuditedFile = "break-glass.audited"
+
+// Audited reads how many records of dir/RecordFile were audited; no file
+// is none.
+func Audited(dir string) (int, error) {
+	data, err := os.ReadFile(filepath.Join(dir, AuditedFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(string(data)))
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("%s: not a count", AuditedFile)
+	}
+	return n, nil
+}
+
+// SetAudited records that the first n records are audited (write and
+// rename: a crash leaves the old count, and those records are audited
+// again: at least once, never lost).
+func SetAudited(dir string, n int) error {
+	tmp := filepath.Join(dir, AuditedFile+".tmp")
+	if err := os.WriteFile(tmp, []byte(strconv.Itoa(n)+"\n"), 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, filepath.Join(dir, AuditedFile))
 }
 
 // AppendRecord appends r to dir/RecordFile (mode 0600) and syncs it. ca
