@@ -2,12 +2,14 @@ package integration
 
 import (
 	"compress/gzip"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // Break-glass: with the CA stopped, `ca break-glass` signs on the CA host
@@ -20,7 +22,7 @@ import (
 func TestBreakGlassWithTheCAStopped(t *testing.T) {
 	w := newWorld(t, worldOptions{})
 	glass := w.bastion(nil, "--break_glass")
-	closed := w.bastion(nil)
+	closed := w.bastion(nil, "--refusal_report_interval", "1s")
 	w.ca.cmd.Process.Kill() //nolint:errcheck
 	w.ca.cmd.Wait()         //nolint:errcheck
 
@@ -69,13 +71,24 @@ func TestBreakGlassWithTheCAStopped(t *testing.T) {
 		t.Fatalf("the recording lacks the session: %q", text)
 	}
 
-	// The CA back: it audits the issuance from the record, once.
-	w.ca.start()
+	// The CA back, on its address: it audits the issuance from the
+	// record, once.
+	w.ca.start("--listen", strings.TrimPrefix(w.ca.url, "http://"))
 	rows := w.auditOf("breakglass.issued")
 	if len(rows) != 1 || rows[0].Subject != "break-glass/alice/db-1" || rows[0].Detail["reason"] != "CA database down; db-1 disk full" ||
 		rows[0].Detail["bastion"] != "bastion-1" || !strings.HasPrefix(rows[0].Actor, "operator:") {
 		t.Fatalf("breakglass.issued rows: %+v", rows)
 	}
+	// The refusal by the bastion without break_glass, queued while the
+	// CA was down, reaches the audit log.
+	waitFor(t, 30*time.Second, "the break-glass refusal in the audit log", func() bool {
+		for _, r := range w.auditOf("login.refused") {
+			if r.Detail["key_id"] == "break-glass/alice/db-1" && r.Detail["user"] == "alice" && strings.Contains(fmt.Sprint(r.Detail["reason"]), "break_glass: true") {
+				return true
+			}
+		}
+		return false
+	})
 	w.ca.cmd.Process.Kill() //nolint:errcheck
 	w.ca.cmd.Wait()         //nolint:errcheck
 	w.ca.start()

@@ -2,6 +2,7 @@ package bastion
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"time"
 
@@ -37,6 +38,9 @@ func (e *ending) record(reason string, status *int) {
 		end := recording.End{Time: s.cfg.Clock().UTC(), Reason: reason, ExitStatus: status}
 		if err := s.cfg.Spool.WriteEnd(e.id, end); err != nil {
 			s.log.Error("keeping the end of a session in the spool", "session", e.id, "err", err)
+		}
+		if strings.HasPrefix(e.id, breakGlassPrefix) {
+			return // the CA does not know break-glass sessions: the spool keeps the end
 		}
 		if !s.reportEnd(e.id, end, endReportTimeout) {
 			s.ends.add(e.id, end)

@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
+	"github.com/lockbox-ssh/lockbox/pkg/breakglass"
 	"github.com/lockbox-ssh/lockbox/pkg/sshcert"
 	"github.com/lockbox-ssh/lockbox/pkg/wire"
 )
@@ -107,6 +108,12 @@ func (s *Server) refusePerson(g *connGuard, conn ssh.ConnMetadata, cert *ssh.Cer
 	user, request, _ := grantOf(cert)
 	if user == "" {
 		user = cert.KeyId
+	}
+	if isBreakGlass(cert) { // key ID break-glass/USER/RESOURCE: no request
+		user, request = cert.KeyId, ""
+		if g, err := breakglass.Of(cert); err == nil {
+			user = g.User
+		}
 	}
 	fp := ssh.FingerprintSHA256(cert.Key)
 	g.refused("", true, refusalDetail{})

@@ -257,7 +257,9 @@ func (x *session) begin(command string) {
 		x.ch.SendRequest("exit-status", false, ssh.Marshal(exitStatus{uint32(*out.status)})) //nolint:errcheck // the client went away
 	}
 	x.ch.Close()
-	s.uploadNow(grant.SessionID)
+	if x.id.glass == nil {
+		s.uploadNow(grant.SessionID)
+	}
 }
 
 // run records and relays the session and returns how it ended. It stops

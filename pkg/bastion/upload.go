@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io/fs"
+	"strings"
 	"sync"
 	"time"
 
@@ -105,8 +106,8 @@ func (s *Server) UploadPending(ctx context.Context) {
 	}
 	seen := map[string]bool{}
 	for _, id := range append(ids, ended...) {
-		if open[id] || seen[id] {
-			continue
+		if open[id] || seen[id] || strings.HasPrefix(id, breakGlassPrefix) {
+			continue // break-glass recordings stay in the spool (docs/operations.md)
 		}
 		seen[id] = true
 		end, ok, err := s.cfg.Spool.ReadEnd(id)
