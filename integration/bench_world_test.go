@@ -83,6 +83,7 @@ type benchPolicy struct {
 	resources  map[string]string // name -> address
 	login      string            // the role's account on the targets
 	bastionKey string            // authorized_keys line of bastion-1's identity
+	auditors   int               // the last this many users are auditors
 }
 
 // writePolicy writes a policy with p.users users (bench-0000, ...), all
@@ -98,6 +99,9 @@ func (c *benchCA) writePolicy(p benchPolicy) {
 		u := &benchUser{name: fmt.Sprintf("bench-%04d", i), key: signer(tb)}
 		c.users = append(c.users, u)
 		fmt.Fprintf(&people, "  - name: %s\n    keys: [%q]\n", u.name, strings.TrimSpace(string(ssh.MarshalAuthorizedKey(u.key.PublicKey()))))
+		if i >= p.users-p.auditors {
+			people.WriteString("    groups: [auditors]\n")
+		}
 		fmt.Fprintf(&members, "%s, ", u.name)
 	}
 	names := make([]string, 0, len(p.resources))
@@ -118,6 +122,10 @@ func (c *benchCA) writePolicy(p benchPolicy) {
 			"    approval:\n      auto: true\n", benchRole, p.login),
 		"teams.yaml": fmt.Sprintf("teams:\n  - name: bench\n    members: [%s]\n    managers: []\n    eligible:\n"+
 			"      - roles: [%s]\n        resources: [\"tag:bench\"]\n", strings.TrimSuffix(members.String(), ", "), benchRole),
+	}
+	if p.auditors > 0 {
+		files["people.yaml"] += "groups:\n  - name: auditors\n"
+		files["settings.yaml"] = "settings:\n  auditors: [auditors]\n"
 	}
 	for name, data := range files {
 		if err := os.WriteFile(filepath.Join(c.policy, name), []byte(data), 0o600); err != nil {

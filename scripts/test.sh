@@ -48,6 +48,8 @@ command -v openssl >/dev/null || need_pkgs+=(openssl)
 # tmux drives a real terminal for the interactive bastion tests, which run vim.
 command -v tmux >/dev/null || need_pkgs+=(tmux)
 command -v vim >/dev/null || need_pkgs+=(vim)
+# Debian's asciinema plays exported recordings in their test.
+command -v asciinema >/dev/null || need_pkgs+=(asciinema)
 # Headless Chromium drives the web form's end-to-end tests.
 [ -x /usr/bin/chromium ] || need_pkgs+=(chromium)
 # The fault tests run private MariaDB servers of their own

@@ -42,6 +42,12 @@ type config struct {
 	// SCIM: the directory's push endpoint under /scim/v2/, served only
 	// when token_file names the file holding its bearer token.
 	SCIM scimConfig `mapstructure:"scim"`
+	// Outbox: delivery of queued notifications; GrantEndingNotice: how
+	// long before a grant ends that grant.ending_soon is queued.
+	Outbox            outboxConfig  `mapstructure:"outbox"`
+	GrantEndingNotice time.Duration `mapstructure:"grant_ending_notice"`
+	// OIDC: single sign-on for the web form (sso.go).
+	OIDC oidcConfig `mapstructure:"oidc"`
 }
 
 type scimConfig struct {
@@ -57,6 +63,9 @@ type webConfig struct {
 	// reverse proxy terminates TLS in front of a plain-HTTP CA. With
 	// tls_cert set it is on anyway.
 	SecureCookies bool `mapstructure:"secure_cookies"`
+	// PasswordLogin keeps the password and code form; off, only single
+	// sign-on (oidc) logs people in.
+	PasswordLogin bool `mapstructure:"password_login"`
 }
 
 // uploadsConfig bounds recording uploads: how many at once, and their
@@ -108,6 +117,8 @@ func defaults(v *viper.Viper) {
 	v.SetDefault("audit_checkpoint.file", "")
 	v.SetDefault("audit_checkpoint.dir", "")
 	v.SetDefault("scim.token_file", "")
+	outboxDefaults(v.SetDefault)
+	oidcDefaults(v.SetDefault)
 }
 
 // loadConfig reads the config file named by --config (if any), the
@@ -128,6 +139,13 @@ func loadConfig(flags *pflag.FlagSet) (*config, error) {
 	for key, name := range map[string]string{"web.idle_timeout": "web_idle_timeout", "web.max_age": "web_max_age",
 		"audit_checkpoint.interval": "audit_checkpoint_interval", "audit_checkpoint.file": "audit_checkpoint_file",
 		"audit_checkpoint.dir": "audit_checkpoint_dir", "store.timeout": "store_timeout", "scim.token_file": "scim_token_file"} {
+		if f := flags.Lookup(name); f != nil {
+			if err := v.BindPFlag(key, f); err != nil {
+				return nil, err
+			}
+		}
+	}
+	for key, name := range outboxFlags {
 		if f := flags.Lookup(name); f != nil {
 			if err := v.BindPFlag(key, f); err != nil {
 				return nil, err
@@ -169,10 +187,17 @@ func loadConfig(flags *pflag.FlagSet) (*config, error) {
 		return nil, fmt.Errorf("uploads.max_concurrent and uploads.max_bytes must be positive")
 	case c.Web.IdleTimeout <= 0 || c.Web.MaxAge <= 0:
 		return nil, fmt.Errorf("web.idle_timeout and web.max_age must be positive")
+	case !c.Web.PasswordLogin && c.OIDC.Issuer == "":
+		return nil, fmt.Errorf("web.password_login is off and oidc.issuer is not set: nobody could log in to the web form")
 	case c.RecordingsS3.Timeout <= 0:
 		return nil, fmt.Errorf("recordings_s3.timeout must be positive")
 	case c.AuditCheckpoint.Interval < 0:
 		return nil, fmt.Errorf("audit_checkpoint.interval must not be negative (0: only at start, at shutdown and on demand)")
+	case c.GrantEndingNotice <= 0:
+		return nil, fmt.Errorf("grant_ending_notice must be positive")
+	}
+	if err := c.Outbox.check(); err != nil {
+		return nil, err
 	}
 	return &c, nil
 }
@@ -196,4 +221,10 @@ func addServeFlags(f *pflag.FlagSet) {
 	f.String("audit_checkpoint_dir", "", "write each signed audit checkpoint to this directory (text and .sig)")
 	f.String("scim_token_file", "", "serve the SCIM 2.0 endpoint /scim/v2/ for the directory, with the bearer token in this file (at least 32 bytes)")
 	f.Duration("store_timeout", 0, "one API call's deadline for its database work; a stalled database answers 503 by then (default 5s)")
+	f.Duration("outbox_poll_interval", 0, "how often each replica looks for notifications due (default 250ms)")
+	f.Duration("outbox_lease", 0, "how long a replica holds a notification it delivers; an attempt is cut off at half (default 1m)")
+	f.Int("outbox_max_attempts", 0, "deliveries of a notification before it is dead (default 10)")
+	f.Duration("outbox_backoff_base", 0, "the longest wait after a notification's first failed delivery, doubling after each (default 10s)")
+	f.Duration("outbox_backoff_max", 0, "the longest wait between a notification's deliveries (default 30m)")
+	f.Duration("grant_ending_notice", 0, "how long before a grant ends that grant.ending_soon is queued (default 5m)")
 }

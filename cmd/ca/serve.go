@@ -52,34 +52,50 @@ func openStore(c storeConfig) (*sqlstore.DB, error) {
 
 // buildService opens what a workflow.Service needs.
 func buildService(cfg *config) (*workflow.Service, *policy.Holder, *caKeys, *sqlstore.DB, error) {
+	svc, holder, keys, db, _, err := buildRoutedService(cfg)
+	return svc, holder, keys, db, err
+}
+
+// buildRoutedService is buildService that also returns where
+// notifications go, for the delivery loop.
+func buildRoutedService(cfg *config) (*workflow.Service, *policy.Holder, *caKeys, *sqlstore.DB, routing, error) {
+	fail := func(err error) (*workflow.Service, *policy.Holder, *caKeys, *sqlstore.DB, routing, error) {
+		return nil, nil, nil, nil, routing{}, err
+	}
 	keys, err := loadKeys(cfg.Data)
 	if err != nil {
-		return nil, nil, nil, nil, err
+		return fail(err)
 	}
-	pol, err := policy.LoadDir(cfg.Policy)
+	pol, err := loadPolicy(cfg.Policy)
 	if err != nil {
-		return nil, nil, nil, nil, fmt.Errorf("loading the policy: %w", err)
+		return fail(fmt.Errorf("loading the policy: %w", err))
 	}
 	db, err := openStore(cfg.Store)
 	if err != nil {
-		return nil, nil, nil, nil, fmt.Errorf("opening the %s store: %w", cfg.Store.Driver, err)
+		return fail(fmt.Errorf("opening the %s store: %w", cfg.Store.Driver, err))
 	}
 	holder := policy.NewHolder(pol)
 	recs, err := openRecordings(cfg, slog.New(slog.NewTextHandler(os.Stderr, nil)))
 	if err != nil {
 		db.Close()
-		return nil, nil, nil, nil, err
+		return fail(err)
+	}
+	routes, err := notificationRouting(holder)
+	if err != nil {
+		db.Close()
+		return fail(err)
 	}
 	svc, err := workflow.New(workflow.Config{
 		Store: db, Policy: holder, UserCA: keys.user, HopCA: keys.hop, HostCA: keys.host,
 		Secrets: keys.secrets, PendingTimeout: cfg.PendingTimeout, LeaseTTL: cfg.LeaseTTL, HopTTL: cfg.HopCertTTL, Recordings: recs,
 		EligibilityNotice: cfg.EligibilityNotice,
+		Router:            routes.router, WebURL: cfg.Outbox.WebURL, GrantEndingNotice: cfg.GrantEndingNotice,
 	})
 	if err != nil {
 		db.Close()
-		return nil, nil, nil, nil, err
+		return fail(err)
 	}
-	return svc, holder, keys, db, nil
+	return svc, holder, keys, db, routes, nil
 }
 
 // registeredKeys resolves API principals to the keys the policy registers.
@@ -97,7 +113,7 @@ func registeredKeys(h *policy.Holder) apiauth.KeysFunc {
 }
 
 func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
-	svc, holder, keys, db, err := buildService(cfg)
+	svc, holder, keys, db, routes, err := buildRoutedService(cfg)
 	if err != nil {
 		return err
 	}
@@ -112,7 +128,7 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 	}
 	srv, err := api.New(api.Config{
 		Workflow: svc, Keys: registeredKeys(holder), UserCA: keys.user.PublicKey(), HopCA: keys.hop.PublicKey(),
-		HostCA: keys.host.PublicKey(), AuditKey: keys.audit.PublicKey(), Checkpoints: checkpoints, Reviews: svc, Ping: db.Ping, StoreTimeout: cfg.Store.Timeout, Logger: log,
+		HostCA: keys.host.PublicKey(), AuditKey: keys.audit.PublicKey(), Checkpoints: checkpoints, Reviews: svc, Notifications: svc, Live: svc, Ping: db.Ping, StoreTimeout: cfg.Store.Timeout, Logger: log,
 		MaxUploads: cfg.Uploads.MaxConcurrent, MaxUploadBytes: cfg.Uploads.MaxBytes,
 	})
 	if err != nil {
@@ -137,6 +153,13 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 	hs := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10}
 	go sweep(ctx, svc, cfg.SweepInterval, log)
+	outboxCtx, stopOutbox := context.WithCancel(ctx)
+	delivered, err := startOutbox(outboxCtx, cfg, db, routes, log)
+	if err != nil {
+		stopOutbox()
+		return err
+	}
+	defer func() { stopOutbox(); <-delivered }() // outcomes are recorded before the store closes
 	cpCtx, stopCheckpoints := context.WithCancel(ctx)
 	signed := make(chan struct{})
 	go func() { defer close(signed); signCheckpoints(cpCtx, checkpoints, cfg.AuditCheckpoint.Interval, log) }()
@@ -208,8 +231,16 @@ func withWeb(apiHandler, directory http.Handler, svc *workflow.Service, cfg *con
 	if !cfg.Web.Enabled {
 		return mux, nil
 	}
-	ui, err := web.New(web.Config{Workflow: svc, Reviews: svc, Secure: cfg.TLSCert != "" || cfg.Web.SecureCookies,
-		IdleTimeout: cfg.Web.IdleTimeout, MaxAge: cfg.Web.MaxAge, Logger: log})
+	wcfg := web.Config{Workflow: svc, Reviews: svc, Notifications: svc, Live: svc, Secure: cfg.TLSCert != "" || cfg.Web.SecureCookies,
+		IdleTimeout: cfg.Web.IdleTimeout, MaxAge: cfg.Web.MaxAge, Logger: log, NoPasswordLogin: !cfg.Web.PasswordLogin}
+	sc, err := ssoClient(cfg.OIDC)
+	if err != nil {
+		return nil, err
+	}
+	if sc != nil {
+		wcfg.SSO, wcfg.SSOName = sc, cfg.OIDC.Name
+	}
+	ui, err := web.New(wcfg)
 	if err != nil {
 		return nil, err
 	}
@@ -242,9 +273,10 @@ func reloadOnHUP(ctx context.Context, h *policy.Holder, dir string, reloaded fun
 			return
 		case <-hup:
 			old := h.Get()
-			if err := h.ReloadDir(dir); err != nil {
+			if p, err := loadPolicy(dir); err != nil {
 				log.Error("policy reload failed; keeping the previous policy", "err", err)
 			} else {
+				h.Set(p)
 				log.Info("policy reloaded", "dir", dir)
 				reloaded(old)
 			}

@@ -68,6 +68,8 @@ var errorKinds = []errorKind{
 	{workflow.ErrCommand, http.StatusForbidden, "command_not_allowed"},
 	{workflow.ErrNoSession, http.StatusNotFound, "no_session"},
 	{workflow.ErrNoRecording, http.StatusNotFound, "no_recording"},
+	{workflow.ErrWatchEnded, http.StatusGone, "watch_ended"},
+	{workflow.ErrNotRunning, http.StatusConflict, "session_not_running"},
 	{workflow.ErrStorageFull, http.StatusInsufficientStorage, "storage_full"},
 	{workflow.ErrStorageUnavailable, http.StatusServiceUnavailable, "storage_unavailable"},
 	{workflow.ErrRecordingMismatch, http.StatusInternalServerError, "recording_mismatch"},

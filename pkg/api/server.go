@@ -60,6 +60,12 @@ type Config struct {
 	Checkpoints Checkpoints
 	// Reviews, when set, serves access reviews under /v1/review.
 	Reviews Reviews
+	// Notifications, optional, lists the notification outbox for
+	// auditors (GET /v1/notifications).
+	Notifications Notifications
+	// Live, when set, serves live view: bastions' reports, the list of
+	// running sessions, and watches (live.go).
+	Live Live
 	// MaxUploads bounds the recordings received at once (default
 	// DefaultMaxUploads), MaxUploadBytes their declared sizes together
 	// (default DefaultMaxUploadBytes); an upload beyond either is refused
@@ -147,6 +153,8 @@ func (s *Server) routes() {
 	s.mux.Handle("GET /v1/sessions/{id}/recording", s.auth(s.getRecording))
 	s.checkpointRoutes()
 	s.reviewRoutes()
+	s.notificationRoutes()
+	s.liveRoutes()
 	s.mux.Handle("POST /v1/bastion/refusals", s.auth(s.bastionRefusals))
 	s.mux.Handle("POST /v1/sessions/check", s.auth(s.checkSession))
 }

@@ -14,14 +14,15 @@ import (
 // status at all). They sit above the shells' 128+signal range and below
 // ssh's own 255. A session the target ended passes on the target's status.
 const (
-	exitNotOpened  = 1   // refused or could not be opened: nothing ran
-	exitIdle       = 200 // no client input for idle_timeout
-	exitCap        = 201 // session_cap reached
-	exitGrantEnded = 202 // the grant's window ended
-	exitRevoked    = 203 // the grant was revoked
-	exitRecording  = 204 // the recording could not be written (fail closed)
-	exitShutdown   = 205 // the bastion shut down
-	exitEndedByCA  = 206 // the CA ended it otherwise: lease lost, session unknown
+	exitNotOpened      = 1   // refused or could not be opened: nothing ran
+	exitIdle           = 200 // no client input for idle_timeout
+	exitCap            = 201 // session_cap reached
+	exitGrantEnded     = 202 // the grant's window ended
+	exitRevoked        = 203 // the grant was revoked
+	exitRecording      = 204 // the recording could not be written (fail closed)
+	exitShutdown       = 205 // the bastion shut down
+	exitEndedByCA      = 206 // the CA ended it otherwise: lease lost, session unknown
+	exitEndedByWatcher = 207 // someone watching it live ended it
 )
 
 // endCause is why the bastion ends a session: the message the user reads

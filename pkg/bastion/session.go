@@ -289,6 +289,13 @@ func (x *session) run(ctx context.Context, end context.CancelCauseFunc, grant *w
 			return x.notOpened("the command cannot be sent safely, so it is not run")
 		}
 		startType, payload = "exec", ssh.Marshal(execRequest{Command: exec})
+		// The command is recorded as an event of its own when it starts,
+		// as well as in the header; a recording that cannot take it
+		// runs nothing (fail closed).
+		if err := rec.Exec(command); err != nil {
+			s.log.Error("the recording failed; not running the command", "session", grant.SessionID, "err", err)
+			return x.notOpened("the recording failed, so the command is not run")
+		}
 	}
 	if ok, err := tch.SendRequest(startType, true, payload); err != nil || !ok {
 		if ctx.Err() != nil {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"strings"
 	"time"
 
 	"golang.org/x/crypto/ssh"
@@ -185,6 +186,9 @@ func (s *Service) issue(ctx context.Context, actor Actor, refused string, r *sto
 				"valid_after": spec.ValidAfter.UTC(), "valid_before": spec.ValidBefore.UTC(),
 				"fingerprint": rec.Fingerprint, "force_command": spec.ForceCommand,
 				"source_address": spec.SourceAddress, "permit_pty": spec.PermitPTY,
+				// The certificate itself, so that evidence of the grant can
+				// show it checks against the CA's public key.
+				"certificate": strings.TrimSpace(string(ssh.MarshalAuthorizedKey(cert))),
 			}})
 	})
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/lockbox-ssh/lockbox/pkg/audit"
+	"github.com/lockbox-ssh/lockbox/pkg/notify"
 	"github.com/lockbox-ssh/lockbox/pkg/policy"
 	"github.com/lockbox-ssh/lockbox/pkg/recstore"
 	"github.com/lockbox-ssh/lockbox/pkg/store"
@@ -124,6 +125,9 @@ func (s *Service) StartSession(ctx context.Context, actor Actor, in SessionStart
 		}
 		detail["request"], detail["role"], detail["command"] = r.ID, r.Role, in.Command
 		if err := record(tx, audit.Event{Time: now, Actor: string(actor), Action: "session.started", Subject: id, Detail: detail}); err != nil {
+			return err
+		}
+		if err := s.notifySession(tx, notify.SessionStarted, sess); err != nil {
 			return err
 		}
 		g = &SessionGrant{Session: sess, NotAfter: r.NotAfter, LeaseTTL: s.cfg.LeaseTTL,
@@ -263,7 +267,10 @@ func (s *Service) ReportSessionEnd(ctx context.Context, actor Actor, id string, 
 			detail["ended_at"] = at.Format(time.RFC3339Nano)
 			detail["reported_late_by"] = late.Round(time.Millisecond).String()
 		}
-		return record(tx, audit.Event{Time: now, Actor: string(actor), Action: "session.ended", Subject: id, Detail: detail})
+		if err := record(tx, audit.Event{Time: now, Actor: string(actor), Action: "session.ended", Subject: id, Detail: detail}); err != nil {
+			return err
+		}
+		return s.notifySession(tx, notify.SessionEnded, sess)
 	})
 }
 
