@@ -261,7 +261,7 @@ func (s *Store) Get(id string) (io.ReadCloser, error) {
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	obj, err := s.c.GetObject(ctx, s.bucket, s.Key(id), minio.GetObjectOptions{ServerSideEncryption: nil})
+	obj, err := s.c.GetObject(ctx, s.bucket, s.Key(id), minio.GetObjectOptions{})
 	if err == nil {
 		_, err = obj.Stat() // GetObject is lazy: this asks
 	}
