@@ -86,7 +86,17 @@ func TestSSOWithTrustedMFAOpensASessionAndGoesOnWithoutARedirect(t *testing.T) {
 	f, idp := ssoFixture(t, web.Config{})
 	idp.byCode["good"] = &sso.Identity{User: "carol", Issuer: "https://idp.example", Subject: "1", MFA: true}
 	b := f.browser()
+	// A session token planted before the sign-in never becomes the
+	// signed-in one.
+	base, _ := url.Parse(f.srv.URL)
+	planted := strings.Repeat("A", 43)
+	b.hc.Jar.SetCookies(base, []*http.Cookie{{Name: "lockbox", Value: planted, Path: "/"}})
 	res := b.ssoSignIn("good")
+	for _, c := range b.hc.Jar.Cookies(base) {
+		if c.Name == "lockbox" && c.Value == planted {
+			t.Fatal("the planted session token survived the sign-in")
+		}
+	}
 	if res.status != http.StatusOK || !strings.Contains(res.body, `content="0; url=/ui/grants"`) {
 		t.Fatalf("callback: %d\n%s", res.status, res.body)
 	}
