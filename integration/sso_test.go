@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"encoding/base32"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -18,13 +19,14 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/lockbox-ssh/lockbox/internal/oidctest"
+	"github.com/lockbox-ssh/lockbox/pkg/totp"
 	"github.com/lockbox-ssh/lockbox/pkg/wire"
 )
 
 // ssoWorld is a CA whose web form signs people in through a real OpenID
 // provider (internal/oidctest) on loopback: carol and erin with the
-// provider's MFA, which the CA trusts; mallory, whom the policy does not
-// know. The policy's security group is bound to the directory group
+// provider's MFA, which the CA trusts; dave without it; mallory, whom the
+// policy does not know. The policy's security group is bound to the directory group
 // "Security Team".
 type ssoWorld struct {
 	ca  *ca
@@ -43,6 +45,7 @@ func newSSOWorld(t *testing.T) *ssoWorld {
 		{Name: "carol", Password: "carol-at-the-idp", MFA: true, Groups: []string{"Security Team"}},
 		{Name: "erin", Password: "erin-at-the-idp", MFA: true},
 		{Name: "mallory", Password: "mallory-at-the-idp", MFA: true},
+		{Name: "dave", Password: "dave-at-the-idp"}, // no MFA at the provider
 	}})
 	c := newCA(t, "sqlite")
 	c.writePolicy(func(name string, data []byte) []byte {
@@ -274,5 +277,44 @@ func TestSSORefusalsAreShownAndAudited(t *testing.T) {
 			t.Fatalf("anonymous.refused lacks %v (has %v)", missing, reasons)
 		}
 		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+var ssoCSRF = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+func TestSSOWithoutTheProvidersMFAAsksForTheLockboxCodeThroughARealCA(t *testing.T) {
+	w := newSSOWorld(t)
+	s := newSSOClient(t)
+	// Without a TOTP enrolment the sign-in is refused, saying why.
+	status, page := s.visit(s.signIn(w, "dave", "dave-at-the-idp").String())
+	if status != http.StatusConflict || !strings.Contains(page, "no TOTP enrolment") || s.loggedIn(w) {
+		t.Fatalf("dave without TOTP: %d\n%s", status, page)
+	}
+	uri, err := url.Parse(strings.TrimSpace(w.ca.ok("dave", "mfa", "enroll")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(uri.Query().Get("secret"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	status, page = s.visit(s.signIn(w, "dave", "dave-at-the-idp").String())
+	m := ssoCSRF.FindStringSubmatch(page)
+	if status != http.StatusOK || !strings.Contains(page, `action="/ui/login/sso/code"`) || m == nil || s.loggedIn(w) {
+		t.Fatalf("dave's callback: %d\n%s", status, page)
+	}
+	res, err := s.hc.PostForm(w.ca.url+"/ui/login/sso/code", url.Values{"csrf": {m[1]}, "next": {"/ui/"},
+		"code": {totp.Code(secret, totp.Step(time.Now()))}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || !strings.Contains(string(body), "Signed in") || !s.loggedIn(w) {
+		t.Fatalf("dave's code: %d\n%s", res.StatusCode, body)
+	}
+	logins := w.ca.audit("web.login")
+	if len(logins) != 1 || logins[0].Subject != "dave" || logins[0].Detail["mfa"] != "totp" {
+		t.Fatalf("web.login rows: %+v", logins)
 	}
 }
