@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"crypto/subtle"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -19,11 +20,15 @@ type fakeSSO struct {
 	mu     sync.Mutex
 	n      int
 	byCode map[string]*sso.Identity
+	down   bool // the provider does not answer
 }
 
 func (f *fakeSSO) Begin(context.Context) (*sso.Start, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.down {
+		return nil, fmt.Errorf("%w: discovery: connection refused", sso.ErrUnreachable)
+	}
 	f.n++
 	st := &sso.Start{State: "state" + strings.Repeat("s", f.n), Nonce: "nonce", Verifier: "verifier"}
 	st.URL = "https://idp.example/authorize?state=" + st.State
@@ -174,5 +179,15 @@ func TestPasswordLoginTurnedOffOffersOnlySSOAndRefusesThePost(t *testing.T) {
 	}
 	if _, err := web.New(web.Config{Workflow: f.svc, NoPasswordLogin: true}); err == nil {
 		t.Fatal("password login off without SSO accepted")
+	}
+}
+
+func TestSSOWithTheProviderDownShowsA503PageWithoutDetail(t *testing.T) {
+	f, idp := ssoFixture(t, web.Config{})
+	idp.down = true
+	res := f.browser().get("/ui/login/sso")
+	if res.status != http.StatusServiceUnavailable || !strings.Contains(res.body, "cannot reach your identity provider") ||
+		strings.Contains(res.body, "connection refused") {
+		t.Fatalf("%d\n%s", res.status, res.body)
 	}
 }
