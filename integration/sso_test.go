@@ -10,6 +10,7 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -316,5 +317,38 @@ func TestSSOWithoutTheProvidersMFAAsksForTheLockboxCodeThroughARealCA(t *testing
 	logins := w.ca.audit("web.login")
 	if len(logins) != 1 || logins[0].Subject != "dave" || logins[0].Detail["mfa"] != "totp" {
 		t.Fatalf("web.login rows: %+v", logins)
+	}
+}
+
+func TestCAWithABadSingleSignOnConfigRefusesToStart(t *testing.T) {
+	c := newCA(t, "sqlite")
+	c.writePolicy(nil)
+	dir := t.TempDir()
+	secret := filepath.Join(dir, "secret")
+	if err := os.WriteFile(secret, []byte("s3cret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	base := "oidc:\n  issuer: http://127.0.0.1:9\n  client_id: lockbox\n  redirect_url: http://127.0.0.1:7443/ui/login/sso/callback\n"
+	for _, tc := range []struct {
+		name, yaml, env, says string
+	}{
+		{"no secret", base, "", "client secret is required"},
+		{"the secret inline", base + "  client_secret: s3cret\n", "", "client_secret"},
+		{"secret in a file and the environment", base + "  client_secret_file: " + secret + "\n", "s3cret", "not both"},
+		{"trust without values", base + "  client_secret_file: " + secret + "\n  trust_mfa: true\n", "", "amr or acr"},
+		{"password login off without sso", "web:\n  password_login: false\n", "", "nobody could log in"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			config := filepath.Join(t.TempDir(), "ca.yaml")
+			if err := os.WriteFile(config, []byte(tc.yaml), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			cmd := exec.Command(filepath.Join(bin, "ca"), "serve", "--config", config, "--data", c.dir, "--policy", c.policy, "--listen", "127.0.0.1:0")
+			cmd.Env = append(os.Environ(), "LOCKBOX_STORE_DSN="+c.dsn, "LOCKBOX_OIDC_CLIENT_SECRET="+tc.env)
+			out, err := cmd.CombinedOutput()
+			if err == nil || !strings.Contains(string(out), tc.says) {
+				t.Fatalf("ca serve: %v, want a refusal saying %q\n%s", err, tc.says, out)
+			}
+		})
 	}
 }
