@@ -100,6 +100,13 @@ func TestSSOSignInThroughARealProviderInChromiumEndsOnThePendingList(t *testing.
 	w := newSSOWorld(t)
 	browser := startBrowser(t)
 	tab := newTab(t, browser)
+	if dir := os.Getenv("LOCKBOX_WEB_SCREENSHOTS"); dir != "" {
+		do(t, tab, "opening the login page", chromedp.Navigate(w.ca.url+"/ui/login"), chromedp.WaitVisible(chromedp.CSS("#sso")))
+		png := value(t, tab, "capturing the login page", chromedp.FullScreenshot(100))
+		if err := os.WriteFile(filepath.Join(dir, "login-sso-laptop.png"), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	do(t, tab, "signing in through the provider",
 		chromedp.Navigate(w.ca.url+"/ui/"),
 		chromedp.WaitVisible(chromedp.CSS("#sso")),
