@@ -25,8 +25,9 @@ import (
 )
 
 // ssoWorld is a CA whose web form signs people in through a real OpenID
-// provider (internal/oidctest) on loopback: carol and erin with the
-// provider's MFA, which the CA trusts; dave without it; mallory, whom the
+// provider (internal/oidctest) on loopback: carol and erin (both in the
+// provider's "Security Team") with the provider's MFA, which the CA
+// trusts; dave without it; mallory, whom the
 // policy does not know. The policy's security group is bound to the directory group
 // "Security Team".
 type ssoWorld struct {
@@ -44,7 +45,7 @@ func newSSOWorld(t *testing.T) *ssoWorld {
 	redirect := "http://" + caAddr + "/ui/login/sso/callback"
 	idp := oidctest.Start(t, oidctest.Options{ClientSecret: "lockbox-test-secret", RedirectURL: redirect, Users: []oidctest.User{
 		{Name: "carol", Password: "carol-at-the-idp", MFA: true, Groups: []string{"Security Team"}},
-		{Name: "erin", Password: "erin-at-the-idp", MFA: true},
+		{Name: "erin", Password: "erin-at-the-idp", MFA: true, Groups: []string{"security team"}},
 		{Name: "mallory", Password: "mallory-at-the-idp", MFA: true},
 		{Name: "dave", Password: "dave-at-the-idp"}, // no MFA at the provider
 	}})
@@ -357,5 +358,28 @@ func TestCAWithABadSingleSignOnConfigRefusesToStart(t *testing.T) {
 				t.Fatalf("ca serve: %v, want a refusal saying %q\n%s", err, tc.says, out)
 			}
 		})
+	}
+}
+
+func TestGroupsFromTheIDTokenGiveApproverRightsThroughTheAPI(t *testing.T) {
+	w := newSSOWorld(t)
+	c := w.ca
+	id := strings.TrimSpace(c.ok("alice", "request", "--role", "admin", "--resource", "db-1", "--duration", "1h",
+		"--reason", "INC-7: disk full", "--ticket", "INC-7"))
+	c.ok("carol", "approve", id, "--reason", "manager: go ahead")
+	// erin is in no security group of the policy: her approval does not
+	// count until the provider says she is in Security Team.
+	c.refused("not an approver", "erin", "approve", id, "--reason", "security ok")
+	s := newSSOClient(t)
+	if status, _ := s.visit(s.signIn(w, "erin", "erin-at-the-idp").String()); status != http.StatusOK || !s.loggedIn(w) {
+		t.Fatalf("erin's sign-in: %d", status)
+	}
+	c.ok("erin", "approve", id, "--reason", "security ok")
+	var req wire.Request
+	if err := json.Unmarshal([]byte(c.ok("erin", "--json", "request", "show", id)), &req); err != nil {
+		t.Fatal(err)
+	}
+	if req.State != "approved" || len(req.Approvals) != 2 || req.Approvals[1].Approver != "erin" {
+		t.Fatalf("after erin's approval: %s %+v", req.State, req.Approvals)
 	}
 }
