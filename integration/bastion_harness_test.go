@@ -31,10 +31,12 @@ type world struct {
 	t      *testing.T
 	ca     *ca
 	target *sshdtest.Server
-	login  string // the account sessions land in on the target
-	dir    string
-	mfa    map[string][]byte // TOTP secrets by user
-	mu     sync.Mutex
+	// targetKey is the target's host key, certified by the host CA.
+	targetKey ssh.Signer
+	login     string // the account sessions land in on the target
+	dir       string
+	mfa       map[string][]byte // TOTP secrets by user
+	mu        sync.Mutex
 }
 
 type worldOptions struct {
@@ -45,6 +47,10 @@ type worldOptions struct {
 	// login is the account every role logs in to on the target; default
 	// the account running the tests.
 	login string
+	// hopTrust, if set, is the target's TrustedUserCAKeys file instead of
+	// one sshdtest writes: newWorld puts the hop CA key there, and a
+	// test may replace it (refresh-krl.sh does).
+	hopTrust string
 }
 
 func signer(t testing.TB) ssh.Signer {
@@ -119,12 +125,21 @@ func newWorld(t *testing.T, o worldOptions) *world {
 	w.ca = newCA(t, o.driver)
 	hostKey := signer(t)
 	principals := []string{"admin@db-1", "reader@db-1", "health@db-1"}
-	w.target = sshdtest.Start(t, sshdtest.Options{
+	targetOptions := sshdtest.Options{
 		TrustedUserCAKeys: []ssh.PublicKey{w.ca.publicKey("hop_ca")},
 		Principals:        map[string][]string{login: principals},
 		HostKey:           hostKey,
 		HostCertificate:   w.ca.hostCert(hostKey.PublicKey(), "db-1"),
-	})
+	}
+	if o.hopTrust != "" {
+		if err := os.WriteFile(o.hopTrust, ssh.MarshalAuthorizedKey(w.ca.publicKey("hop_ca")), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		targetOptions.TrustedUserCAKeys = nil
+		targetOptions.Extra = []string{"TrustedUserCAKeys " + o.hopTrust}
+	}
+	w.target = sshdtest.Start(t, targetOptions)
+	w.targetKey = hostKey
 	w.ca.writePolicy(func(name string, data []byte) []byte {
 		switch name {
 		case "resources.yaml":
@@ -184,7 +199,7 @@ func (w *world) bastion(c *ca, flags ...string) *bastionProc {
 		t.Fatal(err)
 	}
 	b := &bastionProc{t: t, dir: dir, ca: c, args: append([]string{"serve", "--data", dir, "--ca", c.url, "--name", "bastion-1",
-		"--listen", "127.0.0.1:0", "--heartbeat_interval", "500ms", "--flush_every", "200ms"}, flags...)}
+		"--listen", "127.0.0.1:0", "--heartbeat_interval", "500ms", "--flush_every", "200ms", "--metrics_listen", "127.0.0.1:0"}, flags...)}
 	b.start()
 	return b
 }
@@ -223,7 +238,7 @@ func (b *bastionProc) restart() { b.restartWrapped() }
 // ...; exec "$0" "$@"').
 func (b *bastionProc) restartWrapped(wrap ...string) {
 	for i, a := range b.args {
-		if a == "127.0.0.1:0" {
+		if a == "127.0.0.1:0" && i > 0 && b.args[i-1] == "--listen" {
 			b.args[i] = b.addr
 		}
 	}

@@ -142,31 +142,62 @@ install_file() {
 curl -fsS --max-time 30 --proto '=http,https' -o "$work/ca.json" "$ca/v1/ca" ||
 	die "fetching $ca/v1/ca failed"
 
-# json_key NAME: the string value of NAME in the CA's small JSON object, as
-# one authorized_keys line. POSIX sed, no jq: the values are key lines that
-# need no JSON escapes except the trailing "\n"; anything else is refused.
-json_key() {
-	local v
-	v=$(sed -n 's/^.*"'"$1"'"[[:space:]]*:[[:space:]]*"\([^"]*\)".*$/\1/p' "$work/ca.json" | head -n 1)
-	v=${v%\\n}
-	case "$v" in
-	"") return 1 ;;
-	*\\*) die "$ca/v1/ca: unexpected escapes in $1" ;;
-	esac
-	printf '%s\n' "$v"
+# ca_keys LIST SINGLE: the keys of the JSON array LIST in the CA's answer
+# $cajson, one per line, or its single key SINGLE when it publishes no list
+# (a CA from before key rotation). POSIX tools, no jq: the values are key
+# lines that need no JSON escapes except the trailing "\n"; anything else
+# is refused (exit 2). Exit 1: neither is there.
+ca_keys() {
+	local flat list v
+	flat=$(tr -d '\n' <"$cajson")
+	list=$(printf '%s' "$flat" | sed -n 's/^.*"'"$1"'"[[:space:]]*:[[:space:]]*\[\([^]]*\)\].*$/\1/p')
+	if [ -z "$list" ]; then
+		list=$(printf '%s' "$flat" | sed -n 's/^.*"'"$2"'"[[:space:]]*:[[:space:]]*\("[^"]*"\).*$/\1/p')
+	fi
+	[ -n "$list" ] || return 1
+	while IFS= read -r v; do
+		v=${v#\"}
+		v=${v%\"}
+		v=${v%\\n}
+		case "$v" in
+		"") continue ;;
+		*\\*) printf '%s: %s/v1/ca: unexpected escapes in %s\n' "$prog" "$ca" "$1" >&2; return 2 ;;
+		esac
+		printf '%s\n' "$v"
+	done < <(printf '%s' "$list" | grep -o '"[^"]*"')
 }
 
-hop_ca=$(json_key hop_ca) || die "$ca/v1/ca has no hop_ca (is this a Lockbox CA?)"
+# hop_keys OUT: writes the hop CA keys the CA publishes to OUT, one per
+# line, after checking each is a public key and none is a user CA key
+# (trusting the user CA here would let an engineer's own certificate in,
+# around the bastion; the CA refuses to run with shared keys, and so do
+# we).
+hop_keys() {
+	local hop user k u n=0
+	hop=$(ca_keys hop_cas hop_ca) || return 1
+	user=$(ca_keys user_cas user_ca || true)
+	: >"$1"
+	while IFS= read -r k; do
+		[ -n "$k" ] || continue
+		[[ $k =~ $key_re ]] || die "$ca/v1/ca: hop_ca is not a public key line"
+		printf '%s\n' "$k" >"$1.one"
+		ssh-keygen -l -f "$1.one" >/dev/null 2>&1 || die "$ca/v1/ca: hop_ca is not a valid public key"
+		while IFS= read -r u; do
+			[ -z "$u" ] || [ "$(cut -d' ' -f2 <<<"$u")" != "$(cut -d' ' -f2 <<<"$k")" ] ||
+				die "$ca/v1/ca: hop_ca is the user CA key; refusing to trust it"
+		done <<<"$user"
+		printf '%s\n' "$k" >>"$1"
+		n=$((n + 1))
+	done <<<"$hop"
+	rm -f "$1.one"
+	[ "$n" -gt 0 ] || return 1
+}
 key_re='^(ssh-ed25519|ecdsa-sha2-nistp(256|384|521)|ssh-rsa|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/]+=*( [[:print:]]*)?$'
-[[ $hop_ca =~ $key_re ]] || die "$ca/v1/ca: hop_ca is not a public key line"
-printf '%s\n' "$hop_ca" >"$work/hop_ca.pub"
-ssh-keygen -l -f "$work/hop_ca.pub" >/dev/null 2>&1 || die "$ca/v1/ca: hop_ca is not a valid public key"
-# Trusting the user CA here would let an engineer's own certificate in,
-# around the bastion. The CA refuses to run with two equal keys; so do we.
-if user_ca=$(json_key user_ca); then
-	[ "$(cut -d' ' -f2 <<<"$user_ca")" != "$(cut -d' ' -f2 <<<"$hop_ca")" ] ||
-		die "$ca/v1/ca: hop_ca is the user CA key; refusing to trust it"
-fi
+
+cajson="$work/ca.json"
+# During a hop CA key rotation the CA publishes two hop keys: both are
+# trusted, and refresh-krl.sh keeps the file in step with the CA.
+hop_keys "$work/hop_ca.pub" || die "$ca/v1/ca has no hop_ca (is this a Lockbox CA?)"
 
 mkdir -p "$prefix/principals"
 chmod 0755 "$prefix" "$prefix/principals"

@@ -16,8 +16,34 @@ import (
 )
 
 func (s *Server) caKeys(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, wire.CAKeys{UserCA: authorizedKey(s.cfg.UserCA), HopCA: authorizedKey(s.cfg.HopCA), HostCA: authorizedKey(s.cfg.HostCA),
-		Audit: authorizedKey(s.cfg.AuditKey)})
+	if s.cfg.Authorities == nil {
+		writeJSON(w, http.StatusOK, wire.CAKeys{UserCA: authorizedKey(s.cfg.UserCA), HopCA: authorizedKey(s.cfg.HopCA), HostCA: authorizedKey(s.cfg.HostCA),
+			UserCAs: authorizedKeys(s.cfg.UserCA), HopCAs: authorizedKeys(s.cfg.HopCA), HostCAs: authorizedKeys(s.cfg.HostCA),
+			Audit: authorizedKey(s.cfg.AuditKey)})
+		return
+	}
+	a := s.cfg.Authorities()
+	user, hop, host := a.UserKeys(), a.HopKeys(), a.HostKeys()
+	writeJSON(w, http.StatusOK, wire.CAKeys{UserCA: authorizedKey(first(user)), HopCA: authorizedKey(first(hop)), HostCA: authorizedKey(first(host)),
+		UserCAs: authorizedKeys(user...), HopCAs: authorizedKeys(hop...), HostCAs: authorizedKeys(host...), Audit: authorizedKey(s.cfg.AuditKey)})
+}
+
+func first(keys []ssh.PublicKey) ssh.PublicKey {
+	if len(keys) == 0 {
+		return nil
+	}
+	return keys[0]
+}
+
+// authorizedKeys is each non-nil key as an authorized_keys line.
+func authorizedKeys(keys ...ssh.PublicKey) []string {
+	var out []string
+	for _, k := range keys {
+		if k != nil {
+			out = append(out, authorizedKey(k))
+		}
+	}
+	return out
 }
 
 func (s *Server) krl(w http.ResponseWriter, r *http.Request) {

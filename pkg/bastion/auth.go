@@ -117,7 +117,7 @@ func (s *Server) acceptConn(ctx gl.Context, c net.Conn) net.Conn {
 // certificate is one the user CA really signed, it is returned even if it
 // cannot be used, so that its holder can be told why.
 func (s *Server) checkCert(key ssh.PublicKey, login string, remote net.Addr) (identity, *ssh.Certificate, error) {
-	checker := sshcert.Checker{CA: s.cfg.UserCA, Clock: s.cfg.Clock}
+	checker := s.trust.Load().userChecker(s.cfg.Clock)
 	cert, err := checker.SignedUser(key)
 	if err != nil {
 		return identity{}, nil, err
@@ -175,7 +175,7 @@ func principalFor(cert *ssh.Certificate, login string) (string, error) {
 // its holder why it cannot be used, if it cannot. Anything else is not a
 // Lockbox certificate, and the client is told only that.
 func (s *Server) offeredKey(g *connGuard, conn ssh.ConnMetadata, key ssh.PublicKey) error {
-	checker := sshcert.Checker{CA: s.cfg.UserCA, Clock: s.cfg.Clock}
+	checker := s.trust.Load().userChecker(s.cfg.Clock)
 	if _, err := checker.SignedUser(key); err != nil {
 		g.refused(causeNotLockbox, false, describeKey(conn.User(), key))
 		return g.notLockbox(err)
@@ -227,7 +227,7 @@ func (s *Server) secondFactor(conn ssh.ConnMetadata, client ssh.KeyboardInteract
 	ctx, cancel := context.WithTimeout(s.ctx, 10*time.Second)
 	defer cancel()
 	if err := s.cfg.CA.CheckMFA(ctx, id.User, strings.TrimSpace(answers[0]), hostOf(conn.RemoteAddr())); err != nil {
-		s.log.Info("second factor refused", "user", id.User, "client", conn.RemoteAddr().String(), "err", err)
+		s.log.Info("second factor refused", "user", id.User, "request", id.RequestID, "client", conn.RemoteAddr().String(), "err", err)
 		return nil, &ssh.BannerError{Err: err, Message: "lockbox: " + userMessage(err) + "\n"}
 	}
 	if s.cfg.MFARemember > 0 {

@@ -12,7 +12,6 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
-	"github.com/lockbox-ssh/lockbox/pkg/sshcert"
 	"github.com/lockbox-ssh/lockbox/pkg/wire"
 )
 
@@ -142,7 +141,7 @@ func (s *Server) targetHostKey(t wire.Target, resource string) (ssh.HostKeyCallb
 		}
 		return ssh.FixedHostKey(pinned), hostKeyAlgos(pinned), nil
 	}
-	checker := sshcert.Checker{CA: s.cfg.HostCA, Clock: s.cfg.Clock}
+	checker := s.trust.Load().hostChecker(s.cfg.Clock)
 	host, _, _ := net.SplitHostPort(t.Address)
 	return func(_ string, _ net.Addr, key ssh.PublicKey) error {
 		if _, err := checker.CheckHost(key, resource); err == nil {

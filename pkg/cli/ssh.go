@@ -133,20 +133,32 @@ func certStillGood(path string, margin time.Duration) bool {
 }
 
 // writeKnownHosts trusts the host CA for the bastion's name, and nothing
-// else, in a known_hosts file of Lockbox's own.
+// else, in a known_hosts file of Lockbox's own: one @cert-authority line
+// per host CA key the CA publishes (two during a host CA key rotation).
 func writeKnownHosts(ctx context.Context, cl *client.Client, path, host, port string) error {
 	keys, err := cl.CAKeys(ctx)
 	if err != nil {
 		return err
 	}
-	if keys.HostCA == "" {
+	hostCAs := keys.HostCAs
+	if len(hostCAs) == 0 && keys.HostCA != "" { // a CA from before key rotation
+		hostCAs = []string{keys.HostCA}
+	}
+	if len(hostCAs) == 0 {
 		return errors.New("the CA serves no host CA key")
 	}
 	pattern := host
 	if port != "22" {
 		pattern = "[" + host + "]:" + port
 	}
-	line := "@cert-authority " + pattern + " " + strings.TrimSpace(keys.HostCA) + "\n"
+	var line string
+	for _, k := range hostCAs {
+		k = strings.TrimSpace(k)
+		if k == "" || strings.ContainsAny(k, "\r\n") {
+			return errors.New("the CA serves a host CA key that is not one line")
+		}
+		line += "@cert-authority " + pattern + " " + k + "\n"
+	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return err
 	}

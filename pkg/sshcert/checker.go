@@ -10,8 +10,9 @@ import (
 	"golang.org/x/crypto/ssh"
 )
 
-// Checker verifies certificates issued by one CA. It is what the bastion
-// runs on every certificate a client (or a target) presents.
+// Checker verifies certificates issued by one CA, or, during a CA key
+// rotation's overlap, by one of its two keys. It is what the bastion runs on
+// every certificate a client (or a target) presents.
 //
 // A Checker decides only whether a certificate is genuine and current for a
 // principal. After CheckUser accepts a certificate the caller must still:
@@ -28,17 +29,21 @@ import (
 //
 // A Checker is safe for concurrent use. Clock may be nil, meaning time.Now.
 type Checker struct {
-	CA    ssh.PublicKey    // the one trusted authority, a raw (non-certificate) key
+	CA ssh.PublicKey // the trusted authority, a raw (non-certificate) key
+	// Also are further raw keys of the same authority trusted like CA:
+	// the previous key, or the next one, while a rotation overlaps. Empty
+	// outside a rotation.
+	Also  []ssh.PublicKey
 	Clock func() time.Time // the current time; nil means time.Now
 }
 
 // CheckUser verifies that key is a user certificate signed by exactly c.CA
-// and valid now for principal, and returns it. It refuses, with an error
+// (or one of c.Also) and valid now for principal, and returns it. It refuses, with an error
 // wrapping the named sentinel:
 //
 //   - a plain key (ErrNotCertificate) or a host certificate (ErrWrongCertType);
-//   - a certificate whose SignatureKey is not byte-equal to c.CA, or is
-//     itself a certificate (ErrWrongAuthority);
+//   - a certificate whose SignatureKey is byte-equal to none of c.CA and
+//     c.Also, or is itself a certificate (ErrWrongAuthority);
 //   - an ssh-rsa (SHA-1) CA signature (ErrWeakSignature) or one that does not
 //     verify (ErrBadSignature);
 //   - a subject key CheckSubjectKey refuses (ErrBadSubjectKey), or a key ID
@@ -111,6 +116,11 @@ func (c *Checker) checkSigned(key ssh.PublicKey, certType uint32) (*ssh.Certific
 	if c.CA == nil || isCertificate(c.CA) {
 		return nil, errors.New("sshcert: Checker.CA must be a raw public key")
 	}
+	for _, k := range c.Also {
+		if k == nil || isCertificate(k) {
+			return nil, errors.New("sshcert: Checker.Also must hold raw public keys")
+		}
+	}
 	cert, ok := key.(*ssh.Certificate)
 	if !ok {
 		return nil, ErrNotCertificate
@@ -118,13 +128,14 @@ func (c *Checker) checkSigned(key ssh.PublicKey, certType uint32) (*ssh.Certific
 	if cert.CertType != certType {
 		return nil, fmt.Errorf("%w: got type %d, want %d", ErrWrongCertType, cert.CertType, certType)
 	}
-	if err := c.checkAuthority(cert); err != nil {
+	ca, err := c.authority(cert)
+	if err != nil {
 		return nil, err
 	}
 	if err := CheckSubjectKey(cert.Key); err != nil {
 		return nil, err
 	}
-	if err := c.checkSignature(cert); err != nil {
+	if err := checkSignature(cert, ca); err != nil {
 		return nil, err
 	}
 	if err := checkKeyID(cert.KeyId); err != nil {
@@ -133,29 +144,37 @@ func (c *Checker) checkSigned(key ssh.PublicKey, certType uint32) (*ssh.Certific
 	return cert, nil
 }
 
-// checkAuthority compares the signing key with the CA's raw bytes. A
-// certificate as authority is refused before it is marshaled (Teleport
-// CVE-2025-49825: a certificate of the CA key is not the CA key).
-func (c *Checker) checkAuthority(cert *ssh.Certificate) error {
+// authority compares the signing key with the raw bytes of each trusted
+// key and returns the trusted key it equals. A certificate as authority is
+// refused before it is marshaled (Teleport CVE-2025-49825: a certificate of
+// the CA key is not the CA key).
+func (c *Checker) authority(cert *ssh.Certificate) (ssh.PublicKey, error) {
 	if cert.SignatureKey == nil || isCertificate(cert.SignatureKey) {
-		return fmt.Errorf("%w: signing key is a certificate", ErrWrongAuthority)
+		return nil, fmt.Errorf("%w: signing key is a certificate", ErrWrongAuthority)
 	}
-	if !bytes.Equal(cert.SignatureKey.Marshal(), c.CA.Marshal()) {
-		return ErrWrongAuthority
+	signer := cert.SignatureKey.Marshal()
+	if bytes.Equal(signer, c.CA.Marshal()) {
+		return c.CA, nil
 	}
-	return nil
+	for _, k := range c.Also {
+		if bytes.Equal(signer, k.Marshal()) {
+			return k, nil
+		}
+	}
+	return nil, ErrWrongAuthority
 }
 
-// checkSignature verifies the CA signature with c.CA (not with the key the
-// certificate names) over the certificate without its signature.
-func (c *Checker) checkSignature(cert *ssh.Certificate) error {
+// checkSignature verifies the CA signature with ca, the trusted key (not
+// the key the certificate names), over the certificate without its
+// signature.
+func checkSignature(cert *ssh.Certificate, ca ssh.PublicKey) error {
 	if cert.Signature == nil {
 		return fmt.Errorf("%w: no signature", ErrBadSignature)
 	}
 	if cert.Signature.Format == ssh.KeyAlgoRSA {
 		return ErrWeakSignature
 	}
-	if err := c.CA.Verify(signedBytes(cert), cert.Signature); err != nil {
+	if err := ca.Verify(signedBytes(cert), cert.Signature); err != nil {
 		return ErrBadSignature
 	}
 	return nil

@@ -146,6 +146,8 @@ type Tx interface {
 	AnswerTx
 	DirectoryTx
 	ReviewTx
+	OutboxTx
+	LiveTx
 }
 
 // AuditRecord is one row of the audit log; see package audit for its hash.

@@ -66,6 +66,9 @@ type Config struct {
 	Logger      *slog.Logger
 	// Reviews, when set, serves the access review page (/ui/review).
 	Reviews Reviews
+	// Notifications, when set, serves the notification outbox page for
+	// auditors (/ui/notifications).
+	Notifications Notifications
 	// SSO, when set, offers signing in through the identity provider
 	// (/ui/login/sso), on a button saying "Sign in with SSOName" (default
 	// "your organisation"). NoPasswordLogin turns the password and code
@@ -73,6 +76,9 @@ type Config struct {
 	SSO             SSO
 	SSOName         string
 	NoPasswordLogin bool
+	// Live, when set, shows running sessions live to those who may watch
+	// them (pages_live.go).
+	Live Live
 	// Clock tells the pages what time it is (whether a grant is live or
 	// still scheduled); default time.Now. Give the workflow's clock.
 	Clock func() time.Time
@@ -151,6 +157,8 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /ui/audit", s.authed(s.auditPage))
 	mux.Handle("GET /ui/audit/export", s.authed(s.auditExport))
 	s.reviewRoutes(mux)
+	s.notificationRoutes(mux)
+	s.liveRoutes(mux)
 
 	mux.HandleFunc("/ui/", s.notFound)
 }

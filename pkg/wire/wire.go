@@ -135,6 +135,13 @@ type CAKeys struct {
 	UserCA string `json:"user_ca"`
 	HopCA  string `json:"hop_ca"`
 	HostCA string `json:"host_ca,omitempty"`
+	// UserCAs, HopCAs and HostCAs are every key of each CA to trust now,
+	// the signing key (UserCA, HopCA, HostCA) first: one key, or two
+	// during a key rotation's overlap. An older CA leaves them out; then
+	// trust the single key.
+	UserCAs []string `json:"user_cas,omitempty"`
+	HopCAs  []string `json:"hop_cas,omitempty"`
+	HostCAs []string `json:"host_cas,omitempty"`
 	// Audit is the key that signs audit checkpoints (not a CA).
 	Audit string `json:"audit,omitempty"`
 }

@@ -41,8 +41,9 @@ func (s *Service) NewCheckpointer(key ssh.Signer, sink CheckpointSink) (*Checkpo
 	if key == nil {
 		return nil, errors.New("workflow: no audit key")
 	}
-	for _, ca := range []ssh.Signer{s.cfg.UserCA, s.cfg.HopCA, s.cfg.HostCA} {
-		if caKeysEqual(key, ca) {
+	keys := s.keys.Load()
+	for _, ca := range append(append(keys.UserKeys(), keys.HopKeys()...), keys.HostKeys()...) {
+		if string(key.PublicKey().Marshal()) == string(ca.Marshal()) {
 			return nil, errors.New("workflow: the audit key must not be one of the CA keys")
 		}
 	}

@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"strings"
 	"time"
 
 	"golang.org/x/crypto/ssh"
 
 	"github.com/lockbox-ssh/lockbox/pkg/audit"
+	"github.com/lockbox-ssh/lockbox/pkg/metrics"
 	"github.com/lockbox-ssh/lockbox/pkg/policy"
 	"github.com/lockbox-ssh/lockbox/pkg/sshcert"
 	"github.com/lockbox-ssh/lockbox/pkg/store"
@@ -64,7 +66,7 @@ func (s *Service) IssueUserCert(ctx context.Context, actor Actor, id string, pub
 	if role.StepUpMFA {
 		stepUp = &code
 	}
-	return s.issue(ctx, actor, refused, r, pub, spec, store.UserCert, s.cfg.UserCA, stepUp)
+	return s.issue(ctx, actor, refused, r, pub, spec, store.UserCert, s.keys.Load().UserCA, stepUp)
 }
 
 // IssueHopCert signs the certificate a bastion uses toward resource for
@@ -108,7 +110,7 @@ func (s *Service) IssueHopCert(ctx context.Context, actor Actor, id, resource st
 		ValidAfter:    now.Add(-s.cfg.Skew),
 		ValidBefore:   until,
 	}
-	return s.issue(ctx, actor, refused, r, pub, spec, store.HopCert, s.cfg.HopCA, nil)
+	return s.issue(ctx, actor, refused, r, pub, spec, store.HopCert, s.keys.Load().HopCA, nil)
 }
 
 func prefixStrings(ps []netip.Prefix) []string {
@@ -185,18 +187,23 @@ func (s *Service) issue(ctx context.Context, actor Actor, refused string, r *sto
 				"valid_after": spec.ValidAfter.UTC(), "valid_before": spec.ValidBefore.UTC(),
 				"fingerprint": rec.Fingerprint, "force_command": spec.ForceCommand,
 				"source_address": spec.SourceAddress, "permit_pty": spec.PermitPTY,
+				// The certificate itself, so that evidence of the grant can
+				// show it checks against the CA's public key.
+				"certificate": strings.TrimSpace(string(ssh.MarshalAuthorizedKey(cert))),
 			}})
 	})
 	if err != nil {
 		return nil, err
 	}
+	metrics.Issued.WithLabelValues(string(kind)).Inc()
 	return cert, nil
 }
 
 // IssueHostCert signs a host certificate (for the bastion or a target) with
 // the host CA. It is an operator's action, run on the CA host.
 func (s *Service) IssueHostCert(ctx context.Context, operator string, pub ssh.PublicKey, hostnames []string, validity time.Duration) (*ssh.Certificate, error) {
-	if s.cfg.HostCA == nil {
+	hostCA := s.keys.Load().HostCA
+	if hostCA == nil {
 		return nil, errors.New("no host CA key loaded")
 	}
 	if len(hostnames) == 0 || validity <= 0 {
@@ -213,7 +220,7 @@ func (s *Service) IssueHostCert(ctx context.Context, operator string, pub ssh.Pu
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadInput, err)
 	}
-	if err := sshcert.Sign(cert, s.cfg.HostCA, s.cfg.Rand); err != nil {
+	if err := sshcert.Sign(cert, hostCA, s.cfg.Rand); err != nil {
 		return nil, err
 	}
 	err = s.update(ctx, func(tx store.Tx) error {
@@ -230,7 +237,10 @@ func (s *Service) IssueHostCert(ctx context.Context, operator string, pub ssh.Pu
 // KRL returns an OpenSSH key revocation list of every still-valid
 // certificate of a revoked grant: grant certificates under the user CA
 // (for the bastion) and hop certificates under the hop CA (for targets'
-// RevokedKeys).
+// RevokedKeys). During a key rotation each serial is listed under both
+// keys of its CA: the store does not say which key signed a certificate,
+// and serials are unique across the CA, so listing one under the other key
+// revokes nothing else.
 func (s *Service) KRL(ctx context.Context) ([]byte, error) {
 	now := s.now()
 	var user, hop []uint64
@@ -244,10 +254,15 @@ func (s *Service) KRL(ctx context.Context) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading revoked certificates: %w", err)
 	}
-	return sshcert.MarshalKRL(uint64(now.Unix()), now, "lockbox", []sshcert.KRLSection{
-		{CA: s.cfg.UserCA.PublicKey(), Serials: user},
-		{CA: s.cfg.HopCA.PublicKey(), Serials: hop},
-	}), nil
+	keys := s.keys.Load()
+	var sections []sshcert.KRLSection
+	for _, k := range keys.UserKeys() {
+		sections = append(sections, sshcert.KRLSection{CA: k, Serials: user})
+	}
+	for _, k := range keys.HopKeys() {
+		sections = append(sections, sshcert.KRLSection{CA: k, Serials: hop})
+	}
+	return sshcert.MarshalKRL(uint64(now.Unix()), now, "lockbox", sections), nil
 }
 
 // forceCommand is the certificate's force-command for role: its

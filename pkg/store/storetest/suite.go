@@ -61,6 +61,12 @@ func Run(t *testing.T, o Opener) {
 		{"NoticeIsGivenOnce", testNoticeIsGivenOnce},
 		{"UsageSaysWhenLastRequestedAndUsed", testUsageSaysWhenLastRequestedAndUsed},
 		{"ReviewDecisionReplacesThePreviousOne", testReviewDecisionReplacesThePreviousOne},
+		{"OutboxRowsAreOnePerKeyAndEndpoint", testOutboxRowsAreOnePerKeyAndEndpoint},
+		{"OutboxLeaseIsExclusiveUntilItRunsOut", testOutboxLeaseIsExclusiveUntilItRunsOut},
+		{"OutboxRacingClaimsTakeEachRowOnce", testOutboxRacingClaimsTakeEachRowOnce},
+		{"OutboxListsCountsAndPrunes", testOutboxListsCountsAndPrunes},
+		{"LiveChunksAreReadFromAnOffsetAndPruned", testLiveChunksAreReadFromAnOffsetAndPruned},
+		{"LiveStatesAndWatchesGoWithTheirSession", testLiveStatesAndWatchesGoWithTheirSession},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
