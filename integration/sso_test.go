@@ -383,3 +383,37 @@ func TestGroupsFromTheIDTokenGiveApproverRightsThroughTheAPI(t *testing.T) {
 		t.Fatalf("after erin's approval: %s %+v", req.State, req.Approvals)
 	}
 }
+
+func TestSSOWithTheLockboxCodeInChromiumEndsOnThePendingList(t *testing.T) {
+	w := newSSOWorld(t)
+	uri, err := url.Parse(strings.TrimSpace(w.ca.ok("dave", "mfa", "enroll")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(uri.Query().Get("secret"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tab := newTab(t, startBrowser(t))
+	// The code form's cookies are set on the answer to the provider's
+	// cross-site redirect and sent with a same-site POST: a real browser's
+	// SameSite rules decide whether this works.
+	do(t, tab, "signing in through the provider",
+		chromedp.Navigate(w.ca.url+"/ui/login"),
+		chromedp.WaitVisible(chromedp.CSS("#sso")),
+		chromedp.Click(chromedp.CSS("#sso")),
+		chromedp.WaitVisible(chromedp.CSS("#username")),
+		chromedp.SendKeys(chromedp.CSS("#username"), "dave"),
+		chromedp.SendKeys(chromedp.CSS("#password"), "dave-at-the-idp"),
+		chromedp.Click(chromedp.CSS("#submit")),
+		chromedp.WaitVisible(chromedp.CSS("#code")),
+	)
+	do(t, tab, "giving the code",
+		chromedp.SendKeys(chromedp.CSS("#code"), totp.Code(secret, totp.Step(time.Now()))),
+		chromedp.Click(chromedp.CSS(`form button[type="submit"]`)),
+	)
+	waitText(t, tab, "Pending requests")
+	if got := value(t, tab, "reading the user", chromedp.Text(chromedp.CSS(".who .user"))); got != "dave" {
+		t.Fatalf("signed in as %q, want dave", got)
+	}
+}
