@@ -86,8 +86,9 @@ type Server struct {
 	ctx      context.Context
 	wg       sync.WaitGroup
 
-	draining atomic.Bool    // Drain began: no new sessions
-	handlers sync.WaitGroup // session channels being served, up to their recordings' upload
+	draining    atomic.Bool            // Drain began: no new sessions
+	drainNotice atomic.Pointer[string] // what users of open sessions were told
+	handlers    sync.WaitGroup         // session channels being served, up to their recordings' upload
 }
 
 // New checks cfg, fills defaults, and builds the server.
