@@ -228,19 +228,7 @@ func (l *Loop) deliver(ctx context.Context, row *store.OutboxMessage) error {
 				"class", notify.Classify(err).String(), "err", err)
 		}
 	}
-	// The outcome is recorded even when ctx ended (the CA stopping): a
-	// delivery that went through should not be made again.
-	rec, cancel := context.WithTimeout(context.WithoutCancel(ctx), l.cfg.Lease/2)
-	defer cancel()
-	ferr := l.cfg.Store.Update(rec, func(tx store.Tx) error {
-		if err := tx.FinishOutbox(l.cfg.Owner, row); err != nil {
-			return err
-		}
-		if row.State == store.OutboxDead {
-			return l.dead(tx, row, now)
-		}
-		return nil
-	})
+	ferr := l.record(ctx, row, now)
 	if errors.Is(ferr, store.ErrConflict) {
 		// Another replica took the row over after our lease ran out: it
 		// delivers it again, with the same key.
@@ -251,6 +239,35 @@ func (l *Loop) deliver(ctx context.Context, row *store.OutboxMessage) error {
 		return fmt.Errorf("recording the delivery of %s to %s: %w", row.Key, row.Endpoint, ferr)
 	}
 	return nil
+}
+
+// record stores the outcome of the attempt on row, trying again while
+// the database is unavailable and the lease holds: once it runs out,
+// another replica may deliver the row again. It records even when ctx
+// ended (the CA stopping): a delivery that went through should not be
+// made again.
+func (l *Loop) record(ctx context.Context, row *store.OutboxMessage, now time.Time) error {
+	rec, cancel := context.WithDeadline(context.WithoutCancel(ctx), time.Now().Add(row.LeaseUntil.Sub(l.cfg.Clock())))
+	defer cancel()
+	for pause := 50 * time.Millisecond; ; pause = min(2*pause, time.Second) {
+		err := l.cfg.Store.Update(rec, func(tx store.Tx) error {
+			if err := tx.FinishOutbox(l.cfg.Owner, row); err != nil {
+				return err
+			}
+			if row.State == store.OutboxDead {
+				return l.dead(tx, row, now)
+			}
+			return nil
+		})
+		if !errors.Is(err, store.ErrUnavailable) || rec.Err() != nil {
+			return err
+		}
+		select {
+		case <-rec.Done():
+			return err
+		case <-time.After(pause):
+		}
+	}
 }
 
 // ErrNoEndpoint: the row names an endpoint this CA has no channel for
