@@ -47,7 +47,7 @@ type OutboxFilter struct {
 	// DueBy selects the queued rows due at it whose lease, if any, ran out
 	// by then: what a claim at DueBy would take.
 	DueBy time.Time
-	Limit  int // 0 = 1000
+	Limit int // 0 = 1000
 }
 
 // OutboxTx is what a transaction can do with the notification outbox.
