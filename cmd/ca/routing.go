@@ -9,8 +9,9 @@ import (
 )
 
 // routing is where notifications go: the router the request path asks
-// (it queues one outbox row per target) and the endpoints' channels the
-// delivery loop sends through.
+// (it queues one outbox row per target; nil queues nothing and skips the
+// work of building messages) and the endpoints' channels the delivery
+// loop sends through.
 type routing struct {
 	router   notify.Router
 	channels outbox.Channels
@@ -18,13 +19,9 @@ type routing struct {
 
 // notificationRouting is the one place the CA decides how notifications
 // are routed. Routes and endpoints are not read from the policy yet, so
-// this routes nothing: no row is queued and the loop finds nothing to
-// deliver.
+// this routes nothing: no router (no row is queued) and no endpoint (the
+// loop finds nothing to deliver). A router built from the policy's
+// notifications section, and the channels of its endpoints, go here.
 func notificationRouting(*policy.Holder) (routing, error) {
-	return routing{router: routeNothing{}, channels: outbox.ChannelMap{}}, nil
+	return routing{router: nil, channels: outbox.ChannelMap{}}, nil
 }
-
-// routeNothing is a notify.Router with no routes.
-type routeNothing struct{}
-
-func (routeNothing) Route(*notify.Message) []notify.Target { return nil }
