@@ -41,9 +41,9 @@ func (t *tx) ClaimOutbox(owner string, now, leaseUntil time.Time, limit int) ([]
 	}
 	token = owner + "#" + token[:12]
 	due := `state = ? AND due_us <= ? AND lease_until_us <= ?`
-	q := `UPDATE outbox SET lease_owner = ?, lease_until_us = ? WHERE rowid IN (SELECT rowid FROM outbox WHERE ` + due + ` ORDER BY due_us LIMIT ?)`
+	q := `UPDATE outbox SET lease_owner = ?, lease_until_us = ? WHERE rowid IN (SELECT rowid FROM outbox WHERE ` + due + ` ORDER BY due_us, msg_key, endpoint LIMIT ?)`
 	if t.d.name() == "mysql" {
-		q = `UPDATE outbox SET lease_owner = ?, lease_until_us = ? WHERE ` + due + ` ORDER BY due_us LIMIT ?`
+		q = `UPDATE outbox SET lease_owner = ?, lease_until_us = ? WHERE ` + due + ` ORDER BY due_us, msg_key, endpoint LIMIT ?`
 	}
 	res, err := t.exec(q, token, us(leaseUntil), string(store.OutboxQueued), us(now), us(now), limit)
 	if err != nil {
