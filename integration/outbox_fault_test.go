@@ -165,6 +165,39 @@ func TestOutboxDeliversOnceAfterTheCAIsKilledBetweenCommitAndDelivery(t *testing
 	})
 }
 
+// The CA is killed with SIGKILL while it waits for the receiver's answer
+// to a delivery the receiver took: the outcome was never recorded, so
+// once the lease runs out the restarted CA delivers it again, with the
+// same idempotency key, which the receiver drops: one message, acted on
+// once, and recorded delivered.
+func TestOutboxRepeatsAKilledDeliveryWithTheSameKey(t *testing.T) {
+	hook := hooktest.Start(t)
+	hook.Hold()
+	c := newCA(t, "sqlite")
+	c.writePolicy(nil)
+	c.startOutboxCA(hook)
+	submitMany(t, c, 1)
+	if !hook.WaitFor(context.Background(), 30*time.Second, func(r *hooktest.Receiver) bool { return len(r.Attempts()) == 1 }) {
+		t.Fatal("the delivery did not reach the receiver")
+	}
+	c.kill()
+	hook.Release()
+	c.startOutboxCA(hook)
+	if !hook.WaitFor(context.Background(), 30*time.Second, func(r *hooktest.Receiver) bool { return r.Repeats() == 1 }) {
+		t.Fatalf("no repeat after the restart (lease 2s); attempts %+v", hook.Attempts())
+	}
+	as := hook.Attempts()
+	if len(hook.Keys()) != 1 || len(as) != 2 || as[0].Key != as[1].Key {
+		t.Fatalf("attempts %+v, want two of one key", as)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for out := ""; !strings.Contains(out, "0 queued, 1 delivered, 0 dead"); out = c.ok("carol", "notifications") {
+		if time.Now().After(deadline) {
+			t.Fatalf("lockbox notifications:\n%s", out)
+		}
+	}
+}
+
 // Two CA replicas share one MySQL database: 1,000 events, each delivered
 // once, never twice at the same time by both.
 func TestOutboxTwoReplicasDeliverAThousandEventsWithoutDuplicates(t *testing.T) {
