@@ -180,4 +180,9 @@ fi
 say "quick start"
 scripts/demo.sh --check
 
+# High availability: two CAs on one MariaDB database, two bastions, a
+# target; one CA and one bastion are killed and a session still works.
+say "high availability demo"
+LOCKBOX_HA_MYSQL=${LOCKBOX_TEST_MYSQL:-root@tcp(127.0.0.1:3306)/} scripts/ha-demo.sh --check
+
 say "all checks passed"
