@@ -52,6 +52,8 @@ command -v vim >/dev/null || need_pkgs+=(vim)
 # The fault tests run private MariaDB servers of their own
 # (internal/mariadbtest), whatever serves 127.0.0.1:3306.
 { [ -x /usr/sbin/mariadbd ] && { command -v mariadb-install-db || command -v mysql_install_db; } >/dev/null; } || need_pkgs+=(mariadb-server)
+# The MySQL backup test dumps and restores with the client tools.
+{ command -v mariadb-dump && command -v mariadb; } >/dev/null || need_pkgs+=(mariadb-client)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
 	apt_install "${need_pkgs[@]}" || missing+=("${need_pkgs[*]} (apt-get install ${need_pkgs[*]})")
 fi
