@@ -35,6 +35,17 @@ func (c *ca) keyStep(args ...string) string {
 	return string(out)
 }
 
+// keyStepRefused runs a step that must be refused, saying want.
+func (c *ca) keyStepRefused(want string, args ...string) {
+	c.t.Helper()
+	cmd := exec.Command(filepath.Join(bin, "ca"), append(append([]string{"rotate"}, args...), "--data", c.dir, "--policy", c.policy)...)
+	cmd.Env = append(os.Environ(), "LOCKBOX_STORE_DRIVER="+c.driver, "LOCKBOX_STORE_DSN="+c.dsn)
+	out, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), want) || strings.Contains(string(out), "could not be audited") {
+		c.t.Fatalf("ca rotate %s: %v\n%s\nwant a refusal saying %q, audited", strings.Join(args, " "), err, out, want)
+	}
+}
+
 // caKeys is the CA's answer to GET /v1/ca.
 func (c *ca) caKeys() wire.CAKeys {
 	c.t.Helper()
@@ -129,6 +140,7 @@ func TestUserCAKeyRotationKeepsSessionsGoingAndRetiresTheOldKey(t *testing.T) {
 		}
 	}
 	session("before", oldKey, w.code("alice", 0), true)
+	w.ca.keyStepRefused("no previous key to retire", "retire", "user")
 
 	w.ca.keyStep("prepare", "user")
 	w.ca.reloadKeys("user", 1)
@@ -151,6 +163,9 @@ func TestUserCAKeyRotationKeepsSessionsGoingAndRetiresTheOldKey(t *testing.T) {
 	session("retired-old", oldKey, "", false)
 	session("retired-new", newKey, "", true)
 	wantAudited(t, w.ca, "user")
+	if got := strings.Join(auditActions(t, w.ca), "\n"); !strings.Contains(got, "ca.key.refused user") {
+		t.Errorf("the refused step is not audited:\n%s", got)
+	}
 }
 
 // A full rotation of the hop CA key: the target trusts what
