@@ -101,7 +101,7 @@ func TestCAInitAddsTheMissingAuditKeyAndKeepsTheOthers(t *testing.T) {
 	}
 	os.Remove(filepath.Join(c.dir, "audit_key"))
 	os.Remove(filepath.Join(c.dir, "audit_key.pub"))
-	got, err := exec.Command(filepath.Join(bin, "ca"), "serve", "--data", c.dir, "--policy", c.policy, "--listen", "127.0.0.1:0").CombinedOutput()
+	got, err := exec.Command(filepath.Join(bin, "ca"), "serve", "--data", c.dir, "--policy", c.policy, "--listen", "127.0.0.1:0", "--metrics_listen", "off").CombinedOutput()
 	if err == nil || !strings.Contains(string(got), "there is no audit_key in "+c.dir+": run `ca init --data "+c.dir+"`") {
 		t.Fatalf("serve without an audit key: %v\n%s", err, got)
 	}

@@ -199,7 +199,7 @@ func (w *world) bastion(c *ca, flags ...string) *bastionProc {
 		t.Fatal(err)
 	}
 	b := &bastionProc{t: t, dir: dir, ca: c, args: append([]string{"serve", "--data", dir, "--ca", c.url, "--name", "bastion-1",
-		"--listen", "127.0.0.1:0", "--heartbeat_interval", "500ms", "--flush_every", "200ms"}, flags...)}
+		"--listen", "127.0.0.1:0", "--heartbeat_interval", "500ms", "--flush_every", "200ms", "--metrics_listen", "127.0.0.1:0"}, flags...)}
 	b.start()
 	return b
 }
@@ -238,7 +238,7 @@ func (b *bastionProc) restart() { b.restartWrapped() }
 // ...; exec "$0" "$@"').
 func (b *bastionProc) restartWrapped(wrap ...string) {
 	for i, a := range b.args {
-		if a == "127.0.0.1:0" {
+		if a == "127.0.0.1:0" && i > 0 && b.args[i-1] == "--listen" {
 			b.args[i] = b.addr
 		}
 	}

@@ -121,7 +121,7 @@ func newPathsFixture(b *testing.B) *pathsFixture {
 
 	f.bastion = initBenchBastion(b, f.ca)
 	f.ca.writePolicy(benchPolicy{users: freshUsers + 2, resources: map[string]string{"db-1": f.target.Addr}, login: f.login,
-		bastionKey: strings.TrimSpace(string(ssh.MarshalAuthorizedKey(f.bastion.identity.PublicKey())))})
+		bastionKey: strings.TrimSpace(string(ssh.MarshalAuthorizedKey(f.bastion.identity.PublicKey()))), auditors: liveWatchers})
 	f.ca.start()
 	f.bastion.start(b, f.ca, "--mfa_remember", "1h")
 

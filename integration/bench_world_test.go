@@ -83,6 +83,7 @@ type benchPolicy struct {
 	resources  map[string]string // name -> address
 	login      string            // the role's account on the targets
 	bastionKey string            // authorized_keys line of bastion-1's identity
+	auditors   int               // the last this many users are auditors
 }
 
 // writePolicy writes a policy with p.users users (bench-0000, ...), all
@@ -98,6 +99,9 @@ func (c *benchCA) writePolicy(p benchPolicy) {
 		u := &benchUser{name: fmt.Sprintf("bench-%04d", i), key: signer(tb)}
 		c.users = append(c.users, u)
 		fmt.Fprintf(&people, "  - name: %s\n    keys: [%q]\n", u.name, strings.TrimSpace(string(ssh.MarshalAuthorizedKey(u.key.PublicKey()))))
+		if i >= p.users-p.auditors {
+			people.WriteString("    groups: [auditors]\n")
+		}
 		fmt.Fprintf(&members, "%s, ", u.name)
 	}
 	names := make([]string, 0, len(p.resources))
@@ -119,6 +123,10 @@ func (c *benchCA) writePolicy(p benchPolicy) {
 		"teams.yaml": fmt.Sprintf("teams:\n  - name: bench\n    members: [%s]\n    managers: []\n    eligible:\n"+
 			"      - roles: [%s]\n        resources: [\"tag:bench\"]\n", strings.TrimSuffix(members.String(), ", "), benchRole),
 	}
+	if p.auditors > 0 {
+		files["people.yaml"] += "groups:\n  - name: auditors\n"
+		files["settings.yaml"] = "settings:\n  auditors: [auditors]\n"
+	}
 	for name, data := range files {
 		if err := os.WriteFile(filepath.Join(c.policy, name), []byte(data), 0o600); err != nil {
 			tb.Fatal(err)
@@ -130,7 +138,7 @@ func (c *benchCA) writePolicy(p benchPolicy) {
 func (c *benchCA) start() {
 	tb := c.tb
 	c.log = &syncBuffer{}
-	cmd := exec.Command(filepath.Join(bin, "ca"), "serve", "--data", c.dir, "--policy", c.policy, "--listen", "127.0.0.1:0")
+	cmd := exec.Command(filepath.Join(bin, "ca"), "serve", "--data", c.dir, "--policy", c.policy, "--listen", "127.0.0.1:0", "--metrics_listen", "off")
 	cmd.Env = append(os.Environ(), "LOCKBOX_STORE_DRIVER=sqlite", "LOCKBOX_STORE_DSN="+filepath.Join(c.dir, "lockbox.db"))
 	cmd.Stderr = c.log
 	addr := startListening(tb, cmd, "ca serve", c.log)
@@ -275,7 +283,7 @@ func initBenchBastion(tb testing.TB, c *benchCA) *benchBastion {
 func (b *benchBastion) start(tb testing.TB, c *benchCA, flags ...string) {
 	tb.Helper()
 	b.log = &syncBuffer{}
-	args := append([]string{"serve", "--data", b.dir, "--ca", c.url, "--name", "bastion-1", "--listen", "127.0.0.1:0"}, flags...)
+	args := append([]string{"serve", "--data", b.dir, "--ca", c.url, "--name", "bastion-1", "--listen", "127.0.0.1:0", "--metrics_listen", "off"}, flags...)
 	cmd := exec.Command(filepath.Join(bin, "bastion"), args...)
 	cmd.Stderr = b.log
 	b.addr = startListening(tb, cmd, "bastion serve", b.log)

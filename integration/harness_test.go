@@ -139,7 +139,7 @@ func (c *ca) start(extra ...string) {
 	t := c.t
 	c.log = &syncBuffer{}
 	args := append([]string{"serve", "--data", c.dir, "--policy", c.policy,
-		"--listen", "127.0.0.1:0", "--sweep_interval", "1s", "--pending_timeout", "1h"}, extra...)
+		"--listen", "127.0.0.1:0", "--sweep_interval", "1s", "--pending_timeout", "1h", "--metrics_listen", "127.0.0.1:0"}, extra...)
 	cmd := exec.Command(filepath.Join(bin, "ca"), args...)
 	cmd.Env = append(os.Environ(), "LOCKBOX_STORE_DRIVER="+c.driver, "LOCKBOX_STORE_DSN="+c.dsn)
 	cmd.Stderr = c.log

@@ -275,7 +275,7 @@ func TestCAWithAShortSCIMTokenRefusesToStart(t *testing.T) {
 	if err := os.WriteFile(short, []byte("abc\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(filepath.Join(bin, "ca"), "serve", "--data", c.dir, "--policy", c.policy, "--listen", "127.0.0.1:0", "--scim_token_file", short)
+	cmd := exec.Command(filepath.Join(bin, "ca"), "serve", "--data", c.dir, "--policy", c.policy, "--listen", "127.0.0.1:0", "--metrics_listen", "off", "--scim_token_file", short)
 	cmd.Env = append(os.Environ(), "LOCKBOX_STORE_DSN="+c.dsn)
 	out, err := cmd.CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "at least 32") {

@@ -89,7 +89,7 @@ bin/ca sign-host "${cacfg[@]}" --host-key "$state/bastion/host_key.pub" --hostna
 bin/ca sign-host "${cacfg[@]}" --host-key "$state/target/ssh_host_ed25519_key.pub" --hostname db-1
 
 bold "Starting the CA (SQLite store: $state/ca/lockbox.db)"
-bin/ca serve "${cacfg[@]}" --listen 127.0.0.1:0 >"$state/ca.out" 2>"$state/ca.log" &
+bin/ca serve "${cacfg[@]}" --listen 127.0.0.1:0 --metrics_listen 127.0.0.1:0 >"$state/ca.out" 2>"$state/ca.log" &
 pids+=($!)
 url="http://$(wait_listening "$state/ca.out" $!)"
 echo "CA at $url"
@@ -114,7 +114,7 @@ for _ in $(seq 1 50); do (exec 3<>"/dev/tcp/127.0.0.1/$target_port") 2>/dev/null
 echo "db-1 (sshd) at 127.0.0.1:$target_port"
 
 bold "Starting the bastion"
-bin/bastion serve --data "$state/bastion" --ca "$url" --listen 127.0.0.1:0 >"$state/bastion.out" 2>"$state/bastion.log" &
+bin/bastion serve --data "$state/bastion" --ca "$url" --listen 127.0.0.1:0 --metrics_listen 127.0.0.1:0 >"$state/bastion.out" 2>"$state/bastion.log" &
 pids+=($!)
 bastion=$(wait_listening "$state/bastion.out" $!)
 echo "bastion at $bastion"

@@ -12,6 +12,7 @@
 #   LOCKBOX_FUZZTIME        how long each fuzz target runs (default 5s; 0 skips)
 #   LOCKBOX_TEST_MYSQL      MySQL server DSN for tests (default root@tcp(127.0.0.1:3306)/)
 #   LOCKBOX_MAILPIT         a Mailpit binary to use instead of installing one
+#   LOCKBOX_VERSITYGW       a versitygw binary to use instead of installing one
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -47,6 +48,8 @@ command -v openssl >/dev/null || need_pkgs+=(openssl)
 # tmux drives a real terminal for the interactive bastion tests, which run vim.
 command -v tmux >/dev/null || need_pkgs+=(tmux)
 command -v vim >/dev/null || need_pkgs+=(vim)
+# Debian's asciinema plays exported recordings in their test.
+command -v asciinema >/dev/null || need_pkgs+=(asciinema)
 # Headless Chromium drives the web form's end-to-end tests.
 [ -x /usr/bin/chromium ] || need_pkgs+=(chromium)
 # The fault tests run private MariaDB servers of their own
@@ -69,6 +72,20 @@ if [ -z "${LOCKBOX_MAILPIT:-}" ] && [ ! -x "$mailpit_dir/mailpit" ]; then
 	mkdir -p "$mailpit_dir"
 	GOBIN="$mailpit_dir" go install "github.com/axllent/mailpit@$mailpit_version" ||
 		missing+=("Mailpit (GOBIN=$mailpit_dir go install github.com/axllent/mailpit@$mailpit_version)")
+fi
+
+# versitygw is the real S3 server of the object-storage recording tests
+# (a directory served through its posix backend). Like Mailpit it comes
+# from the Go module proxy, built once into the user's cache directory;
+# the tests find it there (internal/versitygwtest), or at
+# $LOCKBOX_VERSITYGW.
+versitygw_version=v1.8.0
+versitygw_dir="${XDG_CACHE_HOME:-$HOME/.cache}/lockbox/versitygw-$versitygw_version"
+if [ -z "${LOCKBOX_VERSITYGW:-}" ] && [ ! -x "$versitygw_dir/versitygw" ]; then
+	say "installing versitygw $versitygw_version (go install, once)"
+	mkdir -p "$versitygw_dir"
+	GOBIN="$versitygw_dir" go install "github.com/versity/versitygw/cmd/versitygw@$versitygw_version" ||
+		missing+=("versitygw (GOBIN=$versitygw_dir go install github.com/versity/versitygw/cmd/versitygw@$versitygw_version)")
 fi
 
 # MySQL or MariaDB at 127.0.0.1:3306 for the store suite and integration tests.

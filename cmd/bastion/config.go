@@ -31,6 +31,9 @@ type config struct {
 	RefusalReportInterval       time.Duration `mapstructure:"refusal_report_interval"`
 	MFARemember                 time.Duration `mapstructure:"mfa_remember"`
 	Pprof                       string        `mapstructure:"pprof"`
+	// UploadRetryInterval: how often recordings left in the spool (a
+	// failed upload, a crash) are uploaded again.
+	UploadRetryInterval time.Duration `mapstructure:"upload_retry_interval"`
 	// UserCAFile and HostCAFile pin the CA public keys (one key per line;
 	// two during a CA key rotation); without them the bastion fetches
 	// them from the CA. Either way it reads them again every
@@ -38,6 +41,13 @@ type config struct {
 	UserCAFile    string        `mapstructure:"user_ca_file"`
 	HostCAFile    string        `mapstructure:"host_ca_file"`
 	CAKeysRefresh time.Duration `mapstructure:"ca_keys_refresh"`
+	// MetricsListen is where Prometheus metrics are served (/metrics);
+	// "" or "off": not at all.
+	MetricsListen string `mapstructure:"metrics_listen"`
+	LogFormat     string `mapstructure:"log_format"` // text | json
+	// DrainTimeout is how long SIGTERM waits for open sessions to end
+	// before it ends the rest.
+	DrainTimeout time.Duration `mapstructure:"drain_timeout"`
 }
 
 var settings = []struct {
@@ -58,10 +68,14 @@ var settings = []struct {
 	{"max_unauthenticated_per_source", "connections not yet logged in, at most, per client address (IPv6: per /64)", 32},
 	{"refusal_report_interval", "how often counts of refused anonymous connections go to the CA's audit log", time.Minute},
 	{"mfa_remember", "after a good TOTP code, the same certificate from the same address logs in again without one for this long (0: always ask)", time.Duration(0)},
+	{"upload_retry_interval", "how often recordings left in the spool (a failed upload, a crash) are uploaded again", time.Minute},
 	{"pprof", "serve Go's profiles (net/http/pprof) on this loopback address, e.g. 127.0.0.1:6060 (default off)", ""},
 	{"user_ca_file", "pinned user CA public keys, one per line (default: fetched from the CA)", ""},
 	{"host_ca_file", "pinned host CA public keys, one per line (default: fetched from the CA)", ""},
 	{"ca_keys_refresh", "how often the CA keys are fetched (or the pinned files read) again, to follow a CA key rotation", time.Minute},
+	{"metrics_listen", "serve Prometheus metrics at http://ADDR/metrics (\"off\": not at all)", "127.0.0.1:9465"},
+	{"log_format", "text or json", "text"},
+	{"drain_timeout", "on SIGTERM, how long open sessions may go on (their users are told) before the rest are ended", 5 * time.Minute},
 }
 
 func addFlags(f *pflag.FlagSet) {
@@ -104,7 +118,7 @@ func loadConfig(flags *pflag.FlagSet) (*config, error) {
 	}
 	for name, d := range map[string]time.Duration{"idle_timeout": c.IdleTimeout, "session_cap": c.SessionCap,
 		"heartbeat_interval": c.HeartbeatInterval, "flush_every": c.FlushEvery, "handshake_timeout": c.HandshakeTimeout,
-		"refusal_report_interval": c.RefusalReportInterval, "ca_keys_refresh": c.CAKeysRefresh} {
+		"refusal_report_interval": c.RefusalReportInterval, "upload_retry_interval": c.UploadRetryInterval, "drain_timeout": c.DrainTimeout, "ca_keys_refresh": c.CAKeysRefresh} {
 		if d <= 0 {
 			return nil, fmt.Errorf("%s must be positive", name)
 		}
@@ -117,6 +131,9 @@ func loadConfig(flags *pflag.FlagSet) (*config, error) {
 	}
 	if c.MaxUnauthenticated < 1 || c.MaxUnauthenticatedPerSource < 1 {
 		return nil, fmt.Errorf("max_unauthenticated and max_unauthenticated_per_source must be at least 1")
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		return nil, fmt.Errorf("log_format %q: want text or json", c.LogFormat)
 	}
 	if c.MFARemember < 0 {
 		return nil, fmt.Errorf("mfa_remember must not be negative")

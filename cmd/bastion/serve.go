@@ -9,6 +9,7 @@ import (
 	"net/http/pprof"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -17,6 +18,7 @@ import (
 	"github.com/lockbox-ssh/lockbox/pkg/apiauth"
 	"github.com/lockbox-ssh/lockbox/pkg/bastion"
 	"github.com/lockbox-ssh/lockbox/pkg/client"
+	"github.com/lockbox-ssh/lockbox/pkg/metrics"
 	"github.com/lockbox-ssh/lockbox/pkg/recording"
 	"github.com/lockbox-ssh/lockbox/pkg/sshcert"
 )
@@ -42,7 +44,7 @@ func serveCmd() *cobra.Command {
 			if os.Getenv("GOGC") == "" {
 				defer gcpace.Start(gcFraction, gcFloor).Stop()
 			}
-			return serve(cmd.Context(), cfg, slog.New(slog.NewTextHandler(os.Stderr, nil)))
+			return serve(cmd.Context(), cfg, newLogger(cfg.LogFormat))
 		},
 	}
 	addFlags(c.Flags())
@@ -88,7 +90,17 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 		return err
 	}
 	go refreshTrust(ctx, srv, cfg, cl, userCAs, hostCAs, host, log)
-	go uploadLoop(ctx, srv)
+	if cfg.MetricsListen != "" && cfg.MetricsListen != "off" {
+		ms, err := metrics.Listen(cfg.MetricsListen, metrics.Bastion, log)
+		if err != nil {
+			return err
+		}
+		defer ms.Close(context.Background())
+		metrics.WatchSpool(func() (int, int64) { return spoolBacklog(cfg.Spool) })
+		go probeCA(ctx, cfg.CA, cfg.HeartbeatInterval, log)
+		log.Info("metrics serving", "addr", ms.Addr().String())
+	}
+	go uploadLoop(ctx, srv, cfg.UploadRetryInterval)
 	if cfg.Pprof != "" {
 		go servePprof(cfg.Pprof, log)
 	}
@@ -101,15 +113,85 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 		return err
 	case <-ctx.Done():
 	}
-	shutdown, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	// The drain, then at most drainUploads for the last recordings'
+	// uploads; what is not uploaded by then stays in the spool.
+	shutdown, cancel := context.WithTimeout(context.Background(), cfg.DrainTimeout+drainUploads)
 	defer cancel()
-	return srv.Shutdown(shutdown, "the bastion is shutting down")
+	err = srv.Drain(shutdown, cfg.DrainTimeout)
+	log.Info("bastion stopped", "err", err)
+	return err
+}
+
+// drainUploads is how long a stopping bastion goes on uploading after
+// its drain timeout.
+const drainUploads = 2 * time.Minute
+
+// newLogger logs to stderr as text (logfmt) or, with format "json", as
+// one JSON object a line.
+func newLogger(format string) *slog.Logger {
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, nil))
+}
+
+// spoolBacklog counts the recordings in the spool and the bytes of all
+// its files.
+func spoolBacklog(dir string) (int, int64) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return 0, 0
+	}
+	n, size := 0, int64(0)
+	for _, e := range entries {
+		info, err := e.Info()
+		if err != nil || !info.Mode().IsRegular() {
+			continue
+		}
+		if strings.HasSuffix(e.Name(), ".cast.gz") {
+			n++
+		}
+		size += info.Size()
+	}
+	return n, size
+}
+
+// probeCA asks the CA's /healthz each interval and sets
+// lockbox_bastion_ca_up: 1 for a 200 within the interval, else 0.
+func probeCA(ctx context.Context, ca string, interval time.Duration, log *slog.Logger) {
+	hc := &http.Client{Timeout: interval}
+	up := -1
+	every := time.NewTicker(interval)
+	defer every.Stop()
+	for {
+		ok := false
+		if req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(ca, "/")+"/healthz", nil); err == nil {
+			if resp, err := hc.Do(req); err == nil {
+				ok = resp.StatusCode == http.StatusOK
+				resp.Body.Close()
+			}
+		}
+		v := 0
+		if ok {
+			v = 1
+		}
+		metrics.CAUp.Set(float64(v))
+		if v != up && ctx.Err() == nil {
+			log.Info("the CA's health", "up", ok)
+			up = v
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-every.C:
+		}
+	}
 }
 
 // uploadLoop uploads recordings left in the spool (by a crash, or by a
-// failed upload) at start and every minute.
-func uploadLoop(ctx context.Context, srv *bastion.Server) {
-	t := time.NewTicker(time.Minute)
+// failed upload) at start and every interval.
+func uploadLoop(ctx context.Context, srv *bastion.Server, interval time.Duration) {
+	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
 		srv.UploadPending(ctx)

@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/hex"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/lockbox-ssh/lockbox/pkg/auditsink"
+	"github.com/lockbox-ssh/lockbox/pkg/metrics"
 	"github.com/lockbox-ssh/lockbox/pkg/workflow"
 )
 
@@ -44,13 +46,26 @@ func checkpointSink(c checkpointConfig) (workflow.CheckpointSink, error) {
 // signCheckpoints signs a checkpoint of the audit head at start, at every
 // interval when the head has moved, and once more at shutdown, so that the
 // last rows written are anchored too.
+//
+// The metric lockbox_audit_checkpoint_age_seconds is the time since a tick
+// last found the head covered: by the checkpoint it signed, or by the
+// newest one when the head had not moved.
 func signCheckpoints(ctx context.Context, cp *workflow.Checkpointer, every time.Duration, log *slog.Logger) {
+	var covered atomic.Int64 // unix nanoseconds; 0: not yet
+	metrics.WatchCheckpoint(func() (time.Time, bool) {
+		n := covered.Load()
+		return time.Unix(0, n), n != 0
+	}, time.Now)
 	tick := func(ctx context.Context) {
 		sc, err := cp.Tick(ctx)
+		if err == nil {
+			covered.Store(time.Now().UnixNano())
+		}
 		switch {
 		case err != nil:
 			log.Error("audit checkpoint failed", "err", err)
 		case sc != nil:
+			metrics.CheckpointsSigned.Inc()
 			log.Info("audit checkpoint signed", "seq", sc.Seq, "hash", hex.EncodeToString(sc.Hash))
 		}
 	}

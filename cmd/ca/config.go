@@ -30,15 +30,32 @@ type config struct {
 	LeaseTTL   time.Duration `mapstructure:"session_lease_ttl"`
 	HopCertTTL time.Duration `mapstructure:"hop_cert_ttl"`
 	Recordings string        `mapstructure:"recordings"`
-	TLSCert    string        `mapstructure:"tls_cert"`
-	TLSKey     string        `mapstructure:"tls_key"`
-	Store      storeConfig   `mapstructure:"store"`
-	Web        webConfig     `mapstructure:"web"`
+	// RecordingsS3: the bucket's endpoint and credentials when
+	// recordings is s3://BUCKET/PREFIX.
+	RecordingsS3 s3Config    `mapstructure:"recordings_s3"`
+	TLSCert      string      `mapstructure:"tls_cert"`
+	TLSKey       string      `mapstructure:"tls_key"`
+	Store        storeConfig `mapstructure:"store"`
+	Web          webConfig   `mapstructure:"web"`
 	// AuditCheckpoint: signed checkpoints of the audit chain's head.
 	AuditCheckpoint checkpointConfig `mapstructure:"audit_checkpoint"`
 	// SCIM: the directory's push endpoint under /scim/v2/, served only
 	// when token_file names the file holding its bearer token.
 	SCIM scimConfig `mapstructure:"scim"`
+	// Outbox: delivery of queued notifications; GrantEndingNotice: how
+	// long before a grant ends that grant.ending_soon is queued.
+	Outbox            outboxConfig  `mapstructure:"outbox"`
+	GrantEndingNotice time.Duration `mapstructure:"grant_ending_notice"`
+	// OIDC: single sign-on for the web form (sso.go).
+	OIDC oidcConfig `mapstructure:"oidc"`
+	// MetricsListen is where Prometheus metrics are served (/metrics);
+	// "" or "off": not at all.
+	MetricsListen string `mapstructure:"metrics_listen"`
+	// LogFormat is "text" (logfmt, the default) or "json".
+	LogFormat string `mapstructure:"log_format"`
+	// DrainTimeout bounds how long SIGTERM waits for the calls in flight
+	// to be answered before the store closes.
+	DrainTimeout time.Duration `mapstructure:"drain_timeout"`
 }
 
 type scimConfig struct {
@@ -54,6 +71,9 @@ type webConfig struct {
 	// reverse proxy terminates TLS in front of a plain-HTTP CA. With
 	// tls_cert set it is on anyway.
 	SecureCookies bool `mapstructure:"secure_cookies"`
+	// PasswordLogin keeps the password and code form; off, only single
+	// sign-on (oidc) logs people in.
+	PasswordLogin bool `mapstructure:"password_login"`
 }
 
 // uploadsConfig bounds recording uploads: how many at once, and their
@@ -84,6 +104,14 @@ func defaults(v *viper.Viper) {
 	v.SetDefault("session_lease_ttl", 30*time.Second)
 	v.SetDefault("hop_cert_ttl", 5*time.Minute)
 	v.SetDefault("recordings", "")
+	v.SetDefault("recordings_s3.endpoint", "")
+	v.SetDefault("recordings_s3.region", "")
+	v.SetDefault("recordings_s3.path_style", false)
+	v.SetDefault("recordings_s3.access_key_file", "")
+	v.SetDefault("recordings_s3.secret_key_file", "")
+	v.SetDefault("recordings_s3.ca_file", "")
+	v.SetDefault("recordings_s3.sse", "")
+	v.SetDefault("recordings_s3.timeout", 30*time.Second)
 	v.SetDefault("store.driver", "sqlite")
 	v.SetDefault("store.dsn", "")
 	v.SetDefault("store.timeout", 5*time.Second)
@@ -97,6 +125,11 @@ func defaults(v *viper.Viper) {
 	v.SetDefault("audit_checkpoint.file", "")
 	v.SetDefault("audit_checkpoint.dir", "")
 	v.SetDefault("scim.token_file", "")
+	outboxDefaults(v.SetDefault)
+	oidcDefaults(v.SetDefault)
+	v.SetDefault("metrics_listen", "127.0.0.1:9464")
+	v.SetDefault("log_format", "text")
+	v.SetDefault("drain_timeout", 30*time.Second)
 }
 
 // loadConfig reads the config file named by --config (if any), the
@@ -107,7 +140,7 @@ func loadConfig(flags *pflag.FlagSet) (*config, error) {
 	v.SetEnvPrefix("LOCKBOX")
 	v.SetEnvKeyReplacer(strings.NewReplacer(".", "_"))
 	v.AutomaticEnv()
-	for _, name := range []string{"listen", "data", "policy", "pending_timeout", "sweep_interval", "eligibility_notice", "anonymous_audit_interval", "session_lease_ttl", "hop_cert_ttl", "recordings"} {
+	for _, name := range []string{"listen", "data", "policy", "pending_timeout", "sweep_interval", "eligibility_notice", "anonymous_audit_interval", "session_lease_ttl", "hop_cert_ttl", "recordings", "metrics_listen", "log_format", "drain_timeout"} {
 		if f := flags.Lookup(name); f != nil {
 			if err := v.BindPFlag(name, f); err != nil {
 				return nil, err
@@ -117,6 +150,13 @@ func loadConfig(flags *pflag.FlagSet) (*config, error) {
 	for key, name := range map[string]string{"web.idle_timeout": "web_idle_timeout", "web.max_age": "web_max_age",
 		"audit_checkpoint.interval": "audit_checkpoint_interval", "audit_checkpoint.file": "audit_checkpoint_file",
 		"audit_checkpoint.dir": "audit_checkpoint_dir", "store.timeout": "store_timeout", "scim.token_file": "scim_token_file"} {
+		if f := flags.Lookup(name); f != nil {
+			if err := v.BindPFlag(key, f); err != nil {
+				return nil, err
+			}
+		}
+	}
+	for key, name := range outboxFlags {
 		if f := flags.Lookup(name); f != nil {
 			if err := v.BindPFlag(key, f); err != nil {
 				return nil, err
@@ -158,8 +198,21 @@ func loadConfig(flags *pflag.FlagSet) (*config, error) {
 		return nil, fmt.Errorf("uploads.max_concurrent and uploads.max_bytes must be positive")
 	case c.Web.IdleTimeout <= 0 || c.Web.MaxAge <= 0:
 		return nil, fmt.Errorf("web.idle_timeout and web.max_age must be positive")
+	case !c.Web.PasswordLogin && c.OIDC.Issuer == "":
+		return nil, fmt.Errorf("web.password_login is off and oidc.issuer is not set: nobody could log in to the web form")
+	case c.RecordingsS3.Timeout <= 0:
+		return nil, fmt.Errorf("recordings_s3.timeout must be positive")
+	case c.DrainTimeout <= 0:
+		return nil, fmt.Errorf("drain_timeout must be positive")
+	case c.LogFormat != "text" && c.LogFormat != "json":
+		return nil, fmt.Errorf("log_format %q: want text or json", c.LogFormat)
 	case c.AuditCheckpoint.Interval < 0:
 		return nil, fmt.Errorf("audit_checkpoint.interval must not be negative (0: only at start, at shutdown and on demand)")
+	case c.GrantEndingNotice <= 0:
+		return nil, fmt.Errorf("grant_ending_notice must be positive")
+	}
+	if err := c.Outbox.check(); err != nil {
+		return nil, err
 	}
 	return &c, nil
 }
@@ -175,12 +228,21 @@ func addServeFlags(f *pflag.FlagSet) {
 	f.Duration("anonymous_audit_interval", 0, "refusals of unauthenticated callers are audited as one row per address per interval (default 1m)")
 	f.Duration("session_lease_ttl", 0, "how long a session's one-per-user lease lasts without a heartbeat (default 30s)")
 	f.Duration("hop_cert_ttl", 0, "how long a hop certificate lasts: the bastion's one login with it (default 5m, 1s..1h, never past the grant)")
-	f.String("recordings", "", "directory for session recordings (default DATA/recordings; shared storage for several replicas)")
+	f.String("recordings", "", "directory for session recordings (default DATA/recordings; shared storage for several replicas), or s3://BUCKET/PREFIX with recordings_s3 in the config")
 	f.Duration("web_idle_timeout", 0, "web form sessions end after this long unused (default 30m)")
 	f.Duration("web_max_age", 0, "web form sessions end this long after login (default 12h)")
 	f.Duration("audit_checkpoint_interval", 0, "how often the audit head is signed when it moved (default 10m; 0: only at start, at shutdown and on demand)")
 	f.String("audit_checkpoint_file", "", "append signed audit checkpoints to this file")
 	f.String("audit_checkpoint_dir", "", "write each signed audit checkpoint to this directory (text and .sig)")
 	f.String("scim_token_file", "", "serve the SCIM 2.0 endpoint /scim/v2/ for the directory, with the bearer token in this file (at least 32 bytes)")
+	f.String("metrics_listen", "", "serve Prometheus metrics at http://ADDR/metrics (default 127.0.0.1:9464; \"off\": not at all)")
+	f.String("log_format", "", "text (default) or json")
+	f.Duration("drain_timeout", 0, "on SIGTERM, how long calls in flight may take to be answered before the store closes (default 30s)")
 	f.Duration("store_timeout", 0, "one API call's deadline for its database work; a stalled database answers 503 by then (default 5s)")
+	f.Duration("outbox_poll_interval", 0, "how often each replica looks for notifications due (default 250ms)")
+	f.Duration("outbox_lease", 0, "how long a replica holds a notification it delivers; an attempt is cut off at half (default 1m)")
+	f.Int("outbox_max_attempts", 0, "deliveries of a notification before it is dead (default 10)")
+	f.Duration("outbox_backoff_base", 0, "the longest wait after a notification's first failed delivery, doubling after each (default 10s)")
+	f.Duration("outbox_backoff_max", 0, "the longest wait between a notification's deliveries (default 30m)")
+	f.Duration("grant_ending_notice", 0, "how long before a grant ends that grant.ending_soon is queued (default 5m)")
 }

@@ -10,7 +10,6 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/crypto/ssh"
 
-	"github.com/lockbox-ssh/lockbox/pkg/policy"
 	"github.com/lockbox-ssh/lockbox/pkg/sshcert"
 )
 
@@ -68,12 +67,15 @@ func policyCmd() *cobra.Command {
 		Short: "Validate a policy directory; errors name file and line",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			p, err := policy.LoadDir(args[0])
+			p, err := loadPolicy(args[0])
 			if err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "policy ok: %d users, %d teams, %d roles, %d resources, %d bastions\n",
 				len(p.Users), len(p.Teams), len(p.Roles), len(p.Resources), len(p.Bastions))
+			if n := p.Notifications; len(n.Endpoints) > 0 || len(n.Routes) > 0 {
+				fmt.Fprintf(cmd.OutOrStdout(), "notifications ok: %d endpoints (secrets resolved), %d routes\n", len(n.Endpoints), len(n.Routes))
+			}
 			return nil
 		},
 	})

@@ -19,8 +19,8 @@ import (
 	"github.com/lockbox-ssh/lockbox/pkg/api"
 	"github.com/lockbox-ssh/lockbox/pkg/apiauth"
 	"github.com/lockbox-ssh/lockbox/pkg/cakeys"
+	"github.com/lockbox-ssh/lockbox/pkg/metrics"
 	"github.com/lockbox-ssh/lockbox/pkg/policy"
-	"github.com/lockbox-ssh/lockbox/pkg/recstore"
 	"github.com/lockbox-ssh/lockbox/pkg/scim"
 	"github.com/lockbox-ssh/lockbox/pkg/store/sqlstore"
 	"github.com/lockbox-ssh/lockbox/pkg/web"
@@ -37,7 +37,7 @@ func serveCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return serve(cmd.Context(), cfg, slog.New(slog.NewTextHandler(os.Stderr, nil)))
+			return serve(cmd.Context(), cfg, newLogger(cfg.LogFormat))
 		},
 	}
 	addServeFlags(c.Flags())
@@ -54,35 +54,51 @@ func openStore(c storeConfig) (*sqlstore.DB, error) {
 
 // buildService opens what a workflow.Service needs.
 func buildService(cfg *config) (*workflow.Service, *policy.Holder, *caKeys, *sqlstore.DB, error) {
+	svc, holder, keys, db, _, err := buildRoutedService(cfg)
+	return svc, holder, keys, db, err
+}
+
+// buildRoutedService is buildService that also returns where
+// notifications go, for the delivery loop.
+func buildRoutedService(cfg *config) (*workflow.Service, *policy.Holder, *caKeys, *sqlstore.DB, routing, error) {
+	fail := func(err error) (*workflow.Service, *policy.Holder, *caKeys, *sqlstore.DB, routing, error) {
+		return nil, nil, nil, nil, routing{}, err
+	}
 	keys, err := loadKeys(cfg.Data)
 	if err != nil {
-		return nil, nil, nil, nil, err
+		return fail(err)
 	}
-	pol, err := policy.LoadDir(cfg.Policy)
+	pol, err := loadPolicy(cfg.Policy)
 	if err != nil {
-		return nil, nil, nil, nil, fmt.Errorf("loading the policy: %w", err)
+		return fail(fmt.Errorf("loading the policy: %w", err))
 	}
 	db, err := openStore(cfg.Store)
 	if err != nil {
-		return nil, nil, nil, nil, fmt.Errorf("opening the %s store: %w", cfg.Store.Driver, err)
+		return fail(fmt.Errorf("opening the %s store: %w", cfg.Store.Driver, err))
 	}
 	holder := policy.NewHolder(pol)
-	recs, err := recstore.Open(cfg.Recordings)
+	recs, err := openRecordings(cfg, slog.New(slog.NewTextHandler(os.Stderr, nil)))
 	if err != nil {
 		db.Close()
-		return nil, nil, nil, nil, err
+		return fail(err)
+	}
+	routes, err := notificationRouting(holder)
+	if err != nil {
+		db.Close()
+		return fail(err)
 	}
 	svc, err := workflow.New(workflow.Config{
 		Store: db, Policy: holder, UserCA: keys.user, HopCA: keys.hop, HostCA: keys.host,
 		UserTrusted: keys.trusted[cakeys.User], HopTrusted: keys.trusted[cakeys.Hop], HostTrusted: keys.trusted[cakeys.Host],
 		Secrets: keys.secrets, PendingTimeout: cfg.PendingTimeout, LeaseTTL: cfg.LeaseTTL, HopTTL: cfg.HopCertTTL, Recordings: recs,
 		EligibilityNotice: cfg.EligibilityNotice,
+		Router:            routes.router, WebURL: cfg.Outbox.WebURL, GrantEndingNotice: cfg.GrantEndingNotice,
 	})
 	if err != nil {
 		db.Close()
-		return nil, nil, nil, nil, err
+		return fail(err)
 	}
-	return svc, holder, keys, db, nil
+	return svc, holder, keys, db, routes, nil
 }
 
 // registeredKeys resolves API principals to the keys the policy registers.
@@ -100,7 +116,7 @@ func registeredKeys(h *policy.Holder) apiauth.KeysFunc {
 }
 
 func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
-	svc, holder, keys, db, err := buildService(cfg)
+	svc, holder, keys, db, routes, err := buildRoutedService(cfg)
 	if err != nil {
 		return err
 	}
@@ -114,7 +130,7 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 		return err
 	}
 	srv, err := api.New(api.Config{
-		Workflow: svc, Keys: registeredKeys(holder), Authorities: svc.Authorities, AuditKey: keys.audit.PublicKey(), Checkpoints: checkpoints, Reviews: svc, Ping: db.Ping, StoreTimeout: cfg.Store.Timeout, Logger: log,
+		Workflow: svc, Keys: registeredKeys(holder), Authorities: svc.Authorities, AuditKey: keys.audit.PublicKey(), Checkpoints: checkpoints, Reviews: svc, Notifications: svc, Live: svc, Ping: db.Ping, StoreTimeout: cfg.Store.Timeout, Logger: log,
 		MaxUploads: cfg.Uploads.MaxConcurrent, MaxUploadBytes: cfg.Uploads.MaxBytes,
 	})
 	if err != nil {
@@ -136,9 +152,25 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 		return fmt.Errorf("reading the directory's group membership: %w", err)
 	}
 	deprovisionRemoved(ctx, svc, nil, log)
+	handler = metrics.InstrumentAPI(handler, routeOf(srv))
+	if cfg.MetricsListen != "" && cfg.MetricsListen != "off" {
+		ms, err := metrics.Listen(cfg.MetricsListen, metrics.CA, log)
+		if err != nil {
+			return err
+		}
+		defer ms.Close(context.Background())
+		log.Info("metrics serving", "addr", ms.Addr().String())
+	}
 	hs := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10}
 	go sweep(ctx, svc, cfg.SweepInterval, log)
+	outboxCtx, stopOutbox := context.WithCancel(ctx)
+	delivered, err := startOutbox(outboxCtx, cfg, db, routes, log)
+	if err != nil {
+		stopOutbox()
+		return err
+	}
+	defer func() { stopOutbox(); <-delivered }() // outcomes are recorded before the store closes
 	cpCtx, stopCheckpoints := context.WithCancel(ctx)
 	signed := make(chan struct{})
 	go func() { defer close(signed); signCheckpoints(cpCtx, checkpoints, cfg.AuditCheckpoint.Interval, log) }()
@@ -161,16 +193,47 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 		return err
 	case <-ctx.Done():
 	}
-	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	// Stop accepting, answer every call in flight (their store batches
+	// commit first), then close the store: a call is either answered or
+	// never reached the CA, and the client sends it again under its key.
+	log.Info("ca stopping: answering the calls in flight", "timeout", cfg.DrainTimeout.String())
+	shutdown, cancel := context.WithTimeout(context.Background(), cfg.DrainTimeout)
 	defer cancel()
 	err = hs.Shutdown(shutdown)
+	if err != nil {
+		log.Error("calls still in flight at the drain timeout were cut", "err", err)
+	}
 	if _, ferr := svc.FlushAnonymousRefusals(shutdown, log); ferr != nil {
 		log.Error("auditing anonymous refusals at shutdown", "err", ferr)
 	}
 	if err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
+	log.Info("ca stopped")
 	return nil
+}
+
+// routeOf labels a call for metrics: the API route that serves it, or the
+// web form's and the SCIM endpoint's prefix.
+func routeOf(srv *api.Server) func(*http.Request) string {
+	return func(r *http.Request) string {
+		switch p := r.URL.Path; {
+		case strings.HasPrefix(p, "/ui/"):
+			return "/ui/"
+		case strings.HasPrefix(p, scim.Prefix+"/"):
+			return scim.Prefix + "/"
+		}
+		return srv.Route(r)
+	}
+}
+
+// newLogger logs to stderr as text (logfmt) or, with format "json", as
+// one JSON object a line.
+func newLogger(format string) *slog.Logger {
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, nil))
 }
 
 // flushAnonymous audits the refusals of unauthenticated callers counted
@@ -211,8 +274,16 @@ func withWeb(apiHandler, directory http.Handler, svc *workflow.Service, cfg *con
 	if !cfg.Web.Enabled {
 		return mux, nil
 	}
-	ui, err := web.New(web.Config{Workflow: svc, Reviews: svc, Secure: cfg.TLSCert != "" || cfg.Web.SecureCookies,
-		IdleTimeout: cfg.Web.IdleTimeout, MaxAge: cfg.Web.MaxAge, Logger: log})
+	wcfg := web.Config{Workflow: svc, Reviews: svc, Notifications: svc, Live: svc, Secure: cfg.TLSCert != "" || cfg.Web.SecureCookies,
+		IdleTimeout: cfg.Web.IdleTimeout, MaxAge: cfg.Web.MaxAge, Logger: log, NoPasswordLogin: !cfg.Web.PasswordLogin}
+	sc, err := ssoClient(cfg.OIDC)
+	if err != nil {
+		return nil, err
+	}
+	if sc != nil {
+		wcfg.SSO, wcfg.SSOName = sc, cfg.OIDC.Name
+	}
+	ui, err := web.New(wcfg)
 	if err != nil {
 		return nil, err
 	}
@@ -245,9 +316,10 @@ func reloadOnHUP(ctx context.Context, h *policy.Holder, dir string, reloaded fun
 			return
 		case <-hup:
 			old := h.Get()
-			if err := h.ReloadDir(dir); err != nil {
+			if p, err := loadPolicy(dir); err != nil {
 				log.Error("policy reload failed; keeping the previous policy", "err", err)
 			} else {
+				h.Set(p)
 				log.Info("policy reloaded", "dir", dir)
 				reloaded(old)
 			}

@@ -21,6 +21,7 @@ import (
 	"github.com/lockbox-ssh/lockbox/pkg/api"
 	"github.com/lockbox-ssh/lockbox/pkg/apiauth"
 	"github.com/lockbox-ssh/lockbox/pkg/client"
+	"github.com/lockbox-ssh/lockbox/pkg/metrics"
 	"github.com/lockbox-ssh/lockbox/pkg/policy"
 	"github.com/lockbox-ssh/lockbox/pkg/recstore"
 	"github.com/lockbox-ssh/lockbox/pkg/secretbox"
@@ -79,15 +80,23 @@ func newServerOn(t testing.TB, st store.Store, edit ...func(*api.Config)) *serve
 // newServerRecordingTo is newServerOn with recordings kept in dir.
 func newServerRecordingTo(t testing.TB, st store.Store, dir string, edit ...func(*api.Config)) *server {
 	t.Helper()
+	recs, err := recstore.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newServerStoringIn(t, st, recs, edit...)
+	s.recs = dir
+	return s
+}
+
+// newServerStoringIn is newServerOn with recordings kept in recs.
+func newServerStoringIn(t testing.TB, st store.Store, recs recstore.Store, edit ...func(*api.Config)) *server {
+	t.Helper()
 	p, err := policy.LoadDir(filepath.Join("..", "..", "policy"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &server{keys: map[string]ssh.Signer{}, st: st, recs: dir}
-	recs, err := recstore.Open(s.recs)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := &server{keys: map[string]ssh.Signer{}, st: st}
 	for name, u := range p.Users {
 		k := newSigner(t)
 		u.Keys = []ssh.PublicKey{k.PublicKey()}
@@ -132,7 +141,7 @@ func (s *server) replica(t testing.TB) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hs := httptest.NewServer(srv)
+	hs := httptest.NewServer(metrics.InstrumentAPI(srv, srv.Route)) // as cmd/ca serves it
 	t.Cleanup(hs.Close)
 	return hs.URL
 }

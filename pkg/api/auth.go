@@ -24,9 +24,12 @@ type handler func(w http.ResponseWriter, r *http.Request, actor workflow.Actor, 
 
 // auth reads the body (bounded), verifies the request's signature, and
 // calls h with the authenticated actor.
-func (s *Server) auth(h handler) http.Handler {
+func (s *Server) auth(h handler) http.Handler { return s.authLimit(h, maxBody) }
+
+// authLimit is auth with a body bound of limit bytes.
+func (s *Server) authLimit(h handler, limit int64) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 		if err != nil {
 			s.writeError(w, r, errTooLarge)
 			return

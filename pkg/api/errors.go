@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/lockbox-ssh/lockbox/pkg/apiauth"
+	"github.com/lockbox-ssh/lockbox/pkg/metrics"
 	"github.com/lockbox-ssh/lockbox/pkg/policy"
 	"github.com/lockbox-ssh/lockbox/pkg/review"
 	"github.com/lockbox-ssh/lockbox/pkg/store"
@@ -68,7 +70,11 @@ var errorKinds = []errorKind{
 	{workflow.ErrCommand, http.StatusForbidden, "command_not_allowed"},
 	{workflow.ErrNoSession, http.StatusNotFound, "no_session"},
 	{workflow.ErrNoRecording, http.StatusNotFound, "no_recording"},
+	{workflow.ErrWatchEnded, http.StatusGone, "watch_ended"},
+	{workflow.ErrNotRunning, http.StatusConflict, "session_not_running"},
 	{workflow.ErrStorageFull, http.StatusInsufficientStorage, "storage_full"},
+	{workflow.ErrStorageUnavailable, http.StatusServiceUnavailable, "storage_unavailable"},
+	{workflow.ErrRecordingMismatch, http.StatusInternalServerError, "recording_mismatch"},
 	{store.ErrConflict, http.StatusConflict, "conflict"},
 	{workflow.ErrKeyTaken, http.StatusConflict, "idempotency_key_in_use"},
 	{errKeyReused, http.StatusUnprocessableEntity, "idempotency_key_reused"},
@@ -111,8 +117,16 @@ var fixedMessages = map[string]struct{ answer, log string }{
 		log: "store outcome unknown",
 	},
 	"storage_full": {
-		answer: "the CA's recording storage is full, so nothing was stored; the bastion keeps the recording and uploads it again later (operator: free space in the CA's recordings directory; the CA's log has the detail)",
-		log:    "recording storage full: nothing was stored; free space in the recordings directory (the bastion retries)",
+		answer: "the CA's recording storage is full, so nothing was stored; the bastion keeps the recording and uploads it again later (operator: free space in the CA's recordings directory or bucket; the CA's log has the detail)",
+		log:    "recording storage full: nothing was stored; free space in the recordings directory or bucket (the bastion retries)",
+	},
+	"storage_unavailable": {
+		answer: "the CA cannot reach its recording storage, or the storage refused; nothing was stored or read. A bastion keeps the recording and uploads it again later (operator: the CA's log has the detail)",
+		log:    "recording storage unavailable: nothing was stored or read; check the object store and its credentials (the bastion retries)",
+	},
+	"recording_mismatch": {
+		answer: "the stored recording does not match the size and SHA-256 recorded when it was uploaded, so it is not served; this is audited (operator: the CA's log has the detail)",
+		log:    "recording read back does not match what was stored",
 	},
 }
 
@@ -121,10 +135,37 @@ var fixedMessages = map[string]struct{ answer, log string }{
 func errorAnswer(err error) (int, wire.Error) {
 	for _, k := range errorKinds {
 		if errors.Is(err, k.err) {
+			countRefusal(k.code)
 			return k.status, wire.Error{Error: wire.ErrorBody{Code: k.code, Message: err.Error()}}
 		}
 	}
+	countRefusal(internalError.code)
 	return http.StatusInternalServerError, wire.Error{Error: wire.ErrorBody{Code: "internal", Message: "internal error; see the CA's log"}}
+}
+
+// subjectAttrs names the request or session a call is about, for its log
+// lines: "request", ID for /v1/requests/{id}/..., "session", ID for
+// /v1/sessions/{id}/....
+func subjectAttrs(r *http.Request) []any {
+	id := r.PathValue("id")
+	switch {
+	case id == "":
+		return nil
+	case strings.HasPrefix(r.URL.Path, "/v1/requests/"):
+		return []any{"request", id}
+	case strings.HasPrefix(r.URL.Path, "/v1/sessions/"):
+		return []any{"session", id}
+	}
+	return nil
+}
+
+// countRefusal counts an error answer by its code, and a refused session
+// start (or login check) as a lease conflict.
+func countRefusal(code string) {
+	metrics.Refusals.WithLabelValues(code).Inc()
+	if code == "session_active" {
+		metrics.LeaseConflicts.Inc()
+	}
 }
 
 // writeError answers with err's kind. Errors of no known kind are
@@ -132,10 +173,15 @@ func errorAnswer(err error) (int, wire.Error) {
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	for _, k := range errorKinds {
 		if errors.Is(err, k.err) {
+			countRefusal(k.code)
 			msg := err.Error()
 			if fixed, ok := fixedMessages[k.code]; ok {
-				s.log.Error(fixed.log, "code", k.code, "method", r.Method, "path", r.URL.Path, "err", err)
+				s.log.Error(fixed.log, append([]any{"code", k.code, "method", r.Method, "path", r.URL.Path, "err", err}, subjectAttrs(r)...)...)
 				msg = fixed.answer
+			} else if k.status != http.StatusUnauthorized && k.status != http.StatusTooManyRequests {
+				// Refusals of people the CA knows; anonymous ones are
+				// logged per source per interval (auth.go).
+				s.log.Info("call refused", append([]any{"code", k.code, "method", r.Method, "path", r.URL.Path, "err", err}, subjectAttrs(r)...)...)
 			}
 			writeJSON(w, k.status, wire.Error{Error: wire.ErrorBody{Code: k.code, Message: msg}})
 			return
@@ -144,6 +190,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if errors.Is(err, context.Canceled) {
 		return
 	}
-	s.log.Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err)
+	countRefusal(internalError.code)
+	s.log.Error("internal error", append([]any{"method", r.Method, "path", r.URL.Path, "err", err}, subjectAttrs(r)...)...)
 	writeJSON(w, http.StatusInternalServerError, wire.Error{Error: wire.ErrorBody{Code: "internal", Message: "internal error; see the CA's log"}})
 }

@@ -63,6 +63,12 @@ type Config struct {
 	Checkpoints Checkpoints
 	// Reviews, when set, serves access reviews under /v1/review.
 	Reviews Reviews
+	// Notifications, optional, lists the notification outbox for
+	// auditors (GET /v1/notifications).
+	Notifications Notifications
+	// Live, when set, serves live view: bastions' reports, the list of
+	// running sessions, and watches (live.go).
+	Live Live
 	// MaxUploads bounds the recordings received at once (default
 	// DefaultMaxUploads), MaxUploadBytes their declared sizes together
 	// (default DefaultMaxUploadBytes); an upload beyond either is refused
@@ -150,6 +156,8 @@ func (s *Server) routes() {
 	s.mux.Handle("GET /v1/sessions/{id}/recording", s.auth(s.getRecording))
 	s.checkpointRoutes()
 	s.reviewRoutes()
+	s.notificationRoutes()
+	s.liveRoutes()
 	s.mux.Handle("POST /v1/bastion/refusals", s.auth(s.bastionRefusals))
 	s.mux.Handle("POST /v1/sessions/check", s.auth(s.checkSession))
 }
@@ -159,6 +167,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
 	s.withStoreDeadline(s.mux).ServeHTTP(w, r)
+}
+
+// Route is the pattern that serves r ("POST /v1/requests/{id}/approve"),
+// or "" when none does: a label of bounded cardinality for metrics.
+func (s *Server) Route(r *http.Request) string {
+	_, pattern := s.mux.Handler(r)
+	return pattern
 }
 
 // storeNonces records nonces through the workflow's store and reports a

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/lockbox-ssh/lockbox/pkg/apiauth"
+	"github.com/lockbox-ssh/lockbox/pkg/metrics"
 	"github.com/lockbox-ssh/lockbox/pkg/recording"
 	"github.com/lockbox-ssh/lockbox/pkg/store"
 	"github.com/lockbox-ssh/lockbox/pkg/wire"
@@ -137,6 +138,7 @@ func (s *Server) uploadRecording(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	metrics.RecordingBytesStored.Add(float64(d.Length))
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -193,5 +195,11 @@ func (s *Server) getRecording(w http.ResponseWriter, r *http.Request, actor work
 	head, _ := br.Peek(2)
 	w.Header().Set("Content-Type", recording.ContentType(head))
 	w.Header().Set("Content-Length", strconv.FormatInt(sess.RecordingSize, 10))
-	io.Copy(w, br) //nolint:errcheck // the client went away
+	if _, err := io.Copy(w, br); err != nil && r.Context().Err() == nil {
+		// The store failed, or the recording is not the one stored: the
+		// client must not take what it got for the whole, so the
+		// connection is cut short of the declared length.
+		s.log.Error("serving a recording failed part way; the response is cut short", "session", id, "err", err)
+		panic(http.ErrAbortHandler)
+	}
 }

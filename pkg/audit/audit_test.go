@@ -100,3 +100,47 @@ func TestVerifyNamesTheBrokenRow(t *testing.T) {
 		})
 	}
 }
+
+// A segment of the chain verifies from its first row, and a checkpoint at
+// its end fixes every row of it, the first included.
+func TestVerifierChecksASegmentAgainstACheckpoint(t *testing.T) {
+	recs := chain(t, 6)
+	last := recs[5]
+	cp, err := NewCheckpoint(last.Seq, last.Hash, last.Time)
+	if err != nil {
+		t.Fatal(err)
+	}
+	walk := func(seg []Record) error {
+		var v Verifier
+		if err := v.StartAfter(seg[0].Seq-1, seg[0].PrevHash); err != nil {
+			return err
+		}
+		if err := v.Anchor(cp); err != nil {
+			return err
+		}
+		for _, r := range seg {
+			if err := v.Next(r); err != nil {
+				return err
+			}
+		}
+		_, err := v.End(cp.Seq, cp.Hash)
+		return err
+	}
+	if err := walk(recs[2:]); err != nil {
+		t.Fatalf("an intact segment: %v", err)
+	}
+	changed := append([]Record(nil), recs[2:]...)
+	changed[0].Actor = "user:mallory"
+	changed[0].Hash = changed[0].computeHash() // resealed, but row 4 no longer follows it
+	var ce *ChainError
+	if err := walk(changed); !errors.As(err, &ce) || ce.Seq != 4 {
+		t.Fatalf("a resealed first row: %v, want a break at row 4", err)
+	}
+	if err := walk(recs[2:5]); !errors.As(err, &ce) || ce.Seq != 6 {
+		t.Fatalf("a segment short of the checkpoint: %v", err)
+	}
+	var v Verifier
+	if err := v.StartAfter(-1, Genesis); err == nil {
+		t.Fatal("a negative start accepted")
+	}
+}

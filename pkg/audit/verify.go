@@ -17,6 +17,19 @@ type Verifier struct {
 	maxAnchor Checkpoint
 }
 
+// StartAfter makes the walk begin at row seq+1, taking hash as the hash of
+// row seq, for a segment of the chain rather than the whole of it. The
+// segment's first row is then bound to the chain only by the rows after
+// it: anchor the walk to a checkpoint at or after the segment's end, which
+// fixes every row of the segment. Call it before the first Next.
+func (v *Verifier) StartAfter(seq int64, hash []byte) error {
+	if seq < 0 || len(hash) != HashSize {
+		return fmt.Errorf("audit: a segment starts after a row number and its %d-byte hash", HashSize)
+	}
+	v.seq, v.hash = seq, append([]byte(nil), hash...)
+	return nil
+}
+
 // Anchor makes the walk check the chain against a checkpoint (whose
 // signature the caller has verified): row c.Seq must still have c.Hash,
 // which it cannot if it or any row before it changed, and the chain must

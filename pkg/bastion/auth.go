@@ -227,7 +227,7 @@ func (s *Server) secondFactor(conn ssh.ConnMetadata, client ssh.KeyboardInteract
 	ctx, cancel := context.WithTimeout(s.ctx, 10*time.Second)
 	defer cancel()
 	if err := s.cfg.CA.CheckMFA(ctx, id.User, strings.TrimSpace(answers[0]), hostOf(conn.RemoteAddr())); err != nil {
-		s.log.Info("second factor refused", "user", id.User, "client", conn.RemoteAddr().String(), "err", err)
+		s.log.Info("second factor refused", "user", id.User, "request", id.RequestID, "client", conn.RemoteAddr().String(), "err", err)
 		return nil, &ssh.BannerError{Err: err, Message: "lockbox: " + userMessage(err) + "\n"}
 	}
 	if s.cfg.MFARemember > 0 {

@@ -14,14 +14,15 @@ import (
 // status at all). They sit above the shells' 128+signal range and below
 // ssh's own 255. A session the target ended passes on the target's status.
 const (
-	exitNotOpened  = 1   // refused or could not be opened: nothing ran
-	exitIdle       = 200 // no client input for idle_timeout
-	exitCap        = 201 // session_cap reached
-	exitGrantEnded = 202 // the grant's window ended
-	exitRevoked    = 203 // the grant was revoked
-	exitRecording  = 204 // the recording could not be written (fail closed)
-	exitShutdown   = 205 // the bastion shut down
-	exitEndedByCA  = 206 // the CA ended it otherwise: lease lost, session unknown
+	exitNotOpened      = 1   // refused or could not be opened: nothing ran
+	exitIdle           = 200 // no client input for idle_timeout
+	exitCap            = 201 // session_cap reached
+	exitGrantEnded     = 202 // the grant's window ended
+	exitRevoked        = 203 // the grant was revoked
+	exitRecording      = 204 // the recording could not be written (fail closed)
+	exitShutdown       = 205 // the bastion shut down
+	exitEndedByCA      = 206 // the CA ended it otherwise: lease lost, session unknown
+	exitEndedByWatcher = 207 // someone watching it live ended it
 )
 
 // endCause is why the bastion ends a session: the message the user reads
@@ -56,6 +57,34 @@ func endByCA(ended, reason string) error {
 		return endWith(exitGrantEnded, "%s", reason)
 	}
 	return endWith(exitEndedByCA, "%s", reason)
+}
+
+// endClass is the metrics label of an outcome: the class of its exit
+// status, never the reason's text (it names people).
+func endClass(out outcome) string {
+	if out.reason == reasonClientGone {
+		return "client_gone"
+	}
+	if !out.send || out.status == nil {
+		return "logout" // the target ended it (the user logged out, the command ended)
+	}
+	switch *out.status {
+	case exitNotOpened:
+		return "not_opened"
+	case exitIdle:
+		return "idle"
+	case exitCap:
+		return "cap"
+	case exitGrantEnded:
+		return "grant_ended"
+	case exitRevoked:
+		return "revoked"
+	case exitRecording:
+		return "recording_failed"
+	case exitShutdown:
+		return "shutdown"
+	}
+	return "ended_by_ca"
 }
 
 // statusOf is the exit status for a cause, and false for causes that give

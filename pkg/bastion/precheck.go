@@ -8,6 +8,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/lockbox-ssh/lockbox/pkg/client"
+	"github.com/lockbox-ssh/lockbox/pkg/metrics"
 	"github.com/lockbox-ssh/lockbox/pkg/wire"
 )
 
@@ -42,6 +43,7 @@ func (s *Server) readyForSession(g *connGuard, conn ssh.ConnMetadata, cert *ssh.
 	var ce *client.Error
 	if errors.As(err, &ce) && ce.Status < 500 {
 		// The CA refused, and audited its refusal.
+		metrics.BastionRefusals.WithLabelValues("ca:" + ce.Code).Inc()
 		g.refused("", true, refusalDetail{})
 		s.log.Info("login refused by the CA", "user", id.User, "request", id.RequestID, "login", conn.User(), "client", conn.RemoteAddr().String(),
 			"cause", err.Error(), "key_id", cert.KeyId, "serial", cert.Serial, "fingerprint", ssh.FingerprintSHA256(cert.Key))

@@ -1,11 +1,17 @@
 package bastion
 
 import (
+	"errors"
 	"sync"
 	"sync/atomic"
 
+	"golang.org/x/crypto/ssh"
+
+	"github.com/lockbox-ssh/lockbox/pkg/metrics"
 	"github.com/lockbox-ssh/lockbox/pkg/recording"
 )
+
+var recordedBytes = metrics.RecordedBytes
 
 // bigBuf is the size of the buffers that carry bulk data.
 const bigBuf = 32 << 10
@@ -23,6 +29,7 @@ type recorder struct {
 	w    *recording.Writer
 	q    chan chunk
 	fail func(error)
+	live *liveFeed // nil: live view off; set before the first chunk
 
 	running atomic.Bool    // a goroutine is draining q
 	drains  sync.WaitGroup // those goroutines
@@ -32,13 +39,15 @@ type recorder struct {
 	closed bool
 }
 
-// chunk is one event: data in a pooled buffer (returned after use), or a
-// resize.
+// chunk is one event: data in a pooled buffer (returned after use), a
+// resize, or a signal or exit.
 type chunk struct {
-	kind       byte // 'o', 'i', 'r'
+	kind       byte // 'o', 'i', 'r', 's', 'x'
 	buf        *[]byte
 	n          int
 	cols, rows int
+	text       string // the signal's name; the exit's signal name, if any
+	status     uint32 // the exit status, when text is empty
 }
 
 func newRecorder(w *recording.Writer, fail func(error)) *recorder {
@@ -69,10 +78,26 @@ func (r *recorder) write(c chunk) {
 	switch c.kind {
 	case 'o':
 		err = r.w.Output((*c.buf)[:c.n])
+		if r.live != nil {
+			r.live.output((*c.buf)[:c.n])
+		}
+		recordedBytes.Add(float64(c.n))
 	case 'i':
 		err = r.w.Input((*c.buf)[:c.n])
+		recordedBytes.Add(float64(c.n))
 	case 'r':
 		err = r.w.Resize(c.cols, c.rows)
+	case 's':
+		err = r.w.Signal(c.text)
+	case 'x':
+		if c.text != "" {
+			err = r.w.ExitSignal(c.text)
+		} else {
+			err = r.w.ExitStatus(c.status)
+		}
+	}
+	if errors.Is(err, recording.ErrBadValue) {
+		err = nil // a name the client or target made up: not recorded, not a failure
 	}
 	if c.buf != nil {
 		bufs.Put(c.buf)
@@ -86,6 +111,28 @@ func (r *recorder) write(c chunk) {
 func (r *recorder) data(kind byte, buf *[]byte, n int) { r.send(chunk{kind: kind, buf: buf, n: n}) }
 
 func (r *recorder) resize(cols, rows int) { r.send(chunk{kind: 'r', cols: cols, rows: rows}) }
+
+// signal records a signal the client sent.
+func (r *recorder) signal(name string) { r.send(chunk{kind: 's', text: name}) }
+
+// exit records the target's exit-status or exit-signal request.
+func (r *recorder) exit(req *ssh.Request) {
+	if req.Type == "exit-status" {
+		var st exitStatus
+		if ssh.Unmarshal(req.Payload, &st) == nil {
+			r.send(chunk{kind: 'x', status: st.Status})
+		}
+		return
+	}
+	var sig struct {
+		Signal     string
+		CoreDumped bool
+		Msg, Lang  string
+	}
+	if ssh.Unmarshal(req.Payload, &sig) == nil {
+		r.send(chunk{kind: 'x', text: sig.Signal})
+	}
+}
 
 // send queues c, starting a goroutine to write it if none runs, or drops
 // it once the recording is closed (input that arrives after the session

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/lockbox-ssh/lockbox/pkg/metrics"
 	"github.com/lockbox-ssh/lockbox/pkg/tally"
 	"github.com/lockbox-ssh/lockbox/pkg/wire"
 )
@@ -72,6 +73,7 @@ func newReporter(ca ControlPlane, log *slog.Logger, clock func() time.Time, inte
 // the caps are logged once per source per interval (they come in floods);
 // other refusals once each.
 func (r *reporter) anonymous(source, cause string, d refusalDetail) {
+	metrics.BastionRefusals.WithLabelValues(cause).Inc()
 	first := r.counts.Add(source, cause, r.clock())
 	if cause == causeOverCap && !first {
 		return
@@ -86,6 +88,7 @@ func (r *reporter) anonymous(source, cause string, d refusalDetail) {
 // person queues a refusal of a known person for the CA's audit log. The
 // caller has logged it.
 func (r *reporter) person(f wire.BastionRefusal) {
+	metrics.BastionRefusals.WithLabelValues(f.Kind).Inc()
 	r.mu.Lock()
 	if len(r.queue) >= maxQueuedRefusals {
 		r.dropped++

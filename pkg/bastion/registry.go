@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"github.com/lockbox-ssh/lockbox/pkg/metrics"
 )
 
 // registry holds the open sessions, so the heartbeat loop can check them
@@ -11,20 +13,68 @@ import (
 type registry struct {
 	mu       sync.Mutex
 	sessions map[string]context.CancelCauseFunc
+	tells    map[string]func(string) // writes a line to the session's user
+	changed  chan struct{}           // closed when a session is removed
 }
 
-func newRegistry() *registry { return &registry{sessions: map[string]context.CancelCauseFunc{}} }
+func newRegistry() *registry {
+	return &registry{sessions: map[string]context.CancelCauseFunc{}, tells: map[string]func(string){}}
+}
 
-func (r *registry) add(id string, cancel context.CancelCauseFunc) {
+// add registers an open session: cancel ends it, tell writes a notice to
+// its user.
+func (r *registry) add(id string, cancel context.CancelCauseFunc, tell func(string)) {
 	r.mu.Lock()
-	r.sessions[id] = cancel
+	r.sessions[id], r.tells[id] = cancel, tell
 	r.mu.Unlock()
+	metrics.SessionsLive.Inc()
 }
 
 func (r *registry) remove(id string) {
 	r.mu.Lock()
 	delete(r.sessions, id)
+	delete(r.tells, id)
+	if r.changed != nil {
+		close(r.changed)
+		r.changed = nil
+	}
 	r.mu.Unlock()
+	metrics.SessionsLive.Dec()
+}
+
+// tellAll writes msg to every open session's user.
+func (r *registry) tellAll(msg string) {
+	r.mu.Lock()
+	tells := make([]func(string), 0, len(r.tells))
+	for _, t := range r.tells {
+		tells = append(tells, t)
+	}
+	r.mu.Unlock()
+	for _, t := range tells {
+		go t(msg) // a client that reads nothing must not hold up the others
+	}
+}
+
+// waitEmpty waits until no session is open, or ctx ends; it reports
+// whether none is.
+func (r *registry) waitEmpty(ctx context.Context) bool {
+	for {
+		r.mu.Lock()
+		if len(r.sessions) == 0 {
+			r.mu.Unlock()
+			return true
+		}
+		if r.changed == nil {
+			r.changed = make(chan struct{})
+		}
+		ch := r.changed
+		r.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return false
+		}
+	}
 }
 
 func (r *registry) ids() []string {

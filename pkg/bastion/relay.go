@@ -33,6 +33,7 @@ func (x *session) relay(ctx context.Context, end context.CancelCauseFunc, rec *r
 		s.log.Error("the recording failed; ending the session", "session", grant.SessionID, "err", err)
 		end(endWith(exitRecording, "the recording failed, so the session ends (%s)", recordingTrouble(err)))
 	})
+	recorder.live = s.newLiveFeed(grant.SessionID, x.ch.Stderr(), end, &lastInput)
 
 	var wg sync.WaitGroup
 	// target stdout and stderr to the client
@@ -55,6 +56,7 @@ func (x *session) relay(ctx context.Context, end context.CancelCauseFunc, rec *r
 		target.Close()
 		wg.Wait()
 		recorder.close()
+		s.finishLive(recorder.live)
 	}()
 
 	stopLimits := x.limits(ctx, end, &lastInput, grant)
@@ -67,6 +69,13 @@ func (x *session) relay(ctx context.Context, end context.CancelCauseFunc, rec *r
 	var targetDone chan struct{} // closed once the target's channel ended and its output is relayed
 	var exit string              // the exit-status or exit-signal the target sent, as text
 	var status *int              // the exit status the target sent, if it did
+	var exitReq *ssh.Request     // that request, recorded once the target's output is
+	recordExit := func() {
+		if exitReq != nil {
+			recorder.exit(exitReq)
+			exitReq = nil
+		}
+	}
 	for {
 		select {
 		case r, ok := <-treqs:
@@ -80,6 +89,7 @@ func (x *session) relay(ctx context.Context, end context.CancelCauseFunc, rec *r
 			case "exit-status", "exit-signal":
 				x.ch.SendRequest(r.Type, false, r.Payload) //nolint:errcheck // the client went away
 				exit, status = describeExit(r)
+				exitReq = r
 			}
 			reply(r, false)
 		case r, ok := <-creqs:
@@ -97,12 +107,14 @@ func (x *session) relay(ctx context.Context, end context.CancelCauseFunc, rec *r
 		case r, ok := <-target.reqs:
 			target.refuseRequest(r, ok)
 		case <-targetDone:
+			recordExit()
 			go refuseAll(creqs)
 			if exit != "" {
 				return outcome{reason: exit, status: status}
 			}
 			return ended("the target closed the session")
 		case <-ctx.Done():
+			recordExit()
 			go refuseAll(creqs)
 			cause := context.Cause(ctx)
 			reason := cause.Error()
@@ -142,6 +154,10 @@ func (x *session) clientRequest(r *ssh.Request, tch ssh.Channel, recorder *recor
 		return true
 	case "signal":
 		tch.SendRequest(r.Type, false, r.Payload) //nolint:errcheck
+		var sig struct{ Signal string }
+		if ssh.Unmarshal(r.Payload, &sig) == nil {
+			recorder.signal(sig.Signal)
+		}
 		return true
 	}
 	x.refused(r)

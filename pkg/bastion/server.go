@@ -49,6 +49,9 @@ type Config struct {
 	RefusalReportInterval time.Duration
 	DialTimeout           time.Duration // connecting to a target; default 10s
 	FlushEvery            time.Duration // recording flush interval; default 1s
+	// LiveInterval is how often running sessions' output goes to the CA
+	// for live view (when CA implements LiveReporter); default 200ms.
+	LiveInterval time.Duration
 	// MFARemember, if set, lets a user who passed the second factor log in
 	// again with the same certificate from the same address without a new
 	// code for this long. Zero (the default): every login asks.
@@ -74,10 +77,17 @@ type Server struct {
 	conns   *admission
 	rep     *reporter
 	mfa     mfaMemory
-	trust   atomic.Pointer[authorities] // the CA keys; SetAuthorities replaces them
-	stop    context.CancelFunc
-	ctx     context.Context
-	wg      sync.WaitGroup
+	// live view: nil reporter when the CA client does not report
+	reporter LiveReporter
+	live     liveFeeds
+	liveMu   sync.Mutex                  // one live report at a time
+	trust    atomic.Pointer[authorities] // the CA keys; SetAuthorities replaces them
+	stop     context.CancelFunc
+	ctx      context.Context
+	wg       sync.WaitGroup
+
+	draining atomic.Bool    // Drain began: no new sessions
+	handlers sync.WaitGroup // session channels being served, up to their recordings' upload
 }
 
 // New checks cfg, fills defaults, and builds the server.
@@ -100,6 +110,7 @@ func New(cfg Config) (*Server, error) {
 	setDefault(&cfg.HandshakeTimeout, 30*time.Second)
 	setDefault(&cfg.DialTimeout, 10*time.Second)
 	setDefault(&cfg.FlushEvery, time.Second)
+	setDefault(&cfg.LiveInterval, 200*time.Millisecond)
 	setDefault(&cfg.RefusalReportInterval, time.Minute)
 	if cfg.MaxUnauthenticated <= 0 {
 		cfg.MaxUnauthenticated = 512
@@ -126,6 +137,7 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{cfg: cfg, log: cfg.Logger, ctx: ctx, stop: stop, reg: newRegistry(),
 		conns: newAdmission(cfg.MaxUnauthenticated, cfg.MaxUnauthenticatedPerSource),
 		rep:   newReporter(cfg.CA, cfg.Logger, cfg.Clock, cfg.RefusalReportInterval)}
+	s.reporter, _ = cfg.CA.(LiveReporter)
 	if err := s.SetAuthorities([]ssh.PublicKey{cfg.UserCA}, []ssh.PublicKey{cfg.HostCA}); err != nil {
 		stop()
 		return nil, err
@@ -160,10 +172,14 @@ func setDefault(d *time.Duration, v time.Duration) {
 // the heartbeat loop that ends revoked sessions and the reports of
 // refusals to the CA.
 func (s *Server) Serve(ln net.Listener) error {
-	s.wg.Add(2)
+	s.wg.Add(3)
 	go func() {
 		defer s.wg.Done()
 		s.heartbeats(s.ctx)
+	}()
+	go func() {
+		defer s.wg.Done()
+		s.liveReports(s.ctx)
 	}()
 	go func() {
 		defer s.wg.Done()

@@ -11,6 +11,7 @@ import (
 	gl "github.com/gliderlabs/ssh"
 	"golang.org/x/crypto/ssh"
 
+	"github.com/lockbox-ssh/lockbox/pkg/metrics"
 	"github.com/lockbox-ssh/lockbox/pkg/recording"
 	"github.com/lockbox-ssh/lockbox/pkg/wire"
 )
@@ -82,6 +83,8 @@ func (s *Server) handleSession(_ *gl.Server, conn *ssh.ServerConn, nc ssh.NewCha
 		nc.Reject(ssh.Prohibited, "not authenticated") //nolint:errcheck // nothing to do
 		return
 	}
+	s.handlers.Add(1)
+	defer s.handlers.Done()
 	g, _ := ctx.Value(guardKey).(*connGuard)
 	g.sessionOpened()
 	defer g.sessionClosed()
@@ -206,6 +209,12 @@ func (x *session) begin(command string) {
 		s.leaving.done(x.id.User)
 	})
 	defer settled()
+	if s.draining.Load() {
+		watch.stop()
+		metrics.SessionsEnded.WithLabelValues("refused").Inc()
+		x.fail(reasonDraining)
+		return
+	}
 	ctx, cancel := context.WithTimeout(s.ctx, 15*time.Second)
 	var grant *wire.SessionGrant
 	var err error
@@ -216,7 +225,8 @@ func (x *session) begin(command string) {
 	cancel()
 	if err != nil {
 		watch.stop()
-		s.log.Info("session refused", "user", x.id.User, "resource", x.id.Resource, "err", err)
+		s.log.Info("session refused", "user", x.id.User, "request", x.id.RequestID, "resource", x.id.Resource, "err", err)
+		metrics.SessionsEnded.WithLabelValues("refused").Inc()
 		x.fail(userMessage(err))
 		return
 	}
@@ -225,15 +235,19 @@ func (x *session) begin(command string) {
 	x.guard.setSession(x.sid)
 	defer x.guard.setSession("")
 	life, end := context.WithCancelCause(s.ctx)
-	s.reg.add(grant.SessionID, end)
+	s.reg.add(grant.SessionID, end, func(msg string) { fmt.Fprintf(x.ch.Stderr(), "\r\nlockbox: %s\r\n", msg) })
 	defer s.reg.remove(grant.SessionID)
 	watch.whenGone(func() {
 		end(errors.New(reasonClientGone))
 		x.end.record(reasonClientGone, nil)
 	})
+	s.log.Info("session started", "session", grant.SessionID, "request", x.id.RequestID, "user", x.id.User, "resource", x.id.Resource,
+		"role", x.id.Role, "client", x.addr.String())
 	out := x.run(life, end, grant, command, watch)
 	end(errors.New(out.reason))
 	x.end.record(out.reason, out.status)
+	s.log.Info("session ended", "session", grant.SessionID, "request", x.id.RequestID, "user", x.id.User, "reason", out.reason)
+	metrics.SessionsEnded.WithLabelValues(endClass(out)).Inc()
 	settled()
 	if out.send && out.status != nil {
 		x.ch.SendRequest("exit-status", false, ssh.Marshal(exitStatus{uint32(*out.status)})) //nolint:errcheck // the client went away
@@ -289,6 +303,13 @@ func (x *session) run(ctx context.Context, end context.CancelCauseFunc, grant *w
 			return x.notOpened("the command cannot be sent safely, so it is not run")
 		}
 		startType, payload = "exec", ssh.Marshal(execRequest{Command: exec})
+		// The command is recorded as an event of its own when it starts,
+		// as well as in the header; a recording that cannot take it
+		// runs nothing (fail closed).
+		if err := rec.Exec(command); err != nil {
+			s.log.Error("the recording failed; not running the command", "session", grant.SessionID, "err", err)
+			return x.notOpened("the recording failed, so the command is not run")
+		}
 	}
 	if ok, err := tch.SendRequest(startType, true, payload); err != nil || !ok {
 		if ctx.Err() != nil {

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/lockbox-ssh/lockbox/pkg/metrics"
 	"github.com/lockbox-ssh/lockbox/pkg/recording"
 	"github.com/lockbox-ssh/lockbox/pkg/wire"
 )
@@ -65,9 +66,11 @@ func (s *Server) upload(ctx context.Context, id string) {
 	err = s.cfg.CA.UploadRecording(ctx, id, f)
 	f.Close()
 	if err != nil {
+		metrics.Uploads.WithLabelValues("failed").Inc()
 		s.log.Error("recording upload failed; it stays in the spool", "session", id, "err", err)
 		return
 	}
+	metrics.Uploads.WithLabelValues("ok").Inc()
 	if err := s.cfg.Spool.Remove(id); err != nil {
 		s.log.Error("removing an uploaded recording from the spool", "session", id, "err", err)
 	}
@@ -84,7 +87,7 @@ func (s *Server) uploadEnded(ctx context.Context, id string) {
 // whose end the CA has not taken yet (reported with the end kept in the
 // spool: time, reason, exit status), sessions a crash cut short (ended at
 // the CA as such), and earlier failed uploads. The bastion runs it at
-// start and every minute.
+// start and every upload_retry_interval (default a minute).
 func (s *Server) UploadPending(ctx context.Context) {
 	ids, err := s.cfg.Spool.Pending()
 	if err != nil {

@@ -67,10 +67,11 @@ func NewCommand(settings func() Settings, out, errOut io.Writer) *cobra.Command 
 	pf.String("bastion", "127.0.0.1:2222", "bastion host:port for `lockbox ssh` (LOCKBOX_BASTION)")
 	pf.Bool("json", false, "print JSON instead of tables")
 	pf.String("idempotency-key", "", "send this command's changes under the key of an earlier run whose outcome was unknown, to learn it")
+	root.AddCommand(a.evidenceCmd())
 	root.SetOut(out)
 	root.SetErr(errOut)
 	root.AddCommand(a.requestCmd(), a.requestsCmd(), a.approveCmd(), a.denyCmd(), a.revokeCmd(),
-		a.certCmd(), a.auditCmd(), a.mfaCmd(), a.whoamiCmd(), a.sshCmd(), a.sessionsCmd(), a.replayCmd(), a.passwordCmd(), a.reviewCmd())
+		a.certCmd(), a.auditCmd(), a.mfaCmd(), a.whoamiCmd(), a.sshCmd(), a.sessionsCmd(), a.replayCmd(), a.watchCmd(), a.passwordCmd(), a.reviewCmd(), a.notificationsCmd())
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError{fmt.Sprintf("%v (usage: %s)", err, useLine(c))}
 	})

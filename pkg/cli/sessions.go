@@ -3,6 +3,8 @@ package cli
 import (
 	"bytes"
 	"fmt"
+	"os"
+	"path/filepath"
 	"text/tabwriter"
 	"time"
 
@@ -15,8 +17,9 @@ import (
 func (a *app) sessionsCmd() *cobra.Command {
 	var f client.SessionFilter
 	var since string
+	var live bool
 	c := &cobra.Command{
-		Use:   "sessions [--user U] [--resource R] [--since T] [--open] [--ended TEXT]",
+		Use:   "sessions [--user U] [--resource R] [--since T] [--open] [--ended TEXT] [--live]",
 		Short: "List sessions (auditors: everyone's; others: their own)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -30,6 +33,9 @@ func (a *app) sessionsCmd() *cobra.Command {
 			cl, err := a.client()
 			if err != nil {
 				return err
+			}
+			if live {
+				return a.liveSessions(cmd.Context(), cl)
 			}
 			list, err := cl.Sessions(cmd.Context(), f)
 			if err != nil {
@@ -61,6 +67,7 @@ func (a *app) sessionsCmd() *cobra.Command {
 	fl.StringVar(&since, "since", "", "only sessions started at or after this time (RFC 3339) or duration ago")
 	fl.BoolVar(&f.Open, "open", false, "only sessions still open")
 	fl.StringVar(&f.Ended, "ended", "", "only sessions whose end reason contains this text (e.g. idle, revoked)")
+	fl.BoolVar(&live, "live", false, "only running sessions you may watch (auditors, approvers), with idle time and a watch link")
 	return c
 }
 
@@ -71,12 +78,18 @@ const maxReplay = 1 << 30
 func (a *app) replayCmd() *cobra.Command {
 	var speed float64
 	var maxIdle time.Duration
+	var export string
 	c := &cobra.Command{
-		Use:   "replay SESSION [--speed N] [--max-idle D]",
-		Short: "Replay a session's recording in this terminal",
+		Use:   "replay SESSION [--speed N] [--max-idle D] [--export FILE.cast]",
+		Short: "Replay a session's recording in this terminal, or export it for asciinema",
 		Long: `replay plays a recorded session as it happened (faster with --speed). Escape
 sequences that could make your terminal answer, set its title or clipboard,
-or type into it are removed before they reach your terminal.`,
+or type into it are removed before they reach your terminal.
+
+--export FILE.cast writes the recording instead as a plain asciicast v2 file
+that any asciinema player plays as it is (asciinema play FILE.cast): the
+same sanitised output, window changes, and markers for the exec command,
+signals, the exit status and the end; what was typed is left out.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if speed <= 0 || speed > 1000 {
@@ -94,6 +107,15 @@ or type into it are removed before they reach your terminal.`,
 			if err != nil {
 				return fmt.Errorf("reading the recording: %w", err)
 			}
+			if export != "" {
+				if err := exportRecording(rec, export); err != nil {
+					return err
+				}
+				if rec.Truncated {
+					fmt.Fprintln(a.err, "(the recording ends early: the bastion stopped during the session)")
+				}
+				return nil
+			}
 			if err := recording.Play(cmd.Context(), rec, a.out, speed, maxIdle, nil); err != nil {
 				return err
 			}
@@ -105,5 +127,30 @@ or type into it are removed before they reach your terminal.`,
 	}
 	c.Flags().Float64Var(&speed, "speed", 1, "playback speed")
 	c.Flags().DurationVar(&maxIdle, "max-idle", 2*time.Second, "shorten pauses longer than this (0: keep them)")
+	c.Flags().StringVar(&export, "export", "", "write a plain, sanitised asciicast v2 file here instead of playing")
 	return c
+}
+
+// exportRecording writes rec to path as a plain asciicast file, whole or
+// not at all.
+func exportRecording(rec *recording.Recording, path string) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return fmt.Errorf("exporting the recording: %w", err)
+	}
+	defer os.Remove(tmp.Name()) //nolint:errcheck // gone after the rename
+	err = recording.Export(tmp, rec)
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		return fmt.Errorf("exporting the recording to %s: %w", path, err)
+	}
+	return nil
 }

@@ -33,6 +33,16 @@ const (
 	// MessageDead: another message could not be delivered and was given up
 	// (Message.Dead).
 	MessageDead Kind = "message.dead"
+	// RequestEscalated: nobody decided a pending request in time, so the
+	// escalation group (Message.To) may now approve it in place of the
+	// approvers who did not act.
+	RequestEscalated Kind = "request.escalated"
+	// EligibilityEnding: a dated team membership or eligibility ends soon
+	// (Message.Eligibility); to the people who lose it and their managers.
+	EligibilityEnding Kind = "eligibility.ending"
+	// UserDeprovisioned: a person's access was taken away at once
+	// (Message.Deprovisioned); to their managers.
+	UserDeprovisioned Kind = "user.deprovisioned"
 )
 
 // Kinds lists every Kind, in the order above.
@@ -40,6 +50,7 @@ var Kinds = []Kind{
 	RequestPending, RequestDecided, RequestExpired,
 	GrantStarted, GrantEndingSoon, GrantEnded, GrantRevoked,
 	SessionStarted, SessionEnded, MessageDead,
+	RequestEscalated, EligibilityEnding, UserDeprovisioned,
 }
 
 // Message is one notification: what happened, to whom, and the plain data
@@ -64,6 +75,10 @@ type Message struct {
 	Request *Request // the request or grant; nil for dead-message notices
 	Session *Session // set for session events
 	Dead    *Dead    // set for MessageDead
+	// Eligibility is set for EligibilityEnding.
+	Eligibility *Eligibility
+	// Deprovisioned is set for UserDeprovisioned.
+	Deprovisioned *Deprovisioned
 }
 
 // Recipient is a person a message addresses.
@@ -176,4 +191,29 @@ type Dead struct {
 	Channel   string // the endpoint's name
 	Attempts  int
 	LastError string
+}
+
+// Eligibility is a dated team membership or eligibility entry that ends.
+type Eligibility struct {
+	Team string
+	// Member is whose membership ends, or empty when an eligibility entry
+	// of the team ends for every member.
+	Member string
+	// Roles and Resources stop being requestable (resources as policy
+	// writes them: names and tag:X).
+	Roles, Resources []string
+	// People lose the eligibility; Managers are the team's.
+	People, Managers []string
+	Until            time.Time
+}
+
+// Deprovisioned is what a deprovisioning took away from User.
+type Deprovisioned struct {
+	User string
+	// By says what deprovisioned them: the directory or the policy.
+	By     string
+	Reason string
+	// Withdrawn are the pending requests denied, Revoked the grants
+	// revoked, Sessions the sessions ended.
+	Withdrawn, Revoked, Sessions []string
 }

@@ -64,6 +64,16 @@ func (m *Message) validateParts() error {
 			return fmt.Errorf("%s without the dead message", m.Kind)
 		}
 		return nil
+	case EligibilityEnding:
+		if m.Eligibility == nil || m.Eligibility.Team == "" {
+			return fmt.Errorf("%s without the eligibility", m.Kind)
+		}
+		return nil
+	case UserDeprovisioned:
+		if m.Deprovisioned == nil || m.Deprovisioned.User == "" {
+			return fmt.Errorf("%s without the person", m.Kind)
+		}
+		return nil
 	}
 	if m.Request == nil || m.Request.ID == "" {
 		return fmt.Errorf("%s without a request", m.Kind)

@@ -12,9 +12,9 @@
 // A policy is a directory of YAML files (*.yaml or *.yml, read in name
 // order, not recursively; hidden files are skipped). Each file holds one YAML
 // document, a mapping with any of the keys settings, users, groups, teams,
-// roles, resources and bastions. Lists from all files are merged: a team may
-// name users defined in another file. Empty files are fine. Anchors may be
-// used but aliases may not.
+// roles, resources, bastions and notifications. Lists from all files are
+// merged: a team may name users defined in another file. Empty files are
+// fine. Anchors may be used but aliases may not.
 //
 // Parsing is strict. Unknown fields, a name defined twice (in one file or
 // two; the error names both places), a reference to a name that is not
@@ -57,9 +57,15 @@
 //	  - name: alice
 //	    keys: ["ssh-ed25519 AAAA... alice@laptop"]
 //	    groups: [security]
+//	    email: alice@example.com   # optional: where notifications to her go
 //	groups:
 //	  - name: security
 //	    description: Security on-call
+//
+// email is one bare address (no display name, no list), at most 254
+// characters, and no two users share one (compared in any case): it is
+// where email notifications that address the person go.
+// It is contact data: no page, API answer or audit record shows it.
 //
 // keys holds at least one public key, each an authorized_keys line without
 // options. Certificates, DSA keys and RSA keys under 2048 bits are refused.
@@ -142,6 +148,7 @@
 //	    force_command: /usr/local/bin/lockbox-gate   # optional
 //	    ticket_required: false
 //	    step_up_mfa: false          # true: a fresh TOTP code to fetch a certificate and to approve
+//	    silent_watch: false         # true: users are not told who watches their sessions live
 //	    approval:
 //	      require:
 //	        - {managers: true, count: 1}
@@ -207,6 +214,35 @@
 // IP addresses or CIDRs without host bits, the addresses the bastion
 // connects to targets from; they become source-address in hop certificates,
 // so at least one is required.
+//
+// # notifications
+//
+//	notifications:
+//	  endpoints:
+//	    - name: mail
+//	      kind: email                 # webhook, slack, teams or email
+//	      smtp: {host: smtp.example.com, from: lockbox@example.com}
+//	    - name: ops-slack
+//	      kind: slack
+//	      url_secret: env:LOCKBOX_OPS_SLACK_URL
+//	  routes:
+//	    - events: [request.pending, request.decided]
+//	      roles: [admin]              # optional filters: roles, resources, tags
+//	      to: people                  # the default; or channel
+//	      endpoints: [mail, ops-slack]
+//
+// Optional, and merged across files; without it nothing is sent. An
+// endpoint takes the settings of its kind and refuses the others (a
+// webhook: url and secret; slack and teams: url_secret, since their URL is
+// a credential; email: smtp with host, from and optionally port, security
+// starttls (default) or none, ca_file, username with password,
+// message_id_domain, timeout). secret, url_secret and smtp password are
+// references, file:/PATH or env:NAME, never secrets; errors never repeat
+// them. Parse checks their form only; the channels, built by package
+// notify/route, resolve them. A route names known events
+// (NotificationEvents), defined endpoints, roles, resources and tags; to:
+// channel cannot go to an email endpoint, and message.dead takes no
+// filters and no email. See docs/policy.md and docs/notifications.md.
 //
 // # Approvals
 //

@@ -58,7 +58,7 @@ func (p *parser) atLeastOne(n *yaml.Node, what string) int {
 }
 
 func (p *parser) user(n *yaml.Node) {
-	f, ok := p.fields(n, entity("user", n), "name", "keys", "groups")
+	f, ok := p.fields(n, entity("user", n), "name", "keys", "groups", "email")
 	if !ok {
 		return
 	}
@@ -71,6 +71,7 @@ func (p *parser) user(n *yaml.Node) {
 		Name:   name,
 		Keys:   p.keys(n, f["keys"], what),
 		Groups: p.refList("group", f["groups"], what+": groups"),
+		Email:  p.email(name, f["email"], what+": email"),
 	}
 }
 
@@ -186,7 +187,7 @@ func (p *parser) eligibility(n *yaml.Node, what string) Eligibility {
 
 func (p *parser) role(n *yaml.Node) {
 	f, ok := p.fields(n, entity("role", n), "name", "description", "max_duration", "login", "interactive",
-		"allowed_commands", "force_command", "ticket_required", "step_up_mfa", "approval")
+		"allowed_commands", "force_command", "ticket_required", "step_up_mfa", "silent_watch", "approval")
 	if !ok {
 		return
 	}
@@ -204,6 +205,7 @@ func (p *parser) role(n *yaml.Node) {
 		Interactive:     p.boolean(f["interactive"], what+": interactive"),
 		TicketRequired:  p.boolean(f["ticket_required"], what+": ticket_required"),
 		StepUpMFA:       p.boolean(f["step_up_mfa"], what+": step_up_mfa"),
+		SilentWatch:     p.boolean(f["silent_watch"], what+": silent_watch"),
 		AllowedCommands: p.patterns(f["allowed_commands"], what+": allowed_commands"),
 	}
 	if mn := f["max_duration"]; mn == nil || isNull(mn) {

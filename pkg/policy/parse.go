@@ -21,11 +21,15 @@ import (
 // read, since any file may define what another one names.
 type parser struct {
 	nodes
-	pol        *Policy
-	defined    map[string]loc // "KIND NAME" -> where it was defined
-	refs       []ref
-	keyOwners  map[string]keyOwner // by key.Marshal()
-	settingsAt loc
+	pol       *Policy
+	defined   map[string]loc // "KIND NAME" -> where it was defined
+	refs      []ref
+	keyOwners map[string]keyOwner // by key.Marshal()
+	// routeNodes are the notification routes' nodes, by route.
+	routeNodes []routeNode
+	// emailOwners are the users' addresses, in lower case.
+	emailOwners map[string]keyOwner
+	settingsAt  loc
 	// unsetMax are roles without max_duration: they get the default from
 	// settings, which may come from a later file.
 	unsetMax []*Role
@@ -62,8 +66,9 @@ func Parse(files map[string][]byte) (*Policy, error) {
 			Resources: map[string]*Resource{},
 			Bastions:  map[string]*Bastion{},
 		},
-		defined:   map[string]loc{},
-		keyOwners: map[string]keyOwner{},
+		defined:     map[string]loc{},
+		keyOwners:   map[string]keyOwner{},
+		emailOwners: map[string]keyOwner{},
 	}
 	for _, name := range slices.Sorted(maps.Keys(files)) {
 		p.file = name
@@ -164,7 +169,7 @@ func (p *parser) syntaxError(err error) {
 	p.errorAt(loc{p.file, max(line, 1)}, "YAML syntax error: %s", msg)
 }
 
-var topFields = []string{"settings", "users", "groups", "teams", "roles", "resources", "bastions"}
+var topFields = []string{"settings", "users", "groups", "teams", "roles", "resources", "bastions", "notifications"}
 
 func (p *parser) top(root *yaml.Node) {
 	f, ok := p.fields(root, "policy file", topFields...)
@@ -192,6 +197,9 @@ func (p *parser) top(root *yaml.Node) {
 	for _, n := range p.list(f["bastions"], "bastions") {
 		p.bastion(n)
 	}
+	if n, ok := f["notifications"]; ok {
+		p.notifications(n)
+	}
 }
 
 // keyNode returns the key node of field name in mapping m, for its line.
@@ -218,6 +226,7 @@ func (p *parser) finish() {
 	for _, r := range p.unsetGate {
 		r.ForceCommand = s.CommandGate
 	}
+	p.finishNotifications()
 	for _, r := range p.refs {
 		if _, ok := p.defined[r.kind+" "+r.name]; !ok {
 			hint := ""

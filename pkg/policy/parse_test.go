@@ -234,8 +234,8 @@ func TestParseErrors(t *testing.T) {
 		want  []string // each must appear in the error
 	}{
 		{"unknown field in a user names file and line",
-			map[string]string{"c.yaml": user("zed") + "    email: zed@example.com\n"},
-			[]string{`c.yaml:4: user zed: unknown field "email"`}},
+			map[string]string{"c.yaml": user("zed") + "    phone: \"+1 555 0100\"\n"},
+			[]string{`c.yaml:4: user zed: unknown field "phone"`}},
 		{"unknown top-level key",
 			map[string]string{"c.yaml": "setings: {}\n"},
 			[]string{`c.yaml:1: policy file: unknown field "setings"`}},

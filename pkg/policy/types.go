@@ -19,6 +19,9 @@ type Policy struct {
 	Roles     map[string]*Role
 	Resources map[string]*Resource
 	Bastions  map[string]*Bastion
+	// Notifications say where notifications go; empty without a
+	// notifications section.
+	Notifications Notifications
 	// files are the files it was parsed from (see Files).
 	files map[string][]byte
 }
@@ -57,6 +60,10 @@ type User struct {
 	Name   string
 	Keys   []ssh.PublicKey
 	Groups []string // sorted
+	// Email is where notifications to this person go, a bare address as
+	// written in policy, or empty. It is contact data: only notifications
+	// use it, and no page, API answer or audit record shows it.
+	Email string
 }
 
 // Group is a named set of users, used by approval rules.
@@ -116,7 +123,10 @@ type Role struct {
 	// certificate and to approve a request for this role (step-up MFA at
 	// activation, as Azure PIM asks for MFA on activation).
 	StepUpMFA bool
-	Approval  Approval
+	// SilentWatch keeps the line that tells a user of this role who
+	// watches their session live (shown by default) from being shown.
+	SilentWatch bool
+	Approval    Approval
 }
 
 // Approval is an approval rule. A role's rule is either Auto or a non-empty

@@ -112,3 +112,19 @@ func BenchmarkAppendText(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkExport exports a recording of 8 MiB of terminal-like output
+// (256 events of 32 KiB): sanitising and JSON encoding.
+func BenchmarkExport(b *testing.B) {
+	chunk := terminalLike()
+	rec := &Recording{Header: Header{Width: 80, Height: 24, Terminal: true}}
+	for i := range 256 {
+		rec.Events = append(rec.Events, Event{Time: time.Duration(i) * time.Millisecond, Kind: 'o', Data: chunk})
+	}
+	b.SetBytes(int64(256 * len(chunk)))
+	for b.Loop() {
+		if err := Export(io.Discard, rec); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

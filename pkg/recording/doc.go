@@ -12,11 +12,17 @@
 //	[2.000000, "r", "100x40"]
 //	[900.000000, "m", "session ended: idle for 15m0s"]
 //
+// Beside asciicast's output ("o"), input ("i"), resize ("r") and marker
+// ("m") events, a recording carries Lockbox's own: "c" the exec command
+// as the target is asked to run it, "s" a signal the client sent ("INT"),
+// and "x" how the command ended: its exit status ("0") or "signal NAME".
+// Generic players do not know them; [Export] turns them into markers and
+// writes a plain file any asciinema player plays.
+//
 // Event times are seconds since the [Writer] was created, written with six
 // decimals; the reader keeps them to the microsecond. Lockbox adds only the
 // standard header fields and a nested "lockbox" object, which asciicast
-// readers ignore, so any asciinema player can play a Lockbox recording
-// once it is decompressed.
+// readers ignore.
 //
 // # Compression
 //

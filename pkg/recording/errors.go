@@ -6,6 +6,8 @@ import "errors"
 var (
 	ErrClosed  = errors.New("recording: writer closed")
 	ErrBadSize = errors.New("recording: terminal size out of range")
+	// ErrBadValue: a signal name that is not one.
+	ErrBadValue = errors.New("recording: invalid event value")
 )
 
 // Errors reading a recording.

@@ -3,9 +3,13 @@ package recording
 import (
 	"bytes"
 	"compress/gzip"
+	"encoding/json"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -80,6 +84,8 @@ func FuzzRead(f *testing.F) {
 	f.Add([]byte(validHeader + "\n" + `[0.1234567, "o", "\uf7c3"]` + "\n" + `[0.2, "o", "\uf7a9\uf700"]` + "\n" + `[3, "o", "partial`))
 	f.Add([]byte(`{"version": 2, "width": 1, "height": 1}` + "\n" + `[1e2, "o", "\ud800"]` + "\n" + "garbage\n"))
 	f.Add([]byte(`{"version": 2, "width": 1, "height": 1, "timestamp": -5}` + "\n" + `[0, "o", ""]`))
+	f.Add([]byte(validHeader + "\n" + `[0.1, "c", "ls -l"]` + "\n" + `[0.2, "s", "INT"]` + "\n" + `[0.3, "x", "130"]` + "\n" + `[0.4, "x", "signal KILL"]` + "\n"))
+	f.Add([]byte(validHeader + "\n" + `[0.1, "s", "SIG INT"]` + "\n" + `[0.3, "x", "007"]` + "\n" + `[0.4, "x", "signal "]` + "\n"))
 	// Compressed, as the bastion writes them: the fuzzer mutates the
 	// compressed bytes too.
 	var z bytes.Buffer
@@ -146,12 +152,51 @@ func FuzzRead(f *testing.F) {
 			case 'r':
 				cols, rows, _ := parseSize(string(ev.Data))
 				mustNil(t, w.Resize(cols, rows))
+			case 'c':
+				mustNil(t, w.Exec(string(ev.Data)))
+			case 's':
+				mustNil(t, w.Signal(string(ev.Data)))
+			case 'x':
+				if name, ok := strings.CutPrefix(string(ev.Data), "signal "); ok {
+					mustNil(t, w.ExitSignal(name))
+				} else {
+					status, err := strconv.ParseUint(string(ev.Data), 10, 32)
+					mustNil(t, err)
+					mustNil(t, w.ExitStatus(uint32(status)))
+				}
 			}
 		}
 		mustNil(t, w.Close())
 		again = readBytes(t, file.bytes())
 		if diff := cmp.Diff(streams(rec), streams(again)); diff != "" {
 			t.Fatalf("rewritten streams differ (-want +got):\n%s", diff)
+		}
+
+		// Exported: plain asciicast that reads back, with nothing a
+		// terminal would act on outside the screen.
+		var cast bytes.Buffer
+		mustNil(t, Export(&cast, rec))
+		exported, err := Read(bytes.NewReader(cast.Bytes()), int64(cast.Len())+1)
+		if err != nil {
+			t.Fatalf("the export does not read back: %v\n%s", err, cast.Bytes())
+		}
+		for _, ev := range exported.Events {
+			if !strings.ContainsRune("orm", rune(ev.Kind)) {
+				t.Fatalf("the export holds a %q event", ev.Kind)
+			}
+		}
+		if !utf8.Valid(cast.Bytes()) {
+			t.Fatalf("the export is not UTF-8: %q", cast.Bytes())
+		}
+		for _, line := range bytes.Split(bytes.TrimSpace(cast.Bytes()), []byte("\n"))[1:] {
+			var ev [3]string
+			var secs float64
+			if err := json.Unmarshal(line, &[]any{&secs, &ev[1], &ev[2]}); err != nil {
+				t.Fatalf("export line %s: %v", line, err)
+			}
+			if ev[1] == "o" && strings.Contains(ev[2], "\x1b]") {
+				t.Fatalf("exported output holds an OSC: %q", ev[2])
+			}
 		}
 	})
 }
@@ -161,7 +206,7 @@ func streams(rec *Recording) map[byte]string {
 	m := map[byte]string{}
 	for _, ev := range rec.Events {
 		switch ev.Kind {
-		case 'm', 'r':
+		case 'm', 'r', 'c', 's', 'x':
 			m[ev.Kind] += string(ev.Data) + "\x00"
 		default: // the Writer records no empty output or input
 			if len(ev.Data) > 0 {

@@ -22,7 +22,11 @@ const maxEventSeconds = 1e9
 // Event is one recorded event.
 type Event struct {
 	Time time.Duration // since the start of the recording, to the microsecond
-	Kind byte          // 'o' output, 'i' input, 'r' resize ("COLSxROWS"), 'm' marker
+	// Kind is 'o' output, 'i' input, 'r' resize ("COLSxROWS"), 'm'
+	// marker, or one of Lockbox's own: 'c' the exec command, 's' a signal
+	// the client sent ("INT"), 'x' how the command ended ("0", "signal
+	// KILL"); see the package documentation.
+	Kind byte
 	Data []byte
 }
 
@@ -56,8 +60,9 @@ func Output(rec *Recording) []byte {
 // The header must have version 2 and a width and height within
 // 1..MaxDimension. Each event line must be a JSON array of exactly three
 // elements: a time in seconds (a number, at least zero, never less than the
-// time before it), a kind ("o", "i", "r" or "m") and a string; "r" data must
-// be "COLSxROWS". The last line is dropped, and Truncated set, if it fails
+// time before it), a kind ("o", "i", "r", "m", "c", "s" or "x") and a
+// string; "r" data must be "COLSxROWS", "s" data a signal name and "x" data
+// an exit status or "signal NAME". The last line is dropped, and Truncated set, if it fails
 // those checks, since a crash leaves a partial last line; a last line that
 // lacks only its newline is kept. Any other bad line is an error naming the
 // line number; a larger input is an error wrapping ErrTooLarge.
@@ -173,16 +178,25 @@ func parseEvent(line []byte, prev float64) (Event, float64, error) {
 	if err != nil {
 		return Event{}, 0, err
 	}
-	if len(kind) != 1 || !strings.Contains("oirm", kind) {
+	if len(kind) != 1 || !strings.Contains(eventKinds, kind) {
 		return Event{}, 0, fmt.Errorf("%w: unknown kind %q", ErrBadEvent, kind)
 	}
 	data, err := parseString(raw[2], "data")
 	if err != nil {
 		return Event{}, 0, err
 	}
-	if kind == "r" {
+	switch kind {
+	case "r":
 		if _, _, ok := parseSize(data); !ok {
 			return Event{}, 0, fmt.Errorf("%w: resize data %q is not COLSxROWS within 1..%d", ErrBadEvent, data, MaxDimension)
+		}
+	case "s":
+		if !validSignal(data) {
+			return Event{}, 0, fmt.Errorf("%w: signal %q is not a signal name", ErrBadEvent, data)
+		}
+	case "x":
+		if !validExit(data) {
+			return Event{}, 0, fmt.Errorf("%w: exit %q is neither a status nor \"signal NAME\"", ErrBadEvent, data)
 		}
 	}
 	ev := Event{

@@ -1,9 +1,11 @@
-// Package recstore keeps session recordings on the CA: one file per
-// session in a directory, SESSION.cast.gz, as the bastion uploaded it
-// (gzip-compressed asciicast v2; see pkg/recording). A file is written to
-// a temporary name, fsynced and renamed into place, so a recording is
-// either whole or absent. Several CA replicas need the directory on
-// shared storage.
+// Package recstore keeps session recordings for the CA: one object per
+// session, SESSION.cast.gz, as the bastion uploaded it (gzip-compressed
+// asciicast v2; see pkg/recording). Two stores implement Store: Dir, a
+// local directory (the default; several CA replicas need it on shared
+// storage), and S3, a bucket of an S3-compatible object store that every
+// replica reads and writes. Either way a recording is whole or absent,
+// and Put returns its size and SHA-256 for the CA to record; Verify checks
+// them again when a recording is read.
 package recstore
 
 import (
@@ -15,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"syscall"
 )
 
 // ErrTooLarge: the recording is over the size limit.
@@ -22,6 +25,33 @@ var ErrTooLarge = errors.New("recording too large")
 
 // ErrNotFound: there is no recording for the session.
 var ErrNotFound = errors.New("no recording")
+
+// ErrUnavailable: the store could not be reached, or refused to store or
+// serve the recording (an object store that is down, denies writes or has
+// no room). Nothing was stored; the same call may succeed later.
+var ErrUnavailable = errors.New("recording store unavailable")
+
+// ErrFull: the store has no room (a full disk or a bucket over its
+// quota). Nothing was stored; the same upload succeeds once there is room.
+var ErrFull = errors.New("recording store full")
+
+// Store keeps recordings. Put stores r as the recording of session id,
+// replacing any earlier one (a bastion that lost the acknowledgement
+// uploads again), and returns its size and SHA-256; nothing is kept if r
+// holds more than max bytes (ErrTooLarge) or fails (r's error). Get opens
+// a recording (ErrNotFound if there is none).
+type Store interface {
+	Put(id string, r io.Reader, max int64) (size int64, sha256 string, err error)
+	Get(id string) (io.ReadCloser, error)
+}
+
+// CheckID refuses a session ID that cannot name a recording.
+func CheckID(id string) error {
+	if !idPattern.MatchString(id) {
+		return fmt.Errorf("bad session ID %q", id)
+	}
+	return nil
+}
 
 var idPattern = regexp.MustCompile(`^[a-z0-9-]{1,64}$`)
 
@@ -37,8 +67,8 @@ func Open(path string) (*Dir, error) {
 }
 
 func (d *Dir) file(id string) (string, error) {
-	if !idPattern.MatchString(id) {
-		return "", fmt.Errorf("bad session ID %q", id)
+	if err := CheckID(id); err != nil {
+		return "", err
 	}
 	return filepath.Join(d.path, id+".cast.gz"), nil
 }
@@ -70,6 +100,9 @@ func (d *Dir) Put(id string, r io.Reader, max int64) (int64, string, error) {
 	}
 	if err == nil {
 		err = os.Rename(tmp.Name(), path)
+	}
+	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
+		return 0, "", fmt.Errorf("%w: %w", ErrFull, err)
 	}
 	if err != nil {
 		return 0, "", err

@@ -133,9 +133,21 @@ type Tx interface {
 	// PruneWebSessions deletes sessions idle or expired at now.
 	PruneWebSessions(now time.Time) error
 
+	// CreateSSOPending stores a sign-in waiting for its TOTP code;
+	// ErrDuplicate on a reused token.
+	CreateSSOPending(p *SSOPending) error
+	// TakeSSOPending returns and deletes the pending sign-in whose token
+	// hashes to tokenHash; ErrNotFound if there is none (taken already,
+	// or never made). Expired ones are returned too: the caller checks.
+	TakeSSOPending(tokenHash string) (*SSOPending, error)
+	// PruneSSOPending deletes pending sign-ins expired at now.
+	PruneSSOPending(now time.Time) error
+
 	AnswerTx
 	DirectoryTx
 	ReviewTx
+	OutboxTx
+	LiveTx
 }
 
 // AuditRecord is one row of the audit log; see package audit for its hash.

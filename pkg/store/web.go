@@ -26,3 +26,20 @@ type Password struct {
 	Hash  string
 	SetAt time.Time
 }
+
+// SSOPending is a sign-in through the identity provider that waits for
+// the person's Lockbox TOTP code (the provider's MFA is not trusted, or
+// its token did not show it). The browser holds a random token; the store
+// keeps its SHA-256. It is taken (read and deleted) by the code's form,
+// right or wrong, so a code is tried once per sign-in at the provider.
+type SSOPending struct {
+	TokenHash string
+	User      string
+	// Groups: the ID token's groups, recorded once the code is right.
+	Groups    []string
+	Issuer    string
+	Subject   string
+	Addr      string
+	CreatedAt time.Time
+	Expires   time.Time
+}

@@ -12,6 +12,16 @@ type loginData struct {
 	User  string
 	Next  string
 	Token string
+	// SSO: offer signing in through the identity provider (named
+	// SSOName); Password: offer the password and code form.
+	SSO      bool
+	SSOName  string
+	Password bool
+}
+
+func (s *Server) newLoginData(w http.ResponseWriter, r *http.Request, user, next string) loginData {
+	return loginData{User: user, Next: localPath(next), Token: s.loginToken(w, r), SSO: s.cfg.SSO != nil,
+		SSOName: s.cfg.SSOName, Password: !s.cfg.NoPasswordLogin}
 }
 
 func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
@@ -19,7 +29,7 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, localPath(r.URL.Query().Get("next")), http.StatusSeeOther)
 		return
 	}
-	d := loginData{Next: localPath(r.URL.Query().Get("next")), Token: s.loginToken(w, r)}
+	d := s.newLoginData(w, r, "", r.URL.Query().Get("next"))
 	s.render(w, r, http.StatusOK, "login", page{Title: "Log in", Data: d})
 }
 
@@ -27,6 +37,11 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 // same message; the workflow does the same work for unknown users and
 // throttles failures per account and per address.
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.NoPasswordLogin {
+		s.countAnonymous(r, "web_password_off", errPasswordOff)
+		s.errorPage(w, r, nil, http.StatusForbidden, "Logging in with a password is turned off here: sign in through your identity provider.")
+		return
+	}
 	if err := parseForm(w, r); err != nil {
 		s.refuseForm(w, r, nil, err)
 		return
@@ -37,7 +52,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	}
 	f := r.PostForm
 	user := strings.TrimSpace(f.Get("user"))
-	d := loginData{User: user, Next: localPath(f.Get("next")), Token: s.loginToken(w, r)}
+	d := s.newLoginData(w, r, user, f.Get("next"))
 	res, err := s.wf.WebLogin(r.Context(), workflow.WebLoginInput{User: user, Password: f.Get("password"),
 		Code: strings.TrimSpace(f.Get("code")), Addr: clientIP(r), Idle: s.cfg.IdleTimeout, Absolute: s.cfg.MaxAge})
 	if err != nil {
@@ -61,6 +76,8 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	s.setSessionCookie(w, res.Token)
 	http.Redirect(w, r, d.Next, http.StatusSeeOther)
 }
+
+var errPasswordOff = errors.New("password login is turned off")
 
 func (s *Server) logout(w http.ResponseWriter, r *http.Request, v *viewer) {
 	if err := s.wf.WebLogout(r.Context(), v.token); err != nil {

@@ -56,6 +56,10 @@ func describe(err error) (int, string) {
 		return http.StatusForbidden, "You cannot approve your own request: someone else must."
 	case errors.Is(err, store.ErrUnavailable):
 		return http.StatusServiceUnavailable, "The CA cannot reach its database; nothing was changed. Try again later."
+	case errors.Is(err, workflow.ErrStorageUnavailable):
+		return http.StatusServiceUnavailable, "The CA cannot reach its recording storage. Try again later."
+	case errors.Is(err, workflow.ErrRecordingMismatch):
+		return http.StatusInternalServerError, "This recording does not match the one stored when the session ended, so it is not shown. This was audited."
 	}
 	for _, k := range errorKinds {
 		if errors.Is(err, k.err) {

@@ -28,6 +28,7 @@ type sessionsData struct {
 	Form     sessionFilterForm
 	Sessions []*store.Session
 	Limit    int
+	Live     []liveRow // running sessions the viewer may watch
 }
 
 const sessionsLimit = 200
@@ -68,22 +69,28 @@ func (s *Server) sessionsPage(w http.ResponseWriter, r *http.Request, v *viewer)
 		s.fail(w, r, v, err)
 		return
 	}
+	live, err := s.liveRows(r, v)
+	if err != nil {
+		s.fail(w, r, v, err)
+		return
+	}
 	s.render(w, r, http.StatusOK, "sessions", page{Title: "Sessions", Nav: "sessions", Viewer: v,
-		Data: sessionsData{Form: form, Sessions: list, Limit: sessionsLimit}})
+		Data: sessionsData{Form: form, Sessions: list, Limit: sessionsLimit, Live: live}})
 }
 
 func validSessionID(id string) bool {
 	return strings.HasPrefix(id, "sess-") && workflow.ValidRequestID("req-"+id[len("sess-"):])
 }
 
-// sessionPage shows one session and its replay.
+// sessionPage shows one session and its replay, or, while it runs, its
+// live terminal to those who may watch it.
 func (s *Server) sessionPage(w http.ResponseWriter, r *http.Request, v *viewer) {
 	id := r.PathValue("id")
 	if !validSessionID(id) {
 		s.errorPage(w, r, v, http.StatusNotFound, "There is no such session.")
 		return
 	}
-	sess, err := s.wf.Session(r.Context(), v.Actor, id)
+	sess, err := s.sessionFor(r, v, id)
 	if err != nil {
 		s.fail(w, r, v, err)
 		return

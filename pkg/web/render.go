@@ -81,6 +81,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	if p.Viewer != nil {
 		p.Viewer.Waiting = s.waiting(r, p.Viewer)
 		p.Viewer.Reviewer = s.mayReview(p.Viewer)
+		p.Viewer.Notifications = s.cfg.Notifications != nil && p.Viewer.Auditor
 	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout.html", p); err != nil {

@@ -44,6 +44,9 @@ type Workflow interface {
 	AuditLog(ctx context.Context, actor workflow.Actor, after int64, limit int) ([]audit.Record, error)
 	VerifyAudit(ctx context.Context, actor workflow.Actor) (*workflow.Verification, error)
 	IsAuditor(actor workflow.Actor) bool
+	SSOLogin(ctx context.Context, in workflow.SSOLoginInput) (*workflow.SSOLogin, error)
+	SSOCode(ctx context.Context, in workflow.SSOCodeInput) (*workflow.WebLogin, error)
+
 	RecordRefusal(ctx context.Context, actor workflow.Actor, action, subject string, reason error) error
 	CountAnonymousRefusal(source, reason string) (first bool)
 }
@@ -63,6 +66,19 @@ type Config struct {
 	Logger      *slog.Logger
 	// Reviews, when set, serves the access review page (/ui/review).
 	Reviews Reviews
+	// Notifications, when set, serves the notification outbox page for
+	// auditors (/ui/notifications).
+	Notifications Notifications
+	// SSO, when set, offers signing in through the identity provider
+	// (/ui/login/sso), on a button saying "Sign in with SSOName" (default
+	// "your organisation"). NoPasswordLogin turns the password and code
+	// form off; it needs SSO.
+	SSO             SSO
+	SSOName         string
+	NoPasswordLogin bool
+	// Live, when set, shows running sessions live to those who may watch
+	// them (pages_live.go).
+	Live Live
 	// Clock tells the pages what time it is (whether a grant is live or
 	// still scheduled); default time.Now. Give the workflow's clock.
 	Clock func() time.Time
@@ -91,6 +107,12 @@ func New(cfg Config) (*Server, error) {
 	if cfg.MaxAge == 0 {
 		cfg.MaxAge = 12 * time.Hour
 	}
+	if cfg.NoPasswordLogin && cfg.SSO == nil {
+		return nil, errors.New("web: password login turned off without single sign-on: nobody could log in")
+	}
+	if cfg.SSOName == "" {
+		cfg.SSOName = "your organisation"
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -114,6 +136,11 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /ui/static/", staticFiles())
 	mux.HandleFunc("GET /ui/login", s.loginPage)
 	mux.HandleFunc("POST /ui/login", s.login)
+	if s.cfg.SSO != nil {
+		mux.HandleFunc("GET "+ssoPath, s.ssoBegin)
+		mux.HandleFunc("GET "+ssoPath+"/callback", s.ssoCallback)
+		mux.HandleFunc("POST "+ssoPath+"/code", s.ssoCode)
+	}
 	mux.Handle("POST /ui/logout", s.authed(s.logout))
 
 	mux.Handle("GET /ui/{$}", s.authed(s.home))
@@ -130,6 +157,8 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /ui/audit", s.authed(s.auditPage))
 	mux.Handle("GET /ui/audit/export", s.authed(s.auditExport))
 	s.reviewRoutes(mux)
+	s.notificationRoutes(mux)
+	s.liveRoutes(mux)
 
 	mux.HandleFunc("/ui/", s.notFound)
 }

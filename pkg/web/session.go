@@ -49,7 +49,10 @@ type viewer struct {
 	Waiting int
 	// Reviewer: the viewer may review some team (filled by render).
 	Reviewer bool
-	token    string
+	// Notifications: the viewer, an auditor, may see the notification
+	// outbox (filled by render).
+	Notifications bool
+	token         string
 }
 
 // authedHandler is a handler for a logged-in viewer.

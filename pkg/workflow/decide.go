@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/lockbox-ssh/lockbox/pkg/audit"
+	"github.com/lockbox-ssh/lockbox/pkg/notify"
 	"github.com/lockbox-ssh/lockbox/pkg/policy"
 	"github.com/lockbox-ssh/lockbox/pkg/store"
 )
@@ -212,7 +213,10 @@ func (s *Service) startGrant(tx store.Tx, r *store.Request, approvals []store.Ap
 	if !r.Start.IsZero() {
 		detail["start"] = r.Start
 	}
-	return record(tx, audit.Event{Time: now, Actor: "system", Action: "request.approved", Subject: r.ID, Detail: detail})
+	if err := record(tx, audit.Event{Time: now, Actor: "system", Action: "request.approved", Subject: r.ID, Detail: detail}); err != nil {
+		return err
+	}
+	return s.notifyRequest(tx, notify.RequestDecided, r, []string{r.User})
 }
 
 func approverNames(as []store.Approval) []string {
@@ -248,8 +252,11 @@ func (s *Service) Deny(ctx context.Context, actor Actor, id, reason string) (*st
 		}
 		out = r
 		setResult(ctx, r)
-		return record(tx, audit.Event{Time: now, Actor: string(actor), Action: "request.denied", Subject: id,
-			Detail: map[string]any{"reason": reason}})
+		if err := record(tx, audit.Event{Time: now, Actor: string(actor), Action: "request.denied", Subject: id,
+			Detail: map[string]any{"reason": reason}}); err != nil {
+			return err
+		}
+		return s.notifyRequest(tx, notify.RequestDecided, r, []string{r.User})
 	})
 	if err != nil {
 		return nil, err
@@ -291,8 +298,11 @@ func (s *Service) Revoke(ctx context.Context, actor Actor, id, reason string) (*
 		}
 		out = r
 		setResult(ctx, r)
-		return record(tx, audit.Event{Time: now, Actor: string(actor), Action: "grant.revoked", Subject: id,
-			Detail: map[string]any{"reason": reason}})
+		if err := record(tx, audit.Event{Time: now, Actor: string(actor), Action: "grant.revoked", Subject: id,
+			Detail: map[string]any{"reason": reason}}); err != nil {
+			return err
+		}
+		return s.notifyRequest(tx, notify.GrantRevoked, r, []string{r.User})
 	})
 	if err != nil {
 		return nil, err
@@ -323,8 +333,11 @@ func (s *Service) expirePending(tx store.Tx, r *store.Request) error {
 	if err := tx.UpdateRequest(r, store.Pending); err != nil {
 		return err
 	}
-	return record(tx, audit.Event{Time: now, Actor: "system", Action: "request.expired", Subject: r.ID,
-		Detail: map[string]any{"reason": r.Decision}})
+	if err := record(tx, audit.Event{Time: now, Actor: "system", Action: "request.expired", Subject: r.ID,
+		Detail: map[string]any{"reason": r.Decision}}); err != nil {
+		return err
+	}
+	return s.notifyRequest(tx, notify.RequestExpired, r, []string{r.User})
 }
 
 // Sweep expires pending requests past their deadline, records the
@@ -381,7 +394,13 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 				Detail: map[string]any{"not_after": r.NotAfter}}); err != nil {
 				return err
 			}
+			if err := s.notifyRequest(tx, notify.GrantEnded, r, []string{r.User}); err != nil {
+				return err
+			}
 			n++
+		}
+		if err := s.noteGrants(tx, now); err != nil {
+			return err
 		}
 		if err := s.noteEndings(tx, now); err != nil {
 			return err

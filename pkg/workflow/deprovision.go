@@ -119,9 +119,12 @@ func (s *Service) deprovision(tx store.Tx, actor Actor, user, by, reason string)
 // follow a deprovisioning (the outbox's message to the person's
 // managers hooks here).
 func (s *Service) deprovisioned(tx store.Tx, actor Actor, d *Deprovisioned, now time.Time) error {
-	return record(tx, audit.Event{Time: now, Actor: string(actor), Action: ActionDeprovisioned, Subject: d.User,
+	if err := record(tx, audit.Event{Time: now, Actor: string(actor), Action: ActionDeprovisioned, Subject: d.User,
 		Detail: map[string]any{"by": d.By, "reason": d.Reason, "withdrawn": orEmpty(d.Withdrawn), "revoked": orEmpty(d.Revoked),
-			"sessions": orEmpty(d.Sessions), "web_sessions": "ended"}})
+			"sessions": orEmpty(d.Sessions), "web_sessions": "ended"}}); err != nil {
+		return err
+	}
+	return s.notifyDeprovisioned(tx, d, now)
 }
 
 // orEmpty keeps an empty list a list in the audit detail.

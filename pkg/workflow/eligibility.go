@@ -28,6 +28,9 @@ func (s *Service) noteEndings(tx store.Tx, now time.Time) error {
 		if err := eligibilityEnding(tx, e, now); err != nil {
 			return err
 		}
+		if err := s.notifyEnding(tx, e, now); err != nil {
+			return err
+		}
 	}
 	return nil
 }

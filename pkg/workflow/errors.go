@@ -21,6 +21,13 @@ var (
 	// ErrStorageFull: the recording store has no room (ENOSPC, EDQUOT).
 	// Nothing was stored; the same upload succeeds once there is room.
 	ErrStorageFull = errors.New("recording storage full")
+	// ErrStorageUnavailable: the recording store cannot be reached or
+	// refused (an object store that is down or denies writes). Nothing
+	// was stored or served; the same call may succeed later.
+	ErrStorageUnavailable = errors.New("recording storage unavailable")
+	// ErrRecordingMismatch: a recording read back from the store is not
+	// the one stored (its size or SHA-256 differs from the recorded ones).
+	ErrRecordingMismatch = errors.New("recording does not match what was stored")
 	// ErrNotYetOpen: an approved grant whose scheduled window has not
 	// opened; the message says when it does.
 	ErrNotYetOpen = errors.New("the grant's window has not opened yet")

@@ -64,7 +64,10 @@ func (s *Service) escalate(tx store.Tx, r *store.Request, now time.Time) error {
 	if len(due) == 0 {
 		return nil
 	}
-	return record(tx, audit.Event{Time: now, Actor: "system", Action: "request.escalated", Subject: r.ID,
+	if err := record(tx, audit.Event{Time: now, Actor: "system", Action: "request.escalated", Subject: r.ID,
 		Detail: map[string]any{"escalate_to": slices.Compact(groups), "requirements": describeRequirements(due),
-			"user": r.User, "role": r.Role, "resources": r.Resources}})
+			"user": r.User, "role": r.Role, "resources": r.Resources}}); err != nil {
+		return err
+	}
+	return s.notifyEscalated(tx, r)
 }

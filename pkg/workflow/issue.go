@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"strings"
 	"time"
 
 	"golang.org/x/crypto/ssh"
 
 	"github.com/lockbox-ssh/lockbox/pkg/audit"
+	"github.com/lockbox-ssh/lockbox/pkg/metrics"
 	"github.com/lockbox-ssh/lockbox/pkg/policy"
 	"github.com/lockbox-ssh/lockbox/pkg/sshcert"
 	"github.com/lockbox-ssh/lockbox/pkg/store"
@@ -185,11 +187,15 @@ func (s *Service) issue(ctx context.Context, actor Actor, refused string, r *sto
 				"valid_after": spec.ValidAfter.UTC(), "valid_before": spec.ValidBefore.UTC(),
 				"fingerprint": rec.Fingerprint, "force_command": spec.ForceCommand,
 				"source_address": spec.SourceAddress, "permit_pty": spec.PermitPTY,
+				// The certificate itself, so that evidence of the grant can
+				// show it checks against the CA's public key.
+				"certificate": strings.TrimSpace(string(ssh.MarshalAuthorizedKey(cert))),
 			}})
 	})
 	if err != nil {
 		return nil, err
 	}
+	metrics.Issued.WithLabelValues(string(kind)).Inc()
 	return cert, nil
 }
 

@@ -94,6 +94,11 @@ func TestGrantCertificateEncodesExactlyTheGrant(t *testing.T) {
 			if len(certs) != 1 || certs[0].Serial != cert.Serial || certs[0].Kind != store.UserCert {
 				t.Fatalf("recorded certificates: %+v", certs)
 			}
+			// Its audit row holds the certificate itself, for evidence.
+			kept, _ := e.auditDetail(r.ID, "usercert.issued")["certificate"].(string)
+			if kept != strings.TrimSpace(string(ssh.MarshalAuthorizedKey(cert))) {
+				t.Fatalf("the usercert.issued row holds %q", kept)
+			}
 		})
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/lockbox-ssh/lockbox/pkg/audit"
+	"github.com/lockbox-ssh/lockbox/pkg/notify"
 	"github.com/lockbox-ssh/lockbox/pkg/policy"
 	"github.com/lockbox-ssh/lockbox/pkg/secretbox"
 	"github.com/lockbox-ssh/lockbox/pkg/store"
@@ -59,8 +61,20 @@ type Config struct {
 	// AnonymousSources bounds the (source, reason) pairs of anonymous
 	// refusals counted between flushes; 0 means DefaultAnonymousSources.
 	AnonymousSources int
-	Clock            func() time.Time
-	Rand             io.Reader
+	// Router picks where each notification goes; the request path writes
+	// one outbox row per target (package outbox delivers them). Nil: no
+	// notification is queued.
+	Router notify.Router
+	// WebURL is the web form's address (scheme and host, no trailing
+	// slash), for the links in notifications; empty: no links.
+	WebURL string
+	// GrantEndingNotice is how long before a grant ends that the sweeper
+	// queues grant.ending_soon. Default DefaultGrantEndingNotice.
+	GrantEndingNotice time.Duration
+	// Live bounds live view; zero fields take their defaults (live.go).
+	Live  LiveConfig
+	Clock func() time.Time
+	Rand  io.Reader
 }
 
 // DefaultHopTTL is how long a hop certificate lasts unless configured;
@@ -91,7 +105,7 @@ func New(cfg Config) (*Service, error) {
 		return nil, errors.New("workflow: no secret box for MFA secrets")
 	case cfg.Skew < 0 || cfg.Skew > time.Minute:
 		return nil, fmt.Errorf("workflow: skew %v outside 0..1m", cfg.Skew)
-	case cfg.PendingTimeout < 0 || cfg.HopTTL < 0 || cfg.EligibilityNotice < 0:
+	case cfg.PendingTimeout < 0 || cfg.HopTTL < 0 || cfg.EligibilityNotice < 0 || cfg.GrantEndingNotice < 0:
 		return nil, errors.New("workflow: negative timeout")
 	case cfg.HopTTL != 0 && (cfg.HopTTL < time.Second || cfg.HopTTL > MaxHopTTL):
 		return nil, fmt.Errorf("workflow: hop certificate validity %v outside 1s..%v", cfg.HopTTL, MaxHopTTL)
@@ -112,6 +126,16 @@ func New(cfg Config) (*Service, error) {
 	if cfg.EligibilityNotice == 0 {
 		cfg.EligibilityNotice = DefaultEligibilityNotice
 	}
+	if cfg.GrantEndingNotice == 0 {
+		cfg.GrantEndingNotice = DefaultGrantEndingNotice
+	}
+	if cfg.WebURL != "" {
+		u, err := url.Parse(cfg.WebURL)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil || strings.Trim(u.Path, "/") != "" {
+			return nil, fmt.Errorf("workflow: web address %q: want http(s)://host[:port]", cfg.WebURL)
+		}
+		cfg.WebURL = strings.TrimSuffix(cfg.WebURL, "/")
+	}
 	if cfg.AnswerTTL <= 0 {
 		cfg.AnswerTTL = DefaultAnswerTTL
 	}
@@ -127,6 +151,7 @@ func New(cfg Config) (*Service, error) {
 	if cfg.AnonymousSources <= 0 {
 		cfg.AnonymousSources = DefaultAnonymousSources
 	}
+	cfg.Live.setDefaults()
 	svc := &Service{cfg: cfg, anonymous: tally.New(cfg.AnonymousSources)}
 	svc.keys.Store(keys)
 	return svc, nil

@@ -12,7 +12,9 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/lockbox-ssh/lockbox/pkg/audit"
+	"github.com/lockbox-ssh/lockbox/pkg/notify"
 	"github.com/lockbox-ssh/lockbox/pkg/policy"
+	"github.com/lockbox-ssh/lockbox/pkg/recstore"
 	"github.com/lockbox-ssh/lockbox/pkg/store"
 )
 
@@ -123,6 +125,9 @@ func (s *Service) StartSession(ctx context.Context, actor Actor, in SessionStart
 		}
 		detail["request"], detail["role"], detail["command"] = r.ID, r.Role, in.Command
 		if err := record(tx, audit.Event{Time: now, Actor: string(actor), Action: "session.started", Subject: id, Detail: detail}); err != nil {
+			return err
+		}
+		if err := s.notifySession(tx, notify.SessionStarted, sess); err != nil {
 			return err
 		}
 		g = &SessionGrant{Session: sess, NotAfter: r.NotAfter, LeaseTTL: s.cfg.LeaseTTL,
@@ -262,7 +267,10 @@ func (s *Service) ReportSessionEnd(ctx context.Context, actor Actor, id string, 
 			detail["ended_at"] = at.Format(time.RFC3339Nano)
 			detail["reported_late_by"] = late.Round(time.Millisecond).String()
 		}
-		return record(tx, audit.Event{Time: now, Actor: string(actor), Action: "session.ended", Subject: id, Detail: detail})
+		if err := record(tx, audit.Event{Time: now, Actor: string(actor), Action: "session.ended", Subject: id, Detail: detail}); err != nil {
+			return err
+		}
+		return s.notifySession(tx, notify.SessionEnded, sess)
 	})
 }
 
@@ -295,11 +303,26 @@ func (s *Service) StoreRecording(ctx context.Context, actor Actor, id string, r 
 		return err
 	}
 	size, sum, err := s.cfg.Recordings.Put(id, r, MaxRecording)
-	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
-		return fmt.Errorf("%w: storing the recording of %s: %w", ErrStorageFull, id, err)
-	}
-	if err != nil {
+	var failure error
+	switch {
+	case errors.Is(err, recstore.ErrFull) || errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT):
+		failure = ErrStorageFull
+	case errors.Is(err, recstore.ErrUnavailable):
+		failure = ErrStorageUnavailable
+	case err != nil:
 		return fmt.Errorf("storing the recording of %s: %w", id, err)
+	}
+	if failure != nil {
+		err = fmt.Errorf("%w: storing the recording of %s: %w", failure, id, err)
+		// The bastion keeps the recording and uploads it again; the
+		// failed attempt is on the record.
+		if aerr := s.update(ctx, func(tx store.Tx) error {
+			return record(tx, audit.Event{Time: s.now(), Actor: string(actor), Action: "recording.store_failed", Subject: id,
+				Detail: map[string]any{"reason": failure.Error(), "user": sess.User}})
+		}); aerr != nil {
+			return errors.Join(err, fmt.Errorf("auditing the failed upload: %w", aerr))
+		}
+		return err
 	}
 	return s.update(ctx, func(tx store.Tx) error {
 		cur, err := tx.Session(id)
@@ -347,6 +370,15 @@ func (s *Service) Recording(ctx context.Context, actor Actor, id string) (io.Rea
 		return nil, nil, fmt.Errorf("%w for %s yet", ErrNoRecording, id)
 	}
 	rc, err := s.cfg.Recordings.Get(id)
+	if errors.Is(err, recstore.ErrUnavailable) {
+		return nil, nil, fmt.Errorf("%w: reading the recording of %s: %w", ErrStorageUnavailable, id, err)
+	}
+	if errors.Is(err, recstore.ErrNotFound) {
+		// Stored once, gone now: removed behind the CA's back.
+		missing := fmt.Errorf("%w: the store has no recording for %s, stored at %s", recstore.ErrMismatch, id, sess.RecordedAt.UTC().Format(time.RFC3339))
+		s.recordingMismatch(actor, sess, missing)
+		return nil, nil, fmt.Errorf("%w: %w", ErrRecordingMismatch, missing)
+	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: %v", ErrNoRecording, err)
 	}
@@ -356,7 +388,33 @@ func (s *Service) Recording(ctx context.Context, actor Actor, id string) (io.Rea
 		rc.Close()
 		return nil, nil, err
 	}
-	return rc, sess, nil
+	verified := recstore.Verify(rc, sess.RecordingSize, sess.RecordingSHA256, func(mismatch error) {
+		s.recordingMismatch(actor, sess, mismatch)
+	})
+	return mismatchReader{verified}, sess, nil
+}
+
+// mismatchReader names recstore.ErrMismatch as ErrRecordingMismatch.
+type mismatchReader struct{ io.ReadCloser }
+
+func (m mismatchReader) Read(p []byte) (int, error) {
+	n, err := m.ReadCloser.Read(p)
+	if errors.Is(err, recstore.ErrMismatch) {
+		err = fmt.Errorf("%w: %w", ErrRecordingMismatch, err)
+	}
+	return n, err
+}
+
+// recordingMismatch audits a recording that, read back, was not the one
+// stored (Recording's reader then fails rather than hand it over whole).
+func (s *Service) recordingMismatch(actor Actor, sess *store.Session, mismatch error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	// Best effort: the reader's error reaches the caller anyway, who logs it.
+	_ = s.update(ctx, func(tx store.Tx) error {
+		return record(tx, audit.Event{Time: s.now(), Actor: string(actor), Action: "recording.mismatch", Subject: sess.ID,
+			Detail: map[string]any{"user": sess.User, "size": sess.RecordingSize, "sha256": sess.RecordingSHA256, "error": mismatch.Error()}})
+	})
 }
 
 // execCommand is the command the bastion sends the target for command,

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/lockbox-ssh/lockbox/pkg/audit"
+	"github.com/lockbox-ssh/lockbox/pkg/notify"
 	"github.com/lockbox-ssh/lockbox/pkg/policy"
 	"github.com/lockbox-ssh/lockbox/pkg/store"
 )
@@ -92,10 +93,13 @@ func (s *Service) Submit(ctx context.Context, actor Actor, sub Submission) (*sto
 			return err
 		}
 		if auto {
-			return record(tx, audit.Event{Time: now, Actor: "system", Action: "request.approved", Subject: r.ID,
-				Detail: map[string]any{"auto": true, "not_before": r.NotBefore, "not_after": r.NotAfter}})
+			if err := record(tx, audit.Event{Time: now, Actor: "system", Action: "request.approved", Subject: r.ID,
+				Detail: map[string]any{"auto": true, "not_before": r.NotBefore, "not_after": r.NotAfter}}); err != nil {
+				return err
+			}
+			return s.notifyRequest(tx, notify.RequestDecided, r, []string{r.User})
 		}
-		return nil
+		return s.notifyRequest(tx, notify.RequestPending, r, nil)
 	})
 	if err != nil && out != nil && out.State != store.Rejected {
 		out = nil

@@ -89,6 +89,21 @@ func messages() map[notify.Kind]*notify.Message {
 		notify.SessionEnded: msg(notify.SessionEnded, nil, grant(), func(m *notify.Message) {
 			m.Key, m.Session, m.Time = notify.NewKey(notify.SessionEnded, "s-91c2"), session(true), at.Add(40*time.Minute)
 		}),
+		notify.RequestEscalated: msg(notify.RequestEscalated, []notify.Recipient{{Name: "erin", Email: "erin@example.com"}}, pendingRequest(), func(m *notify.Message) {
+			m.Key, m.Time = notify.NewKey(notify.RequestEscalated, "req-7f3a", "2026-12-01T13:00:00Z"), at.Add(4*time.Hour)
+		}),
+		notify.EligibilityEnding: {
+			Key: notify.NewKey(notify.EligibilityEnding, "storage", "alice"), Kind: notify.EligibilityEnding, Time: at,
+			To: []notify.Recipient{{Name: "alice"}, {Name: "carol"}},
+			Eligibility: &notify.Eligibility{Team: "storage", Member: "alice", Roles: []string{"db-admin"}, Resources: []string{"tag:storage"},
+				People: []string{"alice"}, Managers: []string{"carol"}, Until: at.Add(7 * 24 * time.Hour)},
+		},
+		notify.UserDeprovisioned: {
+			Key: notify.NewKey(notify.UserDeprovisioned, "alice", "2026-12-01T09:00:00Z"), Kind: notify.UserDeprovisioned, Time: at,
+			To: []notify.Recipient{{Name: "carol"}},
+			Deprovisioned: &notify.Deprovisioned{User: "alice", By: "directory", Reason: "deactivated in the directory",
+				Withdrawn: []string{"req-8b01"}, Revoked: []string{"req-7f3a"}, Sessions: []string{"s-91c2"}},
+		},
 		notify.MessageDead: {
 			Key: notify.NewKey(notify.MessageDead, "request.pending-0011"), Kind: notify.MessageDead, Time: at,
 			Dead: &notify.Dead{Key: "request.pending-0011", Kind: notify.RequestPending, Channel: "ops-slack", Attempts: 8, LastError: "notify: receiver unavailable: answered 503"},

@@ -44,6 +44,10 @@ func build(m *notify.Message) (view, error) {
 		v.dead(m)
 	case m.Kind == notify.SessionStarted || m.Kind == notify.SessionEnded:
 		v.session(m)
+	case m.Kind == notify.EligibilityEnding:
+		v.eligibility(m)
+	case m.Kind == notify.UserDeprovisioned:
+		v.deprovisioned(m)
 	default:
 		v.request(m)
 	}
@@ -95,6 +99,13 @@ func (v *view) request(m *notify.Message) {
 		v.Headline = "Access ended"
 		v.Summary = fmt.Sprintf("%s's %s ended at %s.", who, what, stamp(r.Window.NotAfter))
 		v.Subject = fmt.Sprintf("Access ended: %s's %s", who, what)
+	case notify.RequestEscalated:
+		v.Headline = "Escalated: approval needed"
+		if len(m.To) > 0 {
+			v.Headline += " from " + recipientNames(m.To)
+		}
+		v.Summary = fmt.Sprintf("Nobody decided %s's request for %s in time; you may approve it in their place.", who, what)
+		v.Subject = fmt.Sprintf("Escalated: %s asks for %s (%s)", who, what, duration(r.Duration))
 	case notify.GrantRevoked:
 		v.Headline = "Access revoked"
 		v.Summary = fmt.Sprintf("%s revoked %s's %s.", orSomeone(by), who, what)
@@ -145,6 +156,44 @@ func (v *view) dead(m *notify.Message) {
 		{"Endpoint", []string{clean(d.Channel)}},
 		{"Attempts", []string{fmt.Sprint(d.Attempts)}},
 		{"Last error", []string{clean(d.LastError)}},
+	}
+}
+
+// eligibility fills the view of a dated eligibility that ends.
+func (v *view) eligibility(m *notify.Message) {
+	e := m.Eligibility
+	team, until := clean(e.Team), stamp(e.Until)
+	if e.Member != "" {
+		v.Headline = "Team membership ends"
+		v.Summary = fmt.Sprintf("%s's membership of %s ends at %s.", clean(e.Member), team, until)
+		v.Subject = fmt.Sprintf("Membership ends: %s in %s at %s", clean(e.Member), team, until)
+	} else {
+		v.Headline = "Eligibility ends"
+		v.Summary = fmt.Sprintf("An eligibility of team %s ends at %s.", team, until)
+		v.Subject = fmt.Sprintf("Eligibility of %s ends at %s", team, until)
+	}
+	v.Facts = []fact{{"Team", []string{team}}, {"Ends", []string{until}}}
+	for _, f := range []fact{{"People", cleanAll(e.People)}, {"Managers", cleanAll(e.Managers)},
+		{"Roles", cleanAll(e.Roles)}, {"Resources", cleanAll(e.Resources)}} {
+		if len(f.Lines) > 0 {
+			v.Facts = append(v.Facts, f)
+		}
+	}
+}
+
+// deprovisioned fills the view of a person whose access was taken away.
+func (v *view) deprovisioned(m *notify.Message) {
+	d := m.Deprovisioned
+	user := clean(d.User)
+	v.Headline = "Access removed: " + user
+	v.Summary = fmt.Sprintf("%s was deprovisioned (%s): %s.", user, clean(d.By), clean(d.Reason))
+	v.Subject = fmt.Sprintf("Deprovisioned: %s", user)
+	v.Facts = []fact{{"Person", []string{user}}, {"By", []string{clean(d.By)}}, {"Reason", []string{clean(d.Reason)}}}
+	for _, f := range []fact{{"Requests withdrawn", cleanAll(d.Withdrawn)}, {"Grants revoked", cleanAll(d.Revoked)},
+		{"Sessions ended", cleanAll(d.Sessions)}} {
+		if len(f.Lines) > 0 {
+			v.Facts = append(v.Facts, f)
+		}
 	}
 }
 

@@ -26,6 +26,31 @@ type WebhookBody struct {
 	Request *WebhookRequest `json:"request,omitempty"`
 	Session *WebhookSession `json:"session,omitempty"`
 	Dead    *WebhookDead    `json:"dead,omitempty"`
+	// Eligibility is set for eligibility.ending, Deprovisioned for
+	// user.deprovisioned.
+	Eligibility   *WebhookEligibility   `json:"eligibility,omitempty"`
+	Deprovisioned *WebhookDeprovisioned `json:"deprovisioned,omitempty"`
+}
+
+// WebhookEligibility is a dated team membership or eligibility that ends.
+type WebhookEligibility struct {
+	Team      string    `json:"team"`
+	Member    string    `json:"member,omitempty"`
+	Roles     []string  `json:"roles"`
+	Resources []string  `json:"resources"`
+	People    []string  `json:"people"`
+	Managers  []string  `json:"managers"`
+	Until     time.Time `json:"until"`
+}
+
+// WebhookDeprovisioned is what a deprovisioning took away.
+type WebhookDeprovisioned struct {
+	User      string   `json:"user"`
+	By        string   `json:"by"`
+	Reason    string   `json:"reason"`
+	Withdrawn []string `json:"withdrawn"`
+	Revoked   []string `json:"revoked"`
+	Sessions  []string `json:"sessions"`
 }
 
 // WebhookPerson is a person addressed.
@@ -136,6 +161,14 @@ func Webhook(m *notify.Message) ([]byte, error) {
 	}
 	if d := m.Dead; d != nil {
 		b.Dead = &WebhookDead{ID: d.Key, Event: d.Kind, Endpoint: d.Channel, Attempts: d.Attempts, LastError: d.LastError}
+	}
+	if e := m.Eligibility; e != nil {
+		b.Eligibility = &WebhookEligibility{Team: e.Team, Member: e.Member, Roles: nonNil(e.Roles), Resources: nonNil(e.Resources),
+			People: nonNil(e.People), Managers: nonNil(e.Managers), Until: e.Until.UTC()}
+	}
+	if d := m.Deprovisioned; d != nil {
+		b.Deprovisioned = &WebhookDeprovisioned{User: d.User, By: d.By, Reason: d.Reason,
+			Withdrawn: nonNil(d.Withdrawn), Revoked: nonNil(d.Revoked), Sessions: nonNil(d.Sessions)}
 	}
 	return json.Marshal(b)
 }

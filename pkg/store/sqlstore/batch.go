@@ -13,8 +13,21 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 
+	"github.com/lockbox-ssh/lockbox/pkg/metrics"
 	"github.com/lockbox-ssh/lockbox/pkg/store"
 )
+
+// The store's metrics: write transactions (one per batch) and their
+// sizes, read transactions.
+var (
+	writeTx = metrics.StoreTx.WithLabelValues("write")
+	readTx  = metrics.StoreTx.WithLabelValues("read")
+)
+
+func observeWrite(start time.Time, n int) {
+	writeTx.Observe(time.Since(start).Seconds())
+	metrics.StoreBatch.Observe(float64(n))
+}
 
 // op is one Update waiting for the writer.
 //
@@ -140,7 +153,9 @@ const (
 // the commit's fate is unknown, no op runs again: that could apply it
 // twice.
 func (w *writer) commit(batch []*op) {
+	start := time.Now()
 	f, errs, err := w.runBatch(batch)
+	observeWrite(start, len(batch))
 	switch f {
 	case committed:
 		for i, o := range batch {

@@ -109,6 +109,7 @@ func (db *DB) Ping(ctx context.Context) error {
 
 // View runs fn in a read-only transaction.
 func (db *DB) View(ctx context.Context, fn func(store.Tx) error) error {
+	defer func(start time.Time) { readTx.Observe(time.Since(start).Seconds()) }(time.Now())
 	ctx, cancel := context.WithTimeout(ctx, db.timeout)
 	defer cancel()
 	sqlTx, err := db.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: db.d.readOnlyTx()})

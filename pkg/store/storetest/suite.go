@@ -50,6 +50,7 @@ func Run(t *testing.T, o Opener) {
 		{"ThrottlesRoundTrip", testThrottles},
 		{"WebPasswordsRoundTripAndReplace", testPasswords},
 		{"WebSessionsTouchExpireAndDelete", testWebSessions},
+		{"SSOPendingTakenOnceAndPruned", testSSOPending},
 		{"AnswersAreKeptOncePerKeyUntilTheyExpire", testAnswers},
 		{"WindowStartAndEscalationRoundTrip", testWindowFieldsRoundTrip},
 		{"ApprovalDurationRoundTrips", testApprovalDurationRoundTrips},
@@ -60,6 +61,12 @@ func Run(t *testing.T, o Opener) {
 		{"NoticeIsGivenOnce", testNoticeIsGivenOnce},
 		{"UsageSaysWhenLastRequestedAndUsed", testUsageSaysWhenLastRequestedAndUsed},
 		{"ReviewDecisionReplacesThePreviousOne", testReviewDecisionReplacesThePreviousOne},
+		{"OutboxRowsAreOnePerKeyAndEndpoint", testOutboxRowsAreOnePerKeyAndEndpoint},
+		{"OutboxLeaseIsExclusiveUntilItRunsOut", testOutboxLeaseIsExclusiveUntilItRunsOut},
+		{"OutboxRacingClaimsTakeEachRowOnce", testOutboxRacingClaimsTakeEachRowOnce},
+		{"OutboxListsCountsAndPrunes", testOutboxListsCountsAndPrunes},
+		{"LiveChunksAreReadFromAnOffsetAndPruned", testLiveChunksAreReadFromAnOffsetAndPruned},
+		{"LiveStatesAndWatchesGoWithTheirSession", testLiveStatesAndWatchesGoWithTheirSession},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

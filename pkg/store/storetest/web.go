@@ -104,3 +104,36 @@ func testWebSessions(t *testing.T, s store.Store) {
 		t.Fatalf("expired session after pruning: %v", err)
 	}
 }
+
+func testSSOPending(t *testing.T, s store.Store) {
+	p := &store.SSOPending{TokenHash: "p1", User: "carol", Groups: []string{"Security Team", "sre"}, Issuer: "https://idp.example",
+		Subject: "sub-1", Addr: "192.0.2.1", CreatedAt: t0, Expires: t0.Add(5 * time.Minute)}
+	old := &store.SSOPending{TokenHash: "p2", User: "erin", Issuer: "https://idp.example", Subject: "sub-2", CreatedAt: t0, Expires: t0.Add(time.Minute)}
+	mustUpdate(t, s, func(tx store.Tx) error {
+		if err := tx.CreateSSOPending(p); err != nil {
+			return err
+		}
+		return tx.CreateSSOPending(old)
+	})
+	err := s.Update(context.Background(), func(tx store.Tx) error { return tx.CreateSSOPending(p) })
+	if !errors.Is(err, store.ErrDuplicate) {
+		t.Fatalf("reused token: %v, want ErrDuplicate", err)
+	}
+	mustUpdate(t, s, func(tx store.Tx) error {
+		got, err := tx.TakeSSOPending("p1")
+		if diff := cmp.Diff(p, got); diff != "" {
+			t.Errorf("pending sign-in (-want +got):\n%s", diff)
+		}
+		return err
+	})
+	take := func(hash string) error {
+		return s.Update(context.Background(), func(tx store.Tx) error { _, err := tx.TakeSSOPending(hash); return err })
+	}
+	if err := take("p1"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("taken twice: %v, want ErrNotFound", err)
+	}
+	mustUpdate(t, s, func(tx store.Tx) error { return tx.PruneSSOPending(t0.Add(time.Minute)) })
+	if err := take("p2"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("pruned at its expiry: %v, want ErrNotFound", err)
+	}
+}
