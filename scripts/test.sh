@@ -57,6 +57,8 @@ command -v asciinema >/dev/null || need_pkgs+=(asciinema)
 # systemd-analyze verifies the systemd units in deploy/.
 command -v systemd-analyze >/dev/null || need_pkgs+=(systemd)
 { [ -x /usr/sbin/mariadbd ] && { command -v mariadb-install-db || command -v mysql_install_db; } >/dev/null; } || need_pkgs+=(mariadb-server)
+# The MySQL backup test dumps and restores with the client tools.
+{ command -v mariadb-dump && command -v mariadb; } >/dev/null || need_pkgs+=(mariadb-client)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
 	apt_install "${need_pkgs[@]}" || missing+=("${need_pkgs[*]} (apt-get install ${need_pkgs[*]})")
 fi
