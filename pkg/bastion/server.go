@@ -76,12 +76,13 @@ type Server struct {
 	rep     *reporter
 	mfa     mfaMemory
 	// live view: nil reporter when the CA client does not report
-	reporter LiveReporter
-	live     liveFeeds
-	liveMu   sync.Mutex // one live report at a time
-	stop     context.CancelFunc
-	ctx      context.Context
-	wg       sync.WaitGroup
+	reporter   LiveReporter
+	live       liveFeeds
+	liveMu     sync.Mutex // one live report at a time; guards liveWarned
+	liveWarned time.Time
+	stop       context.CancelFunc
+	ctx        context.Context
+	wg         sync.WaitGroup
 }
 
 // New checks cfg, fills defaults, and builds the server.
