@@ -22,6 +22,7 @@ type Live interface {
 	WatchableLive(ctx context.Context, actor workflow.Actor) ([]workflow.LiveSession, error)
 	StartWatch(ctx context.Context, actor workflow.Actor, id, via string) (*store.LiveWatch, error)
 	ReadLive(ctx context.Context, actor workflow.Actor, id, watch string, after int64) (*workflow.LiveRead, error)
+	LiveEnd(ctx context.Context, id string) (int64, error)
 	StopWatch(ctx context.Context, actor workflow.Actor, id, watch string) error
 	EndWatched(ctx context.Context, actor workflow.Actor, id, reason string) error
 }
@@ -121,26 +122,43 @@ func (s *Server) readLive(w http.ResponseWriter, r *http.Request, v *viewer) {
 		s.liveError(w, r, fmt.Errorf("%w: a read needs a watch and an offset", workflow.ErrBadInput))
 		return
 	}
-	deadline := time.Now().Add(liveWait)
+	out, err := s.waitLive(r, v, id, watch, after)
+	if err != nil {
+		s.liveError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"offset": out.Offset, "data": recording.Sanitize(out.Data), "next": out.Next,
+		"skipped": out.Skipped, "ended": out.Ended, "end_reason": out.EndReason, "watchers": out.Watchers})
+}
+
+// waitLive reads, and while there is nothing new, polls only how far the
+// output goes (one row) until it moves or a second passed, then reads
+// again.
+func (s *Server) waitLive(r *http.Request, v *viewer, id, watch string, after int64) (*workflow.LiveRead, error) {
+	ctx := r.Context()
+	out, err := s.cfg.Live.ReadLive(ctx, v.Actor, id, watch, after)
+	if err != nil || len(out.Data) > 0 || out.Skipped > 0 || out.Ended {
+		return out, err
+	}
+	deadline := time.NewTimer(liveWait)
+	defer deadline.Stop()
+	tick := time.NewTicker(livePoll)
+	defer tick.Stop()
 	for {
-		out, err := s.cfg.Live.ReadLive(r.Context(), v.Actor, id, watch, after)
-		if err != nil {
-			s.liveError(w, r, err)
-			return
-		}
-		if len(out.Data) > 0 || out.Skipped > 0 || out.Ended || !time.Now().Before(deadline) {
-			writeJSON(w, http.StatusOK, map[string]any{"offset": out.Offset, "data": recording.Sanitize(out.Data), "next": out.Next,
-				"skipped": out.Skipped, "ended": out.Ended, "end_reason": out.EndReason, "watchers": out.Watchers})
-			return
-		}
-		if after < 0 {
-			after = out.Next
-		}
 		select {
-		case <-time.After(livePoll):
-		case <-r.Context().Done():
-			return
+		case <-tick.C:
+			end, err := s.cfg.Live.LiveEnd(ctx, id)
+			if err != nil {
+				return nil, err
+			}
+			if end <= out.Next {
+				continue
+			}
+		case <-deadline.C:
+		case <-ctx.Done():
+			return nil, ctx.Err()
 		}
+		return s.cfg.Live.ReadLive(ctx, v.Actor, id, watch, out.Next)
 	}
 }
 

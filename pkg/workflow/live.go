@@ -565,3 +565,21 @@ func (s *Service) MayWatch(ctx context.Context, actor Actor, id string) (bool, e
 	})
 	return ok, err
 }
+
+// LiveEnd returns the offset just after session id's latest output the CA
+// has (0 if none): one cheap read for a waiting read to poll, once the
+// caller's right to read was checked (ReadLive).
+func (s *Service) LiveEnd(ctx context.Context, id string) (int64, error) {
+	var end int64
+	err := s.cfg.Store.View(ctx, func(tx store.Tx) error {
+		st, err := tx.LiveState(id)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
+		if err == nil {
+			end = st.End
+		}
+		return err
+	})
+	return end, err
+}
