@@ -402,7 +402,7 @@ func (s *Service) ReadLive(ctx context.Context, actor Actor, id, wid string, aft
 			return err
 		}
 		touch = s.now().Sub(w.Seen) >= s.cfg.Live.WatchTimeout/4
-		if out, err = readLive(tx, sess, max(after, 0), after < 0); err != nil {
+		if out, err = s.readLive(tx, sess, max(after, 0), after < 0); err != nil {
 			return err
 		}
 		watches, err := tx.LiveWatches(id)
@@ -450,7 +450,7 @@ func (s *Service) ownWatch(tx store.Tx, actor Actor, id, wid string) (*store.Liv
 // readLive reads up to MaxLiveRead bytes after offset after; a reader
 // more than that behind skips to the latest MaxLiveRead bytes, so that a
 // watcher of bulk output costs the CA one read's worth per report.
-func readLive(tx store.Tx, sess *store.Session, after int64, fromOldest bool) (*LiveRead, error) {
+func (s *Service) readLive(tx store.Tx, sess *store.Session, after int64, fromOldest bool) (*LiveRead, error) {
 	asked := after
 	st, err := tx.LiveState(sess.ID)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
@@ -459,7 +459,7 @@ func readLive(tx store.Tx, sess *store.Session, after int64, fromOldest bool) (*
 	if st != nil && st.End-after > MaxLiveRead {
 		after = st.End - MaxLiveRead
 	}
-	chunks, err := tx.LiveChunks(sess.ID, after, 64)
+	chunks, err := s.liveChunks(tx, sess.ID, after, 64)
 	if err != nil {
 		return nil, err
 	}

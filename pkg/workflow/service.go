@@ -75,6 +75,7 @@ type Service struct {
 	cfg       Config
 	anonymous *tally.Counter // refusals of unknown callers, until the next flush
 	directory atomic.Pointer[directoryView]
+	live      liveCache // live output chunks recently read (livecache.go)
 }
 
 // New checks cfg and fills its defaults.
