@@ -52,6 +52,9 @@ type liveView struct {
 	Watch    bool // the viewer may watch it (and end it)
 	Terminal bool // probably on a terminal: a shell
 	Notice   string
+	// OnlyWatch: the viewer sees the page as the grant's approver, who
+	// may watch but not replay (the replay is the user's and auditors').
+	OnlyWatch bool
 }
 
 // sessionView is the session page's data.
@@ -64,13 +67,15 @@ type sessionView struct {
 // (their own, or as auditor) or watch (as the grant's approver).
 func (s *Server) sessionFor(r *http.Request, v *viewer, id string) (*sessionView, error) {
 	sess, err := s.wf.Session(r.Context(), v.Actor, id)
+	onlyWatch := false
 	if errors.Is(err, workflow.ErrNoSession) && s.cfg.Live != nil {
 		sess, err = s.cfg.Live.WatchableSession(r.Context(), v.Actor, id)
+		onlyWatch = true
 	}
 	if err != nil {
 		return nil, err
 	}
-	view := &sessionView{Session: sess, Live: liveView{Open: sess.EndedAt.IsZero(), Terminal: sess.Command == ""}}
+	view := &sessionView{Session: sess, Live: liveView{Open: sess.EndedAt.IsZero(), Terminal: sess.Command == "", OnlyWatch: onlyWatch}}
 	if view.Live.Open && s.cfg.Live != nil {
 		if view.Live.Watch, err = s.cfg.Live.MayWatch(r.Context(), v.Actor, id); err != nil {
 			return nil, err
