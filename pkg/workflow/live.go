@@ -171,6 +171,8 @@ func (s *Service) storeLive(tx store.Tx, st *store.LiveState, r LiveReport, now 
 		}
 	} else if off > st.End {
 		st.End = off
+	} else if !r.LastInput.After(st.LastInput) && now.Sub(st.Updated) < s.cfg.Live.Grace/4 {
+		return nil // a keepalive of an idle session: nothing to write yet
 	}
 	if r.LastInput.After(st.LastInput) {
 		st.LastInput = r.LastInput.UTC()
