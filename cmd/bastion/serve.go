@@ -75,7 +75,7 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 	srv, err := bastion.New(bastion.Config{
 		Name: cfg.Name, HostKey: host, UserCA: userCAs[0], HostCA: hostCAs[0], CA: cl, Spool: spool,
 		IdleTimeout: cfg.IdleTimeout, SessionCap: cfg.SessionCap, HeartbeatInterval: cfg.HeartbeatInterval,
-		HandshakeTimeout: cfg.HandshakeTimeout, FlushEvery: cfg.FlushEvery, MFARemember: cfg.MFARemember, Logger: log,
+		HandshakeTimeout: cfg.HandshakeTimeout, FlushEvery: cfg.FlushEvery, LiveInterval: cfg.LiveInterval, MFARemember: cfg.MFARemember, Logger: log,
 		MaxUnauthenticated: cfg.MaxUnauthenticated, MaxUnauthenticatedPerSource: cfg.MaxUnauthenticatedPerSource,
 		RefusalReportInterval: cfg.RefusalReportInterval,
 	})
