@@ -9,6 +9,10 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/go-sql-driver/mysql"
+
+	"github.com/lockbox-ssh/lockbox/pkg/store/storetest"
 )
 
 // caCmd runs `ca ARGS...` against data directory dir, the CA's policy and
@@ -61,33 +65,18 @@ func TestBackupUnderLoadRestoresIntoAFreshDataDirectory(t *testing.T) {
 	}
 	waitFor(t, 30*time.Second, "the session to be reported", func() bool { return strings.Contains(w.ca.ok("erin", "--json", "sessions"), id) })
 
-	var stop atomic.Bool
-	var load sync.WaitGroup
-	var submitted atomic.Int64
-	load.Add(1)
-	go func() {
-		defer load.Done()
-		for !stop.Load() {
-			r := w.ca.lockbox("bob", "request", "--role", "reader", "--resource", "db-1", "--duration", "1h", "--reason", "load during backup")
-			if r.code == 0 {
-				submitted.Add(1)
-			}
-			// bob's pending requests are capped: deny them to keep going.
-			if rid := strings.TrimSpace(r.stdout); r.code == 0 && rid != "" {
-				w.ca.lockbox("carol", "deny", rid, "--reason", "load")
-			}
-		}
-	}()
-	waitFor(t, time.Minute, "requests to flow", func() bool { return submitted.Load() >= 2 })
+	stopLoad := requestLoad(t, w.ca)
 	backup := filepath.Join(t.TempDir(), "lockbox-backup.db")
 	out, err := w.ca.caCmd(w.ca.dir, w.ca.dsn, "backup", backup)
-	stop.Store(true)
-	load.Wait()
+	stopLoad()
 	if err != nil || !strings.Contains(out, "holds no private keys") {
 		t.Fatalf("ca backup: %v\n%s", err, out)
 	}
-	if submitted.Load() < 2 {
-		t.Fatal("no load ran beside the backup")
+
+	// The running CA's own log stays intact with the backup's audit row
+	// written beside it by another process.
+	if got := w.ca.ok("erin", "audit", "verify"); !strings.Contains(got, "audit log intact") {
+		t.Fatalf("audit verify on the CA that was backed up: %s", got)
 	}
 
 	t.Run("restored into a fresh data directory", func(t *testing.T) {
@@ -171,4 +160,103 @@ func TestBackupUnderLoadRestoresIntoAFreshDataDirectory(t *testing.T) {
 			t.Errorf("the forced restore is not audited as forced:\n%s", got)
 		}
 	})
+}
+
+// The documented MySQL procedure: mariadb-dump --single-transaction while
+// requests keep coming, restored with the mariadb client into an empty
+// database, gives a CA whose audit log verifies and that has the grant and
+// its session.
+func TestMariaDBDumpUnderLoadRestoresTheCA(t *testing.T) {
+	dumpTool := needTool(t, "mariadb-dump", "mariadb-client")
+	clientTool := needTool(t, "mariadb", "mariadb-client")
+	w := newWorld(t, worldOptions{driver: "mysql"})
+	b := w.bastion(nil)
+	w.enroll("alice")
+	id, key := w.grant("alice", "admin", "1h")
+	if r := w.run(b, key, w.code("alice", 0), nil, "echo", "recorded"); r.code != 0 {
+		t.Fatalf("session: exit %d, stderr:\n%s", r.code, r.stderr)
+	}
+	waitFor(t, 30*time.Second, "the session to be reported", func() bool { return strings.Contains(w.ca.ok("erin", "--json", "sessions"), id) })
+	stopLoad := requestLoad(t, w.ca)
+
+	src, err := mysql.ParseDSN(w.ca.dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dstDSN := storetest.MySQLDSN(t)
+	dst, err := mysql.ParseDSN(dstDSN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn := func(cfg *mysql.Config) []string {
+		host, port, _ := strings.Cut(cfg.Addr, ":")
+		args := []string{"-h", host, "-P", port, "-u", cfg.User}
+		if cfg.Passwd != "" {
+			args = append(args, "-p"+cfg.Passwd)
+		}
+		return args
+	}
+	dumpFile := filepath.Join(t.TempDir(), "lockbox.sql")
+	out, err := os.Create(dumpFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dump := exec.Command(dumpTool, append(conn(src), "--single-transaction", "--routines", "--triggers", "--hex-blob", src.DBName)...)
+	var dumpErr strings.Builder
+	dump.Stdout, dump.Stderr = out, &dumpErr
+	err = dump.Run()
+	out.Close()
+	stopLoad()
+	if err != nil {
+		t.Fatalf("mariadb-dump: %v\n%s", err, dumpErr.String())
+	}
+	in, err := os.Open(dumpFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	load := exec.Command(clientTool, append(conn(dst), dst.DBName)...)
+	load.Stdin = in
+	if out, err := load.CombinedOutput(); err != nil {
+		t.Fatalf("mariadb < dump: %v\n%s", err, out)
+	}
+
+	r := *w.ca
+	r.dsn = dstDSN
+	r.start("--audit_checkpoint_interval", "0")
+	if got := r.ok("erin", "audit", "verify"); !strings.Contains(got, "audit log intact") {
+		t.Errorf("audit verify on the restored CA: %s", got)
+	}
+	if got := r.ok("alice", "requests", "--mine"); !strings.Contains(got, id) {
+		t.Errorf("the restored CA does not list the grant %s:\n%s", id, got)
+	}
+	if got := r.ok("erin", "--json", "sessions"); !strings.Contains(got, id) {
+		t.Errorf("the restored CA does not list the grant's session:\n%s", got)
+	}
+}
+
+// requestLoad has bob submit requests (denied by carol, so that his pending
+// limit never stops him) until the returned function is called, after at
+// least two went through.
+func requestLoad(t *testing.T, c *ca) (stop func()) {
+	t.Helper()
+	var stopped atomic.Bool
+	var wg sync.WaitGroup
+	var submitted atomic.Int64
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for !stopped.Load() {
+			r := c.lockbox("bob", "request", "--role", "reader", "--resource", "db-1", "--duration", "1h", "--reason", "load during backup")
+			if rid := strings.TrimSpace(r.stdout); r.code == 0 && rid != "" {
+				submitted.Add(1)
+				c.lockbox("carol", "deny", rid, "--reason", "load")
+			}
+		}
+	}()
+	waitFor(t, time.Minute, "requests to flow", func() bool { return submitted.Load() >= 2 })
+	return func() {
+		stopped.Store(true)
+		wg.Wait()
+	}
 }

@@ -35,6 +35,17 @@ func (c *ca) keyStep(args ...string) string {
 	return string(out)
 }
 
+// keyStepRefused runs a step that must be refused, saying want.
+func (c *ca) keyStepRefused(want string, args ...string) {
+	c.t.Helper()
+	cmd := exec.Command(filepath.Join(bin, "ca"), append(append([]string{"rotate"}, args...), "--data", c.dir, "--policy", c.policy)...)
+	cmd.Env = append(os.Environ(), "LOCKBOX_STORE_DRIVER="+c.driver, "LOCKBOX_STORE_DSN="+c.dsn)
+	out, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), want) || strings.Contains(string(out), "could not be audited") {
+		c.t.Fatalf("ca rotate %s: %v\n%s\nwant a refusal saying %q, audited", strings.Join(args, " "), err, out, want)
+	}
+}
+
 // caKeys is the CA's answer to GET /v1/ca.
 func (c *ca) caKeys() wire.CAKeys {
 	c.t.Helper()
@@ -129,6 +140,7 @@ func TestUserCAKeyRotationKeepsSessionsGoingAndRetiresTheOldKey(t *testing.T) {
 		}
 	}
 	session("before", oldKey, w.code("alice", 0), true)
+	w.ca.keyStepRefused("no previous key to retire", "retire", "user")
 
 	w.ca.keyStep("prepare", "user")
 	w.ca.reloadKeys("user", 1)
@@ -151,6 +163,9 @@ func TestUserCAKeyRotationKeepsSessionsGoingAndRetiresTheOldKey(t *testing.T) {
 	session("retired-old", oldKey, "", false)
 	session("retired-new", newKey, "", true)
 	wantAudited(t, w.ca, "user")
+	if got := strings.Join(auditActions(t, w.ca), "\n"); !strings.Contains(got, "ca.key.refused user") {
+		t.Errorf("the refused step is not audited:\n%s", got)
+	}
 }
 
 // A full rotation of the hop CA key: the target trusts what
@@ -224,7 +239,9 @@ func TestHopCAKeyRotationKeepsSessionsGoingAndRetiresTheOldKey(t *testing.T) {
 
 // A full rotation of the host CA key: the bastion trusts the target's
 // host certificate of the old key during the overlap, its renewed one of
-// the next key after, and refuses the old key's once it is retired.
+// the next key after, and refuses the old key's once it is retired; it
+// presents its own renewed certificate without a restart, to clients that
+// trust both keys (as lockbox ssh writes them) and then the next only.
 func TestHostCAKeyRotationKeepsSessionsGoingAndRetiresTheOldKey(t *testing.T) {
 	w := newWorld(t, worldOptions{})
 	b := w.bastion(nil, "--mfa_remember", "1h", "--ca_keys_refresh", "300ms")
@@ -241,8 +258,25 @@ func TestHostCAKeyRotationKeepsSessionsGoingAndRetiresTheOldKey(t *testing.T) {
 			t.Fatalf("%s: session exit %d stdout %q, want in=%v; stderr:\n%s", step, r.code, r.stdout, wantIn, r.stderr)
 		}
 	}
+	// trust writes the client's known_hosts as lockbox ssh does: one
+	// @cert-authority line per host CA key the CA lists.
+	trust := func(keys []string) {
+		t.Helper()
+		_, port, _ := strings.Cut(b.addr, ":")
+		var lines string
+		for _, k := range keys {
+			lines += fmt.Sprintf("@cert-authority [127.0.0.1]:%s %s\n", port, strings.TrimSpace(k))
+		}
+		if err := os.WriteFile(b.knownHosts, []byte(lines), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	certFile := filepath.Join(w.target.Dir, "host_key-cert.pub")
 	oldCert, err := os.ReadFile(certFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	oldKnownHosts, err := os.ReadFile(b.knownHosts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -251,26 +285,55 @@ func TestHostCAKeyRotationKeepsSessionsGoingAndRetiresTheOldKey(t *testing.T) {
 	w.ca.keyStep("prepare", "host")
 	w.ca.reloadKeys("host", 1)
 	b.trustChanges(1)
+	trust(w.ca.caKeys().HostCAs)
+	session("prepared", true)
 	w.ca.keyStep("host")
 	w.ca.reloadKeys("host", 1)
 	b.trustChanges(2)
-	session("overlap-old-cert", true)
+	session("overlap-old-certs", true)
 	// sshd reads its host certificate at each connection.
 	renewed := w.ca.hostCert(w.targetKey.PublicKey(), "db-1")
 	if err := os.WriteFile(certFile, ssh.MarshalAuthorizedKey(renewed), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	session("overlap-new-cert", true)
+	session("overlap-new-target-cert", true)
+	// The bastion reads its own certificate again at its next refresh.
+	bastionKey := caPublicKeyFile(t, filepath.Join(b.dir, "host_key.pub"))
+	if err := os.WriteFile(filepath.Join(b.dir, "host_key-cert.pub"), ssh.MarshalAuthorizedKey(w.ca.hostCert(bastionKey, "127.0.0.1", "localhost")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 30*time.Second, "the bastion to present its renewed certificate", func() bool {
+		return strings.Contains(b.log.String(), "host certificate reloaded")
+	})
+	session("overlap-new-bastion-cert", true)
+	if err := os.WriteFile(b.knownHosts, oldKnownHosts, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	session("client-trusting-only-the-old-key", false)
 
 	w.ca.keyStep("retire", "host")
 	w.ca.reloadKeys("host", 0)
 	b.trustChanges(3)
-	session("retired-new-cert", true)
+	trust(w.ca.caKeys().HostCAs)
+	session("retired-new-certs", true)
 	if err := os.WriteFile(certFile, oldCert, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	session("retired-old-cert", false)
+	session("retired-old-target-cert", false)
 	wantAudited(t, w.ca, "host")
+}
+
+func caPublicKeyFile(t *testing.T, path string) ssh.PublicKey {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, _, _, _, err := ssh.ParseAuthorizedKey(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
 }
 
 // oldKeyHopCert signs, with the hop key, a certificate as the CA would

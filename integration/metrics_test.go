@@ -148,6 +148,13 @@ func TestMetricsCountRequestsApprovalsAndSessions(t *testing.T) {
 			t.Errorf("CA: %s %v = %v, want at least %v", want.name, want.labels, got, want.min)
 		}
 	}
+	// The example policy routes no notification: the outbox is empty, and
+	// says so.
+	for _, name := range []string{"lockbox_notifications_queued", "lockbox_notifications_dead"} {
+		if v, ok := c.sum(name); !ok || v != 0 {
+			t.Errorf("CA: %s = %v (exported: %v), want 0", name, v, ok)
+		}
+	}
 	if age := c.get(t, "lockbox_audit_checkpoint_age_seconds"); age < 0 || age > 60 {
 		t.Errorf("CA: checkpoint age %v", age)
 	}

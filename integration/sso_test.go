@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"encoding/base32"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -18,13 +20,15 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/lockbox-ssh/lockbox/internal/oidctest"
+	"github.com/lockbox-ssh/lockbox/pkg/totp"
 	"github.com/lockbox-ssh/lockbox/pkg/wire"
 )
 
 // ssoWorld is a CA whose web form signs people in through a real OpenID
-// provider (internal/oidctest) on loopback: carol and erin with the
-// provider's MFA, which the CA trusts; mallory, whom the policy does not
-// know. The policy's security group is bound to the directory group
+// provider (internal/oidctest) on loopback: carol and erin (both in the
+// provider's "Security Team") with the provider's MFA, which the CA
+// trusts; dave without it; mallory, whom the
+// policy does not know. The policy's security group is bound to the directory group
 // "Security Team".
 type ssoWorld struct {
 	ca  *ca
@@ -41,8 +45,9 @@ func newSSOWorld(t *testing.T) *ssoWorld {
 	redirect := "http://" + caAddr + "/ui/login/sso/callback"
 	idp := oidctest.Start(t, oidctest.Options{ClientSecret: "lockbox-test-secret", RedirectURL: redirect, Users: []oidctest.User{
 		{Name: "carol", Password: "carol-at-the-idp", MFA: true, Groups: []string{"Security Team"}},
-		{Name: "erin", Password: "erin-at-the-idp", MFA: true},
+		{Name: "erin", Password: "erin-at-the-idp", MFA: true, Groups: []string{"security team"}},
 		{Name: "mallory", Password: "mallory-at-the-idp", MFA: true},
+		{Name: "dave", Password: "dave-at-the-idp"}, // no MFA at the provider
 	}})
 	c := newCA(t, "sqlite")
 	c.writePolicy(func(name string, data []byte) []byte {
@@ -96,6 +101,13 @@ func TestSSOSignInThroughARealProviderInChromiumEndsOnThePendingList(t *testing.
 	w := newSSOWorld(t)
 	browser := startBrowser(t)
 	tab := newTab(t, browser)
+	if dir := os.Getenv("LOCKBOX_WEB_SCREENSHOTS"); dir != "" {
+		do(t, tab, "opening the login page", chromedp.Navigate(w.ca.url+"/ui/login"), chromedp.WaitVisible(chromedp.CSS("#sso")))
+		png := value(t, tab, "capturing the login page", chromedp.FullScreenshot(100))
+		if err := os.WriteFile(filepath.Join(dir, "login-sso-laptop.png"), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	do(t, tab, "signing in through the provider",
 		chromedp.Navigate(w.ca.url+"/ui/"),
 		chromedp.WaitVisible(chromedp.CSS("#sso")),
@@ -274,5 +286,134 @@ func TestSSORefusalsAreShownAndAudited(t *testing.T) {
 			t.Fatalf("anonymous.refused lacks %v (has %v)", missing, reasons)
 		}
 		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+var ssoCSRF = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+func TestSSOWithoutTheProvidersMFAAsksForTheLockboxCodeThroughARealCA(t *testing.T) {
+	w := newSSOWorld(t)
+	s := newSSOClient(t)
+	// Without a TOTP enrolment the sign-in is refused, saying why.
+	status, page := s.visit(s.signIn(w, "dave", "dave-at-the-idp").String())
+	if status != http.StatusConflict || !strings.Contains(page, "no TOTP enrolment") || s.loggedIn(w) {
+		t.Fatalf("dave without TOTP: %d\n%s", status, page)
+	}
+	uri, err := url.Parse(strings.TrimSpace(w.ca.ok("dave", "mfa", "enroll")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(uri.Query().Get("secret"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	status, page = s.visit(s.signIn(w, "dave", "dave-at-the-idp").String())
+	m := ssoCSRF.FindStringSubmatch(page)
+	if status != http.StatusOK || !strings.Contains(page, `action="/ui/login/sso/code"`) || m == nil || s.loggedIn(w) {
+		t.Fatalf("dave's callback: %d\n%s", status, page)
+	}
+	res, err := s.hc.PostForm(w.ca.url+"/ui/login/sso/code", url.Values{"csrf": {m[1]}, "next": {"/ui/"},
+		"code": {totp.Code(secret, totp.Step(time.Now()))}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || !strings.Contains(string(body), "Signed in") || !s.loggedIn(w) {
+		t.Fatalf("dave's code: %d\n%s", res.StatusCode, body)
+	}
+	logins := w.ca.audit("web.login")
+	if len(logins) != 1 || logins[0].Subject != "dave" || logins[0].Detail["mfa"] != "totp" {
+		t.Fatalf("web.login rows: %+v", logins)
+	}
+}
+
+func TestCAWithABadSingleSignOnConfigRefusesToStart(t *testing.T) {
+	c := newCA(t, "sqlite")
+	c.writePolicy(nil)
+	dir := t.TempDir()
+	secret := filepath.Join(dir, "secret")
+	if err := os.WriteFile(secret, []byte("s3cret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	base := "oidc:\n  issuer: http://127.0.0.1:9\n  client_id: lockbox\n  redirect_url: http://127.0.0.1:7443/ui/login/sso/callback\n"
+	for _, tc := range []struct {
+		name, yaml, env, says string
+	}{
+		{"no secret", base, "", "client secret is required"},
+		{"the secret inline", base + "  client_secret: s3cret\n", "", "client_secret"},
+		{"secret in a file and the environment", base + "  client_secret_file: " + secret + "\n", "s3cret", "not both"},
+		{"trust without values", base + "  client_secret_file: " + secret + "\n  trust_mfa: true\n", "", "amr or acr"},
+		{"password login off without sso", "web:\n  password_login: false\n", "", "nobody could log in"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			config := filepath.Join(t.TempDir(), "ca.yaml")
+			if err := os.WriteFile(config, []byte(tc.yaml), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			cmd := exec.Command(filepath.Join(bin, "ca"), "serve", "--config", config, "--data", c.dir, "--policy", c.policy, "--listen", "127.0.0.1:0")
+			cmd.Env = append(os.Environ(), "LOCKBOX_STORE_DSN="+c.dsn, "LOCKBOX_OIDC_CLIENT_SECRET="+tc.env)
+			out, err := cmd.CombinedOutput()
+			if err == nil || !strings.Contains(string(out), tc.says) {
+				t.Fatalf("ca serve: %v, want a refusal saying %q\n%s", err, tc.says, out)
+			}
+		})
+	}
+}
+
+func TestGroupsFromTheIDTokenGiveApproverRightsThroughTheAPI(t *testing.T) {
+	w := newSSOWorld(t)
+	c := w.ca
+	id := strings.TrimSpace(c.ok("alice", "request", "--role", "admin", "--resource", "db-1", "--duration", "1h",
+		"--reason", "INC-7: disk full", "--ticket", "INC-7"))
+	c.ok("carol", "approve", id, "--reason", "manager: go ahead")
+	// erin is in no security group of the policy: her approval does not
+	// count until the provider says she is in Security Team.
+	c.refused("not an approver", "erin", "approve", id, "--reason", "security ok")
+	s := newSSOClient(t)
+	if status, _ := s.visit(s.signIn(w, "erin", "erin-at-the-idp").String()); status != http.StatusOK || !s.loggedIn(w) {
+		t.Fatalf("erin's sign-in: %d", status)
+	}
+	c.ok("erin", "approve", id, "--reason", "security ok")
+	var req wire.Request
+	if err := json.Unmarshal([]byte(c.ok("erin", "--json", "request", "show", id)), &req); err != nil {
+		t.Fatal(err)
+	}
+	if req.State != "approved" || len(req.Approvals) != 2 || req.Approvals[1].Approver != "erin" {
+		t.Fatalf("after erin's approval: %s %+v", req.State, req.Approvals)
+	}
+}
+
+func TestSSOWithTheLockboxCodeInChromiumEndsOnThePendingList(t *testing.T) {
+	w := newSSOWorld(t)
+	uri, err := url.Parse(strings.TrimSpace(w.ca.ok("dave", "mfa", "enroll")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(uri.Query().Get("secret"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tab := newTab(t, startBrowser(t))
+	// The code form's cookies are set on the answer to the provider's
+	// cross-site redirect and sent with a same-site POST: a real browser's
+	// SameSite rules decide whether this works.
+	do(t, tab, "signing in through the provider",
+		chromedp.Navigate(w.ca.url+"/ui/login"),
+		chromedp.WaitVisible(chromedp.CSS("#sso")),
+		chromedp.Click(chromedp.CSS("#sso")),
+		chromedp.WaitVisible(chromedp.CSS("#username")),
+		chromedp.SendKeys(chromedp.CSS("#username"), "dave"),
+		chromedp.SendKeys(chromedp.CSS("#password"), "dave-at-the-idp"),
+		chromedp.Click(chromedp.CSS("#submit")),
+		chromedp.WaitVisible(chromedp.CSS("#code")),
+	)
+	do(t, tab, "giving the code",
+		chromedp.SendKeys(chromedp.CSS("#code"), totp.Code(secret, totp.Step(time.Now()))),
+		chromedp.Click(chromedp.CSS(`form button[type="submit"]`)),
+	)
+	waitText(t, tab, "Pending requests")
+	if got := value(t, tab, "reading the user", chromedp.Text(chromedp.CSS(".who .user"))); got != "dave" {
+		t.Fatalf("signed in as %q, want dave", got)
 	}
 }

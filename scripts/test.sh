@@ -54,7 +54,11 @@ command -v asciinema >/dev/null || need_pkgs+=(asciinema)
 [ -x /usr/bin/chromium ] || need_pkgs+=(chromium)
 # The fault tests run private MariaDB servers of their own
 # (internal/mariadbtest), whatever serves 127.0.0.1:3306.
+# systemd-analyze verifies the systemd units in deploy/.
+command -v systemd-analyze >/dev/null || need_pkgs+=(systemd)
 { [ -x /usr/sbin/mariadbd ] && { command -v mariadb-install-db || command -v mysql_install_db; } >/dev/null; } || need_pkgs+=(mariadb-server)
+# The MySQL backup test dumps and restores with the client tools.
+{ command -v mariadb-dump && command -v mariadb; } >/dev/null || need_pkgs+=(mariadb-client)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
 	apt_install "${need_pkgs[@]}" || missing+=("${need_pkgs[*]} (apt-get install ${need_pkgs[*]})")
 fi
@@ -177,5 +181,10 @@ fi
 
 say "quick start"
 scripts/demo.sh --check
+
+# High availability: two CAs on one MariaDB database, two bastions, a
+# target; one CA and one bastion are killed and a session still works.
+say "high availability demo"
+LOCKBOX_HA_MYSQL=${LOCKBOX_TEST_MYSQL:-root@tcp(127.0.0.1:3306)/} scripts/ha-demo.sh --check
 
 say "all checks passed"

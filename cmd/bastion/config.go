@@ -23,6 +23,7 @@ type config struct {
 	SessionCap        time.Duration `mapstructure:"session_cap"`
 	HeartbeatInterval time.Duration `mapstructure:"heartbeat_interval"`
 	FlushEvery        time.Duration `mapstructure:"flush_every"`
+	LiveInterval      time.Duration `mapstructure:"live_interval"`
 	HandshakeTimeout  time.Duration `mapstructure:"handshake_timeout"`
 	// MaxUnauthenticated and MaxUnauthenticatedPerSource cap connections
 	// that have not logged in yet (as sshd's MaxStartups).
@@ -66,6 +67,7 @@ var settings = []struct {
 	{"session_cap", "no session lasts longer", 24 * time.Hour},
 	{"heartbeat_interval", "how often sessions are checked with the CA (revocation)", 2 * time.Second},
 	{"flush_every", "how often recordings are flushed to disk", time.Second},
+	{"live_interval", "how often running sessions' output goes to the CA for live view (at most 1s)", 200 * time.Millisecond},
 	{"handshake_timeout", "key exchange and login must finish within this, and a logged-in connection must then have a session open within it", 30 * time.Second},
 	{"max_unauthenticated", "connections not yet logged in, at most, in total", 512},
 	{"max_unauthenticated_per_source", "connections not yet logged in, at most, per client address (IPv6: per /64)", 32},
@@ -124,7 +126,7 @@ func loadConfig(flags *pflag.FlagSet) (*config, error) {
 	}
 	for name, d := range map[string]time.Duration{"idle_timeout": c.IdleTimeout, "session_cap": c.SessionCap,
 		"heartbeat_interval": c.HeartbeatInterval, "flush_every": c.FlushEvery, "handshake_timeout": c.HandshakeTimeout,
-		"refusal_report_interval": c.RefusalReportInterval, "upload_retry_interval": c.UploadRetryInterval, "drain_timeout": c.DrainTimeout, "ca_keys_refresh": c.CAKeysRefresh} {
+		"refusal_report_interval": c.RefusalReportInterval, "upload_retry_interval": c.UploadRetryInterval, "drain_timeout": c.DrainTimeout, "ca_keys_refresh": c.CAKeysRefresh, "live_interval": c.LiveInterval} {
 		if d <= 0 {
 			return nil, fmt.Errorf("%s must be positive", name)
 		}
@@ -143,6 +145,9 @@ func loadConfig(flags *pflag.FlagSet) (*config, error) {
 	}
 	if c.MFARemember < 0 {
 		return nil, fmt.Errorf("mfa_remember must not be negative")
+	}
+	if c.LiveInterval > time.Second {
+		return nil, fmt.Errorf("live_interval %v: at most 1s, so watchers see output within about a second", c.LiveInterval)
 	}
 	if c.FlushEvery > time.Second {
 		return nil, fmt.Errorf("flush_every %v: at most 1s, so a crash loses at most the last second", c.FlushEvery)

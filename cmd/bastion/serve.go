@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -14,7 +13,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/crypto/ssh"
 
 	"github.com/lockbox-ssh/lockbox/internal/gcpace"
 	"github.com/lockbox-ssh/lockbox/pkg/apiauth"
@@ -53,30 +51,6 @@ func serveCmd() *cobra.Command {
 	return c
 }
 
-// hostSigner loads the host key and, if present, its certificate.
-func hostSigner(dir string) (ssh.Signer, error) {
-	key, err := sshcert.LoadSigner(filepath.Join(dir, hostKeyFile))
-	if err != nil {
-		return nil, err
-	}
-	data, err := os.ReadFile(filepath.Join(dir, hostKeyFile+"-cert.pub"))
-	if errors.Is(err, os.ErrNotExist) {
-		return key, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	pub, _, _, _, err := ssh.ParseAuthorizedKey(data)
-	if err != nil {
-		return nil, fmt.Errorf("host certificate: %w", err)
-	}
-	cert, ok := pub.(*ssh.Certificate)
-	if !ok {
-		return nil, errors.New("host_key-cert.pub is not a certificate")
-	}
-	return ssh.NewCertSigner(cert, key)
-}
-
 func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 	identity, err := sshcert.LoadSigner(filepath.Join(cfg.Data, identityFile))
 	if err != nil {
@@ -86,7 +60,7 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	host, err := hostSigner(cfg.Data)
+	host, err := loadHostKey(cfg.Data)
 	if err != nil {
 		return fmt.Errorf("host key: %w", err)
 	}
@@ -101,7 +75,7 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 	srv, err := bastion.New(bastion.Config{
 		Name: cfg.Name, HostKey: host, UserCA: userCAs[0], HostCA: hostCAs[0], CA: cl, Spool: spool,
 		IdleTimeout: cfg.IdleTimeout, SessionCap: cfg.SessionCap, HeartbeatInterval: cfg.HeartbeatInterval,
-		HandshakeTimeout: cfg.HandshakeTimeout, FlushEvery: cfg.FlushEvery, MFARemember: cfg.MFARemember, Logger: log,
+		HandshakeTimeout: cfg.HandshakeTimeout, FlushEvery: cfg.FlushEvery, LiveInterval: cfg.LiveInterval, MFARemember: cfg.MFARemember, Logger: log,
 		MaxUnauthenticated: cfg.MaxUnauthenticated, MaxUnauthenticatedPerSource: cfg.MaxUnauthenticatedPerSource,
 		RefusalReportInterval: cfg.RefusalReportInterval,
 		BreakGlass:            cfg.BreakGlass, Identity: identity,
@@ -116,7 +90,7 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 	if err := srv.SetAuthorities(userCAs, hostCAs); err != nil {
 		return err
 	}
-	go refreshTrust(ctx, srv, cfg, cl, userCAs, hostCAs, log)
+	go refreshTrust(ctx, srv, cfg, cl, userCAs, hostCAs, host, log)
 	if cfg.MetricsListen != "" && cfg.MetricsListen != "off" {
 		ms, err := metrics.Listen(cfg.MetricsListen, metrics.Bastion, log)
 		if err != nil {

@@ -95,10 +95,11 @@ func parseKeyLines(lines []string) ([]ssh.PublicKey, error) {
 }
 
 // refreshTrust follows the CA's key rotations: every cfg.CAKeysRefresh it
-// reads the keys again and trusts the new lists. When that fails, the
-// keys in use stay (a retired key stays trusted until a refresh works),
-// and the failure is logged.
-func refreshTrust(ctx context.Context, srv *bastion.Server, cfg *config, cl *client.Client, user, host []ssh.PublicKey, log *slog.Logger) {
+// reads the keys again and trusts the new lists, and reads the bastion's
+// host certificate again. When that fails, the keys in use stay (a
+// retired key stays trusted until a refresh works), and the failure is
+// logged.
+func refreshTrust(ctx context.Context, srv *bastion.Server, cfg *config, cl *client.Client, user, host []ssh.PublicKey, hostKey *hostKey, log *slog.Logger) {
 	t := time.NewTicker(cfg.CAKeysRefresh)
 	defer t.Stop()
 	for {
@@ -106,6 +107,11 @@ func refreshTrust(ctx context.Context, srv *bastion.Server, cfg *config, cl *cli
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		}
+		if changed, err := hostKey.reload(); err != nil {
+			log.Error("reading the host certificate again failed; presenting the one in use", "err", err)
+		} else if changed {
+			log.Info("host certificate reloaded", "serial", hostKey.serial())
 		}
 		u, h, err := trustedKeys(ctx, cfg, cl)
 		if err != nil {

@@ -7,8 +7,10 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/lockbox-ssh/lockbox/pkg/metrics"
 	"github.com/lockbox-ssh/lockbox/pkg/notify"
 	"github.com/lockbox-ssh/lockbox/pkg/outbox"
+	"github.com/lockbox-ssh/lockbox/pkg/store"
 	"github.com/lockbox-ssh/lockbox/pkg/store/sqlstore"
 )
 
@@ -77,6 +79,13 @@ func startOutbox(ctx context.Context, cfg *config, db *sqlstore.DB, routes routi
 	if err != nil {
 		return nil, fmt.Errorf("notification outbox: %w", err)
 	}
+	metrics.WatchOutbox(func() (queued, dead int, ok bool) {
+		vctx, cancel := context.WithTimeout(ctx, time.Second)
+		defer cancel()
+		var counts map[store.OutboxState]int
+		err := db.View(vctx, func(tx store.Tx) (err error) { counts, err = tx.CountOutbox(); return err })
+		return counts[store.OutboxQueued], counts[store.OutboxDead], err == nil
+	})
 	done := make(chan struct{})
 	go func() { defer close(done); loop.Run(ctx) }()
 	log.Info("notification outbox delivering", "replica", loop.Owner(), "poll", cfg.Outbox.PollInterval)

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -145,6 +146,7 @@ func rotateStep(cmd *cobra.Command, arg, action string, step keyStep) error {
 	db.Close()
 	k, extra, err := step(cfg.Data, kind, cakeys.Options{KeyType: sshcert.KeyType(keyType), Rand: rand.Reader, Now: time.Now()})
 	if err != nil {
+		auditKeyRefusal(cmd, cfg, kind, fmt.Errorf("%s: %w", cmd.CommandPath(), err))
 		return err
 	}
 	out := cmd.OutOrStdout()
@@ -159,6 +161,22 @@ func rotateStep(cmd *cobra.Command, arg, action string, step keyStep) error {
 	}
 	fmt.Fprintf(out, "audited as %s; reload the running CA (SIGHUP) to use it\n", action)
 	return nil
+}
+
+// auditKeyRefusal records a refused key step as ca.key.refused, when the
+// keys on disk still let the service be built (a step interrupted by a
+// crash does not); otherwise it says on stderr that it could not.
+func auditKeyRefusal(cmd *cobra.Command, cfg *config, kind cakeys.Kind, reason error) {
+	svc, _, _, db, err := buildService(cfg)
+	if err == nil {
+		defer db.Close()
+		if rerr := svc.RecordRefusal(cmd.Context(), workflow.Actor("operator:"+operatorName()), "ca.key.refused", string(kind), reason); !errors.Is(rerr, reason) {
+			err = rerr
+		}
+	}
+	if err != nil {
+		fmt.Fprintln(cmd.ErrOrStderr(), "ca: the refused step could not be audited:", err)
+	}
 }
 
 // reloadKeysOnHUP loads the CA keys again on SIGHUP and hands the workflow
@@ -182,6 +200,7 @@ func reloadKeys(ctx context.Context, svc *workflow.Service, dir string, log *slo
 	keys, err := loadKeys(dir)
 	if err != nil {
 		log.Error("CA key reload failed; keeping the keys in use", "err", err)
+		auditReloadRefusal(ctx, svc, err, log)
 		return
 	}
 	next := keys.authorities()
@@ -190,9 +209,17 @@ func reloadKeys(ctx context.Context, svc *workflow.Service, dir string, log *slo
 	}
 	if err := svc.SetAuthorities(ctx, "system", next); err != nil {
 		log.Error("CA key reload refused; keeping the keys in use", "err", err)
+		auditReloadRefusal(ctx, svc, err, log)
 		return
 	}
 	log.Info("CA keys reloaded", "user", fingerprints(next.UserKeys()), "hop", fingerprints(next.HopKeys()), "host", fingerprints(next.HostKeys()))
+}
+
+// auditReloadRefusal records a refused key reload as ca.keys.refused.
+func auditReloadRefusal(ctx context.Context, svc *workflow.Service, reason error, log *slog.Logger) {
+	if err := svc.RecordRefusal(ctx, "system", "ca.keys.refused", "ca", reason); !errors.Is(err, reason) {
+		log.Error("auditing the refused CA key reload", "err", err)
+	}
 }
 
 func sameAuthorities(a, b workflow.Authorities) bool {

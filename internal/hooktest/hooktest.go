@@ -45,6 +45,7 @@ type Receiver struct {
 	bad      int // deliveries refused for their signature
 	srv      *http.Server
 	changed  chan struct{}
+	hold     chan struct{} // while set, accepted deliveries get no answer until it closes
 }
 
 // Start listens on a random port of 127.0.0.1. It stops with the test.
@@ -106,6 +107,27 @@ func (r *Receiver) Answer(status int) {
 	r.mu.Unlock()
 }
 
+// Hold makes the receiver accept deliveries (counting them) but answer
+// none until Release: the sender waits for an answer that is not coming,
+// as when it dies between a delivery and its record.
+func (r *Receiver) Hold() {
+	r.mu.Lock()
+	if r.hold == nil {
+		r.hold = make(chan struct{})
+	}
+	r.mu.Unlock()
+}
+
+// Release answers the deliveries held, and stops holding.
+func (r *Receiver) Release() {
+	r.mu.Lock()
+	if r.hold != nil {
+		close(r.hold)
+		r.hold = nil
+	}
+	r.mu.Unlock()
+}
+
 func (r *Receiver) handle(w http.ResponseWriter, req *http.Request) {
 	body, err := io.ReadAll(io.LimitReader(req.Body, 1<<20))
 	if err != nil {
@@ -144,7 +166,15 @@ func (r *Receiver) handle(w http.ResponseWriter, req *http.Request) {
 	}
 	close(r.changed)
 	r.changed = make(chan struct{})
+	hold := r.hold
 	r.mu.Unlock()
+	if hold != nil {
+		select {
+		case <-hold:
+		case <-req.Context().Done():
+			return
+		}
+	}
 	w.WriteHeader(status)
 }
 

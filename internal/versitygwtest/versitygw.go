@@ -139,6 +139,28 @@ func (s *Server) Stop(t testing.TB) {
 	s.kill()
 }
 
+// Pause stops the server's process (SIGSTOP): it holds its connections
+// but answers nothing, as a hung store would. Resume continues it.
+func (s *Server) Pause(t testing.TB) {
+	t.Helper()
+	s.signal(t, syscall.SIGSTOP)
+}
+
+// Resume continues a paused server (SIGCONT).
+func (s *Server) Resume(t testing.TB) {
+	t.Helper()
+	s.signal(t, syscall.SIGCONT)
+}
+
+func (s *Server) signal(t testing.TB, sig syscall.Signal) {
+	s.mu.Lock()
+	cmd := s.cmd
+	s.mu.Unlock()
+	if err := syscall.Kill(-cmd.Process.Pid, sig); err != nil {
+		t.Fatalf("versitygwtest: %v: %v", sig, err)
+	}
+}
+
 // Restart starts the server again on the same address and directory,
 // read-only or not.
 func (s *Server) Restart(t testing.TB, readOnly bool) {

@@ -80,17 +80,25 @@ func newServerOn(t testing.TB, st store.Store, edit ...func(*api.Config)) *serve
 // newServerRecordingTo is newServerOn with recordings kept in dir.
 func newServerRecordingTo(t testing.TB, st store.Store, dir string, edit ...func(*api.Config)) *server {
 	t.Helper()
+	return newServerWorkflow(t, st, dir, nil, edit...)
+}
+
+// newServerWorkflow is newServerRecordingTo with wfEdit (if not nil)
+// applied to the workflow's config.
+func newServerWorkflow(t testing.TB, st store.Store, dir string, wfEdit func(*workflow.Config), edit ...func(*api.Config)) *server {
+	t.Helper()
 	recs, err := recstore.Open(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := newServerStoringIn(t, st, recs, edit...)
+	s := newServerStoringIn(t, st, recs, wfEdit, edit...)
 	s.recs = dir
 	return s
 }
 
-// newServerStoringIn is newServerOn with recordings kept in recs.
-func newServerStoringIn(t testing.TB, st store.Store, recs recstore.Store, edit ...func(*api.Config)) *server {
+// newServerStoringIn is newServerOn with recordings kept in recs, and
+// wfEdit (if not nil) applied to the workflow's config.
+func newServerStoringIn(t testing.TB, st store.Store, recs recstore.Store, wfEdit func(*workflow.Config), edit ...func(*api.Config)) *server {
 	t.Helper()
 	p, err := policy.LoadDir(filepath.Join("..", "..", "policy"))
 	if err != nil {
@@ -111,7 +119,11 @@ func newServerStoringIn(t testing.TB, st store.Store, recs recstore.Store, edit 
 	holder := policy.NewHolder(p)
 	s.policy = holder
 	userCA, hopCA := newSigner(t), newSigner(t)
-	s.wf, err = workflow.New(workflow.Config{Store: st, Policy: holder, UserCA: userCA, HopCA: hopCA, Secrets: box, Recordings: recs})
+	wfc := workflow.Config{Store: st, Policy: holder, UserCA: userCA, HopCA: hopCA, Secrets: box, Recordings: recs}
+	if wfEdit != nil {
+		wfEdit(&wfc)
+	}
+	s.wf, err = workflow.New(wfc)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,12 +2,12 @@ package api_test
 
 import (
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -45,7 +45,11 @@ func BenchmarkIssueCertificate(b *testing.B) {
 }
 
 func benchIssue(b *testing.B, st store.Store) {
-	s := newServerOn(b, st)
+	benchIssueOn(b, newServerOn(b, st))
+}
+
+// benchIssueOn is benchIssue on the server s.
+func benchIssueOn(b *testing.B, s *server) {
 	req, err := s.client(b, "user:alice").Submit(ctx, wireHealth())
 	if err != nil {
 		b.Fatal(err)
@@ -142,8 +146,9 @@ func BenchmarkOpenSSHKeygenSign(b *testing.B) {
 // before it ran), b.N certificates a phase, three rounds of quiet then
 // flood in the same run. It reports both rates, their ratio, the
 // anonymous calls sent and the audit rows the flood added once flushed.
-// The flood's clients reuse their connections (keepalive) or open one
-// per call, as curl does (new-connections). Run it with
+// The flood comes from another process (floodProcess); its clients reuse
+// their connections (keepalive) or open one per call, as curl does
+// (new-connections). Run it with
 // -benchtime=10000x.
 func BenchmarkIssueBesideAnonymousFlood(b *testing.B) {
 	b.Run("keepalive", func(b *testing.B) { benchFlood(b, true) })
@@ -186,37 +191,38 @@ func benchFlood(b *testing.B, reuse bool) {
 		wg.Wait()
 		return time.Since(t0)
 	}
-	// flood sends floodCalls anonymous calls spread over about d, until
-	// stop closes.
+	// flood sends floodCalls anonymous calls spread over about d from
+	// another process (as an attacker's would be: its allocations and
+	// garbage collection are not the CA's), until stop closes.
 	var sent atomic.Int64
 	flood := func(d time.Duration, stop chan struct{}) *sync.WaitGroup {
-		var wg sync.WaitGroup
-		per := floodCalls / floodClients
-		for range floodClients {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				tick := time.NewTicker(max(d/time.Duration(per), time.Microsecond))
-				defer tick.Stop()
-				for range per {
-					select {
-					case <-stop:
-						return
-					case <-tick.C:
-					}
-					resp, err := http.Get(s.url + "/v1/whoami")
-					if err != nil {
-						b.Error(err)
-						return
-					}
-					if reuse {
-						io.Copy(io.Discard, resp.Body) //nolint:errcheck // drained so the connection is reused
-					}
-					resp.Body.Close() // undrained: the connection is closed
-					sent.Add(1)
-				}
-			}()
+		cmd := exec.Command(os.Args[0], "-test.run=^$")
+		cmd.Env = append(os.Environ(), floodEnv+"="+strings.Join([]string{s.url + "/v1/whoami",
+			strconv.Itoa(floodCalls), strconv.Itoa(floodClients), d.String(), strconv.FormatBool(reuse)}, " "))
+		var out strings.Builder
+		cmd.Stdout, cmd.Stderr = &out, os.Stderr
+		stdin, err := cmd.StdinPipe()
+		if err != nil {
+			b.Fatal(err)
 		}
+		if err := cmd.Start(); err != nil {
+			b.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-stop
+			stdin.Close()
+			if err := cmd.Wait(); err != nil {
+				b.Errorf("flood process: %v", err)
+			}
+			n, err := strconv.Atoi(strings.TrimSpace(out.String()))
+			if err != nil {
+				b.Errorf("flood process said %q", out.String())
+			}
+			sent.Add(int64(n))
+		}()
 		return &wg
 	}
 

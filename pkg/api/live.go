@@ -19,6 +19,7 @@ type Live interface {
 	LiveSessions(ctx context.Context, actor workflow.Actor) ([]workflow.LiveSession, error)
 	StartWatch(ctx context.Context, actor workflow.Actor, id, via string) (*store.LiveWatch, error)
 	ReadLive(ctx context.Context, actor workflow.Actor, id, watch string, after int64) (*workflow.LiveRead, error)
+	LiveEnd(ctx context.Context, id string) (int64, error)
 	StopWatch(ctx context.Context, actor workflow.Actor, id, watch string) error
 	EndWatched(ctx context.Context, actor workflow.Actor, id, reason string) error
 }
@@ -142,28 +143,42 @@ func (s *Server) readLive(w http.ResponseWriter, r *http.Request, actor workflow
 			return
 		}
 	}
-	deadline := time.Now().Add(min(wait, MaxLiveWait))
+	out, err := waitLive(r.Context(), s.cfg.Live, actor, id, watch, after, min(wait, MaxLiveWait))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, wire.LiveOutput{Offset: out.Offset, Data: out.Data, Next: out.Next, Skipped: out.Skipped,
+		Ended: out.Ended, EndReason: out.EndReason, Watchers: out.Watchers})
+}
+
+// waitLive reads, and while there is nothing new, polls only how far
+// the output goes (one row) until it moves or wait is over, then reads
+// again.
+func waitLive(ctx context.Context, l Live, actor workflow.Actor, id, watch string, after int64, wait time.Duration) (*workflow.LiveRead, error) {
+	out, err := l.ReadLive(ctx, actor, id, watch, after)
+	if err != nil || len(out.Data) > 0 || out.Skipped > 0 || out.Ended || wait <= 0 {
+		return out, err
+	}
+	deadline := time.NewTimer(wait)
+	defer deadline.Stop()
 	tick := time.NewTicker(livePoll)
 	defer tick.Stop()
 	for {
-		out, err := s.cfg.Live.ReadLive(r.Context(), actor, id, watch, after)
-		if err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		if len(out.Data) > 0 || out.Skipped > 0 || out.Ended || !time.Now().Before(deadline) {
-			writeJSON(w, http.StatusOK, wire.LiveOutput{Offset: out.Offset, Data: out.Data, Next: out.Next, Skipped: out.Skipped,
-				Ended: out.Ended, EndReason: out.EndReason, Watchers: out.Watchers})
-			return
-		}
-		if after < 0 {
-			after = out.Next
-		}
 		select {
 		case <-tick.C:
-		case <-r.Context().Done():
-			return
+			end, err := l.LiveEnd(ctx, id)
+			if err != nil {
+				return nil, err
+			}
+			if end <= out.Next {
+				continue
+			}
+		case <-deadline.C:
+		case <-ctx.Done():
+			return nil, ctx.Err()
 		}
+		return l.ReadLive(ctx, actor, id, watch, out.Next)
 	}
 }
 

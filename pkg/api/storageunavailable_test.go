@@ -31,7 +31,7 @@ func TestABucketThatIsDownAnswersStorageUnavailable(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	s := newServerStoringIn(t, st, recs)
+	s := newServerStoringIn(t, st, recs, nil)
 	id := s.openSession(t)
 	rec := bytes.Repeat([]byte("recorded output\n"), 4096)
 

@@ -29,8 +29,10 @@ func (s *Server) Drain(ctx context.Context, timeout time.Duration) error {
 	s.conns.closeUnauthenticated()
 	n := len(s.reg.ids())
 	s.log.Info("draining", "sessions", n, "timeout", timeout.String())
-	s.reg.tellAll(fmt.Sprintf("this bastion is shutting down: this session ends in %v (at %s) unless it ends before; connect again to reach another bastion",
-		timeout, deadline.UTC().Format("15:04:05 UTC")))
+	notice := fmt.Sprintf("this bastion is shutting down: this session ends in %v (at %s) unless it ends before; connect again to reach another bastion",
+		timeout, deadline.UTC().Format("15:04:05 UTC"))
+	s.drainNotice.Store(&notice) // for a session that was being opened just now
+	s.reg.tellAll(notice)
 	wait, cancel := context.WithTimeout(ctx, timeout)
 	ended := s.reg.waitEmpty(wait)
 	cancel()
@@ -42,14 +44,13 @@ func (s *Server) Drain(ctx context.Context, timeout time.Duration) error {
 	// Each session's handler uploads its recording after it ended.
 	handled := make(chan struct{})
 	go func() { s.handlers.Wait(); close(handled) }()
+	defer func() { s.stop(); s.wg.Wait() }() // the heartbeats, the last refusal report
 	select {
 	case <-handled:
 	case <-ctx.Done():
 		return fmt.Errorf("bastion: drain: %w (recordings not uploaded stay in the spool)", ctx.Err())
 	}
 	s.UploadPending(ctx) // earlier failed uploads, ends the CA had not taken
-	s.stop()
-	s.wg.Wait()
 	select {
 	case err := <-stopped:
 		return err

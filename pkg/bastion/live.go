@@ -236,7 +236,12 @@ func (s *Server) sendLive(ctx context.Context, feeds []*liveFeed, last bool) {
 	answers, err := s.reporter.ReportLive(cctx, report)
 	cancel()
 	if err != nil {
-		s.log.Warn("live report failed; watchers skip this output", "sessions", len(report.Sessions), "err", err)
+		// Once a minute at most: a CA without live view, or down, would
+		// otherwise fill the log five times a second.
+		if now.Sub(s.liveWarned) >= time.Minute {
+			s.liveWarned = now
+			s.log.Warn("live report failed; watchers skip this output (logged once a minute)", "sessions", len(report.Sessions), "err", err)
+		}
 		return
 	}
 	for id, a := range answers {

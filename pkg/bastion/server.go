@@ -86,16 +86,18 @@ type Server struct {
 	rep     *reporter
 	mfa     mfaMemory
 	// live view: nil reporter when the CA client does not report
-	reporter LiveReporter
-	live     liveFeeds
-	liveMu   sync.Mutex                  // one live report at a time
-	trust    atomic.Pointer[authorities] // the CA keys; SetAuthorities replaces them
-	stop     context.CancelFunc
-	ctx      context.Context
-	wg       sync.WaitGroup
+	reporter   LiveReporter
+	live       liveFeeds
+	liveMu     sync.Mutex // one live report at a time; guards liveWarned
+	liveWarned time.Time
+	trust      atomic.Pointer[authorities] // the CA keys; SetAuthorities replaces them
+	stop       context.CancelFunc
+	ctx        context.Context
+	wg         sync.WaitGroup
 
-	draining atomic.Bool    // Drain began: no new sessions
-	handlers sync.WaitGroup // session channels being served, up to their recordings' upload
+	draining    atomic.Bool            // Drain began: no new sessions
+	drainNotice atomic.Pointer[string] // what users of open sessions were told
+	handlers    sync.WaitGroup         // session channels being served, up to their recordings' upload
 }
 
 // New checks cfg, fills defaults, and builds the server.

@@ -239,7 +239,11 @@ func (x *session) begin(command string) {
 	x.guard.setSession(x.sid)
 	defer x.guard.setSession("")
 	life, end := context.WithCancelCause(s.ctx)
-	s.reg.add(grant.SessionID, end, func(msg string) { fmt.Fprintf(x.ch.Stderr(), "\r\nlockbox: %s\r\n", msg) })
+	tell := func(msg string) { fmt.Fprintf(x.ch.Stderr(), "\r\nlockbox: %s\r\n", msg) }
+	s.reg.add(grant.SessionID, end, tell)
+	if notice := s.drainNotice.Load(); notice != nil { // opened as the drain began
+		go tell(*notice)
+	}
 	defer s.reg.remove(grant.SessionID)
 	watch.whenGone(func() {
 		end(errors.New(reasonClientGone))

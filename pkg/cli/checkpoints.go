@@ -5,102 +5,27 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
-	"path/filepath"
-	"slices"
-	"strings"
 
 	"golang.org/x/crypto/ssh"
 
 	"github.com/lockbox-ssh/lockbox/pkg/audit"
+	"github.com/lockbox-ssh/lockbox/pkg/auditsink"
 )
 
-// maxCheckpointFile bounds a checkpoint file read whole: a year of
-// checkpoints every ten minutes is about 25 MiB.
-const maxCheckpointFile = 256 << 20
-
-// loadCheckpoints reads the signed checkpoints at path, which is one of
-//   - a directory as the CA's audit_checkpoint.dir writes it: every NAME
-//     that has NAME.sig beside it;
-//   - a checkpoint's text with its signature in path.sig (as `lockbox
-//     audit checkpoint --out` and ssh-keygen -Y sign write them);
-//   - a file of bundles (text then armored signature), as the CA's
-//     audit_checkpoint.file and `lockbox audit checkpoint` write them.
-//
-// It checks their form, not their signatures.
+// loadCheckpoints reads the signed checkpoints at path (a directory of
+// NAME and NAME.sig pairs, a text with path.sig beside it, or a file of
+// bundles: auditsink.Read), and refuses a directory that holds none. It
+// checks their form, not their signatures.
 func loadCheckpoints(path string) ([]audit.SignedCheckpoint, error) {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return nil, fmt.Errorf("reading checkpoints: %w", err)
-	}
-	if fi.IsDir() {
-		return loadCheckpointDir(path)
-	}
-	if _, err := os.Stat(path + ".sig"); err == nil {
-		return loadCheckpointPair(path)
-	}
-	data, err := readBounded(path)
+	cps, err := auditsink.Read(path)
 	if err != nil {
 		return nil, err
 	}
-	cps, err := audit.ParseSignedCheckpoints(data)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() && len(cps) == 0 {
+		return nil, fmt.Errorf("%s: no checkpoints (NAME with NAME.sig) in it", path)
 	}
 	return cps, nil
-}
-
-func loadCheckpointDir(dir string) ([]audit.SignedCheckpoint, error) {
-	sigs, err := filepath.Glob(filepath.Join(dir, "*.sig"))
-	if err != nil {
-		return nil, err
-	}
-	slices.Sort(sigs)
-	var out []audit.SignedCheckpoint
-	for _, sig := range sigs {
-		cp, err := loadCheckpointPair(strings.TrimSuffix(sig, ".sig"))
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, cp...)
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("%s: no checkpoints (NAME with NAME.sig) in it", dir)
-	}
-	return out, nil
-}
-
-func loadCheckpointPair(path string) ([]audit.SignedCheckpoint, error) {
-	text, err := readBounded(path)
-	if err != nil {
-		return nil, err
-	}
-	sig, err := readBounded(path + ".sig")
-	if err != nil {
-		return nil, err
-	}
-	c, err := audit.ParseCheckpoint(text)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return []audit.SignedCheckpoint{{Checkpoint: c, Text: text, Signature: sig}}, nil
-}
-
-func readBounded(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("reading checkpoints: %w", err)
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxCheckpointFile+1))
-	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", path, err)
-	}
-	if len(data) > maxCheckpointFile {
-		return nil, fmt.Errorf("%s: larger than %d MiB; split it", path, maxCheckpointFile>>20)
-	}
-	return data, nil
 }
 
 // verifyCheckpoints checks every signature against the audit key and

@@ -98,6 +98,14 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 	return c.withRetry(ctx, attempt)
 }
 
+// The largest answers the client reads: JSON answers, and raw ones (a
+// recording, at most the CA's largest upload, uploads.max_bytes' default).
+// A larger answer is an error, never cut short in silence.
+const (
+	maxAnswer    = 64 << 20
+	maxRawAnswer = 4 << 30
+)
+
 // send sends a signed request and decodes the answer into out.
 func (c *Client) send(req *http.Request, out any) error {
 	resp, err := c.http.Do(req)
@@ -105,9 +113,16 @@ func (c *Client) send(req *http.Request, out any) error {
 		return &sendError{err}
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	limit := int64(maxAnswer)
+	if _, raw := out.(*[]byte); raw && resp.StatusCode < 300 {
+		limit = maxRawAnswer
+	}
+	data, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	if err != nil {
 		return &sendError{fmt.Errorf("reading the answer: %w", err)}
+	}
+	if int64(len(data)) > limit {
+		return fmt.Errorf("the CA's answer is larger than %d bytes, more than this client reads", limit)
 	}
 	if resp.StatusCode >= 300 {
 		var e wire.Error

@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -96,7 +97,14 @@ func (c *Client) Sessions(ctx context.Context, f SessionFilter) ([]wire.Session,
 // Recording fetches a session's recording (asciicast v2).
 func (c *Client) Recording(ctx context.Context, id string) ([]byte, error) {
 	var out []byte
-	if err := c.do(ctx, http.MethodGet, "/v1/sessions/"+url.PathEscape(id)+"/recording", nil, nil, &out); err != nil {
+	err := c.do(ctx, http.MethodGet, "/v1/sessions/"+url.PathEscape(id)+"/recording", nil, nil, &out)
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		// The CA cuts a recording short when, read back from its store, it
+		// does not match what was stored, or the store failed mid-way.
+		return nil, fmt.Errorf("fetching the recording of %s: the CA cut it short: it does not match the recording stored, "+
+			"or the CA's recording store failed while sending it (the CA's log and audit say which)", id)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("fetching the recording of %s: %w", id, err)
 	}
 	return out, nil

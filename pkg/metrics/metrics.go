@@ -73,11 +73,6 @@ var (
 		"Signed audit checkpoints made by this CA.")))
 )
 
-// Notifications: the queue depth and dead messages of the notification
-// outbox belong here (lockbox_notifications_queued,
-// lockbox_notifications_dead_total) once the outbox exists; it is not
-// built yet, so they are not exported.
-
 // The bastion's metrics.
 var (
 	// SessionsLive is the number of sessions open through this bastion.

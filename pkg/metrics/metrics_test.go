@@ -93,6 +93,26 @@ func TestCheckpointAgeIsExportedOnlyOnceThereIsOne(t *testing.T) {
 	}
 }
 
+func TestOutboxCountsAreExportedWhenTheStoreAnswers(t *testing.T) {
+	queued, dead, ok := 3, 1, true
+	c := outboxCollector{func() (int, int, bool) { return queued, dead, ok }}
+	want := `
+# HELP lockbox_notifications_dead Notifications in the outbox given up as dead (kept for operators: lockbox notifications --dead).
+# TYPE lockbox_notifications_dead gauge
+lockbox_notifications_dead 1
+# HELP lockbox_notifications_queued Notifications in the outbox waiting for delivery (every replica's: the outbox is shared).
+# TYPE lockbox_notifications_queued gauge
+lockbox_notifications_queued 3
+`
+	if err := testutil.CollectAndCompare(c, strings.NewReader(want)); err != nil {
+		t.Fatal(err)
+	}
+	ok = false
+	if n := testutil.CollectAndCount(c); n != 0 {
+		t.Fatalf("%d samples while the store does not answer", n)
+	}
+}
+
 // BenchmarkInstrumentation is what the metrics add to one issuance: the
 // API wrapper (route, status, latency), two store transactions, the
 // issuance count. Compare with the issuance itself, about 400µs of CPU

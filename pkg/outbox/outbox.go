@@ -43,6 +43,7 @@ func (m ChannelMap) Channel(name string) (channel.Channel, bool) {
 // Store is what the loop needs of the store.
 type Store interface {
 	Update(ctx context.Context, fn func(store.Tx) error) error
+	View(ctx context.Context, fn func(store.Tx) error) error
 }
 
 // Config is what a Loop needs. New checks it and fills defaults.
@@ -172,18 +173,34 @@ func (l *Loop) Run(ctx context.Context) {
 	}
 }
 
-// Once claims the rows due now, delivers them concurrently and records
-// each outcome, and returns how many it claimed. Every few minutes it
-// also prunes delivered rows past the retention.
+// Once claims the rows due now, delivers them concurrently, records
+// their outcomes in one transaction, and returns how many it claimed.
+// It looks first in a read-only transaction, so that a pass that finds
+// nothing due writes nothing. Every few minutes it also prunes delivered
+// rows past the retention.
 func (l *Loop) Once(ctx context.Context) (int, error) {
 	now := l.cfg.Clock()
+	prune := now.Sub(l.lastPrune) >= 5*time.Minute
+	var due []*store.OutboxMessage
+	err := l.cfg.Store.View(ctx, func(tx store.Tx) (err error) {
+		due, err = tx.OutboxMessages(store.OutboxFilter{DueBy: now, Limit: 1})
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("looking for due notifications: %w", err)
+	}
+	if len(due) == 0 && !prune {
+		return 0, nil
+	}
 	var rows []*store.OutboxMessage
-	err := l.cfg.Store.Update(ctx, func(tx store.Tx) (err error) {
-		rows, err = tx.ClaimOutbox(l.cfg.Owner, now, now.Add(l.cfg.Lease), l.cfg.Batch)
-		if err != nil {
-			return err
+	err = l.cfg.Store.Update(ctx, func(tx store.Tx) (err error) {
+		rows = nil
+		if len(due) > 0 {
+			if rows, err = tx.ClaimOutbox(l.cfg.Owner, now, now.Add(l.cfg.Lease), l.cfg.Batch); err != nil {
+				return err
+			}
 		}
-		if now.Sub(l.lastPrune) >= 5*time.Minute {
+		if prune {
 			return tx.PruneOutbox(now.Add(-l.cfg.Retention))
 		}
 		return nil
@@ -191,66 +208,87 @@ func (l *Loop) Once(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("claiming notifications: %w", err)
 	}
-	if now.Sub(l.lastPrune) >= 5*time.Minute {
+	if prune {
 		l.lastPrune = now
 	}
+	if len(rows) == 0 {
+		return 0, nil
+	}
 	var wg sync.WaitGroup
-	errs := make([]error, len(rows))
-	for i, row := range rows {
+	for _, row := range rows {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i] = l.deliver(ctx, row)
+			l.deliver(ctx, row)
 		}()
 	}
 	wg.Wait()
-	return len(rows), errors.Join(errs...)
+	if err := l.record(ctx, rows, l.cfg.Clock()); err != nil {
+		return len(rows), fmt.Errorf("recording %d deliveries: %w", len(rows), err)
+	}
+	return len(rows), nil
 }
 
-// deliver makes one attempt at row and records its outcome.
-func (l *Loop) deliver(ctx context.Context, row *store.OutboxMessage) error {
+// deliver makes one attempt at row and sets its outcome, to be recorded.
+func (l *Loop) deliver(ctx context.Context, row *store.OutboxMessage) {
 	err := l.attempt(ctx, row)
 	now := l.cfg.Clock()
 	row.Attempts++
-	switch {
-	case err == nil:
+	if err == nil {
 		row.State, row.DoneAt, row.LastError = store.OutboxDelivered, now, ""
-	default:
-		row.LastError = errorText(err)
-		wait, retry := l.cfg.Backoff.Next(err, row.Attempts, l.cfg.Jitter())
-		if retry && row.Attempts < l.cfg.MaxAttempts {
-			row.DueAt = now.Add(wait)
-			l.cfg.Log.Info("notification delivery failed; will retry", "key", row.Key, "endpoint", row.Endpoint,
-				"attempt", row.Attempts, "retry_in", wait, "err", err)
-		} else {
-			row.State, row.DoneAt = store.OutboxDead, now
-			l.cfg.Log.Warn("notification given up", "key", row.Key, "endpoint", row.Endpoint, "attempts", row.Attempts,
-				"class", notify.Classify(err).String(), "err", err)
-		}
+		return
 	}
-	// The outcome is recorded even when ctx ended (the CA stopping): a
-	// delivery that went through should not be made again.
-	rec, cancel := context.WithTimeout(context.WithoutCancel(ctx), l.cfg.Lease/2)
+	row.LastError = errorText(err)
+	wait, retry := l.cfg.Backoff.Next(err, row.Attempts, l.cfg.Jitter())
+	if retry && row.Attempts < l.cfg.MaxAttempts {
+		row.DueAt = now.Add(wait)
+		l.cfg.Log.Info("notification delivery failed; will retry", "key", row.Key, "endpoint", row.Endpoint,
+			"attempt", row.Attempts, "retry_in", wait, "err", err)
+		return
+	}
+	row.State, row.DoneAt = store.OutboxDead, now
+	l.cfg.Log.Warn("notification given up", "key", row.Key, "endpoint", row.Endpoint, "attempts", row.Attempts,
+		"class", notify.Classify(err).String(), "err", err)
+}
+
+// record stores the outcomes of the attempts on rows in one
+// transaction, trying again while the database is unavailable and the
+// leases hold: once they run out, another replica may deliver the rows
+// again. A row whose lease another claim took over is left to it (it
+// delivers it again, with the same key). It records even when ctx ended
+// (the CA stopping): a delivery that went through should not be made
+// again.
+func (l *Loop) record(ctx context.Context, rows []*store.OutboxMessage, now time.Time) error {
+	rec, cancel := context.WithDeadline(context.WithoutCancel(ctx), time.Now().Add(rows[0].LeaseUntil.Sub(l.cfg.Clock())))
 	defer cancel()
-	ferr := l.cfg.Store.Update(rec, func(tx store.Tx) error {
-		if err := tx.FinishOutbox(l.cfg.Owner, row); err != nil {
+	for pause := 50 * time.Millisecond; ; pause = min(2*pause, time.Second) {
+		err := l.cfg.Store.Update(rec, func(tx store.Tx) error {
+			for _, row := range rows {
+				err := tx.FinishOutbox(l.cfg.Owner, row)
+				if errors.Is(err, store.ErrConflict) {
+					l.cfg.Log.Warn("notification lease lost before its outcome was recorded", "key", row.Key, "endpoint", row.Endpoint)
+					continue
+				}
+				if err != nil {
+					return err
+				}
+				if row.State == store.OutboxDead {
+					if err := l.dead(tx, row, now); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		})
+		if !errors.Is(err, store.ErrUnavailable) || rec.Err() != nil {
 			return err
 		}
-		if row.State == store.OutboxDead {
-			return l.dead(tx, row, now)
+		select {
+		case <-rec.Done():
+			return err
+		case <-time.After(pause):
 		}
-		return nil
-	})
-	if errors.Is(ferr, store.ErrConflict) {
-		// Another replica took the row over after our lease ran out: it
-		// delivers it again, with the same key.
-		l.cfg.Log.Warn("notification lease lost before its outcome was recorded", "key", row.Key, "endpoint", row.Endpoint)
-		return nil
 	}
-	if ferr != nil {
-		return fmt.Errorf("recording the delivery of %s to %s: %w", row.Key, row.Endpoint, ferr)
-	}
-	return nil
 }
 
 // ErrNoEndpoint: the row names an endpoint this CA has no channel for

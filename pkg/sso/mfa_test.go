@@ -1,6 +1,9 @@
 package sso
 
-import "testing"
+import (
+	"errors"
+	"testing"
+)
 
 func TestProviderMFACountsOnlyWhenTrustedAndNamed(t *testing.T) {
 	trusted := MFARule{Trust: true, AMR: []string{"mfa", "hwk"}, ACR: []string{"http://schemas.openid.net/pape/policies/2007/06/multi-factor"}}
@@ -33,6 +36,20 @@ func TestTrustingProviderMFAWithoutValuesIsAConfigError(t *testing.T) {
 		RedirectURL: "https://ca.example/ui/login/sso/callback", MFA: MFARule{Trust: true}})
 	if err == nil {
 		t.Fatal("New accepted trust without amr or acr values")
+	}
+}
+
+func TestFinishRefusesTheProvidersErrorBeforeExchangingAnything(t *testing.T) {
+	c, err := New(Config{Issuer: "https://idp.example", ClientID: "c", ClientSecret: "s", RedirectURL: "https://ca.example/cb"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := Start{State: "mine", Nonce: "n", Verifier: "v"}
+	if _, err := c.Finish(t.Context(), Callback{State: "mine", Error: "access_denied", Start: st}); !errors.Is(err, ErrProvider) {
+		t.Errorf("provider error: %v, want ErrProvider", err)
+	}
+	if _, err := c.Finish(t.Context(), Callback{State: "mine", Start: st}); !errors.Is(err, ErrCode) {
+		t.Errorf("no code: %v, want ErrCode", err)
 	}
 }
 

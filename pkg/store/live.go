@@ -14,6 +14,12 @@ type LiveChunk struct {
 // End is the offset just after the chunk.
 func (c LiveChunk) End() int64 { return c.Offset + int64(len(c.Data)) }
 
+// LiveSpan is where a stored chunk lies in a session's output. A chunk
+// never changes once stored, so a reader may keep its data by span.
+type LiveSpan struct {
+	Offset, Length int64
+}
+
 // LiveState is what the CA knows of a running session's live stream, as
 // its bastion last reported it.
 type LiveState struct {
@@ -49,6 +55,9 @@ type LiveTx interface {
 	// LiveChunks returns up to limit chunks of session that end after
 	// offset after, in order.
 	LiveChunks(sessionID string, after int64, limit int) ([]LiveChunk, error)
+	// LiveSpans is LiveChunks without the data: each chunk's offset and
+	// length (Data nil, Length set), for a reader that keeps chunks.
+	LiveSpans(sessionID string, after int64, limit int) ([]LiveSpan, error)
 	// PruneLiveChunks deletes session's chunks that end at or before end.
 	PruneLiveChunks(sessionID string, end int64) error
 	// PutLiveState stores st, replacing the session's earlier state.

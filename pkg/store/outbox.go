@@ -31,7 +31,8 @@ type OutboxMessage struct {
 	CreatedAt time.Time
 	// DueAt is when the next attempt may start.
 	DueAt time.Time
-	// LeaseOwner holds the row until LeaseUntil while it delivers it.
+	// LeaseOwner holds the row until LeaseUntil while it delivers it: the
+	// claiming owner's name, "#" and a token of that claim.
 	LeaseOwner string
 	LeaseUntil time.Time
 	LastError  string
@@ -43,7 +44,10 @@ type OutboxMessage struct {
 // everything.
 type OutboxFilter struct {
 	States []OutboxState
-	Limit  int // 0 = 1000
+	// DueBy selects the queued rows due at it whose lease, if any, ran out
+	// by then: what a claim at DueBy would take.
+	DueBy time.Time
+	Limit int // 0 = 1000
 }
 
 // OutboxTx is what a transaction can do with the notification outbox.
@@ -56,10 +60,11 @@ type OutboxTx interface {
 	// and returns them. A row is claimed by one owner at a time across
 	// every replica sharing the database.
 	ClaimOutbox(owner string, now, leaseUntil time.Time, limit int) ([]*OutboxMessage, error)
-	// FinishOutbox records the outcome of owner's attempt on the row:
-	// m.State (queued again, delivered or dead), m.Attempts, m.DueAt,
-	// m.LastError and m.DoneAt, and frees the lease. ErrConflict if owner
-	// no longer holds the row's lease (another replica took it over).
+	// FinishOutbox records the outcome of owner's attempt on the row m
+	// as its claim returned it: m.State (queued again, delivered or dead),
+	// m.Attempts, m.DueAt, m.LastError and m.DoneAt, and frees the lease.
+	// ErrConflict if that claim no longer holds the row's lease (another
+	// claim took it over after it ran out).
 	FinishOutbox(owner string, m *OutboxMessage) error
 	// OutboxMessages lists rows, newest first.
 	OutboxMessages(f OutboxFilter) ([]*OutboxMessage, error)

@@ -96,6 +96,16 @@ func TestApproverWatchesLiveInTheBrowserSanitisedAndEndsTheSession(t *testing.T)
 	if res := b.post("/ui/sessions/"+id+"/watch/"+w.Watch+"/stop", url.Values{"csrf": {csrf}}); res.status != http.StatusNoContent {
 		t.Fatalf("stopping: %d %s", res.status, res.body)
 	}
+	// Once it ended, the approver still sees the page, without the live
+	// view, and is not offered the replay (the user's and auditors').
+	if err := f.svc.EndSession(ctx, bastion, id, a[id].Stop); err != nil {
+		t.Fatal(err)
+	}
+	page = b.get("/ui/sessions/" + id)
+	if page.status != http.StatusOK || strings.Contains(page.body, `id="live"`) || strings.Contains(page.body, "player.js") ||
+		!strings.Contains(page.body, "Replays are for the session") {
+		t.Fatalf("the ended session's page for its approver: %d\n%s", page.status, page.body)
+	}
 }
 
 // bob, an engineer who neither audits nor approved the grant, is refused

@@ -22,6 +22,7 @@ type Live interface {
 	WatchableLive(ctx context.Context, actor workflow.Actor) ([]workflow.LiveSession, error)
 	StartWatch(ctx context.Context, actor workflow.Actor, id, via string) (*store.LiveWatch, error)
 	ReadLive(ctx context.Context, actor workflow.Actor, id, watch string, after int64) (*workflow.LiveRead, error)
+	LiveEnd(ctx context.Context, id string) (int64, error)
 	StopWatch(ctx context.Context, actor workflow.Actor, id, watch string) error
 	EndWatched(ctx context.Context, actor workflow.Actor, id, reason string) error
 }
@@ -51,6 +52,9 @@ type liveView struct {
 	Watch    bool // the viewer may watch it (and end it)
 	Terminal bool // probably on a terminal: a shell
 	Notice   string
+	// OnlyWatch: the viewer sees the page as the grant's approver, who
+	// may watch but not replay (the replay is the user's and auditors').
+	OnlyWatch bool
 }
 
 // sessionView is the session page's data.
@@ -63,13 +67,15 @@ type sessionView struct {
 // (their own, or as auditor) or watch (as the grant's approver).
 func (s *Server) sessionFor(r *http.Request, v *viewer, id string) (*sessionView, error) {
 	sess, err := s.wf.Session(r.Context(), v.Actor, id)
+	onlyWatch := false
 	if errors.Is(err, workflow.ErrNoSession) && s.cfg.Live != nil {
 		sess, err = s.cfg.Live.WatchableSession(r.Context(), v.Actor, id)
+		onlyWatch = true
 	}
 	if err != nil {
 		return nil, err
 	}
-	view := &sessionView{Session: sess, Live: liveView{Open: sess.EndedAt.IsZero(), Terminal: sess.Command == ""}}
+	view := &sessionView{Session: sess, Live: liveView{Open: sess.EndedAt.IsZero(), Terminal: sess.Command == "", OnlyWatch: onlyWatch}}
 	if view.Live.Open && s.cfg.Live != nil {
 		if view.Live.Watch, err = s.cfg.Live.MayWatch(r.Context(), v.Actor, id); err != nil {
 			return nil, err
@@ -121,26 +127,43 @@ func (s *Server) readLive(w http.ResponseWriter, r *http.Request, v *viewer) {
 		s.liveError(w, r, fmt.Errorf("%w: a read needs a watch and an offset", workflow.ErrBadInput))
 		return
 	}
-	deadline := time.Now().Add(liveWait)
+	out, err := s.waitLive(r, v, id, watch, after)
+	if err != nil {
+		s.liveError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"offset": out.Offset, "data": recording.Sanitize(out.Data), "next": out.Next,
+		"skipped": out.Skipped, "ended": out.Ended, "end_reason": out.EndReason, "watchers": out.Watchers})
+}
+
+// waitLive reads, and while there is nothing new, polls only how far the
+// output goes (one row) until it moves or a second passed, then reads
+// again.
+func (s *Server) waitLive(r *http.Request, v *viewer, id, watch string, after int64) (*workflow.LiveRead, error) {
+	ctx := r.Context()
+	out, err := s.cfg.Live.ReadLive(ctx, v.Actor, id, watch, after)
+	if err != nil || len(out.Data) > 0 || out.Skipped > 0 || out.Ended {
+		return out, err
+	}
+	deadline := time.NewTimer(liveWait)
+	defer deadline.Stop()
+	tick := time.NewTicker(livePoll)
+	defer tick.Stop()
 	for {
-		out, err := s.cfg.Live.ReadLive(r.Context(), v.Actor, id, watch, after)
-		if err != nil {
-			s.liveError(w, r, err)
-			return
-		}
-		if len(out.Data) > 0 || out.Skipped > 0 || out.Ended || !time.Now().Before(deadline) {
-			writeJSON(w, http.StatusOK, map[string]any{"offset": out.Offset, "data": recording.Sanitize(out.Data), "next": out.Next,
-				"skipped": out.Skipped, "ended": out.Ended, "end_reason": out.EndReason, "watchers": out.Watchers})
-			return
-		}
-		if after < 0 {
-			after = out.Next
-		}
 		select {
-		case <-time.After(livePoll):
-		case <-r.Context().Done():
-			return
+		case <-tick.C:
+			end, err := s.cfg.Live.LiveEnd(ctx, id)
+			if err != nil {
+				return nil, err
+			}
+			if end <= out.Next {
+				continue
+			}
+		case <-deadline.C:
+		case <-ctx.Done():
+			return nil, ctx.Err()
 		}
+		return s.cfg.Live.ReadLive(ctx, v.Actor, id, watch, out.Next)
 	}
 }
 

@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"crypto/subtle"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -19,11 +20,15 @@ type fakeSSO struct {
 	mu     sync.Mutex
 	n      int
 	byCode map[string]*sso.Identity
+	down   bool // the provider does not answer
 }
 
 func (f *fakeSSO) Begin(context.Context) (*sso.Start, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.down {
+		return nil, fmt.Errorf("%w: discovery: connection refused", sso.ErrUnreachable)
+	}
 	f.n++
 	st := &sso.Start{State: "state" + strings.Repeat("s", f.n), Nonce: "nonce", Verifier: "verifier"}
 	st.URL = "https://idp.example/authorize?state=" + st.State
@@ -86,7 +91,17 @@ func TestSSOWithTrustedMFAOpensASessionAndGoesOnWithoutARedirect(t *testing.T) {
 	f, idp := ssoFixture(t, web.Config{})
 	idp.byCode["good"] = &sso.Identity{User: "carol", Issuer: "https://idp.example", Subject: "1", MFA: true}
 	b := f.browser()
+	// A session token planted before the sign-in never becomes the
+	// signed-in one.
+	base, _ := url.Parse(f.srv.URL)
+	planted := strings.Repeat("A", 43)
+	b.hc.Jar.SetCookies(base, []*http.Cookie{{Name: "lockbox", Value: planted, Path: "/"}})
 	res := b.ssoSignIn("good")
+	for _, c := range b.hc.Jar.Cookies(base) {
+		if c.Name == "lockbox" && c.Value == planted {
+			t.Fatal("the planted session token survived the sign-in")
+		}
+	}
 	if res.status != http.StatusOK || !strings.Contains(res.body, `content="0; url=/ui/grants"`) {
 		t.Fatalf("callback: %d\n%s", res.status, res.body)
 	}
@@ -164,5 +179,15 @@ func TestPasswordLoginTurnedOffOffersOnlySSOAndRefusesThePost(t *testing.T) {
 	}
 	if _, err := web.New(web.Config{Workflow: f.svc, NoPasswordLogin: true}); err == nil {
 		t.Fatal("password login off without SSO accepted")
+	}
+}
+
+func TestSSOWithTheProviderDownShowsA503PageWithoutDetail(t *testing.T) {
+	f, idp := ssoFixture(t, web.Config{})
+	idp.down = true
+	res := f.browser().get("/ui/login/sso")
+	if res.status != http.StatusServiceUnavailable || !strings.Contains(res.body, "cannot reach your identity provider") ||
+		strings.Contains(res.body, "connection refused") {
+		t.Fatalf("%d\n%s", res.status, res.body)
 	}
 }

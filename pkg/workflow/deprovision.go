@@ -115,9 +115,9 @@ func (s *Service) deprovision(tx store.Tx, actor Actor, user, by, reason string)
 	return d, s.deprovisioned(tx, actor, d, now)
 }
 
-// deprovisioned audits what d took away: the one call site for what must
-// follow a deprovisioning (the outbox's message to the person's
-// managers hooks here).
+// deprovisioned audits what d took away and queues the message to the
+// person's managers: the one call site for what must follow a
+// deprovisioning.
 func (s *Service) deprovisioned(tx store.Tx, actor Actor, d *Deprovisioned, now time.Time) error {
 	if err := record(tx, audit.Event{Time: now, Actor: string(actor), Action: ActionDeprovisioned, Subject: d.User,
 		Detail: map[string]any{"by": d.By, "reason": d.Reason, "withdrawn": orEmpty(d.Withdrawn), "revoked": orEmpty(d.Revoked),

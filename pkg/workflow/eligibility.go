@@ -37,8 +37,8 @@ func (s *Service) noteEndings(tx store.Tx, now time.Time) error {
 
 // eligibilityEnding is the moment to tell the people who lose an
 // eligibility, and their managers, that it ends: it records the audited
-// state change eligibility.ending. It is the one place the outbox is to
-// hook that notification on (people: e.People; managers: e.Managers).
+// state change eligibility.ending; noteEndings queues the message to
+// them (notifyEnding) in the same transaction.
 func eligibilityEnding(tx store.Tx, e policy.Ending, now time.Time) error {
 	detail := map[string]any{"team": e.Team, "people": e.People, "managers": e.Managers,
 		"roles": e.Roles, "resources": e.Resources, "until": e.Dates.Until, "ends": e.Dates.EndsText()}

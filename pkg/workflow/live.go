@@ -171,6 +171,8 @@ func (s *Service) storeLive(tx store.Tx, st *store.LiveState, r LiveReport, now 
 		}
 	} else if off > st.End {
 		st.End = off
+	} else if !r.LastInput.After(st.LastInput) && now.Sub(st.Updated) < s.cfg.Live.Grace/4 {
+		return nil // a keepalive of an idle session: nothing to write yet
 	}
 	if r.LastInput.After(st.LastInput) {
 		st.LastInput = r.LastInput.UTC()
@@ -402,7 +404,7 @@ func (s *Service) ReadLive(ctx context.Context, actor Actor, id, wid string, aft
 			return err
 		}
 		touch = s.now().Sub(w.Seen) >= s.cfg.Live.WatchTimeout/4
-		if out, err = readLive(tx, sess, max(after, 0), after < 0); err != nil {
+		if out, err = s.readLive(tx, sess, max(after, 0), after < 0); err != nil {
 			return err
 		}
 		watches, err := tx.LiveWatches(id)
@@ -450,7 +452,7 @@ func (s *Service) ownWatch(tx store.Tx, actor Actor, id, wid string) (*store.Liv
 // readLive reads up to MaxLiveRead bytes after offset after; a reader
 // more than that behind skips to the latest MaxLiveRead bytes, so that a
 // watcher of bulk output costs the CA one read's worth per report.
-func readLive(tx store.Tx, sess *store.Session, after int64, fromOldest bool) (*LiveRead, error) {
+func (s *Service) readLive(tx store.Tx, sess *store.Session, after int64, fromOldest bool) (*LiveRead, error) {
 	asked := after
 	st, err := tx.LiveState(sess.ID)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
@@ -459,7 +461,7 @@ func readLive(tx store.Tx, sess *store.Session, after int64, fromOldest bool) (*
 	if st != nil && st.End-after > MaxLiveRead {
 		after = st.End - MaxLiveRead
 	}
-	chunks, err := tx.LiveChunks(sess.ID, after, 64)
+	chunks, err := s.liveChunks(tx, sess.ID, after, 64)
 	if err != nil {
 		return nil, err
 	}
@@ -564,4 +566,22 @@ func (s *Service) MayWatch(ctx context.Context, actor Actor, id string) (bool, e
 		return err
 	})
 	return ok, err
+}
+
+// LiveEnd returns the offset just after session id's latest output the CA
+// has (0 if none): one cheap read for a waiting read to poll, once the
+// caller's right to read was checked (ReadLive).
+func (s *Service) LiveEnd(ctx context.Context, id string) (int64, error) {
+	var end int64
+	err := s.cfg.Store.View(ctx, func(tx store.Tx) error {
+		st, err := tx.LiveState(id)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
+		if err == nil {
+			end = st.End
+		}
+		return err
+	})
+	return end, err
 }

@@ -114,3 +114,20 @@ func TestAChangedRecordingIsRefusedAndAudited(t *testing.T) {
 		t.Fatalf("audited %v", d)
 	}
 }
+
+// A recording the CA stored that is gone from the store is refused as a
+// mismatch, not answered "no recording yet", and audited.
+func TestAMissingRecordingIsAMismatchAndAudited(t *testing.T) {
+	e, _, id, dir := recordingsEnv(t)
+	if err := e.svc.StoreRecording(ctx, bastion, id, strings.NewReader("{\"version\":2}\n")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(filepath.Join(dir, id+".cast.gz")); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := e.svc.Recording(ctx, user("erin"), id)
+	requireErr(t, err, workflow.ErrRecordingMismatch)
+	if d := e.auditDetail(id, "recording.mismatch"); !strings.Contains(fmt.Sprint(d["error"]), "has no recording") {
+		t.Fatalf("audited %v", d)
+	}
+}

@@ -92,6 +92,7 @@ type Service struct {
 	anonymous *tally.Counter // refusals of unknown callers, until the next flush
 	directory atomic.Pointer[directoryView]
 	keys      atomic.Pointer[Authorities] // the CA keys; SetAuthorities replaces them
+	live      liveCache                   // live output chunks recently read (livecache.go)
 }
 
 // New checks cfg and fills its defaults.

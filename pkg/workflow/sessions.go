@@ -373,6 +373,12 @@ func (s *Service) Recording(ctx context.Context, actor Actor, id string) (io.Rea
 	if errors.Is(err, recstore.ErrUnavailable) {
 		return nil, nil, fmt.Errorf("%w: reading the recording of %s: %w", ErrStorageUnavailable, id, err)
 	}
+	if errors.Is(err, recstore.ErrNotFound) {
+		// Stored once, gone now: removed behind the CA's back.
+		missing := fmt.Errorf("%w: the store has no recording for %s, stored at %s", recstore.ErrMismatch, id, sess.RecordedAt.UTC().Format(time.RFC3339))
+		s.recordingMismatch(actor, sess, missing)
+		return nil, nil, fmt.Errorf("%w: %w", ErrRecordingMismatch, missing)
+	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: %v", ErrNoRecording, err)
 	}

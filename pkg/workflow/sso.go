@@ -61,6 +61,9 @@ func (in SSOLoginInput) detail() map[string]any {
 	if in.ACR != "" {
 		d["acr"] = in.ACR
 	}
+	if in.GroupsOmitted {
+		d["groups_omitted"] = true
+	}
 	return d
 }
 

@@ -51,8 +51,9 @@ type Config struct {
 	// SSE "s3" asks the store to encrypt each object with its own keys
 	// (SSE-S3); empty leaves it to the bucket's default encryption.
 	SSE string
-	// Timeout bounds connecting and waiting for each answer (not a whole
-	// upload, which streams as long as the body does). Default 30s.
+	// Timeout bounds connecting, waiting for each answer, and a write to
+	// the store that makes no progress (not a whole upload, which streams
+	// as long as the body does). Default 30s.
 	Timeout time.Duration
 	// PartSize is the size of the parts an upload is sent in, and so how
 	// much of each upload is held in memory. Default and minimum 5 MiB.
@@ -157,9 +158,16 @@ func Open(c Config) (*Store, error) {
 	if c.PartSize < minPartSize {
 		return nil, fmt.Errorf("S3 part size %d: at least %d", c.PartSize, minPartSize)
 	}
+	dialer := &net.Dialer{Timeout: c.Timeout, KeepAlive: 30 * time.Second}
 	tr := &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           (&net.Dialer{Timeout: c.Timeout, KeepAlive: 30 * time.Second}).DialContext,
+		Proxy: http.ProxyFromEnvironment,
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			conn, err := dialer.DialContext(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			return &writeGuard{Conn: conn, timeout: c.Timeout}, nil
+		},
 		TLSHandshakeTimeout:   c.Timeout,
 		ResponseHeaderTimeout: c.Timeout,
 		ExpectContinueTimeout: time.Second,
@@ -253,7 +261,7 @@ func (s *Store) Get(id string) (io.ReadCloser, error) {
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	obj, err := s.c.GetObject(ctx, s.bucket, s.Key(id), minio.GetObjectOptions{ServerSideEncryption: nil})
+	obj, err := s.c.GetObject(ctx, s.bucket, s.Key(id), minio.GetObjectOptions{})
 	if err == nil {
 		_, err = obj.Stat() // GetObject is lazy: this asks
 	}
@@ -321,4 +329,20 @@ func (b *bodyReader) Read(p []byte) (int, error) {
 		b.err = err
 	}
 	return n, err
+}
+
+// writeGuard fails a write to the store that makes no progress for
+// timeout, so a store that stops reading in the middle of a part cannot
+// hold an upload, and its place among the CA's uploads, for ever. (Reads
+// have no such deadline: an idle pooled connection waits in a read.)
+type writeGuard struct {
+	net.Conn
+	timeout time.Duration
+}
+
+func (g *writeGuard) Write(p []byte) (int, error) {
+	if err := g.Conn.SetWriteDeadline(time.Now().Add(g.timeout)); err != nil {
+		return 0, err
+	}
+	return g.Conn.Write(p)
 }

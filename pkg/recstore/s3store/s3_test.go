@@ -221,3 +221,71 @@ func TestCheck(t *testing.T) {
 		t.Fatalf("check with a wrong secret: %v", err)
 	}
 }
+
+// A store that hangs (its process stopped: connections accepted, nothing
+// answered or read), before an upload or in the middle of one, fails it
+// within a few multiples of the timeout instead of holding it for ever;
+// once it continues, the upload goes through.
+func TestAHungServerTimesOut(t *testing.T) {
+	srv := versitygwtest.Start(t, versitygwtest.Options{})
+	srv.MakeBucket(t, bucket)
+	s, err := s3store.Open(s3store.Config{Bucket: bucket, Endpoint: srv.Endpoint(), Region: versitygwtest.Region, PathStyle: true,
+		AccessKey: versitygwtest.AccessKey, SecretKey: versitygwtest.SecretKey, Timeout: time.Second,
+		PartSize: 32 << 20}) // more than the loopback socket buffers take in, so a write to a hung store stalls
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := bytes.Repeat([]byte("0123456789abcdef"), (80<<20)/16)
+	if _, _, err := s.Put("sess-1", bytes.NewReader(body[:1000]), 1<<30); err != nil {
+		t.Fatal(err)
+	}
+	resumed := false
+	t.Cleanup(func() {
+		if !resumed {
+			srv.Resume(t)
+		}
+	})
+
+	// Hung before the upload: no answer to its first request.
+	srv.Pause(t)
+	start := time.Now()
+	if _, _, err := s.Put("sess-2", bytes.NewReader(body), 1<<30); !errors.Is(err, recstore.ErrUnavailable) {
+		t.Fatalf("put to a hung store: %v, want ErrUnavailable", err)
+	}
+	if _, err := s.Get("sess-1"); !errors.Is(err, recstore.ErrUnavailable) {
+		t.Fatalf("get from a hung store: %v, want ErrUnavailable", err)
+	}
+	if d := time.Since(start); d > 15*time.Second {
+		t.Errorf("a hung store held the calls for %v with a 1s timeout", d)
+	}
+	srv.Resume(t)
+
+	// Hung in the middle: the first part is in, the second is being sent.
+	g := &gatedReader{first: body[:33<<20], rest: body[33<<20:], reached: make(chan struct{}), release: make(chan struct{})}
+	done := make(chan error, 1)
+	go func() { _, _, err := s.Put("sess-3", g, 1<<30); done <- err }()
+	select {
+	case <-g.reached:
+	case err := <-done:
+		t.Fatalf("the upload ended before the store hung: %v", err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("the upload did not reach its second part")
+	}
+	srv.Pause(t)
+	start = time.Now()
+	close(g.release)
+	select {
+	case err := <-done:
+		if !errors.Is(err, recstore.ErrUnavailable) {
+			t.Fatalf("an upload the store stopped reading: %v, want ErrUnavailable", err)
+		}
+		t.Logf("after %v: %v", time.Since(start), err)
+	case <-time.After(20 * time.Second):
+		t.Fatal("an upload the store stopped reading still hangs after 20s with a 1s timeout")
+	}
+	srv.Resume(t)
+	resumed = true
+	if _, _, err := s.Put("sess-3", bytes.NewReader(body), 1<<30); err != nil {
+		t.Fatalf("put once the store continues: %v", err)
+	}
+}

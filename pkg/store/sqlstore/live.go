@@ -43,6 +43,30 @@ func (t *tx) LiveChunks(sessionID string, after int64, limit int) ([]store.LiveC
 	return out, nil
 }
 
+func (t *tx) LiveSpans(sessionID string, after int64, limit int) ([]store.LiveSpan, error) {
+	if limit <= 0 {
+		limit = 1000
+	}
+	rows, err := t.q.QueryContext(t.ctx, `SELECT start_off, end_off FROM live_chunks WHERE session_id = ? AND end_off > ?
+		ORDER BY start_off LIMIT ?`, sessionID, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("reading live output of %s: %w", sessionID, err)
+	}
+	defer rows.Close()
+	var out []store.LiveSpan
+	for rows.Next() {
+		var start, end int64
+		if err := rows.Scan(&start, &end); err != nil {
+			return nil, fmt.Errorf("reading live output of %s: %w", sessionID, err)
+		}
+		out = append(out, store.LiveSpan{Offset: start, Length: end - start})
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("reading live output of %s: %w", sessionID, err)
+	}
+	return out, nil
+}
+
 func (t *tx) PruneLiveChunks(sessionID string, end int64) error {
 	if _, err := t.exec(`DELETE FROM live_chunks WHERE session_id = ? AND end_off <= ?`, sessionID, end); err != nil {
 		return fmt.Errorf("pruning live output of %s: %w", sessionID, err)

@@ -9,9 +9,9 @@ import (
 )
 
 // The outbox's lease works as the session lease does, without
-// database-specific locks: a claim is a conditional UPDATE of one row
-// (queued, due, lease run out), so of two replicas racing for a row the
-// second finds the condition false once the first committed.
+// database-specific locks: a claim is a conditional UPDATE (queued, due,
+// lease run out), so of two replicas racing for a row the second finds
+// the condition false once the first committed.
 
 const outboxColumns = `msg_key, endpoint, kind, subject, body, state, attempts, created_us, due_us, lease_owner, lease_until_us, last_error, done_us`
 
@@ -32,31 +32,40 @@ func (t *tx) ClaimOutbox(owner string, now, leaseUntil time.Time, limit int) ([]
 	if limit <= 0 {
 		limit = 100
 	}
-	candidates, err := t.outboxRows(`WHERE state = ? AND due_us <= ? AND lease_until_us <= ? ORDER BY due_us, msg_key, endpoint LIMIT ?`,
-		string(store.OutboxQueued), us(now), us(now), limit)
+	// One statement claims them all, marking them with a token of this
+	// claim (the owner and random characters), by which they are read
+	// back and their outcome recorded.
+	token, err := newToken()
 	if err != nil {
-		return nil, fmt.Errorf("reading due notifications: %w", err)
+		return nil, err
 	}
-	var claimed []*store.OutboxMessage
-	for _, m := range candidates {
-		res, err := t.exec(`UPDATE outbox SET lease_owner = ?, lease_until_us = ? WHERE msg_key = ? AND endpoint = ? AND state = ? AND due_us <= ? AND lease_until_us <= ?`,
-			owner, us(leaseUntil), m.Key, m.Endpoint, string(store.OutboxQueued), us(now), us(now))
-		if err != nil {
-			return nil, fmt.Errorf("claiming notification %s for %s: %w", m.Key, m.Endpoint, err)
-		}
-		if n, err := res.RowsAffected(); err != nil || n != 1 {
-			continue // another replica claimed it first
-		}
-		m.LeaseOwner, m.LeaseUntil = owner, leaseUntil
-		claimed = append(claimed, m)
+	token = owner + "#" + token[:12]
+	due := `state = ? AND due_us <= ? AND lease_until_us <= ?`
+	q := `UPDATE outbox SET lease_owner = ?, lease_until_us = ? WHERE rowid IN (SELECT rowid FROM outbox WHERE ` + due + ` ORDER BY due_us, msg_key, endpoint LIMIT ?)`
+	if t.d.name() == "mysql" {
+		q = `UPDATE outbox SET lease_owner = ?, lease_until_us = ? WHERE ` + due + ` ORDER BY due_us, msg_key, endpoint LIMIT ?`
+	}
+	res, err := t.exec(q, token, us(leaseUntil), string(store.OutboxQueued), us(now), us(now), limit)
+	if err != nil {
+		return nil, fmt.Errorf("claiming due notifications: %w", err)
+	}
+	if n, err := res.RowsAffected(); err == nil && n == 0 {
+		return nil, nil
+	}
+	claimed, err := t.outboxRows(`WHERE lease_owner = ? AND state = ? ORDER BY due_us, msg_key, endpoint`, token, string(store.OutboxQueued))
+	if err != nil {
+		return nil, fmt.Errorf("reading claimed notifications: %w", err)
 	}
 	return claimed, nil
 }
 
 func (t *tx) FinishOutbox(owner string, m *store.OutboxMessage) error {
+	if !strings.HasPrefix(m.LeaseOwner, owner+"#") {
+		return fmt.Errorf("notification %s for %s was not claimed by %s: %w", m.Key, m.Endpoint, owner, store.ErrConflict)
+	}
 	res, err := t.exec(`UPDATE outbox SET state = ?, attempts = ?, due_us = ?, last_error = ?, done_us = ?, lease_owner = '', lease_until_us = 0
 		WHERE msg_key = ? AND endpoint = ? AND lease_owner = ? AND state = ?`,
-		string(m.State), m.Attempts, us(m.DueAt), m.LastError, us(m.DoneAt), m.Key, m.Endpoint, owner, string(store.OutboxQueued))
+		string(m.State), m.Attempts, us(m.DueAt), m.LastError, us(m.DoneAt), m.Key, m.Endpoint, m.LeaseOwner, string(store.OutboxQueued))
 	if err != nil {
 		return fmt.Errorf("recording the delivery of %s to %s: %w", m.Key, m.Endpoint, err)
 	}
@@ -75,6 +84,10 @@ func (t *tx) OutboxMessages(f store.OutboxFilter) ([]*store.OutboxMessage, error
 		for _, s := range f.States {
 			args = append(args, string(s))
 		}
+	}
+	if !f.DueBy.IsZero() {
+		where = append(where, "state = ? AND due_us <= ? AND lease_until_us <= ?")
+		args = append(args, string(store.OutboxQueued), us(f.DueBy), us(f.DueBy))
 	}
 	q := ""
 	if len(where) > 0 {

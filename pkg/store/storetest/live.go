@@ -50,6 +50,11 @@ func testLiveChunksAreReadFromAnOffsetAndPruned(t *testing.T, s store.Store) {
 	if diff := cmp.Diff(want[:1], read(6, 1)); diff != "" {
 		t.Fatalf("one chunk after offset 6 (-want +got):\n%s", diff)
 	}
+	var spans []store.LiveSpan
+	mustView(t, s, func(tx store.Tx) (err error) { spans, err = tx.LiveSpans("s1", 8, 10); return err })
+	if diff := cmp.Diff([]store.LiveSpan{{Offset: 6, Length: 7}, {Offset: 13, Length: 3}}, spans); diff != "" {
+		t.Fatalf("spans after offset 8 (-want +got):\n%s", diff)
+	}
 	if got := read(16, 10); len(got) != 0 {
 		t.Fatalf("chunks after the end: %v, want none", got)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -64,8 +65,17 @@ func testOutboxLeaseIsExclusiveUntilItRunsOut(t *testing.T, s store.Store) {
 		})
 		return got
 	}
+	var due []*store.OutboxMessage
+	mustView(t, s, func(tx store.Tx) (err error) { due, err = tx.OutboxMessages(store.OutboxFilter{DueBy: t0}); return err })
+	if len(due) != 1 || due[0].Key != "k1" {
+		t.Fatalf("due at t0: %+v, want k1 alone", due)
+	}
 	got := claim("ca-1", t0)
-	if len(got) != 1 || got[0].Key != "k1" || got[0].LeaseOwner != "ca-1" {
+	mustView(t, s, func(tx store.Tx) (err error) { due, err = tx.OutboxMessages(store.OutboxFilter{DueBy: t0}); return err })
+	if len(due) != 0 {
+		t.Fatalf("due at t0 once claimed: %+v, want none (leased)", due)
+	}
+	if len(got) != 1 || got[0].Key != "k1" || !strings.HasPrefix(got[0].LeaseOwner, "ca-1#") {
 		t.Fatalf("first claim: %+v, want k1 leased to ca-1", got)
 	}
 	if again := claim("ca-2", t0.Add(59*time.Second)); len(again) != 0 {
