@@ -300,11 +300,11 @@ type sshRun struct {
 // ssh runs the stock OpenSSH client through bastion b with key, answering
 // the TOTP prompt with code (through SSH_ASKPASS), and extra options
 // before the destination.
-func (w *world) ssh(ctx context.Context, b *bastionProc, key, code string, opts []string, command ...string) (*exec.Cmd, *bytes.Buffer, *bytes.Buffer) {
+func (w *world) ssh(ctx context.Context, b *bastionProc, key, code string, opts []string, command ...string) (*exec.Cmd, *syncBuffer, *syncBuffer) {
 	return w.sshAs(ctx, b, key, code, "db-1", opts, command...)
 }
 
-func (w *world) sshAs(ctx context.Context, b *bastionProc, key, code, login string, opts []string, command ...string) (*exec.Cmd, *bytes.Buffer, *bytes.Buffer) {
+func (w *world) sshAs(ctx context.Context, b *bastionProc, key, code, login string, opts []string, command ...string) (*exec.Cmd, *syncBuffer, *syncBuffer) {
 	askpass := filepath.Join(w.t.TempDir(), "askpass")
 	script := "#!/bin/sh\nprintf '%s\\n' '" + code + "'\n"
 	if err := os.WriteFile(askpass, []byte(script), 0o700); err != nil {
@@ -322,9 +322,10 @@ func (w *world) sshAs(ctx context.Context, b *bastionProc, key, code, login stri
 	}
 	cmd := exec.CommandContext(ctx, "ssh", args...)
 	cmd.Env = append(os.Environ(), "SSH_ASKPASS="+askpass, "SSH_ASKPASS_REQUIRE=force", "DISPLAY=:0", "SSH_AUTH_SOCK=")
-	var out, errOut bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	return cmd, &out, &errOut
+	// The process writes these while a test may read them.
+	out, errOut := &syncBuffer{}, &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = out, errOut
+	return cmd, out, errOut
 }
 
 // run runs ssh to completion.

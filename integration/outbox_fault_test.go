@@ -59,7 +59,7 @@ func (c *ca) startOutboxCA(hook *hooktest.Receiver, extra ...string) {
 	t.Helper()
 	c.log = &syncBuffer{}
 	args := append([]string{"serve", "--data", c.dir, "--policy", c.policy,
-		"--listen", "127.0.0.1:0", "--sweep_interval", "1s", "--pending_timeout", "1h"}, append(append([]string{}, outboxFlags...), extra...)...)
+		"--listen", "127.0.0.1:0", "--sweep_interval", "1s", "--pending_timeout", "1h", "--metrics_listen", "off"}, append(append([]string{}, outboxFlags...), extra...)...)
 	cmd := exec.Command(outboxCABinary(t), args...)
 	cmd.Env = append(os.Environ(), "LOCKBOX_STORE_DRIVER="+c.driver, "LOCKBOX_STORE_DSN="+c.dsn,
 		"LOCKBOX_TEST_WEBHOOK_URL="+hook.URL(), "LOCKBOX_TEST_WEBHOOK_SECRET="+hooktest.Secret)

@@ -205,7 +205,7 @@ func TestTheCAChecksTheRecordingsBucketAtStart(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, filepath.Join(bin, "ca"), append([]string{"serve", "--data", c.dir, "--policy", c.policy,
-		"--listen", "127.0.0.1:0"}, flags...)...)
+		"--listen", "127.0.0.1:0", "--metrics_listen", "off"}, flags...)...)
 	cmd.Env = append(os.Environ(), "LOCKBOX_STORE_DRIVER=sqlite", "LOCKBOX_STORE_DSN="+c.dsn)
 	out, err := cmd.CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "S3 bucket "+recordingsBucket+" does not exist") {

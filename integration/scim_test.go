@@ -136,7 +136,7 @@ func (w *world) inKRL(key string) bool {
 // the pending request and the web client.
 type held struct {
 	cmd             *exec.Cmd
-	stderr          *bytes.Buffer
+	stderr          *syncBuffer
 	grant, key, req string
 	web             *http.Client
 }

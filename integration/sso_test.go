@@ -351,7 +351,7 @@ func TestCAWithABadSingleSignOnConfigRefusesToStart(t *testing.T) {
 			if err := os.WriteFile(config, []byte(tc.yaml), 0o600); err != nil {
 				t.Fatal(err)
 			}
-			cmd := exec.Command(filepath.Join(bin, "ca"), "serve", "--config", config, "--data", c.dir, "--policy", c.policy, "--listen", "127.0.0.1:0")
+			cmd := exec.Command(filepath.Join(bin, "ca"), "serve", "--config", config, "--data", c.dir, "--policy", c.policy, "--listen", "127.0.0.1:0", "--metrics_listen", "off")
 			cmd.Env = append(os.Environ(), "LOCKBOX_STORE_DSN="+c.dsn, "LOCKBOX_OIDC_CLIENT_SECRET="+tc.env)
 			out, err := cmd.CombinedOutput()
 			if err == nil || !strings.Contains(string(out), tc.says) {

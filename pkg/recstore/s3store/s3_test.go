@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -88,8 +89,9 @@ func TestServerDownIsUnavailable(t *testing.T) {
 // gatedReader hands over first, then waits for release before the rest.
 type gatedReader struct {
 	first, rest []byte
-	reached     chan struct{}
+	reached     chan struct{} // closed once, when the rest is first asked for
 	release     chan struct{}
+	once        sync.Once
 }
 
 func (g *gatedReader) Read(p []byte) (int, error) {
@@ -98,11 +100,10 @@ func (g *gatedReader) Read(p []byte) (int, error) {
 		g.first = g.first[n:]
 		return n, nil
 	}
-	if g.reached != nil {
+	g.once.Do(func() {
 		close(g.reached)
-		g.reached = nil
 		<-g.release
-	}
+	})
 	if len(g.rest) == 0 {
 		return 0, io.EOF
 	}
