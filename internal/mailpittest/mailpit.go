@@ -23,6 +23,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lockbox-ssh/lockbox/internal/peerbin"
 	"github.com/lockbox-ssh/lockbox/pkg/store/storetest"
 )
 
@@ -32,36 +33,15 @@ const Version = "v1.33.1"
 // startTimeout bounds how long Start waits for Mailpit to answer.
 const startTimeout = 20 * time.Second
 
+// bin is the Mailpit binary scripts/test.sh installs.
+var bin = peerbin.Installed{Name: "mailpit", Version: Version, Module: "github.com/axllent/mailpit", Env: "LOCKBOX_MAILPIT"}
+
 // DefaultPath is where scripts/test.sh installs Mailpit:
 // $XDG_CACHE_HOME/lockbox/mailpit-VERSION/mailpit (~/.cache by default).
-func DefaultPath() string {
-	dir, err := os.UserCacheDir()
-	if err != nil {
-		return ""
-	}
-	return filepath.Join(dir, "lockbox", "mailpit-"+Version, "mailpit")
-}
+func DefaultPath() string { return bin.DefaultPath() }
 
-// Path finds the Mailpit binary.
-func Path() (string, error) {
-	if p := os.Getenv("LOCKBOX_MAILPIT"); p != "" {
-		if _, err := os.Stat(p); err != nil {
-			return "", fmt.Errorf("LOCKBOX_MAILPIT=%s: %w", p, err)
-		}
-		return p, nil
-	}
-	if p := DefaultPath(); p != "" {
-		if _, err := os.Stat(p); err == nil {
-			return p, nil
-		}
-	}
-	p, err := exec.LookPath("mailpit")
-	if err != nil {
-		return "", fmt.Errorf("not at %s nor on PATH (scripts/test.sh installs it: GOBIN=%s go install github.com/axllent/mailpit@%s)",
-			DefaultPath(), filepath.Dir(DefaultPath()), Version)
-	}
-	return p, nil
-}
+// Path finds the Mailpit binary: $LOCKBOX_MAILPIT, DefaultPath, or PATH.
+func Path() (string, error) { return bin.Path() }
 
 // Options configure the Mailpit that Start runs. The zero value accepts
 // any message without TLS or authentication.

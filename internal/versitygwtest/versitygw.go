@@ -15,9 +15,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -28,6 +26,7 @@ import (
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
 
+	"github.com/lockbox-ssh/lockbox/internal/peerbin"
 	"github.com/lockbox-ssh/lockbox/pkg/store/storetest"
 )
 
@@ -44,36 +43,15 @@ const (
 // startTimeout bounds how long Start waits for versitygw to answer.
 const startTimeout = 20 * time.Second
 
+// bin is the versitygw binary scripts/test.sh installs.
+var bin = peerbin.Installed{Name: "versitygw", Version: Version, Module: "github.com/versity/versitygw/cmd/versitygw", Env: "LOCKBOX_VERSITYGW"}
+
 // DefaultPath is where scripts/test.sh installs versitygw:
 // $XDG_CACHE_HOME/lockbox/versitygw-VERSION/versitygw (~/.cache by default).
-func DefaultPath() string {
-	dir, err := os.UserCacheDir()
-	if err != nil {
-		return ""
-	}
-	return filepath.Join(dir, "lockbox", "versitygw-"+Version, "versitygw")
-}
+func DefaultPath() string { return bin.DefaultPath() }
 
-// Path finds the versitygw binary.
-func Path() (string, error) {
-	if p := os.Getenv("LOCKBOX_VERSITYGW"); p != "" {
-		if _, err := os.Stat(p); err != nil {
-			return "", fmt.Errorf("LOCKBOX_VERSITYGW=%s: %w", p, err)
-		}
-		return p, nil
-	}
-	if p := DefaultPath(); p != "" {
-		if _, err := os.Stat(p); err == nil {
-			return p, nil
-		}
-	}
-	p, err := exec.LookPath("versitygw")
-	if err != nil {
-		return "", fmt.Errorf("not at %s nor on PATH (scripts/test.sh installs it: GOBIN=%s go install github.com/versity/versitygw/cmd/versitygw@%s)",
-			DefaultPath(), filepath.Dir(DefaultPath()), Version)
-	}
-	return p, nil
-}
+// Path finds the versitygw binary: $LOCKBOX_VERSITYGW, DefaultPath, or PATH.
+func Path() (string, error) { return bin.Path() }
 
 // Options configure the versitygw that Start runs.
 type Options struct {
