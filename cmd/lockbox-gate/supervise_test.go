@@ -228,10 +228,20 @@ func TestGateOnATerminal(t *testing.T) {
 		case <-time.After(gone):
 			t.Fatal("the command did not finish: it could not read its terminal")
 		}
-		out := make([]byte, 256)
-		n, _ := master.Read(out)
-		if !strings.Contains(string(out[:n]), "got:hello") {
-			t.Errorf("terminal output %q", out[:n])
+		// The terminal's echo of the input and the command's output may
+		// come in separate reads; the command has exited, so reading
+		// ends (EIO) once what it wrote is read.
+		var out []byte
+		buf := make([]byte, 256)
+		for !strings.Contains(string(out), "got:hello") {
+			n, err := master.Read(buf)
+			out = append(out, buf[:n]...)
+			if err != nil {
+				break
+			}
+		}
+		if !strings.Contains(string(out), "got:hello") {
+			t.Errorf("terminal output %q", out)
 		}
 	})
 	t.Run("a hang-up ends the command", func(t *testing.T) {
