@@ -245,7 +245,7 @@ func (x *session) begin(command string) {
 	life, end := context.WithCancelCause(s.ctx)
 	tell := func(msg string) { fmt.Fprintf(x.ch.Stderr(), "\r\nlockbox: %s\r\n", msg) }
 	s.reg.add(grant.SessionID, end, tell)
-	s.glassOpening.remove(grant.SessionID) // registered: UploadPending sees it open
+	s.glassOpening.remove(grant.SessionID)             // registered: UploadPending sees it open
 	if notice := s.drainNotice.Load(); notice != nil { // opened as the drain began
 		go tell(*notice)
 	}
