@@ -49,11 +49,12 @@ func (s *Server) reportBreakGlassNow(id string) {
 // reportBreakGlass reports an ended break-glass session with the note and
 // end kept in the spool, then uploads its recording.
 func (s *Server) reportBreakGlass(ctx context.Context, id string) {
-	if s.glassRefused.has(id) {
+	if s.glassHeld.has(id) {
 		return
 	}
 	note, ok, err := s.cfg.Spool.ReadBreakGlass(id)
 	if err != nil || !ok {
+		s.glassHeld.add(id)
 		s.log.Error("a break-glass session in the spool has no readable note; it stays there, review it by hand", "session", id, "err", err)
 		return
 	}
@@ -68,7 +69,7 @@ func (s *Server) reportBreakGlass(ctx context.Context, id string) {
 		ClientAddr: note.ClientAddr, Command: note.Command, StartedAt: note.Start, EndedAt: end.Time, EndReason: end.Reason,
 		ExitStatus: end.ExitStatus})
 	if client.IsCode(err, "break_glass_refused") {
-		s.glassRefused.add(id)
+		s.glassHeld.add(id)
 		s.log.Error("the CA refused the report of a break-glass session (audited there); it stays in the spool", "session", id, "err", err)
 		return
 	}

@@ -83,8 +83,9 @@ type Server struct {
 	leaving leaving    // users whose sessions are ending
 	uploads idSet
 	// break-glass sessions whose note is kept but which are not in reg
-	// yet, and those whose report the CA refused (tried again at start)
-	glassOpening, glassRefused idSet
+	// yet, and those held back until the next start: the CA refused their
+	// report, or their note cannot be read
+	glassOpening, glassHeld idSet
 	conns                      *admission
 	rep                        *reporter
 	mfa                        mfaMemory
