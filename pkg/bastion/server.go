@@ -86,9 +86,9 @@ type Server struct {
 	// yet, and those held back until the next start: the CA refused their
 	// report, or their note cannot be read
 	glassOpening, glassHeld idSet
-	conns                      *admission
-	rep                        *reporter
-	mfa                        mfaMemory
+	conns                   *admission
+	rep                     *reporter
+	mfa                     mfaMemory
 	// live view: nil reporter when the CA client does not report
 	reporter   LiveReporter
 	live       liveFeeds
