@@ -179,9 +179,9 @@ func grantForceCommand(role *policy.Role) string {
 	return cmp.Or(role.ForceCommand, policy.DefaultCommandGate) + " -- " + policy.QuoteCommand(role.AllowedCommands)
 }
 
-// auditBreakGlass audits breakglass.issued, and notifies break_glass, for every issuance in
-// DATA/break-glass.log not audited yet (DATA/break-glass.audited counts
-// those that are), at CA start. It audits at least once: a crash between
+// auditBreakGlass audits breakglass.issued, and notifies break_glass,
+// for every issuance in DATA/break-glass.log not audited yet
+// (DATA/break-glass.audited counts those that are), at CA start. It audits at least once: a crash between
 // the audit row and the count audits the rest again at the next start.
 func auditBreakGlass(ctx context.Context, dir string, svc *workflow.Service, log *slog.Logger) {
 	records, rerr := breakglass.ReadRecords(dir)

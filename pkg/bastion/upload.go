@@ -20,7 +20,7 @@ const reasonCrash = "the bastion stopped during the session"
 
 // idSet is a set of session IDs safe for concurrent use: the uploads
 // running (one per session at a time), the break-glass sessions being
-// opened, those whose report the CA refused.
+// opened, those held back until the next start.
 type idSet struct {
 	mu  sync.Mutex
 	ids map[string]bool
