@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"os"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -180,9 +179,9 @@ func grantForceCommand(role *policy.Role) string {
 	return cmp.Or(role.ForceCommand, policy.DefaultCommandGate) + " -- " + policy.QuoteCommand(role.AllowedCommands)
 }
 
-// auditBreakGlass audits breakglass.issued for every issuance in
-// DATA/break-glass.log not audited yet (DATA/break-glass.audited counts
-// those that are), at CA start. It audits at least once: a crash between
+// auditBreakGlass audits breakglass.issued, and notifies break_glass,
+// for every issuance in DATA/break-glass.log not audited yet
+// (DATA/break-glass.audited counts those that are), at CA start. It audits at least once: a crash between
 // the audit row and the count audits the rest again at the next start.
 func auditBreakGlass(ctx context.Context, dir string, svc *workflow.Service, log *slog.Logger) {
 	records, rerr := breakglass.ReadRecords(dir)
@@ -193,10 +192,7 @@ func auditBreakGlass(ctx context.Context, dir string, svc *workflow.Service, log
 	}
 	for i := done; i < len(records); i++ {
 		r := records[i]
-		detail := map[string]any{"user": r.User, "reason": r.Reason, "role": r.Role, "resource": r.Resource,
-			"bastion": r.Bastion, "serial": strconv.FormatUint(r.Serial, 10), "fingerprint": r.Fingerprint,
-			"issued": r.Issued.UTC().Format(time.RFC3339), "not_after": r.NotAfter.UTC().Format(time.RFC3339)}
-		if err := svc.RecordOperatorAction(ctx, cmp.Or(r.Operator, "unknown"), "breakglass.issued", breakglass.KeyIDPrefix+r.User+"/"+r.Resource, detail); err != nil {
+		if err := svc.RecordBreakGlassIssued(ctx, r); err != nil {
 			log.Error("break-glass record: cannot audit; trying again at the next start", "serial", r.Serial, "err", err)
 			return
 		}

@@ -34,6 +34,24 @@ func (s *Server) bastionRefusals(w http.ResponseWriter, r *http.Request, actor w
 	w.WriteHeader(http.StatusNoContent)
 }
 
+// breakGlassSession takes a bastion's report of a session it opened with
+// a break-glass certificate while the CA was down.
+func (s *Server) breakGlassSession(w http.ResponseWriter, r *http.Request, actor workflow.Actor, body []byte) {
+	var in wire.BreakGlassSession
+	if err := decode(body, &in); err != nil {
+		s.refuseInput(w, r, actor, err)
+		return
+	}
+	err := s.wf.ReportBreakGlassSession(r.Context(), actor, workflow.BreakGlassReport{SessionID: in.SessionID,
+		Certificate: in.Certificate, ClientAddr: in.ClientAddr, Command: in.Command, StartedAt: in.StartedAt,
+		EndedAt: in.EndedAt, EndReason: in.EndReason, ExitStatus: in.ExitStatus})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
 // checkSession answers whether a session could start, before the bastion
 // asks for the TOTP code; it takes nothing.
 func (s *Server) checkSession(w http.ResponseWriter, r *http.Request, actor workflow.Actor, body []byte) {

@@ -50,6 +50,7 @@ var errorKinds = []errorKind{
 	{review.ErrBadDecision, http.StatusUnprocessableEntity, "bad_decision"},
 	{workflow.ErrGrantDuration, http.StatusUnprocessableEntity, "bad_grant_duration"},
 	{workflow.ErrBadStart, http.StatusUnprocessableEntity, "bad_start"},
+	{workflow.ErrBreakGlassRefused, http.StatusForbidden, "break_glass_refused"},
 	{workflow.ErrBadInput, http.StatusBadRequest, "bad_request"},
 	{workflow.ErrForbidden, http.StatusForbidden, "forbidden"},
 	{workflow.ErrDeactivated, http.StatusForbidden, "deactivated"},

@@ -38,6 +38,8 @@ func FuzzRequestBodies(f *testing.F) {
 		`{"team":"storage","user":"bob","decision":"remove","reason":"moved"}`,
 		`{"team":"storage","user":"alice","decision":"keep","reason":"\u001b[2J"}`,
 		`{"team":"../x","user":"","decision":"","reason":""}`,
+		`{"session_id":"bg-0123456789abcdef01234567","certificate":"ssh-ed25519-cert-v01@openssh.com AAAA","client_addr":"192.0.2.1:5","command":"","started_at":"2026-12-02T02:00:00Z","ended_at":"2026-12-02T02:01:00Z","end_reason":"x"}`,
+		`{"session_id":"../../x","certificate":"","started_at":"2026-12-02T02:00:00Z","ended_at":"0001-01-01T00:00:00Z","end_reason":"","exit_status":-1}`,
 	} {
 		f.Add(seed, uint8(0))
 	}
@@ -58,6 +60,7 @@ func FuzzRequestBodies(f *testing.F) {
 		{"user:bob", "/v1/mfa/enroll"},
 		{"bastion:bastion-1", "/v1/sessions/check"},
 		{"bastion:bastion-1", "/v1/bastion/refusals"},
+		{"bastion:bastion-1", "/v1/bastion/break-glass-sessions"},
 		{"user:carol", "/v1/review/decisions"},
 	}
 	f.Fuzz(func(t *testing.T, body string, which uint8) {

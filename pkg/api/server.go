@@ -44,6 +44,7 @@ type Workflow interface {
 	Answered(ctx context.Context, actor workflow.Actor, key string) (*workflow.KeptAnswer, error)
 	CheckSession(ctx context.Context, actor workflow.Actor, in workflow.SessionCheck) error
 	RecordBastionRefusals(ctx context.Context, actor workflow.Actor, refusals []workflow.BastionRefusal, counts []workflow.RefusalCount) error
+	ReportBreakGlassSession(ctx context.Context, actor workflow.Actor, in workflow.BreakGlassReport) error
 	CheckActive(ctx context.Context, actor workflow.Actor) error
 }
 
@@ -159,6 +160,7 @@ func (s *Server) routes() {
 	s.notificationRoutes()
 	s.liveRoutes()
 	s.mux.Handle("POST /v1/bastion/refusals", s.auth(s.bastionRefusals))
+	s.mux.Handle("POST /v1/bastion/break-glass-sessions", s.auth(s.breakGlassSession))
 	s.mux.Handle("POST /v1/sessions/check", s.auth(s.checkSession))
 }
 

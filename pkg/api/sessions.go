@@ -18,7 +18,9 @@ import (
 	"github.com/lockbox-ssh/lockbox/pkg/workflow"
 )
 
-var sessionIDPattern = regexp.MustCompile(`^sess-[a-z2-7]{16}$`)
+// sessionIDPattern: the CA's session IDs, and those bastions make for
+// break-glass sessions (workflow.ValidBreakGlassSessionID).
+var sessionIDPattern = regexp.MustCompile(`^(sess-[a-z2-7]{16}|bg-[0-9a-f]{24})$`)
 
 func (s *Server) sessionID(w http.ResponseWriter, r *http.Request) (string, bool) {
 	id := r.PathValue("id")

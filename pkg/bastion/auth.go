@@ -27,6 +27,9 @@ type identity struct {
 	PTY       bool // the certificate permits a terminal (interactive roles)
 	// glass is the grant of a break-glass certificate; nil for a grant's.
 	glass *breakglass.Grant
+	// glassCert is that certificate, an authorized_keys line, for the
+	// report to the CA.
+	glassCert string
 }
 
 const (
@@ -36,9 +39,11 @@ const (
 	extResource = "lockbox-resource"
 	extSerial   = "lockbox-serial"
 	extPTY      = "lockbox-pty"
-	// extBreakGlass holds a break-glass certificate's extension.
-	extBreakGlass = "lockbox-break-glass"
-	guardKey      = ctxKey("guard")
+	// extBreakGlass holds a break-glass certificate's extension,
+	// extBreakGlassCert the certificate.
+	extBreakGlass     = "lockbox-break-glass"
+	extBreakGlassCert = "lockbox-break-glass-cert"
+	guardKey          = ctxKey("guard")
 )
 
 // codeQuestion is the TOTP prompt. OpenSSH shows it after "(LOGIN@HOST) ",
@@ -76,7 +81,7 @@ func identityOf(p *ssh.Permissions) (identity, bool) {
 		if err != nil {
 			return identity{}, false
 		}
-		id.glass = &g
+		id.glass, id.glassCert = &g, e[extBreakGlassCert]
 	}
 	return id, true
 }

@@ -69,6 +69,10 @@ func (f *fakeCA) Heartbeat(context.Context, []string) (map[string]wire.SessionSt
 func (f *fakeCA) EndSession(context.Context, string, wire.SessionEnd) error    { return nil }
 func (f *fakeCA) UploadRecording(context.Context, string, io.ReadSeeker) error { return nil }
 
+func (f *fakeCA) ReportBreakGlassSession(context.Context, wire.BreakGlassSession) error {
+	return errRefused
+}
+
 func (f *fakeCA) ReportRefusals(_ context.Context, r wire.BastionRefusals) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -56,6 +56,7 @@ func (s *Server) breakGlassLogin(g *connGuard, conn ssh.ConnMetadata, cert *ssh.
 		"reason", id.glass.Reason, "client", conn.RemoteAddr().String())
 	p := id.permissions()
 	p.Extensions[extBreakGlass] = cert.Extensions[breakglass.Extension]
+	p.Extensions[extBreakGlassCert] = strings.TrimSpace(string(ssh.MarshalAuthorizedKey(cert)))
 	return p, nil
 }
 

@@ -24,4 +24,8 @@ type ControlPlane interface {
 	// ReportRefusals hands the CA what the bastion refused, for its audit
 	// log: people's refusals one by one, anonymous ones as counts.
 	ReportRefusals(ctx context.Context, r wire.BastionRefusals) error
+	// ReportBreakGlassSession reports a session opened with a break-glass
+	// certificate while the CA was down (again changes nothing); a report
+	// the CA refuses fails with the API code break_glass_refused.
+	ReportBreakGlassSession(ctx context.Context, in wire.BreakGlassSession) error
 }

@@ -40,7 +40,7 @@ func (e *ending) record(reason string, status *int) {
 			s.log.Error("keeping the end of a session in the spool", "session", e.id, "err", err)
 		}
 		if strings.HasPrefix(e.id, breakGlassPrefix) {
-			return // the CA does not know break-glass sessions: the spool keeps the end
+			return // the CA does not know break-glass sessions: reported with the spool's note (breakglass_report.go)
 		}
 		if !s.reportEnd(e.id, end, endReportTimeout) {
 			s.ends.add(e.id, end)

@@ -81,10 +81,14 @@ type Server struct {
 	reg     *registry
 	ends    unreported // session ends the CA has not taken yet
 	leaving leaving    // users whose sessions are ending
-	uploads uploads
-	conns   *admission
-	rep     *reporter
-	mfa     mfaMemory
+	uploads idSet
+	// break-glass sessions whose note is kept but which are not in reg
+	// yet, and those held back until the next start: the CA refused their
+	// report, or their note cannot be read
+	glassOpening, glassHeld idSet
+	conns                   *admission
+	rep                     *reporter
+	mfa                     mfaMemory
 	// live view: nil reporter when the CA client does not report
 	reporter   LiveReporter
 	live       liveFeeds

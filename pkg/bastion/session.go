@@ -219,7 +219,7 @@ func (x *session) begin(command string) {
 	var grant *wire.SessionGrant
 	var err error
 	if x.id.glass != nil {
-		grant, err = breakGlassGrant(x.id, command)
+		grant, err = s.openBreakGlass(x.id, x.addr.String(), command)
 	} else {
 		onFreshStack(func() {
 			grant, err = s.cfg.CA.StartSession(ctx, wire.SessionStart{RequestID: x.id.RequestID, Resource: x.id.Resource,
@@ -231,7 +231,11 @@ func (x *session) begin(command string) {
 		watch.stop()
 		s.log.Info("session refused", "user", x.id.User, "request", x.id.RequestID, "resource", x.id.Resource, "err", err)
 		metrics.SessionsEnded.WithLabelValues("refused").Inc()
-		x.fail(userMessage(err))
+		if x.id.glass != nil {
+			x.fail("the break-glass session cannot be recorded (" + recordingTrouble(err) + "), so it is not opened")
+		} else {
+			x.fail(userMessage(err))
+		}
 		return
 	}
 	x.sid, x.end = grant.SessionID, s.newEnding(grant.SessionID)
@@ -241,6 +245,7 @@ func (x *session) begin(command string) {
 	life, end := context.WithCancelCause(s.ctx)
 	tell := func(msg string) { fmt.Fprintf(x.ch.Stderr(), "\r\nlockbox: %s\r\n", msg) }
 	s.reg.add(grant.SessionID, end, tell)
+	s.glassOpening.remove(grant.SessionID)             // registered: UploadPending sees it open
 	if notice := s.drainNotice.Load(); notice != nil { // opened as the drain began
 		go tell(*notice)
 	}
@@ -263,6 +268,8 @@ func (x *session) begin(command string) {
 	x.ch.Close()
 	if x.id.glass == nil {
 		s.uploadNow(grant.SessionID)
+	} else {
+		s.reportBreakGlassNow(grant.SessionID)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io/fs"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -17,29 +18,38 @@ import (
 // keep the end (killed, crashed).
 const reasonCrash = "the bastion stopped during the session"
 
-// uploads keeps one upload per session at a time.
-type uploads struct {
-	mu      sync.Mutex
-	running map[string]bool
+// idSet is a set of session IDs safe for concurrent use: the uploads
+// running (one per session at a time), the break-glass sessions being
+// opened, those held back until the next start.
+type idSet struct {
+	mu  sync.Mutex
+	ids map[string]bool
 }
 
-func (u *uploads) start(id string) bool {
+// add adds id and reports whether it was not in the set yet.
+func (u *idSet) add(id string) bool {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	if u.running == nil {
-		u.running = map[string]bool{}
+	if u.ids == nil {
+		u.ids = map[string]bool{}
 	}
-	if u.running[id] {
+	if u.ids[id] {
 		return false
 	}
-	u.running[id] = true
+	u.ids[id] = true
 	return true
 }
 
-func (u *uploads) done(id string) {
+func (u *idSet) remove(id string) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	delete(u.running, id)
+	delete(u.ids, id)
+}
+
+func (u *idSet) has(id string) bool {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.ids[id]
 }
 
 // upload sends a finished (or crash-left) recording to the CA and deletes
@@ -47,15 +57,16 @@ func (u *uploads) done(id string) {
 // CA acknowledged it. A failed upload stays in the spool for
 // UploadPending.
 func (s *Server) upload(ctx context.Context, id string) {
-	if !s.uploads.start(id) {
+	if !s.uploads.add(id) {
 		return
 	}
-	defer s.uploads.done(id)
+	defer s.uploads.remove(id)
 	f, err := s.cfg.Spool.Open(id)
 	if errors.Is(err, fs.ErrNotExist) {
 		// The session ended before its recording began (the client left,
-		// the target could not be reached): only its end was kept.
-		if err := s.cfg.Spool.RemoveEnd(id); err != nil {
+		// the target could not be reached): only its end (and a
+		// break-glass session's note) was kept.
+		if err := errors.Join(s.cfg.Spool.RemoveEnd(id), s.cfg.Spool.RemoveBreakGlass(id)); err != nil {
 			s.log.Error("removing a session's end from the spool", "session", id, "err", err)
 		}
 		return
@@ -90,6 +101,21 @@ func (s *Server) uploadEnded(ctx context.Context, id string) {
 // the CA as such), and earlier failed uploads. The bastion runs it at
 // start and every upload_retry_interval (default a minute).
 func (s *Server) UploadPending(ctx context.Context) {
+	// Break-glass notes first, then the sessions being opened, then those
+	// open: a note listed belongs to a session in one of the two, or to
+	// one that ended (its end kept).
+	glass, err := s.cfg.Spool.BreakGlassSessions()
+	if err != nil {
+		s.log.Error("reading the spool", "err", err)
+		return
+	}
+	open := map[string]bool{}
+	for _, id := range glass {
+		open[id] = s.glassOpening.has(id)
+	}
+	for _, id := range s.reg.ids() {
+		open[id] = true
+	}
 	ids, err := s.cfg.Spool.Pending()
 	if err != nil {
 		s.log.Error("reading the spool", "err", err)
@@ -100,16 +126,18 @@ func (s *Server) UploadPending(ctx context.Context) {
 		s.log.Error("reading the spool", "err", err)
 		return
 	}
-	open := map[string]bool{}
-	for _, id := range s.reg.ids() {
-		open[id] = true
-	}
 	seen := map[string]bool{}
-	for _, id := range append(ids, ended...) {
-		if open[id] || seen[id] || strings.HasPrefix(id, breakGlassPrefix) {
-			continue // break-glass recordings stay in the spool (docs/operations.md)
+	for _, id := range slices.Concat(ids, ended, glass) {
+		if open[id] || seen[id] {
+			continue
 		}
 		seen[id] = true
+		if strings.HasPrefix(id, breakGlassPrefix) {
+			cctx, cancel := context.WithTimeout(ctx, time.Minute)
+			s.reportBreakGlass(cctx, id)
+			cancel()
+			continue
+		}
 		end, ok, err := s.cfg.Spool.ReadEnd(id)
 		if err != nil {
 			s.log.Warn("reading a session's end from the spool", "session", id, "err", err)

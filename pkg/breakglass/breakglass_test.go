@@ -184,3 +184,55 @@ func TestRecordAppendsAndReadsBack(t *testing.T) {
 		t.Fatal("a torn line reads")
 	}
 }
+
+func TestVerifyTakesOnlyATrustedCertificateForThisBastionUsedInItsValidity(t *testing.T) {
+	f := newFixture(t)
+	cert, _, err := Issue(f.req, f.userCA, f.hopCA, now, time.Minute, rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := string(ssh.MarshalAuthorizedKey(cert))
+	previous := signer(t).PublicKey() // a rotation's other key
+	trusted := []ssh.PublicKey{previous, f.userCA.PublicKey()}
+	bastionKeys := []ssh.PublicKey{signer(t).PublicKey(), f.bastion.PublicKey()}
+	at := now.Add(10 * time.Minute)
+	got, g, err := Verify(line, trusted, "bastion-1", bastionKeys, at)
+	if err != nil || got.Serial != cert.Serial || g.User != "alice" {
+		t.Fatalf("the genuine certificate, the signing key second in the list: %v", err)
+	}
+	forged := newFixture(t) // the same request signed by another user CA
+	forged.req = f.req
+	other, _, err := Issue(forged.req, forged.userCA, f.hopCA, now, 0, rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain := *cert
+	plain.Extensions = map[string]string{}
+	for name, tc := range map[string]struct {
+		line    string
+		bastion string
+		keys    []ssh.PublicKey
+		at      time.Time
+		want    error
+	}{
+		"another user CA":                  {string(ssh.MarshalAuthorizedKey(other)), "bastion-1", bastionKeys, at, ErrUntrusted},
+		"a grant certificate, not a glass": {string(ssh.MarshalAuthorizedKey(&plain)), "bastion-1", bastionKeys, at, ErrUntrusted},
+		"another bastion":                  {line, "bastion-2", bastionKeys, at, ErrWrongHost},
+		"hop for another key":              {line, "bastion-1", []ssh.PublicKey{previous}, at, ErrWrongHost},
+		"started after its end":            {line, "bastion-1", bastionKeys, now.Add(30 * time.Minute), ErrUntrusted},
+		"started before it was valid":      {line, "bastion-1", bastionKeys, now.Add(-2 * time.Minute), ErrUntrusted},
+		"a plain key":                      {string(ssh.MarshalAuthorizedKey(f.person.PublicKey())), "bastion-1", bastionKeys, at, ErrUntrusted},
+		"not a key":                        {"ssh-ed25519 AAAA", "bastion-1", bastionKeys, at, ErrUntrusted},
+		"two lines":                        {line + line, "bastion-1", bastionKeys, at, ErrUntrusted},
+	} {
+		if _, _, err := Verify(tc.line, trusted, tc.bastion, tc.keys, tc.at); !errors.Is(err, tc.want) {
+			t.Errorf("%s: %v, want %v", name, err, tc.want)
+		}
+	}
+	if _, _, err := Verify(line, nil, "bastion-1", bastionKeys, at); !errors.Is(err, ErrUntrusted) {
+		t.Errorf("no trusted keys: %v", err)
+	}
+	if _, _, err := Verify(line, trusted, "bastion-1", bastionKeys, now.Add(30*time.Minute-time.Second)); err != nil {
+		t.Errorf("started in its last second: %v", err)
+	}
+}

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/ssh"
 )
 
 func mustJSON(t testing.TB, v any) string {
@@ -48,6 +50,32 @@ func FuzzParseRecords(f *testing.F) {
 			if r.Serial == 0 || r.User == "" {
 				t.Fatalf("accepted %+v", r)
 			}
+		}
+	})
+}
+
+// FuzzVerify: the CA reads the certificate line of any bastion's report;
+// no input may crash it, and what it accepts is a break-glass certificate
+// of the trusted user CA for the bastion asked about.
+func FuzzVerify(f *testing.F) {
+	fx := newFixture(f)
+	cert, _, err := Issue(fx.req, fx.userCA, fx.hopCA, now, 0, rand.Reader)
+	if err != nil {
+		f.Fatal(err)
+	}
+	line := string(ssh.MarshalAuthorizedKey(cert))
+	f.Add(line)
+	f.Add(line[:len(line)/2])
+	f.Add("ssh-ed25519 AAAA")
+	f.Add("")
+	trusted := []ssh.PublicKey{fx.userCA.PublicKey()}
+	f.Fuzz(func(t *testing.T, s string) {
+		c, g, err := Verify(s, trusted, "bastion-1", []ssh.PublicKey{fx.bastion.PublicKey()}, now.Add(time.Minute))
+		if err != nil {
+			return
+		}
+		if string(c.SignatureKey.Marshal()) != string(fx.userCA.PublicKey().Marshal()) || g.Bastion != "bastion-1" {
+			t.Fatalf("accepted %q", s)
 		}
 	})
 }

@@ -43,6 +43,11 @@ const (
 	// UserDeprovisioned: a person's access was taken away at once
 	// (Message.Deprovisioned); to their managers.
 	UserDeprovisioned Kind = "user.deprovisioned"
+	// BreakGlass: an emergency certificate was signed offline while the
+	// CA was down (BreakGlass.Event "issued", once the CA audits it at
+	// start), or a session made with one was reported by its bastion
+	// ("session"). Message.BreakGlass says who, why and where.
+	BreakGlass Kind = "break_glass"
 )
 
 // Kinds lists every Kind, in the order above.
@@ -51,6 +56,7 @@ var Kinds = []Kind{
 	GrantStarted, GrantEndingSoon, GrantEnded, GrantRevoked,
 	SessionStarted, SessionEnded, MessageDead,
 	RequestEscalated, EligibilityEnding, UserDeprovisioned,
+	BreakGlass,
 }
 
 // Message is one notification: what happened, to whom, and the plain data
@@ -79,6 +85,8 @@ type Message struct {
 	Eligibility *Eligibility
 	// Deprovisioned is set for UserDeprovisioned.
 	Deprovisioned *Deprovisioned
+	// BreakGlass is set for BreakGlass.
+	BreakGlass *BreakGlassUse
 }
 
 // Recipient is a person a message addresses.
@@ -216,4 +224,33 @@ type Deprovisioned struct {
 	// Withdrawn are the pending requests denied, Revoked the grants
 	// revoked, Sessions the sessions ended.
 	Withdrawn, Revoked, Sessions []string
+}
+
+// The two events of a BreakGlass message.
+const (
+	BreakGlassIssued  = "issued"
+	BreakGlassSession = "session"
+)
+
+// BreakGlassUse is a break-glass certificate's issuance or a session made
+// with it.
+type BreakGlassUse struct {
+	Event    string // BreakGlassIssued or BreakGlassSession
+	User     string
+	Role     string
+	Resource string
+	Reason   string
+	Bastion  string
+	Serial   string // the certificate's serial, in decimal
+	// Operator ran ca break-glass (issued only).
+	Operator string
+	NotAfter time.Time // the certificate's end
+	// The session (session only).
+	SessionID  string
+	Client     string
+	Command    string // empty for a shell
+	StartedAt  time.Time
+	EndedAt    time.Time
+	EndReason  string
+	ExitStatus *int
 }

@@ -74,6 +74,17 @@ func (m *Message) validateParts() error {
 			return fmt.Errorf("%s without the person", m.Kind)
 		}
 		return nil
+	case BreakGlass:
+		b := m.BreakGlass
+		switch {
+		case b == nil || b.User == "" || b.Resource == "":
+			return fmt.Errorf("%s without the person and resource", m.Kind)
+		case b.Event != BreakGlassIssued && b.Event != BreakGlassSession:
+			return fmt.Errorf("%s event %q: want %s or %s", m.Kind, b.Event, BreakGlassIssued, BreakGlassSession)
+		case b.Event == BreakGlassSession && b.SessionID == "":
+			return fmt.Errorf("%s session without its ID", m.Kind)
+		}
+		return nil
 	}
 	if m.Request == nil || m.Request.ID == "" {
 		return fmt.Errorf("%s without a request", m.Kind)

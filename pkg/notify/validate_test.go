@@ -46,6 +46,13 @@ func TestValidateRefusesMessagesThatCannotBeSent(t *testing.T) {
 		{"revocation without its decision", func(m *Message) { m.Kind = GrantRevoked }},
 		{"session event without a session", func(m *Message) { m.Kind = SessionStarted }},
 		{"dead notice without the dead message", func(m *Message) { m.Kind = MessageDead }},
+		{"break-glass without its use", func(m *Message) { m.Kind = BreakGlass }},
+		{"break-glass of an unknown event", func(m *Message) {
+			m.Kind, m.BreakGlass = BreakGlass, &BreakGlassUse{Event: "used", User: "alice", Resource: "db-1"}
+		}},
+		{"break-glass session without its ID", func(m *Message) {
+			m.Kind, m.BreakGlass = BreakGlass, &BreakGlassUse{Event: BreakGlassSession, User: "alice", Resource: "db-1"}
+		}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -59,6 +66,11 @@ func TestValidateRefusesMessagesThatCannotBeSent(t *testing.T) {
 	m := validRequestMessage()
 	if err := m.Validate(); err != nil {
 		t.Fatalf("the valid message: %v", err)
+	}
+	m.Kind, m.Request = BreakGlass, nil
+	m.BreakGlass = &BreakGlassUse{Event: BreakGlassIssued, User: "alice", Resource: "db-1"}
+	if err := m.Validate(); err != nil {
+		t.Fatalf("a break-glass issuance: %v", err)
 	}
 }
 

@@ -36,6 +36,18 @@ func (p *Policy) IsAuditor(user string) bool {
 	return slices.ContainsFunc(p.Settings.Auditors, func(g string) bool { return p.InGroup(user, g) })
 }
 
+// Auditors returns the people in the auditor groups, sorted.
+func (p *Policy) Auditors() []string {
+	var out []string
+	for name := range p.Users {
+		if p.IsAuditor(name) {
+			out = append(out, name)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
 // ManagersOf returns the managers of every team user is a member of, sorted
 // and without repeats. It may include user, who is then still never allowed
 // to approve their own request.

@@ -97,4 +97,5 @@ var NotificationEvents = []string{
 	"grant.started", "grant.ending_soon", "grant.ended", "grant.revoked",
 	"session.started", "session.ended", "message.dead",
 	"request.escalated", "eligibility.ending", "user.deprovisioned",
+	"break_glass",
 }

@@ -197,8 +197,8 @@ func (s *Spool) Open(sessionID string) (*os.File, error) {
 	return f, nil
 }
 
-// Remove deletes a spooled recording and the session's end kept beside it
-// (WriteEnd). Call it only after the CA has acknowledged the upload and
+// Remove deletes a spooled recording and the session's end and
+// break-glass note kept beside it (WriteEnd, WriteBreakGlass). Call it only after the CA has acknowledged the upload and
 // the end; it refuses a recording still being written.
 func (s *Spool) Remove(sessionID string) error {
 	path, err := s.path(sessionID)
@@ -213,6 +213,9 @@ func (s *Spool) Remove(sessionID string) error {
 	}
 	if err := os.Remove(path); err != nil {
 		return fmt.Errorf("recording: removing spooled recording: %w", err)
+	}
+	if err := s.RemoveBreakGlass(sessionID); err != nil {
+		return err
 	}
 	return s.RemoveEnd(sessionID)
 }

@@ -34,24 +34,33 @@ func (s *Spool) WriteEnd(sessionID string, e End) error {
 	if err != nil {
 		return err
 	}
-	data, err := json.Marshal(e)
-	if err != nil {
-		return fmt.Errorf("recording: encoding the end of %s: %w", sessionID, err)
-	}
-	f, err := os.CreateTemp(s.dir, ".end-*")
-	if err != nil {
+	if err := s.writeNote(path, e); err != nil {
 		return fmt.Errorf("recording: keeping the end of %s: %w", sessionID, err)
+	}
+	return nil
+}
+
+// writeNote writes v as JSON to path durably: to a temporary file,
+// synced, renamed, the directory synced.
+func (s *Spool) writeNote(path string, v any) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(s.dir, ".note-*")
+	if err != nil {
+		return err
 	}
 	_, werr := f.Write(data)
 	serr := f.Sync()
 	cerr := f.Close()
 	if err := errors.Join(werr, serr, cerr); err != nil {
 		os.Remove(f.Name())
-		return fmt.Errorf("recording: keeping the end of %s: %w", sessionID, err)
+		return err
 	}
 	if err := os.Rename(f.Name(), path); err != nil {
 		os.Remove(f.Name())
-		return fmt.Errorf("recording: keeping the end of %s: %w", sessionID, err)
+		return err
 	}
 	return syncDir(s.dir)
 }
@@ -62,31 +71,44 @@ func (s *Spool) ReadEnd(sessionID string) (e End, ok bool, err error) {
 	if err != nil {
 		return End{}, false, err
 	}
-	f, err := os.Open(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return End{}, false, nil
-	}
+	ok, err = readNote(path, maxEndFile, &e)
 	if err != nil {
 		return End{}, false, fmt.Errorf("recording: reading the end of %s: %w", sessionID, err)
 	}
-	defer f.Close()
-	dec := json.NewDecoder(&limitedReader{f: f, left: maxEndFile})
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&e); err != nil {
-		return End{}, false, fmt.Errorf("recording: reading the end of %s: %w", sessionID, err)
+	return e, ok, nil
+}
+
+// readNote reads the JSON at path into v, strictly and at most max
+// bytes; ok is false if there is no file.
+func readNote(path string, max int64, v any) (ok bool, err error) {
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
 	}
-	return e, true, nil
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	dec := json.NewDecoder(&limitedReader{f: f, left: max, max: max})
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return false, err
+	}
+	return true, nil
 }
 
 // Ended lists the sessions whose end is kept in the spool.
-func (s *Spool) Ended() ([]string, error) {
+func (s *Spool) Ended() ([]string, error) { return s.withExt(endExt) }
+
+// withExt lists the sessions that have a file NAME+ext in the spool.
+func (s *Spool) withExt(ext string) ([]string, error) {
 	entries, err := os.ReadDir(s.dir)
 	if err != nil {
 		return nil, fmt.Errorf("recording: listing spool: %w", err)
 	}
 	var ids []string
 	for _, e := range entries {
-		id, ok := strings.CutSuffix(e.Name(), endExt)
+		id, ok := strings.CutSuffix(e.Name(), ext)
 		if ok && e.Type().IsRegular() && sessionIDPattern.MatchString(id) {
 			ids = append(ids, id)
 		}
@@ -101,8 +123,15 @@ func (s *Spool) RemoveEnd(sessionID string) error {
 	if err != nil {
 		return err
 	}
-	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err := removeNote(path); err != nil {
 		return fmt.Errorf("recording: removing the end of %s: %w", sessionID, err)
+	}
+	return nil
+}
+
+func removeNote(path string) error {
+	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
 	}
 	return nil
 }
@@ -116,13 +145,13 @@ func (s *Spool) endPath(sessionID string) (string, error) {
 
 // limitedReader fails, rather than stopping quietly, past its limit.
 type limitedReader struct {
-	f    *os.File
-	left int64
+	f         *os.File
+	left, max int64
 }
 
 func (l *limitedReader) Read(p []byte) (int, error) {
 	if l.left <= 0 {
-		return 0, fmt.Errorf("%w: more than %d bytes", ErrTooLarge, maxEndFile)
+		return 0, fmt.Errorf("%w: more than %d bytes", ErrTooLarge, l.max)
 	}
 	if int64(len(p)) > l.left {
 		p = p[:l.left]

@@ -241,3 +241,53 @@ func TestSpoolKeepsASessionsEndUntilRemoved(t *testing.T) {
 		t.Fatal("a bad session ID was accepted")
 	}
 }
+
+// A break-glass session's note is kept beside its recording, read back
+// as written, listed apart from ends and recordings, refused when it
+// grows past its bound, and removed with the recording.
+func TestSpoolKeepsABreakGlassNoteUntilRemoved(t *testing.T) {
+	s, _ := newTestSpool(t)
+	if _, ok, err := s.ReadBreakGlass("bg-a"); ok || err != nil {
+		t.Fatalf("a note nobody wrote: %v %v", ok, err)
+	}
+	want := BreakGlass{Certificate: "ssh-ed25519-cert-v01@openssh.com AAAA", ClientAddr: "192.0.2.7:5000", Command: "df -h",
+		Start: time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)}
+	if err := s.WriteBreakGlass("bg-a", want); err != nil {
+		t.Fatal(err)
+	}
+	got, ok, err := s.ReadBreakGlass("bg-a")
+	if err != nil || !ok || !cmp.Equal(got, want) {
+		t.Fatalf("read back %+v %v %v, want %+v", got, ok, err, want)
+	}
+	if ids, err := s.BreakGlassSessions(); err != nil || !cmp.Equal(ids, []string{"bg-a"}) {
+		t.Fatalf("BreakGlassSessions() = %v, %v", ids, err)
+	}
+	if ids, _ := s.Ended(); len(ids) != 0 {
+		t.Fatalf("a note is listed as an end: %v", ids)
+	}
+	w, err := s.Create("bg-a", Header{Width: 80, Height: 24}, WriterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	if err := s.Remove("bg-a"); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, _ := s.ReadBreakGlass("bg-a"); ok {
+		t.Fatal("the note outlived its recording's removal")
+	}
+	big := want
+	big.Command = strings.Repeat("x", maxGlassFile)
+	if err := s.WriteBreakGlass("bg-b", big); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.ReadBreakGlass("bg-b"); !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("an oversized note: %v", err)
+	}
+	if err := s.RemoveBreakGlass("bg-b"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.WriteBreakGlass("../x", want); !errors.Is(err, ErrBadSessionID) {
+		t.Fatalf("a bad ID: %v", err)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"regexp"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/lockbox-ssh/lockbox/pkg/recording"
@@ -61,6 +62,12 @@ type liveView struct {
 type sessionView struct {
 	*store.Session
 	Live liveView
+}
+
+// BreakGlass reports whether the session was made with a break-glass
+// certificate (no grant: its request ID names the certificate).
+func (v *sessionView) BreakGlass() bool {
+	return strings.HasPrefix(v.RequestID, workflow.BreakGlassRequestPrefix)
 }
 
 // sessionFor returns the session for its page: one the viewer may see

@@ -79,7 +79,7 @@ func (s *Server) sessionsPage(w http.ResponseWriter, r *http.Request, v *viewer)
 }
 
 func validSessionID(id string) bool {
-	return strings.HasPrefix(id, "sess-") && workflow.ValidRequestID("req-"+id[len("sess-"):])
+	return strings.HasPrefix(id, "sess-") && workflow.ValidRequestID("req-"+id[len("sess-"):]) || workflow.ValidBreakGlassSessionID(id)
 }
 
 // sessionPage shows one session and its replay, or, while it runs, its

@@ -54,3 +54,21 @@ type RefusalCount struct {
 	First  time.Time `json:"first"`
 	Last   time.Time `json:"last"`
 }
+
+// BreakGlassSession is the body of POST /v1/bastion/break-glass-sessions:
+// a bastion's report, once the CA answers, of a session it opened with a
+// break-glass certificate while the CA was down. The CA checks the
+// certificate itself; it takes nothing else on trust but the times and
+// what was run.
+type BreakGlassSession struct {
+	SessionID string `json:"session_id"` // "bg-…", made by the bastion
+	// Certificate is the break-glass certificate the client logged in
+	// with, an authorized_keys line.
+	Certificate string    `json:"certificate"`
+	ClientAddr  string    `json:"client_addr"`
+	Command     string    `json:"command"` // empty for a shell
+	StartedAt   time.Time `json:"started_at"`
+	EndedAt     time.Time `json:"ended_at"`
+	EndReason   string    `json:"end_reason"`
+	ExitStatus  *int      `json:"exit_status,omitempty"`
+}

@@ -104,6 +104,14 @@ func messages() map[notify.Kind]*notify.Message {
 			Deprovisioned: &notify.Deprovisioned{User: "alice", By: "directory", Reason: "deactivated in the directory",
 				Withdrawn: []string{"req-8b01"}, Revoked: []string{"req-7f3a"}, Sessions: []string{"s-91c2"}},
 		},
+		notify.BreakGlass: {
+			Key: notify.NewKey(notify.BreakGlass, "session", "bg-5d1e"), Kind: notify.BreakGlass, Time: at,
+			To: []notify.Recipient{{Name: "erin", Email: "erin@example.com"}},
+			BreakGlass: &notify.BreakGlassUse{Event: notify.BreakGlassSession, User: "alice", Role: "db-admin", Resource: "db1",
+				Reason: "CA database down; db1 disk full", Bastion: "bastion-1", Serial: "8412", NotAfter: at.Add(time.Hour),
+				SessionID: "bg-5d1e", Client: "192.0.2.10:50122", Command: "df -h", StartedAt: at.Add(-10 * time.Minute),
+				EndedAt: at.Add(-9 * time.Minute), EndReason: "the command exited", ExitStatus: new(int)},
+		},
 		notify.MessageDead: {
 			Key: notify.NewKey(notify.MessageDead, "request.pending-0011"), Kind: notify.MessageDead, Time: at,
 			Dead: &notify.Dead{Key: "request.pending-0011", Kind: notify.RequestPending, Channel: "ops-slack", Attempts: 8, LastError: "notify: receiver unavailable: answered 503"},

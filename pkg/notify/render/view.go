@@ -48,6 +48,8 @@ func build(m *notify.Message) (view, error) {
 		v.eligibility(m)
 	case m.Kind == notify.UserDeprovisioned:
 		v.deprovisioned(m)
+	case m.Kind == notify.BreakGlass:
+		v.breakGlass(m)
 	default:
 		v.request(m)
 	}
@@ -194,6 +196,45 @@ func (v *view) deprovisioned(m *notify.Message) {
 		if len(f.Lines) > 0 {
 			v.Facts = append(v.Facts, f)
 		}
+	}
+}
+
+// breakGlass fills the view of an emergency certificate's issuance or of
+// a session made with one.
+func (v *view) breakGlass(m *notify.Message) {
+	b := m.BreakGlass
+	user, res, role := clean(b.User), clean(b.Resource), clean(b.Role)
+	v.Marks = []string{"⚠ break-glass: no approval, no second factor"}
+	if b.Event == notify.BreakGlassIssued {
+		v.Headline = "Break-glass certificate issued for " + res
+		v.Summary = fmt.Sprintf("%s signed an emergency certificate for %s, %s on %s, while the CA was down: %s.",
+			clean(b.Operator), user, role, res, clean(b.Reason))
+		v.Subject = fmt.Sprintf("BREAK-GLASS certificate: %s on %s", user, res)
+	} else {
+		v.Headline = "Break-glass session on " + res
+		v.Summary = fmt.Sprintf("%s used an emergency certificate for a session on %s as %s: %s.", user, res, role, clean(b.Reason))
+		v.Subject = fmt.Sprintf("BREAK-GLASS session: %s on %s", user, res)
+	}
+	v.Facts = []fact{{"Person", []string{user}}, {"Role", []string{role}}, {"Resource", []string{res}},
+		{"Reason", []string{clean(b.Reason)}}, {"Bastion", []string{clean(b.Bastion)}}, {"Serial", []string{clean(b.Serial)}}}
+	if b.Operator != "" {
+		v.Facts = append(v.Facts, fact{"Signed by", []string{clean(b.Operator)}})
+	}
+	if !b.NotAfter.IsZero() {
+		v.Facts = append(v.Facts, fact{"Certificate ends", []string{stamp(b.NotAfter)}})
+	}
+	if b.Event != notify.BreakGlassSession {
+		return
+	}
+	command := "(shell)"
+	if b.Command != "" {
+		command = clean(b.Command)
+	}
+	v.Facts = append(v.Facts, fact{"Session", []string{clean(b.SessionID)}}, fact{"Client", []string{clean(b.Client)}},
+		fact{"Command", []string{command}}, fact{"Started", []string{stamp(b.StartedAt)}}, fact{"Ended", []string{stamp(b.EndedAt)}},
+		fact{"End", []string{clean(b.EndReason)}})
+	if b.ExitStatus != nil {
+		v.Facts = append(v.Facts, fact{"Exit status", []string{fmt.Sprint(*b.ExitStatus)}})
 	}
 }
 

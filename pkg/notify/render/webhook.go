@@ -30,6 +30,29 @@ type WebhookBody struct {
 	// user.deprovisioned.
 	Eligibility   *WebhookEligibility   `json:"eligibility,omitempty"`
 	Deprovisioned *WebhookDeprovisioned `json:"deprovisioned,omitempty"`
+	// BreakGlass is set for break_glass.
+	BreakGlass *WebhookBreakGlass `json:"break_glass,omitempty"`
+}
+
+// WebhookBreakGlass is an emergency certificate's issuance (event
+// "issued") or a session made with one (event "session").
+type WebhookBreakGlass struct {
+	Event      string     `json:"event"`
+	User       string     `json:"user"`
+	Role       string     `json:"role"`
+	Resource   string     `json:"resource"`
+	Reason     string     `json:"reason"`
+	Bastion    string     `json:"bastion"`
+	Serial     string     `json:"serial"`
+	Operator   string     `json:"operator,omitempty"`
+	NotAfter   *time.Time `json:"not_after,omitempty"`
+	SessionID  string     `json:"session_id,omitempty"`
+	Client     string     `json:"client,omitempty"`
+	Command    string     `json:"command,omitempty"`
+	StartedAt  *time.Time `json:"started_at,omitempty"`
+	EndedAt    *time.Time `json:"ended_at,omitempty"`
+	EndReason  string     `json:"end_reason,omitempty"`
+	ExitStatus *int       `json:"exit_status,omitempty"`
 }
 
 // WebhookEligibility is a dated team membership or eligibility that ends.
@@ -170,7 +193,22 @@ func Webhook(m *notify.Message) ([]byte, error) {
 		b.Deprovisioned = &WebhookDeprovisioned{User: d.User, By: d.By, Reason: d.Reason,
 			Withdrawn: nonNil(d.Withdrawn), Revoked: nonNil(d.Revoked), Sessions: nonNil(d.Sessions)}
 	}
+	if g := m.BreakGlass; g != nil {
+		b.BreakGlass = &WebhookBreakGlass{Event: g.Event, User: g.User, Role: g.Role, Resource: g.Resource, Reason: g.Reason,
+			Bastion: g.Bastion, Serial: g.Serial, Operator: g.Operator, NotAfter: optionalTime(g.NotAfter), SessionID: g.SessionID,
+			Client: g.Client, Command: g.Command, StartedAt: optionalTime(g.StartedAt), EndedAt: optionalTime(g.EndedAt),
+			EndReason: g.EndReason, ExitStatus: g.ExitStatus}
+	}
 	return json.Marshal(b)
+}
+
+// optionalTime is t in UTC, or nil for the zero time.
+func optionalTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	u := t.UTC()
+	return &u
 }
 
 // markCodes are the webhook's machine-readable marks.

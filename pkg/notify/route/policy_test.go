@@ -13,9 +13,12 @@ import (
 )
 
 // people is the policy the routing tests use: alice and bob request
-// through team storage, carol manages it, dave is in security, and the
-// customer's tenant administrators tina and olga approve on customer-db.
-const people = `users:
+// through team storage, carol manages it, dave is in security (the
+// auditors), and the customer's tenant administrators tina and olga
+// approve on customer-db.
+const people = `settings:
+  auditors: [security]
+users:
   - {name: alice, keys: ["KEY"], email: alice@example.com}
   - {name: bob, keys: ["KEY"]}
   - {name: carol, keys: ["KEY"], email: carol@example.com}
@@ -62,6 +65,8 @@ const routes = `notifications:
     - {events: [message.dead], to: channel, endpoints: [siem]}
     - {events: [request.escalated, eligibility.ending, user.deprovisioned], endpoints: [mail]}
     - {events: [eligibility.ending], roles: [admin], to: channel, endpoints: [teams]}
+    - {events: [break_glass], endpoints: [mail]}
+    - {events: [break_glass], to: channel, endpoints: [siem]}
 `
 
 // parse parses files (name -> text) with KEY replaced by a fresh key each

@@ -118,6 +118,8 @@ func (r *Router) Route(m *notify.Message) []notify.Target {
 //     the people who lose it and their team's managers,
 //     user.deprovisioned: the person's managers (m.To as the workflow
 //     gives it);
+//   - break_glass: the policy's auditors (settings: auditors), since
+//     nobody approved the access;
 //   - message.dead: nobody.
 //
 // Never the person who asked (for requests) or who holds the session.
@@ -150,6 +152,12 @@ func (r *Router) Concerned(m *notify.Message) []notify.Recipient {
 		for _, p := range m.To {
 			names = append(names, p.Name)
 		}
+	case notify.BreakGlass:
+		if m.BreakGlass == nil {
+			return nil
+		}
+		self = m.BreakGlass.User
+		names = r.pol.Auditors()
 	case notify.SessionStarted, notify.SessionEnded:
 		if m.Session == nil {
 			return nil
@@ -189,6 +197,8 @@ func (r *Router) facts(m *notify.Message) facts {
 	if m.Session != nil {
 		f.roles = []string{m.Session.Role}
 		f.resources = []string{m.Session.Resource}
+	} else if b := m.BreakGlass; b != nil {
+		f.roles, f.resources = []string{b.Role}, []string{b.Resource}
 	} else if e := m.Eligibility; e != nil {
 		// An eligibility that ends is about every role and resource it gave.
 		f.roles, f.resources = e.Roles, e.Resources

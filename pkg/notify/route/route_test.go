@@ -133,6 +133,18 @@ func TestRouteEveryEventKind(t *testing.T) {
 					Deprovisioned: &notify.Deprovisioned{User: "alice", By: "scim", Reason: "deactivated"}}
 			},
 			[]notify.Target{{Endpoint: "mail", To: []notify.Recipient{rcpt("carol", "carol@example.com")}}}},
+		{"break_glass goes to the auditors by email, never to the person who used it, and to the SIEM",
+			func() *notify.Message {
+				return &notify.Message{Key: "b", Kind: notify.BreakGlass, Time: at,
+					BreakGlass: &notify.BreakGlassUse{Event: notify.BreakGlassSession, User: "dave", Role: "admin", Resource: "db-1", SessionID: "bg-1"}}
+			},
+			[]notify.Target{{Endpoint: "siem"}}},
+		{"break_glass of someone else reaches the auditors",
+			func() *notify.Message {
+				return &notify.Message{Key: "b", Kind: notify.BreakGlass, Time: at,
+					BreakGlass: &notify.BreakGlassUse{Event: notify.BreakGlassIssued, User: "alice", Role: "admin", Resource: "db-1"}}
+			},
+			[]notify.Target{{Endpoint: "mail", To: []notify.Recipient{rcpt("dave", "dave@example.com")}}, {Endpoint: "siem"}}},
 		{"an unknown kind goes nowhere", func() *notify.Message { return request("request.approved", "reader", "db-1") }, nil},
 		{"a request event without its request goes nowhere by name",
 			func() *notify.Message { return &notify.Message{Key: "k", Kind: notify.GrantEnded, Time: at} }, nil},
