@@ -32,7 +32,8 @@ const idleSessions = 1000
 //
 // With LOCKBOX_BENCH_PROFILES=DIR set, the bastion serves its profiles and
 // the benchmark saves its heap and goroutine profiles with every session
-// open into DIR (heap.pb.gz, goroutine.txt), for `go tool pprof`.
+// open into DIR (heap.pb.gz, goroutine.txt, and heap.txt, which ends with
+// runtime.MemStats), for `go tool pprof`.
 func BenchmarkBastionIdleSessionMemory(b *testing.B) {
 	const warmup = 10
 	c := initBenchCA(b)
@@ -83,6 +84,7 @@ func BenchmarkBastionIdleSessionMemory(b *testing.B) {
 	if profiles != "" {
 		saveProfile(b, pprofAddr, "heap", filepath.Join(profiles, "heap.pb.gz"))
 		saveProfile(b, pprofAddr, "goroutine?debug=1", filepath.Join(profiles, "goroutine.txt"))
+		saveProfile(b, pprofAddr, "heap?debug=1", filepath.Join(profiles, "heap.txt")) // ends with runtime.MemStats
 	}
 	b.ReportMetric(0, "ns/op")
 	b.ReportMetric(float64(base)/1024, "base-MiB")
