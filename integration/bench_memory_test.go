@@ -82,9 +82,11 @@ func BenchmarkBastionIdleSessionMemory(b *testing.B) {
 	waitUntil(b, time.Minute, "every shell", func() bool { return target.shells.Load() == idleSessions })
 	full := settledRSS(b, bst.pid)
 	if profiles != "" {
-		saveProfile(b, pprofAddr, "heap", filepath.Join(profiles, "heap.pb.gz"))
-		saveProfile(b, pprofAddr, "goroutine?debug=1", filepath.Join(profiles, "goroutine.txt"))
-		saveProfile(b, pprofAddr, "heap?debug=1", filepath.Join(profiles, "heap.txt")) // ends with runtime.MemStats
+		for query, file := range map[string]string{"heap": "heap.pb.gz", "goroutine?debug=1": "goroutine.txt", "heap?debug=1": "heap.txt"} {
+			if err := saveProfile(pprofAddr, query, filepath.Join(profiles, file)); err != nil {
+				b.Fatal(err)
+			}
+		}
 	}
 	b.ReportMetric(0, "ns/op")
 	b.ReportMetric(float64(base)/1024, "base-MiB")
@@ -110,19 +112,20 @@ func freeLoopbackAddr(tb testing.TB) string {
 
 // saveProfile saves the bastion's profile named by query (served with
 // --pprof at addr) into path.
-func saveProfile(tb testing.TB, addr, query, path string) {
+func saveProfile(addr, query, path string) error {
 	resp, err := http.Get("http://" + addr + "/debug/pprof/" + query)
 	if err != nil {
-		tb.Fatal(err)
+		return err
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(resp.Body)
-	if err != nil || resp.StatusCode != http.StatusOK {
-		tb.Fatalf("profile %s: %s, %v", query, resp.Status, err)
+	if err != nil {
+		return err
 	}
-	if err := os.WriteFile(path, data, 0o644); err != nil {
-		tb.Fatal(err)
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("profile %s: %s", query, resp.Status)
 	}
+	return os.WriteFile(path, data, 0o644)
 }
 
 // openIdleSessions logs each user in to the bastion at addr (certificate,
