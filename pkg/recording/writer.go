@@ -2,7 +2,6 @@ package recording
 
 import (
 	"bytes"
-	"encoding/base64"
 	"fmt"
 	"io"
 	"strconv"
@@ -287,7 +286,7 @@ func (w *Writer) bytesEvent(kind byte, data []byte) error {
 	}
 	*w.pending = append(appendEventStart(*w.pending, t, kind), '"')
 	before := len(*w.pending)
-	*w.pending = base64.StdEncoding.AppendEncode(*w.pending, data)
+	*w.pending = appendBase64(*w.pending, data)
 	w.pendingBytes += len(*w.pending) - before
 	*w.pending = append(*w.pending, "\"]\n"...)
 	if len(*w.pending) >= memberSize {
