@@ -51,7 +51,7 @@ type Writer struct {
 	last         time.Duration // time of the latest event; times never go back
 	carry        [2]carry      // output, input
 	unsynced     bool          // compressed data written since the last sync
-	pendingBytes int           // of pending, base64 data of byte events
+	pendingBytes int           // how much of pending is base64 data of byte events
 	cheap        int           // members still to code with Huffman coding alone, or store
 	cheapStore   bool          // store those that are mostly byte events
 	closed       bool
@@ -241,16 +241,9 @@ func (w *Writer) flushCarry(idx int, kind byte) {
 // neither encoded nor compressed: it goes to the file as copies of a
 // member made once for that byte (see runMember). w.mu must be held.
 func (w *Writer) event(kind byte, data []byte) error {
-	if err := w.usable(); err != nil {
+	if err := w.beginEvent(kind); err != nil {
 		return err
 	}
-	t := max(w.clock().Sub(w.start), w.last)
-	w.last = t
-	if w.pending == nil {
-		w.pending = eventBufs.Get().(*[]byte)
-		*w.pending = (*w.pending)[:0]
-	}
-	*w.pending = append(appendEventStart(*w.pending, t, kind), '"')
 	for {
 		var n int
 		*w.pending, n = appendText(*w.pending, data)
@@ -263,11 +256,7 @@ func (w *Writer) event(kind byte, data []byte) error {
 		w.writeRuns(data[0], reps)
 		data = data[reps*runLen:]
 	}
-	*w.pending = append(*w.pending, "\"]\n"...)
-	if len(*w.pending) >= memberSize {
-		w.compress()
-	}
-	return w.err
+	return w.endEvent()
 }
 
 // bytesEvent appends one event of data as base64 (kind "O" or "I"), for
@@ -275,6 +264,18 @@ func (w *Writer) event(kind byte, data []byte) error {
 // three (U+F700+b) or six (\u0000) and the compressor would code all of
 // those, where base64 writes four bytes for three. w.mu must be held.
 func (w *Writer) bytesEvent(kind byte, data []byte) error {
+	if err := w.beginEvent(kind); err != nil {
+		return err
+	}
+	before := len(*w.pending)
+	*w.pending = appendBase64(*w.pending, data)
+	w.pendingBytes += len(*w.pending) - before
+	return w.endEvent()
+}
+
+// beginEvent appends an event's line up to the opening quote of its data,
+// taking a pending buffer if the Writer holds none. w.mu must be held.
+func (w *Writer) beginEvent(kind byte) error {
 	if err := w.usable(); err != nil {
 		return err
 	}
@@ -285,9 +286,12 @@ func (w *Writer) bytesEvent(kind byte, data []byte) error {
 		*w.pending = (*w.pending)[:0]
 	}
 	*w.pending = append(appendEventStart(*w.pending, t, kind), '"')
-	before := len(*w.pending)
-	*w.pending = appendBase64(*w.pending, data)
-	w.pendingBytes += len(*w.pending) - before
+	return nil
+}
+
+// endEvent closes the event's line and compresses the batch once it is a
+// member's worth. w.mu must be held.
+func (w *Writer) endEvent() error {
 	*w.pending = append(*w.pending, "\"]\n"...)
 	if len(*w.pending) >= memberSize {
 		w.compress()
