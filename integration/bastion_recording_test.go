@@ -2,8 +2,10 @@ package integration
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
+	"io"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -35,6 +37,13 @@ func (w *world) apiClient(who string) *client.Client {
 // stored, and returns the session and the recording.
 func (w *world) recordingOf(who string) (wire.Session, *recording.Recording) {
 	w.t.Helper()
+	s, rec, _ := w.recordingFileOf(who)
+	return s, rec
+}
+
+// recordingFileOf is recordingOf that also returns the file as stored.
+func (w *world) recordingFileOf(who string) (wire.Session, *recording.Recording, []byte) {
+	w.t.Helper()
 	var s wire.Session
 	waitFor(w.t, 30*time.Second, "the recording to be uploaded", func() bool {
 		var list []wire.Session
@@ -59,7 +68,7 @@ func (w *world) recordingOf(who string) (wire.Session, *recording.Recording) {
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	return s, rec
+	return s, rec, data
 }
 
 // The bytes in a recording are the bytes the client received.
@@ -78,6 +87,34 @@ func TestRecordingHoldsExactlyWhatTheClientReceived(t *testing.T) {
 	}
 	if rec.Header.User != "alice" || rec.Header.Resource != "db-1" || rec.Header.Session != s.ID || rec.Truncated || rec.Header.Terminal {
 		t.Fatalf("header %+v, truncated %v", rec.Header, rec.Truncated)
+	}
+}
+
+// Binary output (random bytes) goes into the recording as byte events,
+// between text events, and reads back as exactly what the client received.
+func TestBinaryOutputIsRecordedExactlyAsByteEvents(t *testing.T) {
+	w := newWorld(t, worldOptions{})
+	b := w.bastion(nil, "--mfa_remember", "1h")
+	w.enroll("alice")
+	_, key := w.grant("alice", "admin", "1h")
+	r := w.run(b, key, w.code("alice", 0), nil, "sh", "-c", `'seq 1 20000; head -c 300000 /dev/urandom; echo; echo done'`)
+	if r.code != 0 || !strings.HasSuffix(r.stdout, "\ndone\n") || len(r.stdout) < 300000 {
+		t.Fatalf("exit %d, stderr %q, %d bytes", r.code, r.stderr, len(r.stdout))
+	}
+	_, rec, data := w.recordingFileOf("alice")
+	if got := recording.Output(rec); !bytes.Equal(got, []byte(r.stdout)) {
+		t.Fatalf("the recording holds %d bytes, the client received %d", len(got), len(r.stdout))
+	}
+	z, err := gzip.NewReader(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, err := io.ReadAll(z)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(text, []byte(`"format":2`)) || !bytes.Contains(text, []byte(`, "O", "`)) || !bytes.Contains(text, []byte(`, "o", "1\n2\n3\n`)) {
+		t.Errorf("the recording has no format 2 header, no byte events or no text events:\n%.400s", text)
 	}
 }
 

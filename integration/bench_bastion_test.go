@@ -93,6 +93,11 @@ type pathsFixture struct {
 	fresh     []*benchUser   // each logs in once, with a TOTP code
 	caCalls   *benchUser     // for timing the CA calls the bastion makes
 	asBastion *client.Client // signs as bastion-1
+
+	// With LOCKBOX_BENCH_PROFILES=DIR, the bastion serves its profiles
+	// at pprofAddr and each throughput run through it saves a CPU profile
+	// of its first second into DIR (cpu-text.pb.gz, ...).
+	profiles, pprofAddr string
 }
 
 // freshUsers bounds how many TOTP logins one run can make.
@@ -123,7 +128,12 @@ func newPathsFixture(b *testing.B) *pathsFixture {
 	f.ca.writePolicy(benchPolicy{users: freshUsers + 2, resources: map[string]string{"db-1": f.target.Addr}, login: f.login,
 		bastionKey: strings.TrimSpace(string(ssh.MarshalAuthorizedKey(f.bastion.identity.PublicKey()))), auditors: liveWatchers})
 	f.ca.start()
-	f.bastion.start(b, f.ca, "--mfa_remember", "1h")
+	flags := []string{"--mfa_remember", "1h"}
+	if f.profiles = os.Getenv("LOCKBOX_BENCH_PROFILES"); f.profiles != "" {
+		f.pprofAddr = freeLoopbackAddr(b)
+		flags = append(flags, "--pprof", f.pprofAddr)
+	}
+	f.bastion.start(b, f.ca, flags...)
 
 	f.regular, f.caCalls, f.fresh = f.ca.users[0], f.ca.users[1], f.ca.users[2:]
 	prepareUsers(b, []*benchUser{f.regular, f.caCalls}, "db-1", 2)
@@ -332,19 +342,30 @@ func (t sshTiming) mibps() float64 {
 // path in alternating order (the order flips every iteration).
 func BenchmarkBastionVsProxyJump(b *testing.B) {
 	f := newPathsFixture(b)
-	b.Run("throughput=text", func(b *testing.B) { f.throughput(b, textPayload) })
-	b.Run("throughput=zeros", func(b *testing.B) { f.throughput(b, zerosPayload) })
+	b.Run("throughput=text", func(b *testing.B) { f.throughput(b, "text", textPayload) })
+	b.Run("throughput=zeros", func(b *testing.B) { f.throughput(b, "zeros", zerosPayload) })
 	random := randomPayload(b)
-	b.Run("throughput=random", func(b *testing.B) { f.throughput(b, random) })
+	b.Run("throughput=random", func(b *testing.B) { f.throughput(b, "random", random) })
 	b.Run("connect", f.connect)
 }
 
-func (f *pathsFixture) throughput(b *testing.B, p benchPayload) {
+func (f *pathsFixture) throughput(b *testing.B, name string, p benchPayload) {
 	var viaBastion, viaJump []float64
 	runs := []func() error{
 		func() error {
+			profiled := make(chan error, 1)
+			if f.profiles != "" {
+				go func() {
+					profiled <- saveProfile(f.pprofAddr, "profile?seconds=1", filepath.Join(f.profiles, "cpu-"+name+".pb.gz"))
+				}()
+			} else {
+				profiled <- nil
+			}
 			t, err := timeSSH(f.bastionCmd(f.regular, "", p.command), p.size)
 			viaBastion = append(viaBastion, t.mibps())
+			if perr := <-profiled; err == nil {
+				err = perr
+			}
 			return err
 		},
 		func() error {

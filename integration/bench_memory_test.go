@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -17,15 +20,20 @@ import (
 
 // idleSessions is how many sessions BenchmarkBastionIdleSessionMemory holds
 // open, each for a different user (one session per user).
-const idleSessions = 500
+const idleSessions = 1000
 
 // BenchmarkBastionIdleSessionMemory measures the bastion's resident memory
-// per idle interactive session: 500 users each hold a shell with a pty
+// per idle interactive session: 1,000 users each hold a shell with a pty
 // open through the bastion (recording on) to an in-process target and
 // send nothing. VmRSS of the `bastion serve` process is read once the
-// bastion has served a few sessions and has none open, at 250 sessions,
-// and at 500, each time after it stopped falling. It runs once whatever
+// bastion has served a few sessions and has none open, at 500 sessions,
+// and at 1,000, each time after it stopped falling. It runs once whatever
 // b.N is.
+//
+// With LOCKBOX_BENCH_PROFILES=DIR set, the bastion serves its profiles and
+// the benchmark saves its heap and goroutine profiles with every session
+// open into DIR (heap.pb.gz, goroutine.txt, and heap.txt, which ends with
+// runtime.MemStats), for `go tool pprof`.
 func BenchmarkBastionIdleSessionMemory(b *testing.B) {
 	const warmup = 10
 	c := initBenchCA(b)
@@ -36,10 +44,17 @@ func BenchmarkBastionIdleSessionMemory(b *testing.B) {
 	}
 	target := startGoTarget(b, c.publicKey("hop_ca"), hostCert)
 	bst := initBenchBastion(b, c)
+	profiles := os.Getenv("LOCKBOX_BENCH_PROFILES")
+	var pprofAddr string
+	var flags []string
+	if profiles != "" {
+		pprofAddr = freeLoopbackAddr(b)
+		flags = append(flags, "--pprof", pprofAddr)
+	}
 	c.writePolicy(benchPolicy{users: idleSessions + warmup, resources: map[string]string{"mem-1": target.addr}, login: "bench",
 		bastionKey: strings.TrimSpace(string(ssh.MarshalAuthorizedKey(bst.identity.PublicKey())))})
 	c.start()
-	bst.start(b, c)
+	bst.start(b, c, flags...)
 	prepareUsers(b, c.users, "mem-1", 8)
 	hostCA := c.publicKey("host_ca")
 
@@ -66,15 +81,51 @@ func BenchmarkBastionIdleSessionMemory(b *testing.B) {
 	rest := open(users[idleSessions/2:])
 	waitUntil(b, time.Minute, "every shell", func() bool { return target.shells.Load() == idleSessions })
 	full := settledRSS(b, bst.pid)
+	if profiles != "" {
+		for query, file := range map[string]string{"heap": "heap.pb.gz", "goroutine?debug=1": "goroutine.txt", "heap?debug=1": "heap.txt"} {
+			if err := saveProfile(pprofAddr, query, filepath.Join(profiles, file)); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
 	b.ReportMetric(0, "ns/op")
 	b.ReportMetric(float64(base)/1024, "base-MiB")
-	b.ReportMetric(float64(full)/1024, "rss-500-MiB")
+	b.ReportMetric(float64(full)/1024, "rss-full-MiB")
 	b.ReportMetric(float64(full-base)/idleSessions, "KiB/session")
 	b.ReportMetric(float64(full-mid)/(idleSessions-idleSessions/2), "marginal-KiB/session")
 
 	for _, cl := range append(half, rest...) {
 		cl.Close()
 	}
+}
+
+// freeLoopbackAddr returns a loopback address with a port that was free
+// a moment ago.
+func freeLoopbackAddr(tb testing.TB) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// saveProfile saves the bastion's profile named by query (served with
+// --pprof at addr) into path.
+func saveProfile(addr, query, path string) error {
+	resp, err := http.Get("http://" + addr + "/debug/pprof/" + query)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("profile %s: %s", query, resp.Status)
+	}
+	return os.WriteFile(path, data, 0o644)
 }
 
 // openIdleSessions logs each user in to the bastion at addr (certificate,

@@ -38,10 +38,15 @@ func (s *Server) dialTarget(ctx context.Context, grant *wire.SessionGrant, id id
 	if err != nil {
 		return nil, err
 	}
+	// x/crypto keeps the whole config for as long as the connection lives
+	// (it rekeys with it), and so anything it points to. The session key
+	// and its certificate are needed only to log in: the callback hands
+	// them over, and they are dropped once the connection is up.
+	signers := []ssh.Signer{certSigner}
 	cfg := &ssh.ClientConfig{
 		Config:            ssh.Config{Ciphers: s.cfg.Ciphers, KeyExchanges: s.cfg.KeyExchanges, MACs: s.cfg.MACs},
 		User:              grant.Target.Login,
-		Auth:              []ssh.AuthMethod{ssh.PublicKeys(certSigner)},
+		Auth:              []ssh.AuthMethod{ssh.PublicKeysCallback(func() ([]ssh.Signer, error) { return signers, nil })},
 		HostKeyCallback:   hostKeyCheck,
 		HostKeyAlgorithms: algos,
 		Timeout:           s.cfg.DialTimeout,
@@ -55,6 +60,7 @@ func (s *Server) dialTarget(ctx context.Context, grant *wire.SessionGrant, id id
 		conn.SetDeadline(dl) //nolint:errcheck // the handshake fails on a dead conn anyway
 	}
 	c, chans, reqs, err := ssh.NewClientConn(conn, grant.Target.Address, cfg)
+	signers = nil
 	if err != nil {
 		conn.Close()
 		return nil, err

@@ -31,14 +31,19 @@ const memberSize = 128 << 10
 // not compress (already compressed or encrypted data, such as an exec
 // session running `cat backup.tar.gz`) would cost several times more CPU
 // that way than relaying it does, so once a member shrinks less than
-// poorRatio times, a Writer codes the next huffmanRun members with Huffman
+// poorRatio times, a Writer codes the next cheapRun members with Huffman
 // coding alone (no search for repeats), then tries BestSpeed again. Only
 // members of judgeSize or more are judged: a small one shrinks little
-// whatever it holds.
+// whatever it holds. A member that is mostly byte events (base64, see
+// Writer.bytesEvent) and shrank less than storeRatio/(storeRatio-1) times
+// (1.5) holds random bytes, which Huffman coding would shrink by a quarter
+// at most (base64 uses six bits of each eight) for most of the Writer's
+// CPU: the next cheapRun such members are stored as they are.
 const (
 	poorRatio  = 3
-	huffmanRun = 16
+	cheapRun   = 16
 	judgeSize  = 16 << 10
+	storeRatio = 3
 )
 
 // compressors are shared by all Writers, one free list per level: a
@@ -48,8 +53,9 @@ const (
 // than the members they compress); more are made when more Writers
 // compress at once, and dropped when the list is full.
 var compressors = map[int]*compressorList{
-	gzip.BestSpeed:   {level: gzip.BestSpeed, free: make(chan *gzip.Writer, keptCompressors)},
-	gzip.HuffmanOnly: {level: gzip.HuffmanOnly, free: make(chan *gzip.Writer, keptCompressors)},
+	gzip.BestSpeed:     {level: gzip.BestSpeed, free: make(chan *gzip.Writer, keptCompressors)},
+	gzip.HuffmanOnly:   {level: gzip.HuffmanOnly, free: make(chan *gzip.Writer, keptCompressors)},
+	gzip.NoCompression: {level: gzip.NoCompression, free: make(chan *gzip.Writer, keptCompressors)},
 }
 
 // keptCompressors is how many idle compressors a free list keeps.

@@ -208,29 +208,51 @@ func TestWriterWritesLongRunsAsCachedMembers(t *testing.T) {
 	}
 }
 
-// Output that does not compress (random bytes here) switches the Writer to
-// Huffman coding alone for a while, then back to BestSpeed.
-func TestWriterCodesIncompressibleOutputWithHuffmanOnly(t *testing.T) {
-	w, f := newTestWriter(t, WriterOptions{})
-	random := randomBytes(64 << 10) // 192 KiB encoded: one member
-	mustNil(t, w.Output(random))
-	if w.huffman != huffmanRun {
-		t.Fatalf("after an incompressible member, %d members to code with Huffman only, want %d", w.huffman, huffmanRun)
+// Output that does not compress switches the Writer to cheaper coding for
+// a while, then back to BestSpeed: random bytes (byte events) are stored,
+// random printable text is coded with Huffman coding alone.
+func TestWriterCodesIncompressibleOutputCheaply(t *testing.T) {
+	printable := randomBytes(160 << 10)
+	for i, b := range printable {
+		printable[i] = 'A' + b%58
 	}
-	text := bytes.Repeat([]byte("compressible again\r\n"), 8<<10) // 160 KiB: one member
-	for range huffmanRun {
-		mustNil(t, w.Output(text))
-	}
-	if w.huffman != 0 {
-		t.Fatalf("%d Huffman-only members left after %d", w.huffman, huffmanRun)
-	}
-	mustNil(t, w.Output(text)) // BestSpeed again: it compresses well, so no switch
-	if w.huffman != 0 {
-		t.Errorf("compressible output switched to Huffman only")
-	}
-	mustNil(t, w.Close())
-	want := slices.Concat(random, bytes.Repeat(text, huffmanRun+1))
-	if got := Output(readBytes(t, f.bytes())); !bytes.Equal(got, want) {
-		t.Errorf("output read back differs from what was written")
+	for _, tc := range []struct {
+		name      string
+		chunk     []byte // one member's worth
+		wantStore bool
+	}{
+		{"random bytes", randomBytes(96 << 10), true},
+		{"random printable text", printable, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w, f := newTestWriter(t, WriterOptions{})
+			mustNil(t, w.Output(tc.chunk))
+			if w.cheap != cheapRun || w.cheapStore != tc.wantStore {
+				t.Fatalf("after an incompressible member: %d cheap members, store %v; want %d, %v", w.cheap, w.cheapStore, cheapRun, tc.wantStore)
+			}
+			mustNil(t, w.Output(tc.chunk))
+			if w.cheap != cheapRun-1 {
+				t.Fatalf("%d cheap members left after one, want %d", w.cheap, cheapRun-1)
+			}
+			text := bytes.Repeat([]byte("compressible again\r\n"), 8<<10) // 160 KiB: one member
+			for range cheapRun - 1 {
+				mustNil(t, w.Output(text))
+			}
+			if w.cheap != 0 {
+				t.Fatalf("%d cheap members left after %d", w.cheap, cheapRun)
+			}
+			mustNil(t, w.Output(text)) // BestSpeed again: it compresses well, so no switch
+			if w.cheap != 0 {
+				t.Errorf("compressible output switched to cheap coding")
+			}
+			mustNil(t, w.Close())
+			want := slices.Concat(tc.chunk, tc.chunk, bytes.Repeat(text, cheapRun))
+			if got := Output(readBytes(t, f.bytes())); !bytes.Equal(got, want) {
+				t.Errorf("output read back differs from what was written")
+			}
+			if tc.wantStore && len(f.bytes()) < len(tc.chunk)*4/3 {
+				t.Errorf("file of %d bytes: the second member of random bytes (%d as base64) was not stored", len(f.bytes()), len(tc.chunk)*4/3)
+			}
+		})
 	}
 }

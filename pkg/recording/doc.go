@@ -53,6 +53,17 @@
 // it stands for, and every other character to its UTF-8 encoding. A generic
 // asciinema player shows escaped bytes as private-use glyphs.
 //
+// # Byte events
+//
+// Output or input that is mostly not text (at least 256 bytes, one in
+// eight of the first 256 not part of valid UTF-8: an archive, encrypted
+// data) is written as base64 in events of its own, "O" for output and "I"
+// for input, which cost a fraction of the escapes above to write and to
+// compress. [Read] returns them as 'o' and 'i' events. A recording that
+// may hold them says so in its header's lockbox object ("format": 2);
+// recordings without a format are read as before, and byte events in
+// them are refused.
+//
 // The output and input streams each carry an incomplete trailing UTF-8
 // sequence (at most three bytes) over to their next event, so a character
 // split across two reads is recorded whole. Those bytes are written with the

@@ -211,3 +211,37 @@ func incompleteTail(p []byte) int {
 	}
 	return 0
 }
+
+// A chunk of output or input is written as bytes (base64, "O" and "I"
+// events) rather than text when it is at least bytesMin long and at least
+// one in bytesShare of its first bytesSample bytes is not part of valid
+// UTF-8: binary data such as an archive or encrypted output, where about
+// half the bytes are. Terminal output with the odd stray byte stays text,
+// readable with gunzip and shown by any asciicast player; so do runs of
+// zero bytes, which are valid UTF-8 and are written as cached members.
+const (
+	bytesMin    = 256
+	bytesSample = 256
+	bytesShare  = 8
+)
+
+// mostlyNotText reports whether p is to be written as bytes.
+func mostlyNotText(p []byte) bool {
+	if len(p) < bytesMin {
+		return false
+	}
+	sample := p[:bytesSample]
+	invalid := 0
+	for i := 0; i < len(sample); {
+		if sample[i] < utf8.RuneSelf {
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRune(sample[i:])
+		if r == utf8.RuneError && size == 1 && utf8.FullRune(sample[i:]) {
+			invalid++
+		}
+		i += size
+	}
+	return invalid*bytesShare >= len(sample)
+}

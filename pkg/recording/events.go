@@ -10,6 +10,10 @@ import (
 // resize and marker, then Lockbox's own (exec command, signal, exit).
 const eventKinds = "oirmcsx"
 
+// byteKinds are the kinds of output and input written as base64 bytes
+// (see Writer.stream), in eventKinds' order: "O" is output, "I" input.
+const byteKinds = "OI"
+
 // maxSignalName bounds a signal name; SSH's are short ("INT", "USR1"), and
 // RFC 4254 allows "name@domain" for others.
 const maxSignalName = 64

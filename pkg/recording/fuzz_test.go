@@ -34,6 +34,8 @@ func FuzzWriteRead(f *testing.F) {
 	f.Add([]byte("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"), []byte{4, 1, 3, 2, 2, 1})
 	f.Add([]byte("\xff\xfe\x80\xc3\xed\xa0\x80\uf700\uf7ff"), []byte{1, 1, 1})
 	f.Add([]byte("\xef\x9c\xef\x9c\x80\xc3"), []byte{2})
+	f.Add(slices.Concat([]byte("text \xe2"), randomBytes(600), []byte("\x82\xac more text")), []byte{0, 3, 1}) // byte events between text
+	f.Add(slices.Concat([]byte("text \xe2"), randomBytes(600)), []byte{6})                                     // a carried byte starts a byte event
 	f.Fuzz(func(t *testing.T, data, splits []byte) {
 		w, file := newTestWriter(t, WriterOptions{Clock: newFakeClock().Now})
 		for _, c := range splitChunks(data, splits) {
@@ -85,6 +87,7 @@ func FuzzRead(f *testing.F) {
 	f.Add([]byte(`{"version": 2, "width": 1, "height": 1}` + "\n" + `[1e2, "o", "\ud800"]` + "\n" + "garbage\n"))
 	f.Add([]byte(`{"version": 2, "width": 1, "height": 1, "timestamp": -5}` + "\n" + `[0, "o", ""]`))
 	f.Add([]byte(validHeader + "\n" + `[0.1, "c", "ls -l"]` + "\n" + `[0.2, "s", "INT"]` + "\n" + `[0.3, "x", "130"]` + "\n" + `[0.4, "x", "signal KILL"]` + "\n"))
+	f.Add([]byte(bytesHeader + "\n" + `[0.1, "O", "/4AAYQ=="]` + "\n" + `[0.2, "I", "AAEC"]` + "\n" + `[0.3, "O", "YR=="]` + "\n"))
 	f.Add([]byte(validHeader + "\n" + `[0.1, "s", "SIG INT"]` + "\n" + `[0.3, "x", "007"]` + "\n" + `[0.4, "x", "signal "]` + "\n"))
 	// Compressed, as the bastion writes them: the fuzzer mutates the
 	// compressed bytes too.

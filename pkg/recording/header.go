@@ -55,7 +55,15 @@ type lockboxJSON struct {
 	Request  string `json:"request"`
 	Command  string `json:"command"`
 	Terminal *bool  `json:"terminal,omitempty"`
+	// Format is the version of Lockbox's event encoding: absent in
+	// recordings from before byte events ("O", "I"), formatBytes since.
+	Format int `json:"format,omitempty"`
 }
+
+// formatBytes is the event encoding that adds byte events: output and
+// input written as base64 ("O", "I") when they are mostly not UTF-8.
+// Recordings without a format have none, and a reader refuses them there.
+const formatBytes = 2
 
 // headerIn is the header line as read: pointers tell missing from zero.
 type headerIn struct {
@@ -96,7 +104,7 @@ func (h *Header) marshal() ([]byte, error) {
 		Lockbox: lockboxJSON{
 			Session: h.Session, User: h.User, Resource: h.Resource,
 			Role: h.Role, Request: h.Request, Command: h.Command,
-			Terminal: &h.Terminal,
+			Terminal: &h.Terminal, Format: formatBytes,
 		},
 	}
 	if h.Term != "" {
@@ -111,21 +119,23 @@ func (h *Header) marshal() ([]byte, error) {
 
 // parseHeader parses a header line strictly: version must be the number 2
 // and width and height integers within 1..MaxDimension. Unknown keys are
-// ignored, as asciicast v2 requires.
-func parseHeader(line []byte) (Header, error) {
+// ignored, as asciicast v2 requires. It also returns the lockbox
+// object's format: 0 for recordings from before it, else formatBytes.
+func parseHeader(line []byte) (Header, int, error) {
 	var in headerIn
 	if err := json.Unmarshal(line, &in); err != nil {
-		return Header{}, fmt.Errorf("%w: %v", ErrBadHeader, err)
+		return Header{}, 0, fmt.Errorf("%w: %v", ErrBadHeader, err)
 	}
 	if !bytes.Equal(bytes.TrimSpace(in.Version), []byte("2")) {
-		return Header{}, fmt.Errorf("%w: version must be 2", ErrBadHeader)
+		return Header{}, 0, fmt.Errorf("%w: version must be 2", ErrBadHeader)
 	}
 	if in.Width == nil || in.Height == nil {
-		return Header{}, fmt.Errorf("%w: width and height are required", ErrBadHeader)
+		return Header{}, 0, fmt.Errorf("%w: width and height are required", ErrBadHeader)
 	}
 	if !validDimension(*in.Width) || !validDimension(*in.Height) {
-		return Header{}, fmt.Errorf("%w: size %dx%d not within 1..%d", ErrBadHeader, *in.Width, *in.Height, MaxDimension)
+		return Header{}, 0, fmt.Errorf("%w: size %dx%d not within 1..%d", ErrBadHeader, *in.Width, *in.Height, MaxDimension)
 	}
+	format := 0
 	h := Header{Width: *in.Width, Height: *in.Height, Term: in.Env["TERM"], Title: in.Title, Command: in.Command,
 		Terminal: in.Env["TERM"] != ""}
 	if in.Timestamp != nil {
@@ -139,6 +149,10 @@ func parseHeader(line []byte) (Header, error) {
 		if lb.Terminal != nil {
 			h.Terminal = *lb.Terminal
 		}
+		if lb.Format != 0 && lb.Format != formatBytes {
+			return Header{}, 0, fmt.Errorf("%w: lockbox format %d is not known (this reader knows %d)", ErrBadHeader, lb.Format, formatBytes)
+		}
+		format = lb.Format
 	}
-	return h, nil
+	return h, format, nil
 }

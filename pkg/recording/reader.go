@@ -3,6 +3,7 @@ package recording
 import (
 	"bufio"
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -60,8 +61,9 @@ func Output(rec *Recording) []byte {
 // The header must have version 2 and a width and height within
 // 1..MaxDimension. Each event line must be a JSON array of exactly three
 // elements: a time in seconds (a number, at least zero, never less than the
-// time before it), a kind ("o", "i", "r", "m", "c", "s" or "x") and a
-// string; "r" data must be "COLSxROWS", "s" data a signal name and "x" data
+// time before it), a kind ("o", "i", "r", "m", "c", "s" or "x", and in
+// recordings of the lockbox format 2, "O" and "I": output and input as
+// base64, returned as 'o' and 'i' events) and a string; "r" data must be "COLSxROWS", "s" data a signal name and "x" data
 // an exit status or "signal NAME". The last line is dropped, and Truncated set, if it fails
 // those checks, since a crash leaves a partial last line; a last line that
 // lacks only its newline is kept. Any other bad line is an error naming the
@@ -82,7 +84,7 @@ func Read(r io.Reader, maxBytes int64) (*Recording, error) {
 	if err != nil {
 		return nil, err
 	}
-	h, err := parseHeader(line)
+	h, format, err := parseHeader(line)
 	if err != nil {
 		return nil, fmt.Errorf("line 1: %w", err)
 	}
@@ -102,7 +104,7 @@ func Read(r io.Reader, maxBytes int64) (*Recording, error) {
 		if pending != nil {
 			return nil, pending
 		}
-		ev, t, err := parseEvent(line, prev)
+		ev, t, err := parseEvent(line, prev, format >= formatBytes)
 		if err != nil {
 			pending = fmt.Errorf("line %d: %w", n, err)
 			if !complete {
@@ -164,8 +166,9 @@ func (lr *lineReader) next() (line []byte, complete bool, err error) {
 	}
 }
 
-// parseEvent parses one event line; prev is the time of the event before.
-func parseEvent(line []byte, prev float64) (Event, float64, error) {
+// parseEvent parses one event line; prev is the time of the event before,
+// and byteEvents says whether the recording's format has byte events.
+func parseEvent(line []byte, prev float64, byteEvents bool) (Event, float64, error) {
 	var raw []json.RawMessage
 	if err := json.Unmarshal(line, &raw); err != nil || len(raw) != 3 {
 		return Event{}, 0, fmt.Errorf("%w: not a JSON array of three elements", ErrBadEvent)
@@ -178,7 +181,7 @@ func parseEvent(line []byte, prev float64) (Event, float64, error) {
 	if err != nil {
 		return Event{}, 0, err
 	}
-	if len(kind) != 1 || !strings.Contains(eventKinds, kind) {
+	if len(kind) != 1 || !(strings.Contains(eventKinds, kind) || byteEvents && strings.Contains(byteKinds, kind)) {
 		return Event{}, 0, fmt.Errorf("%w: unknown kind %q", ErrBadEvent, kind)
 	}
 	data, err := parseString(raw[2], "data")
@@ -199,10 +202,15 @@ func parseEvent(line []byte, prev float64) (Event, float64, error) {
 			return Event{}, 0, fmt.Errorf("%w: exit %q is neither a status nor \"signal NAME\"", ErrBadEvent, data)
 		}
 	}
-	ev := Event{
-		Time: time.Duration(math.Round(t*1e6)) * time.Microsecond,
-		Kind: kind[0],
-		Data: decodeData(data),
+	ev := Event{Time: time.Duration(math.Round(t*1e6)) * time.Microsecond, Kind: kind[0]}
+	if k := strings.Index(byteKinds, kind); k >= 0 {
+		ev.Kind = eventKinds[k] // byteKinds' streams are eventKinds' first
+		// Strict decoding still skips line breaks; a Writer writes none.
+		if ev.Data, err = base64.StdEncoding.Strict().DecodeString(data); err != nil || strings.ContainsAny(data, "\r\n") {
+			return Event{}, 0, fmt.Errorf("%w: %q event is not base64", ErrBadEvent, kind)
+		}
+	} else {
+		ev.Data = decodeData(data)
 	}
 	return ev, t, nil
 }

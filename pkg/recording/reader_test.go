@@ -11,6 +11,9 @@ import (
 
 const validHeader = `{"version": 2, "width": 80, "height": 24, "timestamp": 1767323045, "env": {"TERM": "xterm", "SHELL": "/bin/bash"}, "theme": {"fg": "#fff"}, "idle_time_limit": 2.5, "lockbox": {"session": "s-1", "user": "alice", "resource": "web-1", "role": "admin", "request": "r-1", "command": ""}}`
 
+// bytesHeader is validHeader in the lockbox format with byte events.
+const bytesHeader = `{"version": 2, "width": 80, "height": 24, "timestamp": 1767323045, "env": {"TERM": "xterm"}, "lockbox": {"session": "s-1", "user": "alice", "resource": "web-1", "role": "admin", "request": "r-1", "command": "", "format": 2}}`
+
 func TestReadAcceptsRecordings(t *testing.T) {
 	hdr := Header{Width: 80, Height: 24, Timestamp: t0, Term: "xterm", Session: "s-1", User: "alice", Resource: "web-1", Role: "admin", Request: "r-1", Terminal: true}
 	for _, tc := range []struct {
@@ -46,6 +49,17 @@ func TestReadAcceptsRecordings(t *testing.T) {
 			name: "escaped bytes decoded",
 			in:   validHeader + "\n" + `[0, "o", "\uf7ff\uf780a"]` + "\n",
 			want: &Recording{Header: hdr, Events: []Event{{Kind: 'o', Data: []byte("\xff\x80a")}}},
+		},
+		{
+			name: "byte events decoded in format 2, beside text",
+			in: bytesHeader + "\n" + `[0, "O", "/4AAYQ=="]` + "\n" + `[0.5, "o", "\uf7ffb"]` + "\n" +
+				`[1, "I", "AAEC"]` + "\n" + `[1, "O", ""]` + "\n",
+			want: &Recording{Header: hdr, Events: []Event{
+				{Kind: 'o', Data: []byte("\xff\x80\x00a")},
+				{Time: 500 * time.Millisecond, Kind: 'o', Data: []byte("\xffb")},
+				{Time: time.Second, Kind: 'i', Data: []byte{0, 1, 2}},
+				{Time: time.Second, Kind: 'o', Data: []byte{}},
+			}},
 		},
 		{
 			name: "partial last line dropped as truncated",
@@ -96,6 +110,8 @@ func TestReadRefusesBadHeaders(t *testing.T) {
 		{"width over limit", `{"version": 2, "width": 10001, "height": 24}`},
 		{"fractional width", `{"version": 2, "width": 80.5, "height": 24}`},
 		{"timestamp as string", `{"version": 2, "width": 80, "height": 24, "timestamp": "now"}`},
+		{"unknown lockbox format", `{"version": 2, "width": 80, "height": 24, "lockbox": {"format": 3}}`},
+		{"lockbox format as string", `{"version": 2, "width": 80, "height": 24, "lockbox": {"format": "2"}}`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			in := tc.header
@@ -131,9 +147,32 @@ func TestReadRefusesBadMiddleLineNamingIt(t *testing.T) {
 		{"resize with zero", `[1, "r", "0x24"]`},
 		{"resize too large", `[1, "r", "80x10001"]`},
 		{"resize with sign", `[1, "r", "+80x24"]`},
+		{"byte event before format 2", `[1, "O", "YQ=="]`},
+		{"byte event for another stream", `[1, "R", "YQ=="]`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			in := validHeader + "\n" + `[1, "o", "a"]` + "\n" + tc.line + "\n" + `[2, "o", "b"]` + "\n"
+			_, err := Read(strings.NewReader(in), 1<<20)
+			if !errors.Is(err, ErrBadEvent) {
+				t.Fatalf("Read = %v, want ErrBadEvent", err)
+			}
+			if !strings.Contains(err.Error(), "line 3:") {
+				t.Errorf("error %q does not name line 3", err)
+			}
+		})
+	}
+}
+
+func TestReadRefusesBadByteEventsNamingThem(t *testing.T) {
+	for _, tc := range []struct{ name, line string }{
+		{"not base64", `[1, "O", "a!b?"]`},
+		{"unpadded", `[1, "O", "YQ"]`},
+		{"URL alphabet", `[1, "I", "-_-_"]`},
+		{"padding bits set", `[1, "O", "YR=="]`},
+		{"line break inside", `[1, "O", "YWFh\nYWFh"]`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := bytesHeader + "\n" + `[1, "o", "a"]` + "\n" + tc.line + "\n" + `[2, "o", "b"]` + "\n"
 			_, err := Read(strings.NewReader(in), 1<<20)
 			if !errors.Is(err, ErrBadEvent) {
 				t.Fatalf("Read = %v, want ErrBadEvent", err)

@@ -46,14 +46,16 @@ type Writer struct {
 	stop    chan struct{}
 	done    chan struct{}
 
-	mu       sync.Mutex
-	pending  *[]byte       // encoded events not yet compressed; nil while there are none
-	last     time.Duration // time of the latest event; times never go back
-	carry    [2]carry      // output, input
-	unsynced bool          // compressed data written since the last sync
-	huffman  int           // members still to code with Huffman coding alone
-	closed   bool
-	err      error
+	mu           sync.Mutex
+	pending      *[]byte       // encoded events not yet compressed; nil while there are none
+	last         time.Duration // time of the latest event; times never go back
+	carry        [2]carry      // output, input
+	unsynced     bool          // compressed data written since the last sync
+	pendingBytes int           // how much of pending is base64 data of byte events
+	cheap        int           // members still to code with Huffman coding alone, or store
+	cheapStore   bool          // store those that are mostly byte events
+	closed       bool
+	err          error
 }
 
 // eventBufs holds buffers of encoded events, shared by all Writers so that
@@ -211,6 +213,10 @@ func (w *Writer) stream(idx int, kind byte, p []byte) error {
 		*joined = append(append((*joined)[:0], c.buf[:c.n]...), p...)
 		data = *joined
 	}
+	if mostlyNotText(data) {
+		c.n = 0
+		return w.bytesEvent(byteKinds[idx], data)
+	}
 	tail := incompleteTail(data)
 	body := data[:len(data)-tail]
 	c.n = copy(c.buf[:], data[len(body):])
@@ -235,16 +241,9 @@ func (w *Writer) flushCarry(idx int, kind byte) {
 // neither encoded nor compressed: it goes to the file as copies of a
 // member made once for that byte (see runMember). w.mu must be held.
 func (w *Writer) event(kind byte, data []byte) error {
-	if err := w.usable(); err != nil {
+	if err := w.beginEvent(kind); err != nil {
 		return err
 	}
-	t := max(w.clock().Sub(w.start), w.last)
-	w.last = t
-	if w.pending == nil {
-		w.pending = eventBufs.Get().(*[]byte)
-		*w.pending = (*w.pending)[:0]
-	}
-	*w.pending = append(appendEventStart(*w.pending, t, kind), '"')
 	for {
 		var n int
 		*w.pending, n = appendText(*w.pending, data)
@@ -257,6 +256,42 @@ func (w *Writer) event(kind byte, data []byte) error {
 		w.writeRuns(data[0], reps)
 		data = data[reps*runLen:]
 	}
+	return w.endEvent()
+}
+
+// bytesEvent appends one event of data as base64 (kind "O" or "I"), for
+// output that is mostly not text: JSON would write most of its bytes as
+// three (U+F700+b) or six (\u0000) and the compressor would code all of
+// those, where base64 writes four bytes for three. w.mu must be held.
+func (w *Writer) bytesEvent(kind byte, data []byte) error {
+	if err := w.beginEvent(kind); err != nil {
+		return err
+	}
+	before := len(*w.pending)
+	*w.pending = appendBase64(*w.pending, data)
+	w.pendingBytes += len(*w.pending) - before
+	return w.endEvent()
+}
+
+// beginEvent appends an event's line up to the opening quote of its data,
+// taking a pending buffer if the Writer holds none. w.mu must be held.
+func (w *Writer) beginEvent(kind byte) error {
+	if err := w.usable(); err != nil {
+		return err
+	}
+	t := max(w.clock().Sub(w.start), w.last)
+	w.last = t
+	if w.pending == nil {
+		w.pending = eventBufs.Get().(*[]byte)
+		*w.pending = (*w.pending)[:0]
+	}
+	*w.pending = append(appendEventStart(*w.pending, t, kind), '"')
+	return nil
+}
+
+// endEvent closes the event's line and compresses the batch once it is a
+// member's worth. w.mu must be held.
+func (w *Writer) endEvent() error {
 	*w.pending = append(*w.pending, "\"]\n"...)
 	if len(*w.pending) >= memberSize {
 		w.compress()
@@ -299,20 +334,27 @@ func (w *Writer) compress() {
 	if w.err != nil || w.pending == nil || len(*w.pending) == 0 {
 		return
 	}
+	size := len(*w.pending)
+	bytesMember := w.pendingBytes*4 >= size*3 // mostly byte events
 	level := gzip.BestSpeed
-	if w.huffman > 0 {
+	if w.cheap > 0 {
+		w.cheap--
 		level = gzip.HuffmanOnly
-		w.huffman--
+		if w.cheapStore && bytesMember {
+			level = gzip.NoCompression
+		}
 	}
 	n, err := compressMember(w.f, *w.pending, level)
 	if err != nil {
 		w.fail("writing", err)
 		return
 	}
-	if level == gzip.BestSpeed && len(*w.pending) >= judgeSize && n*poorRatio > len(*w.pending) {
-		w.huffman = huffmanRun
+	if level == gzip.BestSpeed && size >= judgeSize && n*poorRatio > size {
+		w.cheap = cheapRun
+		w.cheapStore = bytesMember && n*storeRatio > size*(storeRatio-1)
 	}
 	*w.pending = (*w.pending)[:0]
+	w.pendingBytes = 0
 	w.unsynced = true
 }
 

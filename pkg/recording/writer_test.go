@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -344,5 +345,46 @@ func check(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Error(err)
+	}
+}
+
+// Output that is mostly not UTF-8 (binary data) is written as base64 byte
+// events, other output as text, and both read back byte for byte.
+func TestWriterWritesBinaryOutputAsByteEvents(t *testing.T) {
+	random := randomBytes(4 << 10)
+	terminal := terminalLike() // the odd invalid byte among text
+	short := random[:bytesMin-1]
+	w, f := newTestWriter(t, WriterOptions{})
+	mustNil(t, w.Output([]byte("x\xe2\x82"))) // a character cut short, carried into the next event
+	mustNil(t, w.Output(random))
+	mustNil(t, w.Output(terminal))
+	mustNil(t, w.Output(short))
+	mustNil(t, w.Input(random))
+	mustNil(t, w.Close())
+
+	text := plainText(t, f.bytes())
+	if !utf8.Valid(text) {
+		t.Errorf("file is not valid UTF-8")
+	}
+	if !bytes.Contains(text, []byte(`"lockbox":{`)) || !bytes.Contains(text, []byte(`"format":2`)) {
+		t.Errorf("header does not declare format 2: %.300s", text)
+	}
+	var kinds []string
+	for line := range bytes.Lines(text) {
+		if line[0] == '[' {
+			kinds = append(kinds, string(line[bytes.IndexByte(line, '"')+1]))
+		}
+	}
+	if diff := cmp.Diff([]string{"o", "O", "o", "o", "I"}, kinds); diff != "" {
+		t.Errorf("event kinds in the file (-want +got):\n%s", diff)
+	}
+	rec := readBytes(t, f.bytes())
+	want := slices.Concat([]byte("x\xe2\x82"), random, terminal, short)
+	if got := Output(rec); !bytes.Equal(got, want) {
+		t.Errorf("output read back (%d bytes) differs from what was written (%d bytes)", len(got), len(want))
+	}
+	last := rec.Events[len(rec.Events)-1]
+	if last.Kind != 'i' || !bytes.Equal(last.Data, random) {
+		t.Errorf("last event %q of %d bytes, want the input", last.Kind, len(last.Data))
 	}
 }
