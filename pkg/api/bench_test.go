@@ -217,11 +217,14 @@ func benchFlood(b *testing.B, reuse bool) {
 			if err := cmd.Wait(); err != nil {
 				b.Errorf("flood process: %v", err)
 			}
-			n, err := strconv.Atoi(strings.TrimSpace(out.String()))
-			if err != nil {
+			var n, refused int64
+			if _, err := fmt.Sscan(out.String(), &n, &refused); err != nil {
 				b.Errorf("flood process said %q", out.String())
 			}
-			sent.Add(int64(n))
+			if refused != n {
+				b.Errorf("%d of %d anonymous calls were answered 401", refused, n)
+			}
+			sent.Add(refused)
 		}()
 		return &wg
 	}
