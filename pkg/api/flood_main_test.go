@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"runtime"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -44,7 +45,9 @@ func TestMain(m *testing.M) {
 // the headers up to Content-Length and that many bytes of body. With REUSE
 // a client keeps one connection open for all its calls (keepalive);
 // without, it dials for every call and closes once answered, as curl run
-// once per call does.
+// once per call does. It runs on one thread (GOMAXPROCS 1), as an event
+// loop like curl's or wrk's would, so that the Go scheduler's spinning
+// between threads is not counted as the flood's cost.
 func floodProcess(spec string) int {
 	f := strings.Fields(spec)
 	if len(f) != 5 {
@@ -60,6 +63,7 @@ func floodProcess(spec string) int {
 		fmt.Fprintf(os.Stderr, "%s: bad value in %q\n", floodEnv, spec)
 		return 2
 	}
+	runtime.GOMAXPROCS(1)
 	if path := os.Getenv(floodProfileEnv); path != "" {
 		pf, err := os.Create(path + "." + strconv.Itoa(os.Getpid()))
 		if err != nil {
