@@ -1,16 +1,19 @@
 package api_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"golang.org/x/crypto/ssh"
 
 	"github.com/lockbox-ssh/lockbox/pkg/apiauth"
 	"github.com/lockbox-ssh/lockbox/pkg/audit"
+	"github.com/lockbox-ssh/lockbox/pkg/metrics"
 	"github.com/lockbox-ssh/lockbox/pkg/wire"
 	"github.com/lockbox-ssh/lockbox/pkg/workflow"
 )
@@ -145,5 +148,51 @@ func TestAuthRefusalsAreAnsweredInWordsForPeople(t *testing.T) {
 	resp, b := rawCall(t, s, "", http.MethodGet, "/v1/whoami", nil)
 	if resp.StatusCode != http.StatusUnauthorized || strings.Contains(string(b), "apiauth") || !strings.Contains(string(b), "signed") {
 		t.Errorf("unsigned call: %d %s", resp.StatusCode, b)
+	}
+}
+
+// A call with no Authorization header to a route that wants a signature
+// is refused from its headers, before its body is read: a body over the
+// limit is answered 401 unauthenticated (not 413), as JSON like every
+// refusal, and the call is counted (metrics, and the interval's audit row
+// for its source) like any other anonymous refusal. Routes that want no
+// signature still answer.
+func TestUnsignedCallsAreRefusedBeforeTheirBodyIsRead(t *testing.T) {
+	s := newServer(t)
+	refused := testutil.ToFloat64(metrics.Refusals.WithLabelValues("unauthenticated"))
+	answered := testutil.ToFloat64(metrics.APIRequests.WithLabelValues("POST /v1/requests", "401"))
+	head := s.auditHead(t)
+	huge := bytes.Repeat([]byte("x"), 1<<20) // over the API's 64 KiB bound
+	for _, c := range []struct {
+		method, path string
+		body         []byte
+	}{
+		{http.MethodPost, "/v1/requests", huge},
+		{http.MethodPost, "/v1/requests", nil},
+		{http.MethodGet, "/v1/whoami", nil},
+	} {
+		resp, b := rawCall(t, s, "", c.method, c.path, c.body)
+		var e wire.Error
+		if err := json.Unmarshal(b, &e); err != nil || resp.StatusCode != http.StatusUnauthorized || e.Error.Code != "unauthenticated" ||
+			!strings.HasPrefix(e.Error.Message, "this call must be signed") || resp.Header.Get("Content-Type") != "application/json" ||
+			resp.Header.Get("Cache-Control") != "no-store" {
+			t.Errorf("unsigned %s %s with %d bytes: %d %v %s; want 401 unauthenticated, JSON, no-store", c.method, c.path, len(c.body), resp.StatusCode, resp.Header, b)
+		}
+	}
+	if got := testutil.ToFloat64(metrics.Refusals.WithLabelValues("unauthenticated")) - refused; got != 3 {
+		t.Errorf("lockbox_refusals_total{reason=unauthenticated} grew by %v, want 3", got)
+	}
+	if got := testutil.ToFloat64(metrics.APIRequests.WithLabelValues("POST /v1/requests", "401")) - answered; got != 2 {
+		t.Errorf("API requests counted for POST /v1/requests 401: %v, want 2", got)
+	}
+	if _, err := s.wf.FlushAnonymousRefusals(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	recs := s.auditSince(t, head)
+	if len(recs) != 1 || recs[0].Action != workflow.ActionAnonymousRefused || !containsJSON(recs[0].Detail, `"count":3`) {
+		t.Fatalf("audit rows %+v, want one anonymous.refused row with a count of 3", recs)
+	}
+	if resp, b := rawCall(t, s, "", http.MethodGet, "/v1/ca", nil); resp.StatusCode != http.StatusOK {
+		t.Errorf("GET /v1/ca without a signature: %d %s", resp.StatusCode, b)
 	}
 }

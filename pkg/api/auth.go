@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/lockbox-ssh/lockbox/pkg/apiauth"
+	"github.com/lockbox-ssh/lockbox/pkg/wire"
 	"github.com/lockbox-ssh/lockbox/pkg/workflow"
 )
 
@@ -26,9 +28,16 @@ type handler func(w http.ResponseWriter, r *http.Request, actor workflow.Actor, 
 // calls h with the authenticated actor.
 func (s *Server) auth(h handler) http.Handler { return s.authLimit(h, maxBody) }
 
+// signed is the http.Handler of every route that wants a signed call (see
+// auth): ServeHTTP refuses a call to one that carries no Authorization
+// header at all before anything else is done for it.
+type signed func(w http.ResponseWriter, r *http.Request)
+
+func (h signed) ServeHTTP(w http.ResponseWriter, r *http.Request) { h(w, r) }
+
 // authLimit is auth with a body bound of limit bytes.
 func (s *Server) authLimit(h handler, limit int64) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return signed(func(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 		if err != nil {
 			s.writeError(w, r, errTooLarge)
@@ -72,12 +81,46 @@ func (s *Server) refuseAuth(w http.ResponseWriter, r *http.Request, err error) {
 		s.writeError(w, r, answer)
 		return
 	}
-	source, code := sourceAddr(r), kindOf(err).code
+	s.countAnonymous(r, kindOf(err).code, err)
+	s.writeError(w, r, answer)
+}
+
+// countAnonymous counts the refusal of a call nobody authenticated under
+// its source address and reason, and logs the first of each pair in an
+// interval: the count goes to the audit log once per interval, the
+// metrics count every call, and nothing else is written per call.
+func (s *Server) countAnonymous(r *http.Request, code string, err error) {
+	source := sourceAddr(r)
 	if s.wf.CountAnonymousRefusal(source, code) {
 		s.log.Warn("refused a call nobody authenticated; more from this source are counted and audited once per interval",
 			"source", source, "reason", code, "claimed", claimedPrincipal(r), "method", r.Method, "path", r.URL.Path, "err", err)
 	}
-	s.writeError(w, r, answer)
+}
+
+// unsignedCode is the code of a call that carries no signature.
+const unsignedCode = "unauthenticated"
+
+// unsignedAnswer is the answer to a call that carries no signature,
+// encoded once: it is the same for every such call, and anyone can send
+// them by the thousand.
+var unsignedAnswer = func() []byte {
+	var b bytes.Buffer
+	if err := encodeJSON(&b, wire.Error{Error: wire.ErrorBody{Code: unsignedCode, Message: unsignedMessage}}); err != nil {
+		panic(err) // a constant value
+	}
+	return b.Bytes()
+}()
+
+// refuseUnsigned answers a call to a signed route that carries no
+// Authorization header, before its body is read or a deadline is set up
+// for it: it is counted and answered as refuseAuth would (401
+// unauthenticated), with the answer encoded once.
+func (s *Server) refuseUnsigned(w http.ResponseWriter, r *http.Request) {
+	s.countAnonymous(r, unsignedCode, apiauth.ErrMissing)
+	unsignedRefusals.Inc()
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusUnauthorized)
+	w.Write(unsignedAnswer) //nolint:errcheck // the client went away; nothing to do
 }
 
 // authRefusal is an authentication error (for errors.Is and the log) with
@@ -90,13 +133,16 @@ type authRefusal struct {
 func (a authRefusal) Error() string { return a.answer }
 func (a authRefusal) Unwrap() error { return a.err }
 
+// unsignedMessage is the answer's message to a call with no signature.
+const unsignedMessage = "this call must be signed with your SSH key (an Authorization: Lockbox-SSH-Sig header; see docs/api.md)"
+
 // authMessage says, for the caller, why its call was not authenticated.
 // It names only what the caller sent, and says the same for an unknown
 // principal as for an unknown key.
 func (s *Server) authMessage(r *http.Request, err error) string {
 	switch {
 	case errors.Is(err, apiauth.ErrMissing):
-		return "this call must be signed with your SSH key (an Authorization: Lockbox-SSH-Sig header; see docs/api.md)"
+		return unsignedMessage
 	case errors.Is(err, apiauth.ErrMalformed):
 		return "the Authorization header is not a Lockbox-SSH-Sig header this CA can read (see docs/api.md)"
 	case errors.Is(err, apiauth.ErrStale):

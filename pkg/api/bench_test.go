@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -145,11 +146,13 @@ func BenchmarkOpenSSHKeygenSign(b *testing.B) {
 // from 8 clients, spread evenly over the phase at the pace the quiet phase
 // before it ran), b.N certificates a phase, three rounds of quiet then
 // flood in the same run. It reports both rates, their ratio, the
-// anonymous calls sent and the audit rows the flood added once flushed.
-// The flood comes from another process (floodProcess); its clients reuse
-// their connections (keepalive) or open one per call, as curl does
-// (new-connections). Run it with
-// -benchtime=10000x.
+// anonymous calls answered (all must be 401) and the audit rows the flood
+// added once flushed; and, as a figure other work on the machine does not
+// move, the CPU time the flood cost per call (the flood process's and the
+// CA's extra) and the ratio that leaves issuance if it is bound by CPU
+// (cpu-ratio). The flood comes from another process (floodProcess); its
+// clients reuse their connections (keepalive) or open one per call, as
+// curl does (new-connections). Run it with -benchtime=10000x.
 func BenchmarkIssueBesideAnonymousFlood(b *testing.B) {
 	b.Run("keepalive", func(b *testing.B) { benchFlood(b, true) })
 	b.Run("new-connections", func(b *testing.B) { benchFlood(b, false) })
@@ -194,7 +197,7 @@ func benchFlood(b *testing.B, reuse bool) {
 	// flood sends floodCalls anonymous calls spread over about d from
 	// another process (as an attacker's would be: its allocations and
 	// garbage collection are not the CA's), until stop closes.
-	var sent atomic.Int64
+	var sent, floodCPU atomic.Int64 // floodCPU: the flood processes' CPU time, ns
 	flood := func(d time.Duration, stop chan struct{}) *sync.WaitGroup {
 		cmd := exec.Command(os.Args[0], "-test.run=^$")
 		cmd.Env = append(os.Environ(), floodEnv+"="+strings.Join([]string{s.url + "/v1/whoami",
@@ -217,25 +220,34 @@ func benchFlood(b *testing.B, reuse bool) {
 			if err := cmd.Wait(); err != nil {
 				b.Errorf("flood process: %v", err)
 			}
-			n, err := strconv.Atoi(strings.TrimSpace(out.String()))
-			if err != nil {
+			var n, refused int64
+			if _, err := fmt.Sscan(out.String(), &n, &refused); err != nil {
 				b.Errorf("flood process said %q", out.String())
 			}
-			sent.Add(int64(n))
+			if refused != n {
+				b.Errorf("%d of %d anonymous calls were answered 401", refused, n)
+			}
+			sent.Add(refused)
+			floodCPU.Add(int64(cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()))
 		}()
 		return &wg
 	}
 
 	b.ResetTimer()
-	var quiet, flooded time.Duration
+	var quiet, flooded, quietCPU, floodedCPU time.Duration
 	rows := 0
 	for range rounds {
+		c0 := processCPU(b)
 		d := issue(b.N)
+		c1 := processCPU(b)
 		quiet += d
+		quietCPU += c1 - c0
 		head := s.auditHead(b)
 		stop := make(chan struct{})
 		wg := flood(d, stop)
+		c2 := processCPU(b)
 		flooded += issue(b.N)
+		floodedCPU += processCPU(b) - c2
 		close(stop)
 		wg.Wait()
 		if _, err := s.wf.FlushAnonymousRefusals(ctx, nil); err != nil {
@@ -254,4 +266,22 @@ func benchFlood(b *testing.B, reuse bool) {
 	b.ReportMetric(f/q, "ratio")
 	b.ReportMetric(float64(sent.Load()), "anon-calls")
 	b.ReportMetric(float64(rows), "flood-audit-rows")
+	// What the flood cost in CPU time, whatever else the machine ran: the
+	// CA's (and issuance clients') extra CPU in the flooded phases plus the
+	// flood processes', per anonymous call; and the ratio issuance would
+	// get if it were bound by CPU alone.
+	extra := floodedCPU - quietCPU + time.Duration(floodCPU.Load())
+	if n := sent.Load(); n > 0 {
+		b.ReportMetric(float64(extra.Microseconds())/float64(n), "flood-cpu-us/call")
+	}
+	b.ReportMetric(float64(quietCPU)/float64(quietCPU+extra), "cpu-ratio")
+}
+
+// processCPU is the CPU time (user and system) this process has used.
+func processCPU(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -22,9 +22,9 @@ const (
 // a 503, never a hang. It starts once the request has been routed; a
 // recording upload starts its own once the body is in (see
 // uploadRecording), and /healthz has its own, shorter one.
-func (s *Server) withStoreDeadline(next http.Handler) http.Handler {
+// pattern is the route that serves the call.
+func (s *Server) withStoreDeadline(pattern string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, pattern := s.mux.Handler(r)
 		switch pattern {
 		case "PUT /v1/sessions/{id}/recording", "GET /healthz":
 			next.ServeHTTP(w, r)

@@ -160,6 +160,9 @@ func subjectAttrs(r *http.Request) []any {
 	return nil
 }
 
+// unsignedRefusals is the refusal counter of unsignedCode, looked up once.
+var unsignedRefusals = metrics.Refusals.WithLabelValues(unsignedCode)
+
 // countRefusal counts an error answer by its code, and a refused session
 // start (or login check) as a lease conflict.
 func countRefusal(code string) {

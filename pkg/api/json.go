@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 
 	jsonv2 "github.com/go-json-experiment/json"
@@ -80,7 +81,13 @@ func kindName(k jsontext.Kind) string {
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
+	encodeJSON(w, v) //nolint:errcheck // the client went away; nothing to do
+}
+
+// encodeJSON writes v as every answer is written: indented, one value, a
+// newline.
+func encodeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	enc.Encode(v) //nolint:errcheck // the client went away; nothing to do
+	return enc.Encode(v)
 }

@@ -164,11 +164,21 @@ func (s *Server) routes() {
 	s.mux.Handle("POST /v1/sessions/check", s.auth(s.checkSession))
 }
 
+// ServeHTTP routes the call once: a call to a route that wants a
+// signature and carries no Authorization header at all is refused straight
+// away (refuseUnsigned), which is all an anonymous flood costs the CA;
+// every other call gets its store deadline (withStoreDeadline) and its
+// handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
-	s.withStoreDeadline(s.mux).ServeHTTP(w, r)
+	handler, pattern := s.mux.Handler(r)
+	if _, ok := handler.(signed); ok && len(r.Header["Authorization"]) == 0 {
+		s.refuseUnsigned(w, r)
+		return
+	}
+	s.withStoreDeadline(pattern, s.mux).ServeHTTP(w, r)
 }
 
 // Route is the pattern that serves r ("POST /v1/requests/{id}/approve"),
