@@ -25,8 +25,13 @@ func (t *tx) Answer(principal, key string) (*store.Answer, error) {
 }
 
 func (t *tx) KeepAnswer(a *store.Answer) error {
-	_, err := t.exec(`INSERT INTO answers (principal, idem_key, fingerprint, status, body, created_us, expires_us)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`, a.Principal, a.Key, a.Fingerprint, a.Status, a.Body, us(a.Created), us(a.Expires))
+	args := []any{a.Principal, a.Key, a.Fingerprint, a.Status, a.Body, us(a.Created), us(a.Expires)}
+	var err error
+	if t.held != nil {
+		err = t.held.hold(answerTable, args...)
+	} else {
+		_, err = t.exec(answerTable.insert(1), args...)
+	}
 	if err != nil {
 		return fmt.Errorf("keeping an answer of %s: %w", a.Principal, err)
 	}

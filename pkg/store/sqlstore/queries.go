@@ -28,9 +28,9 @@ var (
 
 // writeQueries are prepared on the write connection at open.
 func writeQueries(d dialect) []string {
-	return []string{qInsertRequest, qSelectRequest, qSelectRequest + d.forUpdate(), qUpdateRequest, qCountOpen + d.forUpdate(), qCountOpen,
+	return append([]string{qInsertRequest, qSelectRequest, qSelectRequest + d.forUpdate(), qUpdateRequest, qCountOpen + d.forUpdate(), qCountOpen,
 		qInsertApproval, qSelectApprovals, qInsertCertificate, qAuditHead + d.forUpdate(), qInsertAudit, qMoveAuditHead,
-		qInsertNonce, qSavepoint, qRollbackSavepoint, qReleaseSavepoint, qSetMark}
+		qInsertNonce, qSavepoint, qRollbackSavepoint, qReleaseSavepoint, qSetMark}, appendQueries()...)
 }
 
 // readQueries are prepared on the read pool at open.
