@@ -101,6 +101,14 @@ type deferred struct {
 	storedSeq int64  // the head as stored in the transaction
 
 	op opMark // the Update running now
+
+	// locked holds the requests this transaction read with LockRequest,
+	// as read. Nobody else can change a row the transaction holds locked
+	// (on SQLite it holds the whole database), so a second Update of the
+	// batch that locks the same request is answered from here, until a
+	// statement of the transaction's own may have changed it (any that is
+	// not passThrough) or an Update is undone.
+	locked map[string]*store.Request
 }
 
 // opMark is where an Update started, to undo it.
@@ -112,7 +120,9 @@ type opMark struct {
 	written   []string // keys of its rows written since the savepoint
 }
 
-func newDeferred() *deferred { return &deferred{keys: map[string]bool{}} }
+func newDeferred() *deferred {
+	return &deferred{keys: map[string]bool{}, locked: map[string]*store.Request{}}
+}
 
 // knowHead records the head as read from the database: by the batch
 // lock, or by the first AuditHead. No record is held before it is known,
@@ -154,6 +164,7 @@ func (d *deferred) undo() {
 	}
 	d.rows = d.rows[:d.op.rows]
 	d.seq, d.hash = d.op.seq, d.op.hash
+	clear(d.locked)
 	if d.op.savepoint {
 		// The savepoint was taken after the rows and head of the Updates
 		// before this one were written.
@@ -219,6 +230,7 @@ func (d *deferred) flushAll(ctx context.Context, q querier) error {
 // Updates' rows are written and the savepoint taken (once per Update),
 // then the current Update's own rows are written.
 func (d *deferred) beforeDirect(ctx context.Context, q querier) error {
+	clear(d.locked)
 	if !d.op.savepoint {
 		if err := d.write(ctx, q, d.rows[:d.op.rows], d.op.seq, d.op.hash); err != nil {
 			return err

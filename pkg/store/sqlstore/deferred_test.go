@@ -231,3 +231,69 @@ func sharedUpdatesScenario(t *testing.T, db *DB, replay bool) {
 		}
 	}
 }
+
+// Updates of one batch that lock the same request each read it as the
+// Updates before them left it: changed by a kept one, unchanged by one
+// that failed.
+func TestUpdatesSharingATransactionReadTheRequestAsLeft(t *testing.T) {
+	errFail := errors.New("planned failure")
+	for name, open := range openEngines(t) {
+		t.Run(name, func(t *testing.T) {
+			db := open(t)
+			ctx := context.Background()
+			r := &store.Request{ID: "req-1", User: "alice", Role: "reader", Resources: []string{"db-1"}, Reason: "0",
+				State: store.Pending, CreatedAt: time.UnixMicro(1e15).UTC()}
+			if err := db.Update(ctx, func(tx store.Tx) error { return tx.CreateRequest(r) }); err != nil {
+				t.Fatal(err)
+			}
+			const n = 16
+			seen := make([]int, n)
+			fns := make([]func(store.Tx) error, n)
+			for i := range fns {
+				fns[i] = func(tx store.Tx) error {
+					cur, err := tx.LockRequest("req-1")
+					if err != nil {
+						return err
+					}
+					fmt.Sscan(cur.Reason, &seen[i])
+					cur.Reason = fmt.Sprint(seen[i] + 1)
+					if err := tx.UpdateRequest(cur, store.Pending); err != nil {
+						return err
+					}
+					if again, err := tx.LockRequest("req-1"); err != nil || again.Reason != cur.Reason {
+						return fmt.Errorf("read back %v after writing %q: %v", again, cur.Reason, err)
+					}
+					if i%3 == 1 {
+						return errFail
+					}
+					return nil
+				}
+			}
+			errs, _ := inOneBatch(t, db, fns)
+			var got []int
+			for i, err := range errs {
+				if (i%3 == 1) != errors.Is(err, errFail) || i%3 != 1 && err != nil {
+					t.Errorf("update %d: %v", i, err)
+				}
+				if err == nil {
+					got = append(got, seen[i])
+				}
+			}
+			slices.Sort(got)
+			for k, v := range got {
+				if v != k {
+					t.Fatalf("kept updates read %v, want 0 to %d once each", got, len(got)-1)
+				}
+			}
+			if err := db.View(ctx, func(tx store.Tx) error {
+				cur, err := tx.Request("req-1")
+				if err == nil && cur.Reason != fmt.Sprint(len(got)) {
+					t.Errorf("reason %q after %d kept updates", cur.Reason, len(got))
+				}
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
