@@ -12,8 +12,7 @@ import (
 func (t *tx) Answer(principal, key string) (*store.Answer, error) {
 	a := store.Answer{Principal: principal, Key: key}
 	var created, expires int64
-	err := t.q.QueryRowContext(t.ctx, `SELECT fingerprint, status, body, created_us, expires_us FROM answers
-		WHERE principal = ? AND idem_key = ?`, principal, key).Scan(&a.Fingerprint, &a.Status, &a.Body, &created, &expires)
+	err := t.q.QueryRowContext(t.ctx, qSelectAnswer, principal, key).Scan(&a.Fingerprint, &a.Status, &a.Body, &created, &expires)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("answer of %s under key %q: %w", principal, key, store.ErrNotFound)
 	}
