@@ -21,6 +21,10 @@ func (t *tx) AuditHead() (int64, []byte, error) {
 // heldHead is the head as it stands in a transaction with deferred
 // appends, read from the database the first time.
 func (t *tx) heldHead() (int64, []byte, error) {
+	if err := t.held.ensureLocked(); err != nil {
+		t.broken = err
+		return 0, nil, err
+	}
 	if !t.held.headKnown {
 		seq, hash, err := t.readAuditHead()
 		if err != nil {

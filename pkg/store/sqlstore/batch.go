@@ -242,18 +242,27 @@ func (w *writer) runBatch(batch []*op) (f fate, errs []error, err error) {
 	raw := cachedTx{sqlTx, db.wstmts}
 	t := &tx{ctx: ctx, q: raw, d: db.d}
 	shared := len(batch) > 1
-	if shared {
-		t.held = newDeferred()
-		t.q = deferredQuerier{q: raw, d: t.held, broken: &t.broken}
-	}
-	if lock := db.d.batchLock(); lock != "" {
+	lockHead := func() error {
 		var seq int64
 		var hash []byte
-		if err := raw.QueryRowContext(ctx, lock).Scan(&seq, &hash); err != nil {
-			return rollback(unavailable(err))
+		if err := raw.QueryRowContext(ctx, db.d.batchLock()).Scan(&seq, &hash); err != nil {
+			return unavailable(err)
 		}
 		if shared {
 			t.held.knowHead(seq, hash)
+		}
+		return nil
+	}
+	switch {
+	case shared:
+		t.held = newDeferred()
+		t.q = deferredQuerier{q: raw, d: t.held, broken: &t.broken}
+		if db.d.batchLock() != "" {
+			t.held.lockHead = lockHead
+		}
+	case db.d.batchLock() != "":
+		if err := lockHead(); err != nil {
+			return rollback(err)
 		}
 	}
 	errs = make([]error, len(batch))
@@ -271,6 +280,9 @@ func (w *writer) runBatch(batch []*op) (f fate, errs []error, err error) {
 	}
 	if shared {
 		if err := t.held.flushAll(ctx, raw); err != nil {
+			if t.broken != nil {
+				err = t.broken
+			}
 			return rollback(unavailable(fmt.Errorf("writing the batch's appends: %w", err)))
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/lockbox-ssh/lockbox/pkg/store"
@@ -109,6 +110,23 @@ type deferred struct {
 	// statement of the transaction's own may have changed it (any that is
 	// not passThrough) or an Update is undone.
 	locked map[string]*store.Request
+
+	// lockHead, if not nil, takes the batch lock (mysqlDialect.batchLock)
+	// and learns the head. It runs before the transaction's first
+	// statement other than the final INSERT of nonces: a batch that only
+	// spends nonces locks nothing but its new rows, and commits beside
+	// another writer's batch rather than after it.
+	lockHead   func() error
+	headLocked bool
+}
+
+// ensureLocked takes the batch lock if it is due and not yet taken.
+func (d *deferred) ensureLocked() error {
+	if d.lockHead == nil || d.headLocked {
+		return nil
+	}
+	d.headLocked = true
+	return d.lockHead()
 }
 
 // opMark is where an Update started, to undo it.
@@ -217,6 +235,11 @@ func (d *deferred) drop(n int) {
 
 // flushAll writes everything held, at the end of the batch.
 func (d *deferred) flushAll(ctx context.Context, q querier) error {
+	if slices.ContainsFunc(d.rows, func(r heldRow) bool { return r.table != nonceTable }) {
+		if err := d.ensureLocked(); err != nil {
+			return err
+		}
+	}
 	if err := d.write(ctx, q, d.rows, d.seq, d.hash); err != nil {
 		return err
 	}
@@ -273,10 +296,10 @@ type deferredQuerier struct {
 }
 
 func (dq deferredQuerier) ready(ctx context.Context, query string) (context.Context, error) {
-	if passThrough[query] {
-		return ctx, nil
-	}
 	if *dq.broken == nil {
+		*dq.broken = dq.d.ensureLocked()
+	}
+	if *dq.broken == nil && !passThrough[query] {
 		*dq.broken = dq.d.beforeDirect(ctx, dq.q)
 	}
 	if *dq.broken != nil {
