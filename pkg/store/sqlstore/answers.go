@@ -12,8 +12,7 @@ import (
 func (t *tx) Answer(principal, key string) (*store.Answer, error) {
 	a := store.Answer{Principal: principal, Key: key}
 	var created, expires int64
-	err := t.q.QueryRowContext(t.ctx, `SELECT fingerprint, status, body, created_us, expires_us FROM answers
-		WHERE principal = ? AND idem_key = ?`, principal, key).Scan(&a.Fingerprint, &a.Status, &a.Body, &created, &expires)
+	err := t.q.QueryRowContext(t.ctx, qSelectAnswer, principal, key).Scan(&a.Fingerprint, &a.Status, &a.Body, &created, &expires)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("answer of %s under key %q: %w", principal, key, store.ErrNotFound)
 	}
@@ -25,8 +24,13 @@ func (t *tx) Answer(principal, key string) (*store.Answer, error) {
 }
 
 func (t *tx) KeepAnswer(a *store.Answer) error {
-	_, err := t.exec(`INSERT INTO answers (principal, idem_key, fingerprint, status, body, created_us, expires_us)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`, a.Principal, a.Key, a.Fingerprint, a.Status, a.Body, us(a.Created), us(a.Expires))
+	args := []any{a.Principal, a.Key, a.Fingerprint, a.Status, a.Body, us(a.Created), us(a.Expires)}
+	var err error
+	if t.held != nil {
+		err = t.held.hold(answerTable, args...)
+	} else {
+		_, err = t.exec(answerTable.insert(1), args...)
+	}
 	if err != nil {
 		return fmt.Errorf("keeping an answer of %s: %w", a.Principal, err)
 	}

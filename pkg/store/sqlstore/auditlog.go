@@ -12,6 +12,30 @@ import (
 // row; in MySQL AuditHead locks it until the transaction ends.
 
 func (t *tx) AuditHead() (int64, []byte, error) {
+	if t.held != nil {
+		return t.heldHead()
+	}
+	return t.readAuditHead()
+}
+
+// heldHead is the head as it stands in a transaction with deferred
+// appends, read from the database the first time.
+func (t *tx) heldHead() (int64, []byte, error) {
+	if err := t.held.ensureLocked(); err != nil {
+		t.broken = err
+		return 0, nil, err
+	}
+	if !t.held.headKnown {
+		seq, hash, err := t.readAuditHead()
+		if err != nil {
+			return 0, nil, err
+		}
+		t.held.knowHead(seq, hash)
+	}
+	return t.held.seq, t.held.hash, nil
+}
+
+func (t *tx) readAuditHead() (int64, []byte, error) {
 	suffix := ""
 	if !t.readOnly {
 		suffix = t.d.forUpdate()
@@ -28,6 +52,9 @@ func (t *tx) AuditHead() (int64, []byte, error) {
 }
 
 func (t *tx) AppendAudit(r store.AuditRecord) error {
+	if t.held != nil {
+		return t.holdAudit(r)
+	}
 	if _, err := t.exec(qInsertAudit,
 		r.Seq, us(r.Time), r.Actor, r.Action, r.Subject, string(r.Detail), r.PrevHash, r.Hash); err != nil {
 		return fmt.Errorf("appending audit row %d: %w", r.Seq, err)
@@ -39,6 +66,23 @@ func (t *tx) AppendAudit(r store.AuditRecord) error {
 	if n, err := res.RowsAffected(); err != nil || n != 1 {
 		return fmt.Errorf("audit row %d does not follow the head: %w", r.Seq, store.ErrConflict)
 	}
+	return nil
+}
+
+// holdAudit keeps r for the end of the batch, if it follows the head as
+// it stands in the transaction.
+func (t *tx) holdAudit(r store.AuditRecord) error {
+	seq, _, err := t.heldHead()
+	if err != nil {
+		return err
+	}
+	if r.Seq != seq+1 {
+		return fmt.Errorf("audit row %d does not follow the head: %w", r.Seq, store.ErrConflict)
+	}
+	if err := t.held.hold(auditTable, r.Seq, us(r.Time), r.Actor, r.Action, r.Subject, string(r.Detail), r.PrevHash, r.Hash); err != nil {
+		return fmt.Errorf("appending audit row %d: %w", r.Seq, err)
+	}
+	t.held.seq, t.held.hash = r.Seq, r.Hash
 	return nil
 }
 

@@ -239,18 +239,36 @@ func (w *writer) runBatch(batch []*op) (f fate, errs []error, err error) {
 		sqlTx.Rollback() //nolint:errcheck // the error that matters is err
 		return notCommitted, nil, err
 	}
-	t := &tx{ctx: ctx, q: cachedTx{sqlTx, db.wstmts}, d: db.d}
-	if lock := db.d.batchLock(); lock != "" {
+	raw := cachedTx{sqlTx, db.wstmts}
+	t := &tx{ctx: ctx, q: raw, d: db.d}
+	shared := len(batch) > 1
+	lockHead := func() error {
 		var seq int64
 		var hash []byte
-		if err := t.q.QueryRowContext(ctx, lock).Scan(&seq, &hash); err != nil {
-			return rollback(unavailable(err))
+		if err := raw.QueryRowContext(ctx, db.d.batchLock()).Scan(&seq, &hash); err != nil {
+			return unavailable(err)
+		}
+		if shared {
+			t.held.knowHead(seq, hash)
+		}
+		return nil
+	}
+	switch {
+	case shared:
+		t.held = newDeferred()
+		t.q = deferredQuerier{q: raw, d: t.held, broken: &t.broken}
+		if db.d.batchLock() != "" {
+			t.held.lockHead = lockHead
+		}
+	case db.d.batchLock() != "":
+		if err := lockHead(); err != nil {
+			return rollback(err)
 		}
 	}
 	errs = make([]error, len(batch))
 	kept := 0
 	for i, o := range batch {
-		if errs[i], err = db.runOne(t, o, len(batch) > 1); err != nil {
+		if errs[i], err = db.runOne(t, raw, o, shared); err != nil {
 			return rollback(err)
 		}
 		if errs[i] == nil {
@@ -260,11 +278,19 @@ func (w *writer) runBatch(batch []*op) (f fate, errs []error, err error) {
 	if kept == 0 {
 		return committed, errs, sqlTx.Rollback()
 	}
+	if shared {
+		if err := t.held.flushAll(ctx, raw); err != nil {
+			if t.broken != nil {
+				err = t.broken
+			}
+			return rollback(unavailable(fmt.Errorf("writing the batch's appends: %w", err)))
+		}
+	}
 	token, err := newToken()
 	if err != nil {
 		return rollback(err)
 	}
-	if _, err := t.q.ExecContext(ctx, qSetMark, token, us(time.Now()), w.id); err != nil {
+	if _, err := raw.ExecContext(ctx, qSetMark, token, us(time.Now()), w.id); err != nil {
 		return rollback(unavailable(err))
 	}
 	if !markSent(batch, errs) {
@@ -276,35 +302,44 @@ func (w *writer) runBatch(batch []*op) (f fate, errs []error, err error) {
 	return committed, errs, nil
 }
 
-// runOne runs o inside a savepoint when it shares the transaction, unless
-// its caller has given up. A transient database error aborts the whole
-// transaction (err); any other error is o's own (opErr) and undoes only
-// o's changes.
-func (db *DB) runOne(t *tx, o *op, shared bool) (opErr, err error) {
+// runOne runs o, unless its caller has given up. When o shares the
+// transaction, its appends are held (see deferred) and what it writes
+// directly runs inside a savepoint, taken before its first such
+// statement. A transient database error aborts the whole transaction
+// (err); any other error is o's own (opErr) and undoes only o's changes.
+// raw runs statements on the transaction as they are.
+func (db *DB) runOne(t *tx, raw querier, o *op, shared bool) (opErr, err error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.abandoned || o.ctx.Err() != nil {
 		return notRun(o), nil
 	}
 	if shared {
-		if _, err := t.q.ExecContext(t.ctx, qSavepoint); err != nil {
-			return nil, unavailable(err)
-		}
+		t.held.begin()
 	}
 	opErr = o.fn(t)
+	if t.broken != nil {
+		return nil, unavailable(t.broken)
+	}
 	if opErr != nil && (db.d.retryable(opErr) || isConnError(opErr) || t.ctx.Err() != nil) {
 		return nil, unavailable(opErr)
 	}
 	if !shared {
 		return opErr, nil
 	}
+	savepoint := t.held.op.savepoint
 	if opErr != nil {
-		if _, err := t.q.ExecContext(t.ctx, qRollbackSavepoint); err != nil {
-			return nil, unavailable(err)
+		t.held.undo()
+		if savepoint {
+			if _, err := raw.ExecContext(t.ctx, qRollbackSavepoint); err != nil {
+				return nil, unavailable(err)
+			}
 		}
 	}
-	if _, err := t.q.ExecContext(t.ctx, qReleaseSavepoint); err != nil {
-		return nil, unavailable(err)
+	if savepoint {
+		if _, err := raw.ExecContext(t.ctx, qReleaseSavepoint); err != nil {
+			return nil, unavailable(err)
+		}
 	}
 	return opErr, nil
 }

@@ -11,9 +11,14 @@ import (
 // bit for bit.
 
 func (t *tx) AddCertificate(c *store.Certificate) error {
-	_, err := t.exec(qInsertCertificate,
-		int64(c.Serial), string(c.Kind), c.RequestID, c.User, c.Bastion, c.KeyID, marshalList(c.Principals), c.Fingerprint,
-		us(c.ValidAfter), us(c.ValidBefore), us(c.IssuedAt))
+	args := []any{int64(c.Serial), string(c.Kind), c.RequestID, c.User, c.Bastion, c.KeyID, marshalList(c.Principals), c.Fingerprint,
+		us(c.ValidAfter), us(c.ValidBefore), us(c.IssuedAt)}
+	var err error
+	if t.held != nil {
+		err = t.held.hold(certTable, args...)
+	} else {
+		_, err = t.exec(qInsertCertificate, args...)
+	}
 	if err != nil {
 		return fmt.Errorf("recording certificate %d: %w", c.Serial, err)
 	}

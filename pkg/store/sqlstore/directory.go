@@ -54,6 +54,8 @@ func (t *tx) PutDirectoryUser(u *store.DirectoryUser) error {
 }
 
 func (t *tx) directoryUser(where, arg string) (*store.DirectoryUser, error) {
+	// The same text as qDirectoryUserByName for a read by name, which is
+	// prepared.
 	u, err := scanDirectoryUser(t.q.QueryRowContext(t.ctx, `SELECT `+directoryUserColumns+` FROM directory_users WHERE `+where+` = ?`+t.lock(), arg))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("directory user %q: %w", arg, store.ErrNotFound)

@@ -51,7 +51,9 @@ const mysqlWriters = 2
 // OpenMySQL opens the MySQL or MariaDB database named by dsn
 // (go-sql-driver/mysql syntax, e.g. "lockbox:pw@tcp(db:3306)/lockbox").
 // The database must exist; Open creates the tables.
-func OpenMySQL(dsn string, o Options) (*DB, error) {
+func OpenMySQL(dsn string, o Options) (*DB, error) { return openMySQL(dsn, o, mysqlWriters) }
+
+func openMySQL(dsn string, o Options, writers int) (*DB, error) {
 	cfg, err := mysql.ParseDSN(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("mysql: bad DSN: %w", err)
@@ -63,14 +65,18 @@ func OpenMySQL(dsn string, o Options) (*DB, error) {
 	// Conditional updates count the rows they matched, not the rows whose
 	// values changed (MySQL's default), as SQLite does.
 	cfg.ClientFoundRows = true
+	// Statements that are not prepared at open are sent with their
+	// arguments in one round trip, rather than as prepare, execute and
+	// close (three).
+	cfg.InterpolateParams = true
 	connector, err := mysql.NewConnector(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("mysql: %w", err)
 	}
 	write := sql.OpenDB(connector)
-	write.SetMaxOpenConns(mysqlWriters)
+	write.SetMaxOpenConns(writers)
 	read := sql.OpenDB(connector)
 	read.SetMaxOpenConns(16) // also Ping and reading commit marks back
 	read.SetMaxIdleConns(16)
-	return newDB(mysqlDialect{}, write, read, mysqlWriters, o)
+	return newDB(mysqlDialect{}, write, read, writers, o)
 }

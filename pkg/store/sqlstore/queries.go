@@ -28,10 +28,17 @@ var (
 
 // writeQueries are prepared on the write connection at open.
 func writeQueries(d dialect) []string {
-	return []string{qInsertRequest, qSelectRequest, qSelectRequest + d.forUpdate(), qUpdateRequest, qCountOpen + d.forUpdate(), qCountOpen,
+	return append([]string{qInsertRequest, qSelectRequest, qSelectRequest + d.forUpdate(), qUpdateRequest, qCountOpen + d.forUpdate(), qCountOpen,
 		qInsertApproval, qSelectApprovals, qInsertCertificate, qAuditHead + d.forUpdate(), qInsertAudit, qMoveAuditHead,
-		qInsertNonce, qSavepoint, qRollbackSavepoint, qReleaseSavepoint, qSetMark}
+		qInsertNonce, qSavepoint, qRollbackSavepoint, qReleaseSavepoint, qSetMark}, appendQueries()...)
 }
 
+// Read by every signed API call: whether the caller is active in the
+// directory, and whether an answer is kept under its idempotency key.
+var (
+	qDirectoryUserByName = `SELECT ` + directoryUserColumns + ` FROM directory_users WHERE username = ?`
+	qSelectAnswer        = `SELECT fingerprint, status, body, created_us, expires_us FROM answers WHERE principal = ? AND idem_key = ?`
+)
+
 // readQueries are prepared on the read pool at open.
-var readQueries = []string{qSelectRequest, qSelectApprovals, qAuditHead, qCountOpen}
+var readQueries = []string{qSelectRequest, qSelectApprovals, qAuditHead, qCountOpen, qDirectoryUserByName, qSelectAnswer}

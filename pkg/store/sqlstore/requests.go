@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -59,7 +60,22 @@ func (t *tx) LockRequest(id string) (*store.Request, error) {
 	if t.readOnly {
 		return nil, errReadOnly
 	}
-	return t.request(id, t.d.forUpdate())
+	if t.held != nil {
+		if r := t.held.locked[id]; r != nil {
+			return copyRequest(r), nil
+		}
+	}
+	r, err := t.request(id, t.d.forUpdate())
+	if err == nil && t.held != nil {
+		t.held.locked[id] = copyRequest(r)
+	}
+	return r, err
+}
+
+func copyRequest(r *store.Request) *store.Request {
+	c := *r
+	c.Resources = slices.Clone(r.Resources)
+	return &c
 }
 
 func (t *tx) request(id, suffix string) (*store.Request, error) {

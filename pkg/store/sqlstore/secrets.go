@@ -10,6 +10,12 @@ import (
 )
 
 func (t *tx) UseNonce(principal, nonce string, expires time.Time) error {
+	if t.held != nil {
+		if err := t.held.hold(nonceTable, principal, nonce, us(expires)); err != nil {
+			return fmt.Errorf("recording nonce: %w", err)
+		}
+		return nil
+	}
 	if _, err := t.exec(qInsertNonce, principal, nonce, us(expires)); err != nil {
 		return fmt.Errorf("recording nonce: %w", err)
 	}

@@ -25,6 +25,11 @@ type tx struct {
 	q        querier
 	d        dialect
 	readOnly bool
+	// held, in a transaction several Updates share, keeps their appends
+	// for the end of the batch (see deferred); nil otherwise. broken is
+	// why held rows could not be written, which fails the batch.
+	held   *deferred
+	broken error
 }
 
 var errReadOnly = errors.New("store: write in a read-only transaction")
