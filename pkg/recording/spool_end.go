@@ -136,11 +136,15 @@ func removeNote(path string) error {
 	return nil
 }
 
-func (s *Spool) endPath(sessionID string) (string, error) {
+func (s *Spool) endPath(sessionID string) (string, error) { return s.notePath(sessionID, endExt) }
+
+// notePath is the path of session's note with extension ext, for a
+// well-formed session ID.
+func (s *Spool) notePath(sessionID, ext string) (string, error) {
 	if !sessionIDPattern.MatchString(sessionID) {
 		return "", fmt.Errorf("%w: %q", ErrBadSessionID, sessionID)
 	}
-	return filepath.Join(s.dir, sessionID+endExt), nil
+	return filepath.Join(s.dir, sessionID+ext), nil
 }
 
 // limitedReader fails, rather than stopping quietly, past its limit.

@@ -2,7 +2,6 @@ package recording
 
 import (
 	"fmt"
-	"path/filepath"
 	"time"
 )
 
@@ -67,9 +66,4 @@ func (s *Spool) RemoveBreakGlass(sessionID string) error {
 	return nil
 }
 
-func (s *Spool) glassPath(sessionID string) (string, error) {
-	if !sessionIDPattern.MatchString(sessionID) {
-		return "", fmt.Errorf("%w: %q", ErrBadSessionID, sessionID)
-	}
-	return filepath.Join(s.dir, sessionID+glassExt), nil
-}
+func (s *Spool) glassPath(sessionID string) (string, error) { return s.notePath(sessionID, glassExt) }
