@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
+	"github.com/lockbox-ssh/lockbox/internal/clip"
 	"github.com/lockbox-ssh/lockbox/pkg/wire"
 	"github.com/lockbox-ssh/lockbox/pkg/workflow"
 )
@@ -65,17 +66,10 @@ func (s *Server) whoami(w http.ResponseWriter, r *http.Request, actor workflow.A
 func (s *Server) requestID(w http.ResponseWriter, r *http.Request) (string, bool) {
 	id := r.PathValue("id")
 	if !workflow.ValidRequestID(id) {
-		s.writeError(w, r, fmt.Errorf("%w: %q is not a request ID", workflow.ErrBadInput, truncate(id, 40)))
+		s.writeError(w, r, fmt.Errorf("%w: %q is not a request ID", workflow.ErrBadInput, clip.Runes(id, 40)))
 		return "", false
 	}
 	return id, true
-}
-
-func truncate(s string, n int) string {
-	if len(s) > n {
-		return s[:n] + "..."
-	}
-	return s
 }
 
 // refuseInput audits bad input and answers it.
@@ -91,7 +85,7 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request, actor workflow.A
 	}
 	d, err := time.ParseDuration(in.Duration)
 	if err != nil {
-		s.refuseInput(w, r, actor, fmt.Errorf("%w: duration %q: use Go syntax such as 30m or 2h", workflow.ErrBadInput, truncate(in.Duration, 40)))
+		s.refuseInput(w, r, actor, fmt.Errorf("%w: duration %q: use Go syntax such as 30m or 2h", workflow.ErrBadInput, clip.Runes(in.Duration, 40)))
 		return
 	}
 	start, err := workflow.ParseStart(in.Start)
@@ -180,7 +174,7 @@ func (s *Server) approve(w http.ResponseWriter, r *http.Request, actor workflow.
 	if in.Duration != "" {
 		var err error
 		if d, err = time.ParseDuration(in.Duration); err != nil || d <= 0 {
-			s.refuseInput(w, r, actor, fmt.Errorf("%w: %w: duration %q: give a positive Go duration such as 30m", workflow.ErrBadInput, workflow.ErrGrantDuration, truncate(in.Duration, 40)))
+			s.refuseInput(w, r, actor, fmt.Errorf("%w: %w: duration %q: give a positive Go duration such as 30m", workflow.ErrBadInput, workflow.ErrGrantDuration, clip.Runes(in.Duration, 40)))
 			return
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/lockbox-ssh/lockbox/internal/clip"
 	"github.com/lockbox-ssh/lockbox/pkg/store"
 	"github.com/lockbox-ssh/lockbox/pkg/wire"
 	"github.com/lockbox-ssh/lockbox/pkg/workflow"
@@ -60,7 +61,7 @@ func (s *Server) reportLive(w http.ResponseWriter, r *http.Request, actor workfl
 	reports := make([]workflow.LiveReport, len(in.Sessions))
 	for i, f := range in.Sessions {
 		if !sessionIDPattern.MatchString(f.Session) {
-			s.refuseInput(w, r, actor, fmt.Errorf("%w: %q is not a session ID", workflow.ErrBadInput, truncate(f.Session, 40)))
+			s.refuseInput(w, r, actor, fmt.Errorf("%w: %q is not a session ID", workflow.ErrBadInput, clip.Runes(f.Session, 40)))
 			return
 		}
 		reports[i] = workflow.LiveReport{SessionID: f.Session, Offset: f.Offset, Data: f.Data, LastInput: f.LastInput}
@@ -113,7 +114,7 @@ func (s *Server) startWatch(w http.ResponseWriter, r *http.Request, actor workfl
 
 func (s *Server) watchID(w http.ResponseWriter, r *http.Request, v string) (string, bool) {
 	if !watchIDPattern.MatchString(v) {
-		s.writeError(w, r, fmt.Errorf("%w: %q is not a watch ID", workflow.ErrBadInput, truncate(v, 40)))
+		s.writeError(w, r, fmt.Errorf("%w: %q is not a watch ID", workflow.ErrBadInput, clip.Runes(v, 40)))
 		return "", false
 	}
 	return v, true

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/lockbox-ssh/lockbox/internal/clip"
 	"github.com/lockbox-ssh/lockbox/pkg/store"
 	"github.com/lockbox-ssh/lockbox/pkg/wire"
 	"github.com/lockbox-ssh/lockbox/pkg/workflow"
@@ -27,7 +28,7 @@ func (s *Server) notificationRoutes() {
 func (s *Server) listNotifications(w http.ResponseWriter, r *http.Request, actor workflow.Actor, _ []byte) {
 	dead := r.URL.Query().Get("dead")
 	if dead != "" && dead != "1" && dead != "true" {
-		s.writeError(w, r, fmt.Errorf("%w: dead=%q: give dead=1 or leave it out", workflow.ErrBadInput, truncate(dead, 40)))
+		s.writeError(w, r, fmt.Errorf("%w: dead=%q: give dead=1 or leave it out", workflow.ErrBadInput, clip.Runes(dead, 40)))
 		return
 	}
 	n, err := s.cfg.Notifications.Notifications(r.Context(), actor, dead != "")

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/lockbox-ssh/lockbox/internal/clip"
 	"github.com/lockbox-ssh/lockbox/pkg/review"
 	"github.com/lockbox-ssh/lockbox/pkg/store"
 	"github.com/lockbox-ssh/lockbox/pkg/wire"
@@ -38,7 +39,7 @@ func (s *Server) getReview(w http.ResponseWriter, r *http.Request, actor workflo
 	if u := q.Get("unused"); u != "" {
 		d, err := time.ParseDuration(u)
 		if err != nil || d <= 0 || d > maxUnused {
-			s.writeError(w, r, fmt.Errorf("%w: unused %q: give a positive Go duration such as 720h", workflow.ErrBadInput, truncate(u, 40)))
+			s.writeError(w, r, fmt.Errorf("%w: unused %q: give a positive Go duration such as 720h", workflow.ErrBadInput, clip.Runes(u, 40)))
 			return
 		}
 		f.Unused, f.OnlyUnused = d, true

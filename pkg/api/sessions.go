@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/lockbox-ssh/lockbox/internal/clip"
 	"github.com/lockbox-ssh/lockbox/pkg/apiauth"
 	"github.com/lockbox-ssh/lockbox/pkg/metrics"
 	"github.com/lockbox-ssh/lockbox/pkg/recording"
@@ -25,7 +26,7 @@ var sessionIDPattern = regexp.MustCompile(`^(sess-[a-z2-7]{16}|bg-[0-9a-f]{24})$
 func (s *Server) sessionID(w http.ResponseWriter, r *http.Request) (string, bool) {
 	id := r.PathValue("id")
 	if !sessionIDPattern.MatchString(id) {
-		s.writeError(w, r, fmt.Errorf("%w: %q is not a session ID", workflow.ErrBadInput, truncate(id, 40)))
+		s.writeError(w, r, fmt.Errorf("%w: %q is not a session ID", workflow.ErrBadInput, clip.Runes(id, 40)))
 		return "", false
 	}
 	return id, true

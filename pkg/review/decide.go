@@ -7,6 +7,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/lockbox-ssh/lockbox/internal/clip"
 	"github.com/lockbox-ssh/lockbox/pkg/policy"
 )
 
@@ -57,7 +58,7 @@ func ReviewableTeams(p *policy.Policy, reviewer string) []string {
 func CheckDecision(p *policy.Policy, reviewer string, m policy.Membership, decision, reason string) error {
 	switch {
 	case decision != Keep && decision != Remove:
-		return fmt.Errorf("%w: %q; say keep or remove", ErrBadDecision, clip(decision))
+		return fmt.Errorf("%w: %q; say keep or remove", ErrBadDecision, clip.Runes(decision, 20))
 	case strings.TrimSpace(reason) == "":
 		return fmt.Errorf("%w: say why (a reason is required)", ErrBadDecision)
 	case utf8.RuneCountInString(reason) > policy.MaxReasonLength:
@@ -77,11 +78,4 @@ func CheckDecision(p *policy.Policy, reviewer string, m policy.Membership, decis
 		return fmt.Errorf("%w: %s neither manages team %s nor is an auditor", ErrNotReviewer, reviewer, m.Team)
 	}
 	return nil
-}
-
-func clip(s string) string {
-	if r := []rune(s); len(r) > 20 {
-		return string(r[:20]) + "..."
-	}
-	return s
 }

@@ -7,6 +7,8 @@ import (
 
 	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
+
+	"github.com/lockbox-ssh/lockbox/internal/clip"
 )
 
 // decodeObject parses data, which must be one JSON object, into v. Names
@@ -28,7 +30,7 @@ func decodeObject(data []byte, v any, known ...string) error {
 			continue
 		}
 		if i := slices.IndexFunc(known, func(k string) bool { return strings.EqualFold(k, name) }); i >= 0 {
-			return invalid("invalidSyntax", "attribute %q: write it %q (Lockbox reads attribute names exactly as RFC 7643 spells them)", clip(name), known[i])
+			return invalid("invalidSyntax", "attribute %q: write it %q (Lockbox reads attribute names exactly as RFC 7643 spells them)", clip.Runes(name, 60), known[i])
 		}
 	}
 	opts = append(opts, jsonv2.RejectUnknownMembers(false), jsonv2.MatchCaseInsensitiveNames(false))
@@ -59,12 +61,4 @@ func jsonProblem(err error) string {
 		return "not valid JSON: " + syn.Err.Error()
 	}
 	return "not valid JSON"
-}
-
-// clip keeps a name quoted in an error short.
-func clip(s string) string {
-	if r := []rune(s); len(r) > 60 {
-		return string(r[:60]) + "..."
-	}
-	return s
 }

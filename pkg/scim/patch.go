@@ -10,6 +10,7 @@ import (
 	"github.com/go-json-experiment/json/jsontext"
 	filter "github.com/scim2/filter-parser/v2"
 
+	"github.com/lockbox-ssh/lockbox/internal/clip"
 	"github.com/lockbox-ssh/lockbox/pkg/store"
 )
 
@@ -71,7 +72,7 @@ func parsePatch(b []byte) ([]operation, error) {
 		}
 		op := operation{op: strings.ToLower(in.Op), value: in.Value}
 		if op.op != "add" && op.op != "remove" && op.op != "replace" {
-			return nil, invalid("invalidValue", "op %q: want add, remove or replace", clip(in.Op))
+			return nil, invalid("invalidValue", "op %q: want add, remove or replace", clip.Runes(in.Op, 60))
 		}
 		if in.Path != "" {
 			if len(in.Path) > maxPath {
@@ -79,7 +80,7 @@ func parsePatch(b []byte) ([]operation, error) {
 			}
 			p, err := filter.ParsePath([]byte(in.Path))
 			if err != nil {
-				return nil, invalid("invalidPath", "path %q is not a SCIM attribute path", clip(in.Path))
+				return nil, invalid("invalidPath", "path %q is not a SCIM attribute path", clip.Runes(in.Path, 60))
 			}
 			op.path = &p
 		}

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lockbox-ssh/lockbox/internal/clip"
 	"github.com/lockbox-ssh/lockbox/pkg/store"
 	"github.com/lockbox-ssh/lockbox/pkg/workflow"
 )
@@ -176,15 +177,8 @@ func (s *Server) body(r *http.Request) ([]byte, error) {
 // refuse audits a refusal of the directory's call made here, before the
 // workflow saw it, and answers it.
 func (s *Server) refuse(w http.ResponseWriter, r *http.Request, reason error) {
-	if err := s.dir.RecordRefusal(r.Context(), workflow.DirectoryActor, "directory.refused", r.Method+" "+clipPath(r.URL.Path), reason); !errors.Is(err, reason) {
+	if err := s.dir.RecordRefusal(r.Context(), workflow.DirectoryActor, "directory.refused", r.Method+" "+clip.Runes(r.URL.Path, 200), reason); !errors.Is(err, reason) {
 		reason = err
 	}
 	s.writeError(w, r, reason)
-}
-
-func clipPath(p string) string {
-	if len(p) > 200 {
-		return p[:200] + "..."
-	}
-	return p
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lockbox-ssh/lockbox/internal/clip"
 	"github.com/lockbox-ssh/lockbox/pkg/store"
 	"github.com/lockbox-ssh/lockbox/pkg/workflow"
 )
@@ -151,19 +152,12 @@ func (s *Server) approve(w http.ResponseWriter, r *http.Request, v *viewer) {
 			var err error
 			if in.Duration, err = time.ParseDuration(d); err != nil || in.Duration <= 0 {
 				return s.wf.RecordRefusal(r.Context(), v.Actor, "approval.refused", id,
-					fmt.Errorf("%w: %q is not a positive duration; write one such as 30m or 1h30m, or leave it empty for the duration asked", workflow.ErrGrantDuration, clip(d)))
+					fmt.Errorf("%w: %q is not a positive duration; write one such as 30m or 1h30m, or leave it empty for the duration asked", workflow.ErrGrantDuration, clip.Runes(d, 20)))
 			}
 		}
 		_, err := s.wf.ApproveWith(r.Context(), v.Actor, id, in)
 		return err
 	})
-}
-
-func clip(s string) string {
-	if r := []rune(s); len(r) > 20 {
-		return string(r[:20]) + "..."
-	}
-	return s
 }
 
 func (s *Server) deny(w http.ResponseWriter, r *http.Request, v *viewer) {

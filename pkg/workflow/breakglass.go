@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/lockbox-ssh/lockbox/internal/clip"
 	"github.com/lockbox-ssh/lockbox/pkg/audit"
 	"github.com/lockbox-ssh/lockbox/pkg/breakglass"
 	"github.com/lockbox-ssh/lockbox/pkg/notify"
@@ -68,8 +69,8 @@ type BreakGlassReport struct {
 // not valid then. Reporting the same session again changes nothing.
 func (s *Service) ReportBreakGlassSession(ctx context.Context, actor Actor, in BreakGlassReport) error {
 	const refused = "breakglass.refused"
-	subject := truncateText(in.SessionID, 64)
-	detail := map[string]any{"client": truncateText(in.ClientAddr, maxClientAddr), "started": in.StartedAt.UTC().Format(time.RFC3339)}
+	subject := clip.Bytes(in.SessionID, 64)
+	detail := map[string]any{"client": clip.Bytes(in.ClientAddr, maxClientAddr), "started": in.StartedAt.UTC().Format(time.RFC3339)}
 	refuse := func(why error) error {
 		return s.update(ctx, func(tx store.Tx) error {
 			return s.refuse(tx, actor, refused, subject, fmt.Errorf("%w: %w", ErrBreakGlassRefused, why), detail)
@@ -82,7 +83,7 @@ func (s *Service) ReportBreakGlassSession(ctx context.Context, actor Actor, in B
 	now := s.now()
 	switch {
 	case !ValidBreakGlassSessionID(in.SessionID):
-		return refuse(fmt.Errorf("%w: %q is not a break-glass session ID", ErrBadInput, truncateText(in.SessionID, 40)))
+		return refuse(fmt.Errorf("%w: %q is not a break-glass session ID", ErrBadInput, clip.Bytes(in.SessionID, 40)))
 	case len(in.ClientAddr) > maxClientAddr || len(in.Command) > maxCommand:
 		return refuse(fmt.Errorf("%w: the client address or the command is too long", ErrBadInput))
 	case in.StartedAt.IsZero() || in.StartedAt.After(now):
@@ -98,7 +99,7 @@ func (s *Service) ReportBreakGlassSession(ctx context.Context, actor Actor, in B
 		end = now
 	}
 	end = maxTime(end, start)
-	reason := truncateText(cmp.Or(in.EndReason, "unknown"), maxDecisionReason)
+	reason := clip.Bytes(cmp.Or(in.EndReason, "unknown"), maxDecisionReason)
 	sess := &store.Session{ID: in.SessionID, User: g.User, RequestID: BreakGlassRequestPrefix + serial, Resource: g.Resource,
 		Role: g.Role, Bastion: b.Name, ClientAddr: in.ClientAddr, Command: in.Command, StartedAt: start, EndedAt: end, EndReason: reason}
 	return s.update(ctx, func(tx store.Tx) error {
@@ -165,12 +166,4 @@ func maxTime(a, b time.Time) time.Time {
 		return b
 	}
 	return a
-}
-
-// truncateText cuts s to at most n bytes.
-func truncateText(s string, n int) string {
-	if len(s) > n {
-		return s[:n]
-	}
-	return s
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/lockbox-ssh/lockbox/internal/clip"
 	"github.com/lockbox-ssh/lockbox/pkg/audit"
 	"github.com/lockbox-ssh/lockbox/pkg/store"
 )
@@ -59,7 +60,7 @@ func checkDirectoryGroup(tx store.Tx, g *store.DirectoryGroup) error {
 	g.Members = slices.Compact(slices.Sorted(slices.Values(g.Members)))
 	for _, m := range g.Members {
 		if _, err := lookUser(tx, m); errors.Is(err, ErrNoDirectoryEntry) {
-			return fmt.Errorf("%w: member %q is no user of the directory", ErrBadInput, clip(m))
+			return fmt.Errorf("%w: member %q is no user of the directory", ErrBadInput, clip.Runes(m, 40))
 		} else if err != nil {
 			return err
 		}
@@ -97,7 +98,7 @@ func (s *Service) CreateDirectoryGroup(ctx context.Context, g store.DirectoryGro
 		ng := g
 		ng.Members = slices.Clone(g.Members)
 		if err := checkDirectoryGroup(tx, &ng); err != nil {
-			return s.refuse(tx, DirectoryActor, "directory.refused", "group "+clip(ng.DisplayName), err, nil)
+			return s.refuse(tx, DirectoryActor, "directory.refused", "group "+clip.Runes(ng.DisplayName, 40), err, nil)
 		}
 		if other, err := tx.DirectoryGroupByName(ng.DisplayName); err == nil {
 			return s.refuse(tx, DirectoryActor, "directory.refused", "group "+ng.DisplayName,

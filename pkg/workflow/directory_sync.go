@@ -8,6 +8,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/lockbox-ssh/lockbox/internal/clip"
 	"github.com/lockbox-ssh/lockbox/pkg/audit"
 	"github.com/lockbox-ssh/lockbox/pkg/policy"
 	"github.com/lockbox-ssh/lockbox/pkg/store"
@@ -127,7 +128,7 @@ func (s *Service) CreateDirectoryUser(ctx context.Context, u store.DirectoryUser
 	const refused = "directory.refused"
 	u.UserName = strings.ToLower(u.UserName)
 	if err := checkDirectoryUser(&u); err != nil {
-		return nil, s.RecordRefusal(ctx, DirectoryActor, refused, "user "+clip(u.UserName), err)
+		return nil, s.RecordRefusal(ctx, DirectoryActor, refused, "user "+clip.Runes(u.UserName, 40), err)
 	}
 	id, err := s.newDirectoryID("u-")
 	if err != nil {

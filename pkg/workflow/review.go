@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/lockbox-ssh/lockbox/internal/clip"
 	"github.com/lockbox-ssh/lockbox/pkg/audit"
 	"github.com/lockbox-ssh/lockbox/pkg/policy"
 	"github.com/lockbox-ssh/lockbox/pkg/review"
@@ -34,7 +35,7 @@ func (s *Service) reviewTeams(p *policy.Policy, actor Actor, team string) ([]str
 	teams := review.ReviewableTeams(p, actor.User())
 	switch {
 	case team != "" && p.Teams[team] == nil:
-		return nil, fmt.Errorf("%w: there is no team %q", ErrBadInput, clipText(team))
+		return nil, fmt.Errorf("%w: there is no team %q", ErrBadInput, clip.Runes(team, 64))
 	case team != "" && !slices.Contains(teams, team):
 		return nil, fmt.Errorf("%w: %s neither manages team %s nor is an auditor", ErrForbidden, actor.User(), team)
 	case team != "":
@@ -157,14 +158,6 @@ func reviewRefusal(err error) error {
 	default:
 		return fmt.Errorf("%w: %w", ErrBadInput, err)
 	}
-}
-
-// clipText bounds a caller's name in a message.
-func clipText(s string) string {
-	if r := []rune(s); len(r) > 64 {
-		return string(r[:64]) + "..."
-	}
-	return s
 }
 
 // MayReview reports whether actor may review some team: a manager of

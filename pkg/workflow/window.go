@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lockbox-ssh/lockbox/internal/clip"
 	"github.com/lockbox-ssh/lockbox/pkg/store"
 )
 
@@ -36,22 +37,15 @@ func ParseStart(s string) (Start, error) {
 	case strings.HasPrefix(s, "+"):
 		d, err := time.ParseDuration(s[1:])
 		if err != nil || d <= 0 || strings.HasPrefix(s[1:], "+") || strings.HasPrefix(s[1:], "-") {
-			return Start{}, fmt.Errorf("%w: start %q: after '+' give a positive duration such as +8h or +90m", ErrBadInput, clip(s))
+			return Start{}, fmt.Errorf("%w: start %q: after '+' give a positive duration such as +8h or +90m", ErrBadInput, clip.Runes(s, 40))
 		}
 		return Start{In: d}, nil
 	}
 	t, err := time.Parse(time.RFC3339, s)
 	if err != nil {
-		return Start{}, fmt.Errorf("%w: start %q: give an RFC 3339 time such as 2026-12-02T02:00:00Z, or +DURATION such as +8h", ErrBadInput, clip(s))
+		return Start{}, fmt.Errorf("%w: start %q: give an RFC 3339 time such as 2026-12-02T02:00:00Z, or +DURATION such as +8h", ErrBadInput, clip.Runes(s, 40))
 	}
 	return Start{At: t.UTC()}, nil
-}
-
-func clip(s string) string {
-	if r := []rune(s); len(r) > 40 {
-		return string(r[:40]) + "..."
-	}
-	return s
 }
 
 // resolveStart turns st into the window's start for a request submitted
