@@ -139,7 +139,7 @@ func breakGlassRequest(p *policy.Policy, user, reason, resource, role, bastion s
 		hostKey = strings.TrimSpace(string(ssh.MarshalAuthorizedKey(res.HostKey)))
 	}
 	return breakglass.Request{User: user, Reason: reason, Role: role, Resource: resource, Duration: d, Key: key,
-		Login: r.Login, Address: res.Address, HostKey: hostKey, ForceCommand: grantForceCommand(r),
+		Login: r.Login, Address: res.Address, HostKey: hostKey, ForceCommand: r.CertForceCommand(),
 		Interactive: r.Interactive, Bastion: b.Name, BastionKey: b.Keys[0], Egress: prefixes(b)}, nil
 }
 
@@ -167,16 +167,6 @@ func prefixes(b *policy.Bastion) []string {
 		out[i] = p.String()
 	}
 	return out
-}
-
-// grantForceCommand is the force-command a normal grant of role carries
-// (workflow's forceCommand): with allowed commands, the command gate and
-// the patterns.
-func grantForceCommand(role *policy.Role) string {
-	if len(role.AllowedCommands) == 0 {
-		return role.ForceCommand
-	}
-	return cmp.Or(role.ForceCommand, policy.DefaultCommandGate) + " -- " + policy.QuoteCommand(role.AllowedCommands)
 }
 
 // auditBreakGlass audits breakglass.issued, and notifies break_glass,

@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"regexp"
@@ -33,3 +34,19 @@ func checkGatePath(path string) error {
 
 // isGate reports whether a force_command runs the command gate.
 func isGate(forceCommand string) bool { return gatePathRE.MatchString(forceCommand) }
+
+// CertForceCommand is the force-command a certificate for role carries:
+// its force_command, or, when the role has allowed commands, the command
+// gate followed by "--" and each pattern single-quoted, so the gate on the
+// target enforces exactly the policy's patterns without a copy of the
+// policy. (sshd runs a force-command through the login's shell.) A role
+// with allowed commands always gets the gate: the policy fills in
+// settings.command_gate when it names none, and a role made some other way
+// gets the default, never a certificate that lets the shell read the
+// client's command.
+func (r *Role) CertForceCommand() string {
+	if len(r.AllowedCommands) == 0 {
+		return r.ForceCommand
+	}
+	return cmp.Or(r.ForceCommand, DefaultCommandGate) + " -- " + QuoteCommand(r.AllowedCommands)
+}

@@ -1,7 +1,6 @@
 package workflow
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -14,7 +13,6 @@ import (
 
 	"github.com/lockbox-ssh/lockbox/pkg/audit"
 	"github.com/lockbox-ssh/lockbox/pkg/metrics"
-	"github.com/lockbox-ssh/lockbox/pkg/policy"
 	"github.com/lockbox-ssh/lockbox/pkg/sshcert"
 	"github.com/lockbox-ssh/lockbox/pkg/store"
 )
@@ -57,7 +55,7 @@ func (s *Service) IssueUserCert(ctx context.Context, actor Actor, id string, pub
 	spec := sshcert.UserSpec{
 		KeyID:        fmt.Sprintf("%s/%s", r.User, r.ID),
 		Principals:   principals,
-		ForceCommand: forceCommand(role),
+		ForceCommand: role.CertForceCommand(),
 		PermitPTY:    role.Interactive,
 		ValidAfter:   r.NotBefore.Add(-s.cfg.Skew),
 		ValidBefore:  r.NotAfter,
@@ -104,7 +102,7 @@ func (s *Service) IssueHopCert(ctx context.Context, actor Actor, id, resource st
 	spec := sshcert.UserSpec{
 		KeyID:         fmt.Sprintf("hop/%s/%s/%s/%s", b.Name, r.User, r.ID, resource),
 		Principals:    []string{sshcert.Principal(r.Role, resource)},
-		ForceCommand:  forceCommand(role),
+		ForceCommand:  role.CertForceCommand(),
 		SourceAddress: prefixStrings(b.Egress),
 		PermitPTY:     role.Interactive,
 		ValidAfter:    now.Add(-s.cfg.Skew),
@@ -263,20 +261,4 @@ func (s *Service) KRL(ctx context.Context) ([]byte, error) {
 		sections = append(sections, sshcert.KRLSection{CA: k, Serials: hop})
 	}
 	return sshcert.MarshalKRL(uint64(now.Unix()), now, "lockbox", sections), nil
-}
-
-// forceCommand is the certificate's force-command for role: its
-// force_command, or, when the role has allowed commands, the command gate
-// followed by "--" and each pattern single-quoted, so the gate on the
-// target enforces exactly the policy's patterns without a copy of the
-// policy. (sshd runs a force-command through the login's shell.) A role
-// with allowed commands always gets the gate: the policy fills in
-// settings.command_gate when it names none, and a role made some other way
-// gets the default, never a certificate that lets the shell read the
-// client's command.
-func forceCommand(role *policy.Role) string {
-	if len(role.AllowedCommands) == 0 {
-		return role.ForceCommand
-	}
-	return cmp.Or(role.ForceCommand, policy.DefaultCommandGate) + " -- " + policy.QuoteCommand(role.AllowedCommands)
 }
