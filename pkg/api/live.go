@@ -148,7 +148,7 @@ func (s *Server) readLive(w http.ResponseWriter, r *http.Request, actor workflow
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, wire.LiveOutput{Offset: out.Offset, Data: out.Data, Next: out.Next, Skipped: out.Skipped,
+	s.writeLive(w, id, &wire.LiveOutput{Offset: out.Offset, Data: out.Data, Next: out.Next, Skipped: out.Skipped,
 		Ended: out.Ended, EndReason: out.EndReason, Watchers: out.Watchers})
 }
 

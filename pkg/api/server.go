@@ -98,6 +98,8 @@ type Server struct {
 	signed  *apiauth.Verifier // state-changing calls: nonces in the store, for every replica
 	reading *apiauth.Verifier // reads: nonces in memory
 	uploads *uploadGate
+	// liveAnswers keeps each session's last live read answer, encoded.
+	liveAnswers liveAnswers
 }
 
 // New checks cfg and builds the routes.
