@@ -32,8 +32,9 @@ const (
 	maxLiveReportBody = 2 << 20
 	// MaxLiveWait is the longest a read waits for output.
 	MaxLiveWait = 2 * time.Second
-	// livePoll is how often a waiting read looks for output in the store,
-	// which any replica's bastion report may have added.
+	// livePoll is how often a replica looks in the store for output of
+	// a session with waiting reads, which any replica's bastion report
+	// may have added (one look per session, for all its waiting reads).
 	livePoll = 50 * time.Millisecond
 )
 
@@ -71,6 +72,11 @@ func (s *Server) reportLive(w http.ResponseWriter, r *http.Request, actor workfl
 		s.writeError(w, r, err)
 		return
 	}
+	ids := make([]string, len(reports))
+	for i, r := range reports {
+		ids[i] = r.SessionID
+	}
+	s.liveWaits.reported(ids)
 	out := wire.LiveReportResult{Sessions: make(map[string]wire.LiveFeedAnswer, len(got))}
 	for id, a := range got {
 		out.Sessions[id] = wire.LiveFeedAnswer{Watchers: a.Watchers, Stop: a.Stop}
@@ -144,43 +150,31 @@ func (s *Server) readLive(w http.ResponseWriter, r *http.Request, actor workflow
 			return
 		}
 	}
-	out, err := waitLive(r.Context(), s.cfg.Live, actor, id, watch, after, min(wait, MaxLiveWait))
+	out, err := s.waitLive(r.Context(), actor, id, watch, after, min(wait, MaxLiveWait))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, wire.LiveOutput{Offset: out.Offset, Data: out.Data, Next: out.Next, Skipped: out.Skipped,
+	s.writeLive(w, id, &wire.LiveOutput{Offset: out.Offset, Data: out.Data, Next: out.Next, Skipped: out.Skipped,
 		Ended: out.Ended, EndReason: out.EndReason, Watchers: out.Watchers})
 }
 
-// waitLive reads, and while there is nothing new, polls only how far
-// the output goes (one row) until it moves or wait is over, then reads
-// again.
-func waitLive(ctx context.Context, l Live, actor workflow.Actor, id, watch string, after int64, wait time.Duration) (*workflow.LiveRead, error) {
+// waitLive reads, and while there is nothing new, waits (with the
+// session's other waiting reads on this replica, see liveWaits) until the
+// output moves past what it read or wait is over, then reads again.
+func (s *Server) waitLive(ctx context.Context, actor workflow.Actor, id, watch string, after int64, wait time.Duration) (*workflow.LiveRead, error) {
+	l := s.cfg.Live
 	out, err := l.ReadLive(ctx, actor, id, watch, after)
 	if err != nil || len(out.Data) > 0 || out.Skipped > 0 || out.Ended || wait <= 0 {
 		return out, err
 	}
 	deadline := time.NewTimer(wait)
 	defer deadline.Stop()
-	tick := time.NewTicker(livePoll)
-	defer tick.Stop()
-	for {
-		select {
-		case <-tick.C:
-			end, err := l.LiveEnd(ctx, id)
-			if err != nil {
-				return nil, err
-			}
-			if end <= out.Next {
-				continue
-			}
-		case <-deadline.C:
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-		return l.ReadLive(ctx, actor, id, watch, out.Next)
+	s.liveWaits.wait(ctx, id, out.Next, deadline.C)
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
+	return l.ReadLive(ctx, actor, id, watch, out.Next)
 }
 
 func (s *Server) stopWatch(w http.ResponseWriter, r *http.Request, actor workflow.Actor, _ []byte) {

@@ -98,6 +98,10 @@ type Server struct {
 	signed  *apiauth.Verifier // state-changing calls: nonces in the store, for every replica
 	reading *apiauth.Verifier // reads: nonces in memory
 	uploads *uploadGate
+	// liveAnswers keeps each session's last live read answer, encoded.
+	liveAnswers liveAnswers
+	// liveWaits are the live reads waiting on this replica, by session.
+	liveWaits liveWaits
 }
 
 // New checks cfg and builds the routes.
@@ -127,6 +131,7 @@ func New(cfg Config) (*Server, error) {
 	s.signed = &apiauth.Verifier{Keys: cfg.Keys, Nonces: storeNonces{cfg.Workflow}, Clock: cfg.Clock}
 	s.reading = &apiauth.Verifier{Keys: cfg.Keys, Nonces: &apiauth.MemoryNonces{Clock: cfg.Clock}, Clock: cfg.Clock}
 	s.uploads = &uploadGate{maxN: cfg.MaxUploads, maxByte: cfg.MaxUploadBytes}
+	s.liveWaits = liveWaits{live: cfg.Live, timeout: cfg.StoreTimeout}
 	s.routes()
 	return s, nil
 }

@@ -36,7 +36,7 @@ func (c *Client) StartWatch(ctx context.Context, id, via string) (*wire.Watch, e
 func (c *Client) ReadLive(ctx context.Context, id, watch string, after int64, wait time.Duration) (*wire.LiveOutput, error) {
 	q := url.Values{"watch": {watch}, "after": {strconv.FormatInt(after, 10)}, "wait": {wait.String()}}
 	var out wire.LiveOutput
-	return &out, c.do(ctx, http.MethodGet, "/v1/sessions/"+url.PathEscape(id)+"/live", q, nil, &out)
+	return &out, c.do(ctx, http.MethodGet, "/v1/sessions/"+url.PathEscape(id)+"/live", q, nil, onePass{&out})
 }
 
 // StopWatch ends a watch.
