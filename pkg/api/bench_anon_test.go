@@ -2,6 +2,8 @@ package api_test
 
 import (
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lockbox-ssh/lockbox/pkg/api"
 	"github.com/lockbox-ssh/lockbox/pkg/store/sqlstore"
 )
 
@@ -22,22 +25,48 @@ import (
 // work on its side) and the flood process's (flood-cpu-us/call); neither
 // moves much with other work on the machine. A -cpuprofile of it is a
 // profile of the CA answering the flood and nothing else.
+//
+// The net/http sub-benchmarks are the yardstick: the same flood against a
+// bare net/http server on the same listener whose handler only answers
+// 401 with a short body, what any Go HTTP server costs per call.
 func BenchmarkAnonymousCall(b *testing.B) {
-	b.Run("keepalive", func(b *testing.B) { benchAnonymous(b, true) })
-	b.Run("new-connections", func(b *testing.B) { benchAnonymous(b, false) })
+	ca := func(b *testing.B) string {
+		st, err := sqlstore.OpenSQLite(filepath.Join(b.TempDir(), "lockbox.db"), sqlstore.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { st.Close() })
+		return newServerOn(b, st).url
+	}
+	b.Run("keepalive", func(b *testing.B) { benchAnonymous(b, ca(b), true) })
+	b.Run("new-connections", func(b *testing.B) { benchAnonymous(b, ca(b), false) })
+	b.Run("net-http-keepalive", func(b *testing.B) { benchAnonymous(b, bareServer(b), true) })
+	b.Run("net-http-new-connections", func(b *testing.B) { benchAnonymous(b, bareServer(b), false) })
 }
 
-func benchAnonymous(b *testing.B, reuse bool) {
-	st, err := sqlstore.OpenSQLite(filepath.Join(b.TempDir(), "lockbox.db"), sqlstore.Options{})
-	if err != nil {
+// bareServer serves a handler that answers every call 401 with a short
+// JSON body, on the CA's listener, and returns its URL.
+func bareServer(b *testing.B) string {
+	hs := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusUnauthorized)
+		w.Write([]byte(`{"error":{"code":"unauthenticated"}}` + "\n")) //nolint:errcheck // the client went away
+	}))
+	hs.Listener.Close()
+	var err error
+	if hs.Listener, err = api.Listen(ctx, "127.0.0.1:0"); err != nil {
 		b.Fatal(err)
 	}
-	defer st.Close()
-	s := newServerOn(b, st)
+	hs.Start()
+	b.Cleanup(hs.Close)
+	return hs.URL
+}
+
+func benchAnonymous(b *testing.B, url string, reuse bool) {
 	calls := max(b.N/8, 1) * 8 // 8 clients, as many calls each
 	spread := time.Duration(calls) * time.Millisecond
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), floodEnv+"="+strings.Join([]string{s.url + "/v1/whoami",
+	cmd.Env = append(os.Environ(), floodEnv+"="+strings.Join([]string{url + "/v1/whoami",
 		strconv.Itoa(calls), "8", spread.String(), strconv.FormatBool(reuse)}, " "))
 	var out strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, os.Stderr
