@@ -153,7 +153,12 @@ func (s *server) replica(t testing.TB) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hs := httptest.NewServer(metrics.InstrumentAPI(srv, srv.Route)) // as cmd/ca serves it
+	hs := httptest.NewUnstartedServer(metrics.InstrumentAPI(srv, srv.Route)) // as cmd/ca serves it
+	hs.Listener.Close()
+	if hs.Listener, err = api.Listen(ctx, "127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	hs.Start()
 	t.Cleanup(hs.Close)
 	return hs.URL
 }

@@ -1,0 +1,100 @@
+package api_test
+
+import (
+	"errors"
+	"net"
+	"os"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/lockbox-ssh/lockbox/pkg/api"
+)
+
+// A connection that has sent nothing is not handed to the server; once
+// its first bytes arrive it is, with them ready to read.
+func TestListenHandsOverAConnectionOnlyOnceItSends(t *testing.T) {
+	ln, err := api.Listen(ctx, "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	tl := ln.(*net.TCPListener)
+	// The kernel holds a silent connection for 10 seconds; a fraction of
+	// that is enough to see it is held, however slow the machine.
+	tl.SetDeadline(time.Now().Add(300 * time.Millisecond)) //nolint:errcheck // a TCP listener
+	if got, err := tl.Accept(); !errors.Is(err, os.ErrDeadlineExceeded) {
+		if got != nil {
+			got.Close()
+		}
+		t.Fatalf("Accept of a connection that sent nothing: %v, want it held (deadline exceeded)", err)
+	}
+	if _, err := c.Write([]byte("G")); err != nil {
+		t.Fatal(err)
+	}
+	tl.SetDeadline(time.Time{}) //nolint:errcheck // a TCP listener
+	got, err := tl.Accept()
+	if err != nil {
+		t.Fatalf("Accept once the connection sent a byte: %v", err)
+	}
+	defer got.Close()
+	b := make([]byte, 1)
+	got.SetReadDeadline(time.Now().Add(10 * time.Second)) //nolint:errcheck // a TCP connection
+	if n, err := got.Read(b); n != 1 || b[0] != 'G' {
+		t.Fatalf("first read of the accepted connection: %d %q %v, want the byte sent", n, b[:n], err)
+	}
+}
+
+// Accepted connections keep TCP keepalive with Go's defaults, inherited
+// from the listening socket rather than set on each one.
+func TestListenConnectionsKeepTCPKeepalive(t *testing.T) {
+	ln, err := api.Listen(ctx, "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.Write([]byte("G")); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer got.Close()
+	raw, err := got.(*net.TCPConn).SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range []struct {
+		name       string
+		level, opt int
+		want       int
+	}{
+		{"SO_KEEPALIVE", syscall.SOL_SOCKET, syscall.SO_KEEPALIVE, 1},
+		{"TCP_KEEPIDLE", syscall.IPPROTO_TCP, syscall.TCP_KEEPIDLE, 15},
+		{"TCP_KEEPINTVL", syscall.IPPROTO_TCP, syscall.TCP_KEEPINTVL, 15},
+		{"TCP_KEEPCNT", syscall.IPPROTO_TCP, syscall.TCP_KEEPCNT, 9},
+		{"TCP_NODELAY", syscall.IPPROTO_TCP, syscall.TCP_NODELAY, 1},
+	} {
+		t.Run(o.name, func(t *testing.T) {
+			var v int
+			var serr error
+			if err := raw.Control(func(fd uintptr) { v, serr = syscall.GetsockoptInt(int(fd), o.level, o.opt) }); err != nil || serr != nil {
+				t.Fatal(err, serr)
+			}
+			if v != o.want {
+				t.Errorf("%s of an accepted connection = %d, want %d", o.name, v, o.want)
+			}
+		})
+	}
+}
