@@ -21,8 +21,7 @@ func (t *tx) LiveChunks(sessionID string, after int64, limit int) ([]store.LiveC
 	if limit <= 0 {
 		limit = 1000
 	}
-	rows, err := t.q.QueryContext(t.ctx, `SELECT start_off, data, at_us FROM live_chunks WHERE session_id = ? AND end_off > ?
-		ORDER BY start_off LIMIT ?`, sessionID, after, limit)
+	rows, err := t.q.QueryContext(t.ctx, qLiveChunks, sessionID, after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("reading live output of %s: %w", sessionID, err)
 	}
@@ -47,8 +46,7 @@ func (t *tx) LiveSpans(sessionID string, after int64, limit int) ([]store.LiveSp
 	if limit <= 0 {
 		limit = 1000
 	}
-	rows, err := t.q.QueryContext(t.ctx, `SELECT start_off, end_off FROM live_chunks WHERE session_id = ? AND end_off > ?
-		ORDER BY start_off LIMIT ?`, sessionID, after, limit)
+	rows, err := t.q.QueryContext(t.ctx, qLiveSpans, sessionID, after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("reading live output of %s: %w", sessionID, err)
 	}
@@ -76,6 +74,16 @@ func (t *tx) PruneLiveChunks(sessionID string, end int64) error {
 
 const liveStateColumns = `session_id, end_off, last_input_us, updated_us, stop_by, stop_reason, stop_us`
 
+// The queries of a watcher's read, prepared on the read pool (every
+// waiting watcher makes them once per report).
+var (
+	qLiveChunks    = `SELECT start_off, data, at_us FROM live_chunks WHERE session_id = ? AND end_off > ? ORDER BY start_off LIMIT ?`
+	qLiveSpans     = `SELECT start_off, end_off FROM live_chunks WHERE session_id = ? AND end_off > ? ORDER BY start_off LIMIT ?`
+	qLiveState     = `SELECT ` + liveStateColumns + ` FROM live_sessions WHERE session_id = ?`
+	qLiveWatch     = `SELECT ` + liveWatchColumns + ` FROM live_watches WHERE id = ?`
+	qLiveWatchesOf = `SELECT ` + liveWatchColumns + ` FROM live_watches WHERE session_id = ? ORDER BY started_us, id`
+)
+
 func (t *tx) PutLiveState(st *store.LiveState) error {
 	if _, err := t.exec(`DELETE FROM live_sessions WHERE session_id = ?`, st.SessionID); err != nil {
 		return fmt.Errorf("writing the live state of %s: %w", st.SessionID, err)
@@ -98,7 +106,7 @@ func scanLiveState(sc scanner) (*store.LiveState, error) {
 }
 
 func (t *tx) LiveState(sessionID string) (*store.LiveState, error) {
-	st, err := scanLiveState(t.q.QueryRowContext(t.ctx, `SELECT `+liveStateColumns+` FROM live_sessions WHERE session_id = ?`, sessionID))
+	st, err := scanLiveState(t.q.QueryRowContext(t.ctx, qLiveState, sessionID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("live state of %q: %w", sessionID, store.ErrNotFound)
 	}
@@ -163,7 +171,7 @@ func scanLiveWatch(sc scanner) (*store.LiveWatch, error) {
 }
 
 func (t *tx) LiveWatch(id string) (*store.LiveWatch, error) {
-	w, err := scanLiveWatch(t.q.QueryRowContext(t.ctx, `SELECT `+liveWatchColumns+` FROM live_watches WHERE id = ?`, id))
+	w, err := scanLiveWatch(t.q.QueryRowContext(t.ctx, qLiveWatch, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("watch %q: %w", id, store.ErrNotFound)
 	}
@@ -194,7 +202,7 @@ func (t *tx) DeleteLiveWatch(id string) error {
 func (t *tx) LiveWatches(sessionID string) ([]*store.LiveWatch, error) {
 	q, args := `SELECT `+liveWatchColumns+` FROM live_watches ORDER BY started_us, id`, []any{}
 	if sessionID != "" {
-		q, args = `SELECT `+liveWatchColumns+` FROM live_watches WHERE session_id = ? ORDER BY started_us, id`, []any{sessionID}
+		q, args = qLiveWatchesOf, []any{sessionID}
 	}
 	rows, err := t.q.QueryContext(t.ctx, q, args...)
 	if err != nil {

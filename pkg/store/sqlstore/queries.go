@@ -41,4 +41,8 @@ var (
 )
 
 // readQueries are prepared on the read pool at open.
-var readQueries = []string{qSelectRequest, qSelectApprovals, qAuditHead, qCountOpen, qDirectoryUserByName, qSelectAnswer}
+var readQueries = []string{qSelectRequest, qSelectApprovals, qAuditHead, qCountOpen, qDirectoryUserByName, qSelectAnswer,
+	qSelectSession, qLiveChunks, qLiveSpans, qLiveState, qLiveWatch, qLiveWatchesOf}
+
+// qSelectSession reads a session: every live read checks it.
+var qSelectSession = `SELECT ` + sessionColumns + ` FROM sessions WHERE id = ?`

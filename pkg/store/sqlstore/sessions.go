@@ -36,7 +36,7 @@ func (t *tx) CreateSession(s *store.Session) error {
 }
 
 func (t *tx) Session(id string) (*store.Session, error) {
-	s, err := scanSession(t.q.QueryRowContext(t.ctx, `SELECT `+sessionColumns+` FROM sessions WHERE id = ?`, id))
+	s, err := scanSession(t.q.QueryRowContext(t.ctx, qSelectSession, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("session %q: %w", id, store.ErrNotFound)
 	}
