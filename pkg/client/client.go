@@ -119,7 +119,7 @@ func (c *Client) send(req *http.Request, out any) error {
 	if _, raw := out.(*[]byte); raw && resp.StatusCode < 300 {
 		limit = maxRawAnswer
 	}
-	data, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	data, err := readAnswer(resp, limit)
 	if err != nil {
 		return &sendError{fmt.Errorf("reading the answer: %w", err)}
 	}
@@ -150,6 +150,18 @@ func (c *Client) send(req *http.Request, out any) error {
 		return fmt.Errorf("decoding the CA's answer: %w", err)
 	}
 	return nil
+}
+
+// readAnswer reads up to limit+1 bytes of resp's body, into a buffer of
+// the size the answer announces (rather than one grown and copied over
+// and over: a live read's answer is up to 350 KiB).
+func readAnswer(resp *http.Response, limit int64) ([]byte, error) {
+	var buf bytes.Buffer
+	if n := resp.ContentLength; n > 0 && n <= limit {
+		buf.Grow(int(n) + bytes.MinRead)
+	}
+	_, err := buf.ReadFrom(io.LimitReader(resp.Body, limit+1))
+	return buf.Bytes(), err
 }
 
 // onePass asks send to decode the answer into v in one pass over it
