@@ -97,8 +97,10 @@ func (s *Service) ReportLive(ctx context.Context, actor Actor, reports []LiveRep
 		}
 	}
 	out := map[string]LiveAnswer{}
+	var stored []store.LiveChunk
 	err := s.update(ctx, func(tx store.Tx) error {
 		clear(out)
+		stored = stored[:0]
 		now := s.now()
 		if err := tx.DeleteStaleLive(now.Add(-s.cfg.Live.Grace)); err != nil {
 			return err
@@ -133,8 +135,12 @@ func (s *Service) ReportLive(ctx context.Context, actor Actor, reports []LiveRep
 			if st == nil {
 				st = &store.LiveState{SessionID: r.SessionID}
 			}
-			if err := s.storeLive(tx, st, r, now); err != nil {
+			c, err := s.storeLive(tx, st, r, now)
+			if err != nil {
 				return err
+			}
+			if c != nil {
+				stored = append(stored, *c)
 			}
 			if ended {
 				continue
@@ -150,35 +156,41 @@ func (s *Service) ReportLive(ctx context.Context, actor Actor, reports []LiveRep
 		}
 		return nil
 	})
+	if err == nil {
+		// This replica's watchers of these sessions read them next.
+		s.live.put(stored)
+	}
 	return out, err
 }
 
 // storeLive adds what r brings beyond what st has, and prunes the
-// session's output to the buffer.
-func (s *Service) storeLive(tx store.Tx, st *store.LiveState, r LiveReport, now time.Time) error {
+// session's output to the buffer; it returns the chunk it stored, if any.
+func (s *Service) storeLive(tx store.Tx, st *store.LiveState, r LiveReport, now time.Time) (*store.LiveChunk, error) {
 	data, off := r.Data, r.Offset
 	if off < st.End { // sent again: keep only what is new
 		skip := min(st.End-off, int64(len(data)))
 		data, off = data[skip:], off+skip
 	}
+	var c *store.LiveChunk
 	if len(data) > 0 {
-		if err := tx.AddLiveChunk(store.LiveChunk{SessionID: r.SessionID, Offset: off, Data: data, At: now}); err != nil {
-			return err
+		c = &store.LiveChunk{SessionID: r.SessionID, Offset: off, Data: data, At: now}
+		if err := tx.AddLiveChunk(*c); err != nil {
+			return nil, err
 		}
 		st.End = off + int64(len(data))
 		if err := tx.PruneLiveChunks(r.SessionID, st.End-s.cfg.Live.Buffer); err != nil {
-			return err
+			return nil, err
 		}
 	} else if off > st.End {
 		st.End = off
 	} else if !r.LastInput.After(st.LastInput) && now.Sub(st.Updated) < s.cfg.Live.Grace/4 {
-		return nil // a keepalive of an idle session: nothing to write yet
+		return nil, nil // a keepalive of an idle session: nothing to write yet
 	}
 	if r.LastInput.After(st.LastInput) {
 		st.LastInput = r.LastInput.UTC()
 	}
 	st.Updated = now
-	return tx.PutLiveState(st)
+	return c, tx.PutLiveState(st)
 }
 
 // expireWatches ends, with an audit row each, the watches whose watcher

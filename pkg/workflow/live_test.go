@@ -2,13 +2,17 @@ package workflow_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/lockbox-ssh/lockbox/pkg/store"
 	"github.com/lockbox-ssh/lockbox/pkg/workflow"
 )
 
@@ -214,5 +218,71 @@ func TestWatcherOfBulkOutputReadsOnlyTheLatest(t *testing.T) {
 	}
 	if !strings.HasSuffix(string(read.Data), strings.Repeat("c", chunk)) {
 		t.Fatal("the latest output is not what was read")
+	}
+}
+
+// chunkReads is a store that counts the reads of live chunks' data.
+type chunkReads struct {
+	store.Store
+	n atomic.Int64
+}
+
+type chunkReadsTx struct {
+	store.Tx
+	n *atomic.Int64
+}
+
+func (c *chunkReads) View(ctx context.Context, fn func(store.Tx) error) error {
+	return c.Store.View(ctx, func(tx store.Tx) error { return fn(chunkReadsTx{tx, &c.n}) })
+}
+
+func (t chunkReadsTx) LiveChunks(id string, after int64, limit int) ([]store.LiveChunk, error) {
+	t.n.Add(1)
+	return t.Tx.LiveChunks(id, after, limit)
+}
+
+// A replica keeps what a bastion reports to it for its watchers, and
+// watchers of another replica woken together read the chunks' data from
+// the store once between them; all read the same output.
+func TestWatchersReadReportedOutputFromTheStoreOnce(t *testing.T) {
+	e := newEnv(t, nil)
+	id := e.liveSession()
+	counted := &chunkReads{Store: e.st}
+	here, other := e.service(counted), e.service(counted)
+	var watches []string
+	for _, who := range []string{"carol", "erin", "frank", "carol", "erin", "frank", "carol", "erin", "frank", "carol"} {
+		w, err := other.StartWatch(ctx, user(who), id, "cli")
+		if err != nil {
+			t.Fatal(err)
+		}
+		watches = append(watches, w.ID)
+	}
+	data := strings.Repeat("0123456789abcdef", 4096)
+	if _, err := here.ReportLive(ctx, bastion, []workflow.LiveReport{{SessionID: id, Offset: 0, Data: []byte(data)}}); err != nil {
+		t.Fatal(err)
+	}
+	w, err := here.StartWatch(ctx, user("carol"), id, "cli")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := here.ReadLive(ctx, user("carol"), id, w.ID, -1); err != nil || string(got.Data) != data {
+		t.Fatalf("a watcher on the replica reported to read %d bytes, %v", len(got.Data), err)
+	}
+	if n := counted.n.Load(); n != 0 {
+		t.Fatalf("a watcher of the replica the bastion reported to read the output from the store %d times", n)
+	}
+	var wg sync.WaitGroup
+	for i, who := range []string{"carol", "erin", "frank", "carol", "erin", "frank", "carol", "erin", "frank", "carol"} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if got, err := other.ReadLive(ctx, user(who), id, watches[i], 0); err != nil || string(got.Data) != data {
+				t.Errorf("%s read %d bytes, %v", who, len(got.Data), err)
+			}
+		}()
+	}
+	wg.Wait()
+	if n := counted.n.Load(); n != 1 {
+		t.Fatalf("ten watchers on the other replica read the output from the store %d times, want once", n)
 	}
 }

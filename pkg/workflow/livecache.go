@@ -1,6 +1,7 @@
 package workflow
 
 import (
+	"hash/fnv"
 	"sync"
 
 	"github.com/lockbox-ssh/lockbox/pkg/store"
@@ -17,6 +18,9 @@ type liveCache struct {
 	data  map[liveKey][]byte
 	order []liveKey
 	size  int
+	// fetch serialises the store reads of chunks the cache misses, by
+	// session (see liveChunks).
+	fetch [16]sync.Mutex
 }
 
 type liveKey struct {
@@ -57,24 +61,48 @@ func (c *liveCache) put(chunks []store.LiveChunk) {
 }
 
 // liveChunks returns what tx.LiveChunks would, from the cache when it
-// holds every chunk.
+// holds every chunk. Readers that miss at once (the watchers of a session
+// woken by the same report) read the chunks from the store one at a
+// time, so that the first one's read fills the cache for the others.
 func (s *Service) liveChunks(tx store.Tx, session string, after int64, limit int) ([]store.LiveChunk, error) {
 	spans, err := tx.LiveSpans(session, after, limit)
 	if err != nil {
 		return nil, err
 	}
+	if out, ok := s.live.all(session, spans); ok {
+		return out, nil
+	}
+	mu := s.live.fetching(session)
+	mu.Lock()
+	defer mu.Unlock()
+	if out, ok := s.live.all(session, spans); ok {
+		return out, nil // another reader read them meanwhile
+	}
+	chunks, err := tx.LiveChunks(session, after, limit)
+	if err != nil {
+		return nil, err
+	}
+	s.live.put(chunks)
+	return chunks, nil
+}
+
+// all returns session's chunks at spans if the cache holds every one.
+func (c *liveCache) all(session string, spans []store.LiveSpan) ([]store.LiveChunk, bool) {
 	out := make([]store.LiveChunk, 0, len(spans))
 	for _, sp := range spans {
-		d, ok := s.live.get(session, sp)
+		d, ok := c.get(session, sp)
 		if !ok {
-			chunks, err := tx.LiveChunks(session, after, limit)
-			if err != nil {
-				return nil, err
-			}
-			s.live.put(chunks)
-			return chunks, nil
+			return nil, false
 		}
 		out = append(out, store.LiveChunk{SessionID: session, Offset: sp.Offset, Data: d})
 	}
-	return out, nil
+	return out, true
+}
+
+// fetching is the lock readers of session take to read its chunks from
+// the store (one of a few, shared by sessions whose IDs hash alike).
+func (c *liveCache) fetching(session string) *sync.Mutex {
+	h := fnv.New32a()
+	h.Write([]byte(session)) //nolint:errcheck // a hash never fails
+	return &c.fetch[h.Sum32()%uint32(len(c.fetch))]
 }
