@@ -157,8 +157,14 @@ func (s *Service) ReportLive(ctx context.Context, actor Actor, reports []LiveRep
 		return nil
 	})
 	if err == nil {
-		// This replica's watchers of these sessions read them next.
+		// This replica's watchers of these sessions read them next: wake
+		// them.
 		s.live.put(stored)
+		ids := make([]string, len(reports))
+		for i, r := range reports {
+			ids[i] = r.SessionID
+		}
+		s.waits.reported(ids)
 	}
 	return out, err
 }
