@@ -417,16 +417,22 @@ func (s *Service) ReadLive(ctx context.Context, actor Actor, id, wid string, aft
 	touch := false
 	err := s.cfg.Store.View(ctx, func(tx store.Tx) error {
 		out = nil
-		w, sess, err := s.ownWatch(tx, actor, id, wid)
+		sess, err := s.checkWatchable(tx, actor, id)
 		if err != nil {
 			return err
 		}
-		touch = s.now().Sub(w.Seen) >= s.cfg.Live.WatchTimeout/4
-		if out, err = s.readLive(tx, sess, max(after, 0), after < 0); err != nil {
-			return err
-		}
+		// The session's watches, which the answer names, hold this one
+		// (one query for both).
 		watches, err := tx.LiveWatches(id)
 		if err != nil {
+			return err
+		}
+		i := slices.IndexFunc(watches, func(w *store.LiveWatch) bool { return w.ID == wid })
+		if i < 0 || watches[i].Watcher != actor.User() {
+			return fmt.Errorf("%w: %.40q", ErrWatchEnded, wid)
+		}
+		touch = s.now().Sub(watches[i].Seen) >= s.cfg.Live.WatchTimeout/4
+		if out, err = s.readLive(tx, sess, max(after, 0), after < 0); err != nil {
 			return err
 		}
 		out.Watchers = watchersOf(watches, id)
