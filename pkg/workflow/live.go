@@ -139,7 +139,8 @@ func (s *Service) ReportLive(ctx context.Context, actor Actor, reports []LiveRep
 			if err != nil {
 				return err
 			}
-			if c != nil {
+			if c != nil { // kept for this replica's watchers: a copy the caller cannot change
+				c.Data = slices.Clone(c.Data)
 				stored = append(stored, *c)
 			}
 			if ended {
@@ -397,7 +398,9 @@ var ErrNotRunning = errors.New("the session is not running")
 // where Next continues. Skipped counts the bytes between the offset asked
 // for and Offset that the watcher will never see: they left the buffer
 // before the watcher read them, or the bastion dropped them. Ended is
-// set once the session ended and everything stored was read.
+// set once the session ended and everything stored was read. Data may be
+// the replica's own copy of the stored output, shared with other reads:
+// never change it.
 type LiveRead struct {
 	Offset    int64
 	Data      []byte
@@ -501,7 +504,13 @@ func (s *Service) readLive(tx store.Tx, sess *store.Session, after int64, fromOl
 		if len(out.Data)+len(data) > MaxLiveRead {
 			data = data[:MaxLiveRead-len(out.Data)]
 		}
-		out.Data = append(out.Data, data...)
+		if out.Data == nil && len(data) > 0 {
+			// A chunk never changes: a read within one shares its bytes
+			// (capped, so that appending copies).
+			out.Data = data[:len(data):len(data)]
+		} else {
+			out.Data = append(out.Data, data...)
+		}
 		out.Next += int64(len(data))
 		if len(out.Data) >= MaxLiveRead {
 			break
