@@ -20,7 +20,7 @@ type Live interface {
 	LiveSessions(ctx context.Context, actor workflow.Actor) ([]workflow.LiveSession, error)
 	StartWatch(ctx context.Context, actor workflow.Actor, id, via string) (*store.LiveWatch, error)
 	ReadLive(ctx context.Context, actor workflow.Actor, id, watch string, after int64) (*workflow.LiveRead, error)
-	LiveEnd(ctx context.Context, id string) (int64, error)
+	WaitLive(ctx context.Context, id string, after int64, deadline <-chan time.Time)
 	StopWatch(ctx context.Context, actor workflow.Actor, id, watch string) error
 	EndWatched(ctx context.Context, actor workflow.Actor, id, reason string) error
 }
@@ -32,10 +32,6 @@ const (
 	maxLiveReportBody = 2 << 20
 	// MaxLiveWait is the longest a read waits for output.
 	MaxLiveWait = 2 * time.Second
-	// livePoll is how often a replica looks in the store for output of
-	// a session with waiting reads, which any replica's bastion report
-	// may have added (one look per session, for all its waiting reads).
-	livePoll = 50 * time.Millisecond
 )
 
 var watchIDPattern = regexp.MustCompile(`^watch-[a-z2-7]{16}$`)
@@ -72,11 +68,6 @@ func (s *Server) reportLive(w http.ResponseWriter, r *http.Request, actor workfl
 		s.writeError(w, r, err)
 		return
 	}
-	ids := make([]string, len(reports))
-	for i, r := range reports {
-		ids[i] = r.SessionID
-	}
-	s.liveWaits.reported(ids)
 	out := wire.LiveReportResult{Sessions: make(map[string]wire.LiveFeedAnswer, len(got))}
 	for id, a := range got {
 		out.Sessions[id] = wire.LiveFeedAnswer{Watchers: a.Watchers, Stop: a.Stop}
@@ -170,7 +161,7 @@ func (s *Server) waitLive(ctx context.Context, actor workflow.Actor, id, watch s
 	}
 	deadline := time.NewTimer(wait)
 	defer deadline.Stop()
-	s.liveWaits.wait(ctx, id, out.Next, deadline.C)
+	l.WaitLive(ctx, id, out.Next, deadline.C)
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}

@@ -25,6 +25,7 @@ import (
 type liveAnswers struct {
 	mu   sync.Mutex
 	last map[string]liveAnswer
+	size int // bytes of the answers in last
 }
 
 type liveAnswer struct {
@@ -39,8 +40,9 @@ type liveAnswerKey struct {
 	endReason, watchers   string
 }
 
-// maxLiveAnswers bounds the sessions whose last answer is kept.
-const maxLiveAnswers = 256
+// maxLiveAnswerBytes bounds the answers kept (about 45 of the largest,
+// each session's last); past it, they are all let go.
+const maxLiveAnswerBytes = 16 << 20
 
 func keyOf(o *wire.LiveOutput) liveAnswerKey {
 	return liveAnswerKey{o.Offset, o.Next, o.Skipped, o.Data == nil, o.Ended, o.EndReason, strings.Join(o.Watchers, "\x00")}
@@ -62,10 +64,12 @@ func (c *liveAnswers) encoded(session string, o *wire.LiveOutput) []byte {
 	body := encodeLiveOutput(o)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.last == nil || len(c.last) >= maxLiveAnswers {
-		c.last = map[string]liveAnswer{}
+	c.size -= len(c.last[session].body)
+	if c.last == nil || c.size+len(body) > maxLiveAnswerBytes {
+		c.last, c.size = map[string]liveAnswer{}, 0
 	}
 	c.last[session] = liveAnswer{k, body}
+	c.size += len(body)
 	return body
 }
 

@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"fmt"
 	"testing"
 
 	"github.com/lockbox-ssh/lockbox/pkg/wire"
@@ -52,5 +53,26 @@ func TestLiveAnswersAreSharedOnlyWhenTheSame(t *testing.T) {
 	}
 	if got := c.encoded("sess-b", &o); &got[0] == &first[0] {
 		t.Error("another session's answer was shared")
+	}
+}
+
+// The answers kept stay within maxLiveAnswerBytes, however many sessions
+// are read.
+func TestLiveAnswersAreBounded(t *testing.T) {
+	var c liveAnswers
+	data := bytes.Repeat([]byte("x"), 256<<10)
+	for i := range 200 {
+		o := wire.LiveOutput{Offset: 0, Data: data, Next: int64(len(data))}
+		c.encoded(fmt.Sprintf("sess-%d", i), &o)
+		if c.size > maxLiveAnswerBytes {
+			t.Fatalf("%d bytes of answers kept after %d sessions", c.size, i+1)
+		}
+	}
+	total := 0
+	for _, a := range c.last {
+		total += len(a.body)
+	}
+	if total != c.size || len(c.last) == 0 {
+		t.Fatalf("%d answers of %d bytes kept, counted %d", len(c.last), total, c.size)
 	}
 }

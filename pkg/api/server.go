@@ -100,8 +100,6 @@ type Server struct {
 	uploads *uploadGate
 	// liveAnswers keeps each session's last live read answer, encoded.
 	liveAnswers liveAnswers
-	// liveWaits are the live reads waiting on this replica, by session.
-	liveWaits liveWaits
 }
 
 // New checks cfg and builds the routes.
@@ -131,7 +129,6 @@ func New(cfg Config) (*Server, error) {
 	s.signed = &apiauth.Verifier{Keys: cfg.Keys, Nonces: storeNonces{cfg.Workflow}, Clock: cfg.Clock}
 	s.reading = &apiauth.Verifier{Keys: cfg.Keys, Nonces: &apiauth.MemoryNonces{Clock: cfg.Clock}, Clock: cfg.Clock}
 	s.uploads = &uploadGate{maxN: cfg.MaxUploads, maxByte: cfg.MaxUploadBytes}
-	s.liveWaits = liveWaits{live: cfg.Live, timeout: cfg.StoreTimeout}
 	s.routes()
 	return s, nil
 }

@@ -23,7 +23,7 @@ type Live interface {
 	WatchableLive(ctx context.Context, actor workflow.Actor) ([]workflow.LiveSession, error)
 	StartWatch(ctx context.Context, actor workflow.Actor, id, via string) (*store.LiveWatch, error)
 	ReadLive(ctx context.Context, actor workflow.Actor, id, watch string, after int64) (*workflow.LiveRead, error)
-	LiveEnd(ctx context.Context, id string) (int64, error)
+	WaitLive(ctx context.Context, id string, after int64, deadline <-chan time.Time)
 	StopWatch(ctx context.Context, actor workflow.Actor, id, watch string) error
 	EndWatched(ctx context.Context, actor workflow.Actor, id, reason string) error
 }
@@ -31,7 +31,6 @@ type Live interface {
 // Bounds of the live page's reads.
 const (
 	liveWait = time.Second
-	livePoll = 50 * time.Millisecond
 )
 
 var watchIDPattern = regexp.MustCompile(`^watch-[a-z2-7]{16}$`)
@@ -143,8 +142,9 @@ func (s *Server) readLive(w http.ResponseWriter, r *http.Request, v *viewer) {
 		"skipped": out.Skipped, "ended": out.Ended, "end_reason": out.EndReason, "watchers": out.Watchers})
 }
 
-// waitLive reads, and while there is nothing new, polls only how far the
-// output goes (one row) until it moves or a second passed, then reads
+// waitLive reads, and while there is nothing new, waits (with the
+// session's other waiting reads on this replica, see workflow.WaitLive)
+// until the output moves past what it read or a second passed, then reads
 // again.
 func (s *Server) waitLive(r *http.Request, v *viewer, id, watch string, after int64) (*workflow.LiveRead, error) {
 	ctx := r.Context()
@@ -154,24 +154,11 @@ func (s *Server) waitLive(r *http.Request, v *viewer, id, watch string, after in
 	}
 	deadline := time.NewTimer(liveWait)
 	defer deadline.Stop()
-	tick := time.NewTicker(livePoll)
-	defer tick.Stop()
-	for {
-		select {
-		case <-tick.C:
-			end, err := s.cfg.Live.LiveEnd(ctx, id)
-			if err != nil {
-				return nil, err
-			}
-			if end <= out.Next {
-				continue
-			}
-		case <-deadline.C:
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-		return s.cfg.Live.ReadLive(ctx, v.Actor, id, watch, out.Next)
+	s.cfg.Live.WaitLive(ctx, id, out.Next, deadline.C)
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
+	return s.cfg.Live.ReadLive(ctx, v.Actor, id, watch, out.Next)
 }
 
 func (s *Server) stopWatch(w http.ResponseWriter, r *http.Request, v *viewer) {

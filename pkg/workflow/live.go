@@ -139,7 +139,8 @@ func (s *Service) ReportLive(ctx context.Context, actor Actor, reports []LiveRep
 			if err != nil {
 				return err
 			}
-			if c != nil {
+			if c != nil { // kept for this replica's watchers: a copy the caller cannot change
+				c.Data = slices.Clone(c.Data)
 				stored = append(stored, *c)
 			}
 			if ended {
@@ -157,8 +158,14 @@ func (s *Service) ReportLive(ctx context.Context, actor Actor, reports []LiveRep
 		return nil
 	})
 	if err == nil {
-		// This replica's watchers of these sessions read them next.
+		// This replica's watchers of these sessions read them next: wake
+		// them.
 		s.live.put(stored)
+		ids := make([]string, len(reports))
+		for i, r := range reports {
+			ids[i] = r.SessionID
+		}
+		s.waits.reported(ids)
 	}
 	return out, err
 }
@@ -391,7 +398,9 @@ var ErrNotRunning = errors.New("the session is not running")
 // where Next continues. Skipped counts the bytes between the offset asked
 // for and Offset that the watcher will never see: they left the buffer
 // before the watcher read them, or the bastion dropped them. Ended is
-// set once the session ended and everything stored was read.
+// set once the session ended and everything stored was read. Data may be
+// the replica's own copy of the stored output, shared with other reads:
+// never change it.
 type LiveRead struct {
 	Offset    int64
 	Data      []byte
@@ -411,16 +420,22 @@ func (s *Service) ReadLive(ctx context.Context, actor Actor, id, wid string, aft
 	touch := false
 	err := s.cfg.Store.View(ctx, func(tx store.Tx) error {
 		out = nil
-		w, sess, err := s.ownWatch(tx, actor, id, wid)
+		sess, err := s.checkWatchable(tx, actor, id)
 		if err != nil {
 			return err
 		}
-		touch = s.now().Sub(w.Seen) >= s.cfg.Live.WatchTimeout/4
-		if out, err = s.readLive(tx, sess, max(after, 0), after < 0); err != nil {
-			return err
-		}
+		// The session's watches, which the answer names, hold this one
+		// (one query for both).
 		watches, err := tx.LiveWatches(id)
 		if err != nil {
+			return err
+		}
+		i := slices.IndexFunc(watches, func(w *store.LiveWatch) bool { return w.ID == wid })
+		if i < 0 || watches[i].Watcher != actor.User() {
+			return fmt.Errorf("%w: %.40q", ErrWatchEnded, wid)
+		}
+		touch = s.now().Sub(watches[i].Seen) >= s.cfg.Live.WatchTimeout/4
+		if out, err = s.readLive(tx, sess, max(after, 0), after < 0); err != nil {
 			return err
 		}
 		out.Watchers = watchersOf(watches, id)
@@ -489,7 +504,13 @@ func (s *Service) readLive(tx store.Tx, sess *store.Session, after int64, fromOl
 		if len(out.Data)+len(data) > MaxLiveRead {
 			data = data[:MaxLiveRead-len(out.Data)]
 		}
-		out.Data = append(out.Data, data...)
+		if out.Data == nil && len(data) > 0 {
+			// A chunk never changes: a read within one shares its bytes
+			// (capped, so that appending copies).
+			out.Data = data[:len(data):len(data)]
+		} else {
+			out.Data = append(out.Data, data...)
+		}
 		out.Next += int64(len(data))
 		if len(out.Data) >= MaxLiveRead {
 			break

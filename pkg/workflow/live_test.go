@@ -286,3 +286,24 @@ func TestWatchersReadReportedOutputFromTheStoreOnce(t *testing.T) {
 		t.Fatalf("ten watchers on the other replica read the output from the store %d times, want once", n)
 	}
 }
+
+// A watch reads only the session it watches.
+func TestWatchOfOneSessionDoesNotReadAnother(t *testing.T) {
+	e := newEnv(t, nil)
+	a := e.liveSession()
+	r := e.submit("bob", "health", []string{"customer-db"}, time.Hour, "")
+	e.approve("grace", r.ID)
+	g, err := e.startSession("bob", r.ID, "customer-db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := g.Session.ID
+	e.report(b, 0, "secret")
+	w, err := e.svc.StartWatch(ctx, user("carol"), a, "cli")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, err := e.svc.ReadLive(ctx, user("carol"), b, w.ID, -1); !errors.Is(err, workflow.ErrWatchEnded) {
+		t.Fatalf("carol's watch of %s read %s: %+v, %v; want ErrWatchEnded", a, b, out, err)
+	}
+}

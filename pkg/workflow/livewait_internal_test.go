@@ -1,4 +1,4 @@
-package api
+package workflow
 
 import (
 	"context"
@@ -9,10 +9,9 @@ import (
 	"time"
 )
 
-// endsLive is a Live whose LiveEnd answers end (or fails) and counts
-// the looks; nothing else is called.
+// endsLive answers how far the output goes with end (or fails), and
+// counts the looks.
 type endsLive struct {
-	Live
 	end   atomic.Int64
 	fail  atomic.Bool
 	looks atomic.Int64
@@ -50,12 +49,12 @@ func (l *liveWaits) waiting(t *testing.T, id string, n int) {
 func TestWaitingReadsShareOneLook(t *testing.T) {
 	live := &endsLive{}
 	live.end.Store(17)
-	l := &liveWaits{live: live, timeout: time.Second}
+	l := &liveWaits{}
 	never := make(chan time.Time)
 	var wg sync.WaitGroup
 	for range 10 {
 		wg.Add(1)
-		go func() { defer wg.Done(); l.wait(context.Background(), "sess-a", 17, never) }()
+		go func() { defer wg.Done(); l.wait(context.Background(), "sess-a", 17, never, live.LiveEnd) }()
 	}
 	l.waiting(t, "sess-a", 10)
 	live.end.Store(4096)
@@ -74,12 +73,12 @@ func TestWaitingReadsShareOneLook(t *testing.T) {
 func TestWaitEndsOnOutputFailureOrDeadline(t *testing.T) {
 	live := &endsLive{}
 	live.end.Store(30)
-	l := &liveWaits{live: live, timeout: time.Second}
+	l := &liveWaits{}
 	never := make(chan time.Time)
-	l.wait(context.Background(), "sess-b", 29, never) // output past 29 already: returns
+	l.wait(context.Background(), "sess-b", 29, never, live.LiveEnd) // output past 29 already: returns
 
 	done := make(chan struct{})
-	go func() { l.wait(context.Background(), "sess-b", 30, never); close(done) }()
+	go func() { l.wait(context.Background(), "sess-b", 30, never, live.LiveEnd); close(done) }()
 	l.waiting(t, "sess-b", 1)
 	live.fail.Store(true)
 	l.reported([]string{"sess-b"})
@@ -88,5 +87,5 @@ func TestWaitEndsOnOutputFailureOrDeadline(t *testing.T) {
 	live.fail.Store(false)
 	deadline := make(chan time.Time, 1)
 	deadline <- time.Now()
-	l.wait(context.Background(), "sess-b", 30, deadline)
+	l.wait(context.Background(), "sess-b", 30, deadline, live.LiveEnd)
 }

@@ -1,9 +1,18 @@
-package api
+package workflow
 
 import (
 	"context"
 	"sync"
 	"time"
+)
+
+// livePoll is how often a replica looks in the store for output of a
+// session with waiting reads, which any replica's bastion report may have
+// added (one look per session, for all its waiting reads); liveLook
+// bounds one look.
+const (
+	livePoll = 50 * time.Millisecond
+	liveLook = 5 * time.Second
 )
 
 // liveWaits lets every read of a session waiting on this replica share
@@ -14,9 +23,6 @@ import (
 // once; a report to another replica is seen at the next look (the rows
 // are shared, no sticky routing needed).
 type liveWaits struct {
-	live    Live
-	timeout time.Duration // of one look
-
 	mu       sync.Mutex
 	sessions map[string]*sessionWait
 }
@@ -31,8 +37,8 @@ type sessionWait struct {
 
 // wait returns once session id's output goes past after (or a look at
 // the store failed: the read after it will tell), or at deadline or
-// ctx's end.
-func (l *liveWaits) wait(ctx context.Context, id string, after int64, deadline <-chan time.Time) {
+// ctx's end. look tells how far a session's output goes (Service.LiveEnd).
+func (l *liveWaits) wait(ctx context.Context, id string, after int64, deadline <-chan time.Time, look func(context.Context, string) (int64, error)) {
 	l.mu.Lock()
 	if l.sessions == nil {
 		l.sessions = map[string]*sessionWait{}
@@ -41,7 +47,7 @@ func (l *liveWaits) wait(ctx context.Context, id string, after int64, deadline <
 	if sw == nil {
 		sw = &sessionWait{end: -1, moved: make(chan struct{}), poke: make(chan struct{}, 1)}
 		l.sessions[id] = sw
-		go l.look(id, sw)
+		go l.look(id, sw, look)
 	}
 	sw.waiters++
 	defer func() {
@@ -85,12 +91,12 @@ func (l *liveWaits) reported(ids []string) {
 // look is session id's goroutine while reads wait on it: it looks at
 // once, then every livePoll or when poked, and ends with the last
 // waiting read.
-func (l *liveWaits) look(id string, sw *sessionWait) {
+func (l *liveWaits) look(id string, sw *sessionWait, look func(context.Context, string) (int64, error)) {
 	tick := time.NewTicker(livePoll)
 	defer tick.Stop()
 	for {
-		ctx, cancel := context.WithTimeout(context.Background(), l.timeout)
-		end, err := l.live.LiveEnd(ctx, id)
+		ctx, cancel := context.WithTimeout(context.Background(), liveLook)
+		end, err := look(ctx, id)
 		cancel()
 		l.mu.Lock()
 		if err != nil {
@@ -112,4 +118,14 @@ func (l *liveWaits) look(id string, sw *sessionWait) {
 		case <-sw.poke:
 		}
 	}
+}
+
+// WaitLive returns once session id's output goes past offset after, as
+// this replica sees it (or a look at the store failed), or at deadline or
+// ctx's end: for a read that found nothing new to wait before it reads
+// again (ReadLive, which checks the right to watch). Every read waiting
+// on a session shares one look at the store every livePoll, and a report
+// to this replica wakes them at once.
+func (s *Service) WaitLive(ctx context.Context, id string, after int64, deadline <-chan time.Time) {
+	s.waits.wait(ctx, id, after, deadline, s.LiveEnd)
 }
