@@ -93,6 +93,7 @@ type Service struct {
 	directory atomic.Pointer[directoryView]
 	keys      atomic.Pointer[Authorities] // the CA keys; SetAuthorities replaces them
 	live      liveCache                   // live output chunks recently read (livecache.go)
+	grants    grantHints                  // grants as last issued for (granthint.go)
 }
 
 // New checks cfg and fills its defaults.
