@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -77,8 +78,17 @@ func (s *Server) authWith(h handler, limit int64, spending bool) http.Handler {
 			w = sw
 		}
 		// A person the directory disabled is refused every call, even one
-		// signed with a key the policy still lists.
-		if err := s.wf.CheckActive(r.Context(), workflow.Actor(principal)); err != nil {
+		// signed with a key the policy still lists. A call whose answer may
+		// be kept (idempotent) has the kept answer read in the same read
+		// transaction.
+		if key, ok := keptFor(r); ok {
+			kept, err := s.wf.Admit(r.Context(), workflow.Actor(principal), key)
+			if err != nil {
+				s.writeError(w, r, err)
+				return
+			}
+			r = r.WithContext(context.WithValue(r.Context(), admittedKey{}, admitted{kept}))
+		} else if err := s.wf.CheckActive(r.Context(), workflow.Actor(principal)); err != nil {
 			s.writeError(w, r, err)
 			return
 		}

@@ -116,7 +116,10 @@ func (s *Server) idempotent(h handler) handler {
 			return
 		}
 		fp := fingerprint(r, body)
-		kept, err := s.wf.Answered(r.Context(), actor, key)
+		kept, err := answered(r)
+		if err == errNotAdmitted {
+			kept, err = s.wf.Answered(r.Context(), actor, key)
+		}
 		if err != nil {
 			s.writeError(w, r, err)
 			return
@@ -210,4 +213,31 @@ func (r *recorder) writeTo(w http.ResponseWriter) {
 	}
 	w.WriteHeader(r.status)
 	w.Write(r.body.Bytes()) //nolint:errcheck // the client went away
+}
+
+// admitted is the kept answer auth read with the directory check
+// (workflow Admit), for idempotent.
+type admitted struct{ kept *workflow.KeptAnswer }
+
+type admittedKey struct{}
+
+var errNotAdmitted = errors.New("no kept answer read at admission")
+
+// keptFor reports the Idempotency-Key under which a call's kept answer
+// is to be read: one valid key on a call whose answer is kept.
+func keptFor(r *http.Request) (string, bool) {
+	keys := r.Header.Values(apiauth.IdempotencyKeyHeader)
+	if len(keys) != 1 || answers[r.Pattern] == nil || !validKey.MatchString(keys[0]) {
+		return "", false
+	}
+	return keys[0], true
+}
+
+// answered is the kept answer auth read for r; errNotAdmitted if it read
+// none.
+func answered(r *http.Request) (*workflow.KeptAnswer, error) {
+	if a, ok := r.Context().Value(admittedKey{}).(admitted); ok {
+		return a.kept, nil
+	}
+	return nil, errNotAdmitted
 }

@@ -43,6 +43,7 @@ type Workflow interface {
 	CountAnonymousRefusal(source, reason string) (first bool)
 	SetPassword(ctx context.Context, actor workflow.Actor, password string) error
 	Answered(ctx context.Context, actor workflow.Actor, key string) (*workflow.KeptAnswer, error)
+	Admit(ctx context.Context, actor workflow.Actor, key string) (*workflow.KeptAnswer, error)
 	CheckSession(ctx context.Context, actor workflow.Actor, in workflow.SessionCheck) error
 	RecordBastionRefusals(ctx context.Context, actor workflow.Actor, refusals []workflow.BastionRefusal, counts []workflow.RefusalCount) error
 	ReportBreakGlassSession(ctx context.Context, actor workflow.Actor, in workflow.BreakGlassReport) error

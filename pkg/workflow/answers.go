@@ -113,6 +113,42 @@ func (s *Service) Answered(ctx context.Context, actor Actor, key string) (*KeptA
 	if err != nil {
 		return nil, err
 	}
+	return s.openAnswer(actor, key, a)
+}
+
+// Admit is CheckActive and then Answered, in one read transaction: it
+// refuses (and audits) a person the directory deactivated, and otherwise
+// returns the answer kept under actor's key, or nil if there is none.
+func (s *Service) Admit(ctx context.Context, actor Actor, key string) (*KeptAnswer, error) {
+	var why error
+	var a *store.Answer
+	err := s.cfg.Store.View(ctx, func(tx store.Tx) (err error) {
+		if actor.IsUser() {
+			if why = checkActive(tx, actor.User()); why != nil {
+				return nil
+			}
+		}
+		a, err = tx.Answer(string(actor), key)
+		if errors.Is(err, store.ErrNotFound) {
+			a = nil
+			return nil
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if why != nil {
+		return nil, s.RecordRefusal(ctx, actor, "auth.refused", actor.User(), why)
+	}
+	if a == nil {
+		return nil, nil
+	}
+	return s.openAnswer(actor, key, a)
+}
+
+// openAnswer opens a kept answer as stored.
+func (s *Service) openAnswer(actor Actor, key string, a *store.Answer) (*KeptAnswer, error) {
 	body, err := s.cfg.Secrets.Open(a.Body, answerAD(actor, key))
 	if err != nil {
 		return nil, fmt.Errorf("opening the answer kept for %s: %w", actor, err)
