@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -144,7 +145,7 @@ func (s *Server) idempotent(h handler) handler {
 			return status, jsonBody(v), nil
 		}}
 		rec := &recorder{header: http.Header{}}
-		h(rec, r.WithContext(workflow.WithClaim(r.Context(), c)), actor, body)
+		h(rec, r.WithContext(context.WithValue(workflow.WithClaim(r.Context(), c), claimKey{}, c)), actor, body)
 		if kept := c.Kept(); kept != nil {
 			writeKept(w, kept, false)
 			return
@@ -240,4 +241,14 @@ func answered(r *http.Request) (*workflow.KeptAnswer, error) {
 		return a.kept, nil
 	}
 	return nil, errNotAdmitted
+}
+
+type claimKey struct{}
+
+// answerKept reports whether the call's answer is kept already: the
+// idempotent wrapper gives the kept answer, and whatever the handler
+// writes is dropped, so the handler need not render it again.
+func answerKept(r *http.Request) bool {
+	c, _ := r.Context().Value(claimKey{}).(*workflow.Claim)
+	return c != nil && c.Kept() != nil
 }
