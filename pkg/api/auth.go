@@ -79,8 +79,8 @@ func (s *Server) authWith(h handler, limit int64, spending bool) http.Handler {
 		}
 		// A person the directory disabled is refused every call, even one
 		// signed with a key the policy still lists. A call whose answer may
-		// be kept (idempotent) has the kept answer read in the same read
-		// transaction.
+		// be kept (idempotent) has the kept answer read with the check
+		// (workflow Admit).
 		if key, ok := keptFor(r); ok {
 			kept, err := s.wf.Admit(r.Context(), workflow.Actor(principal), key)
 			if err != nil {
