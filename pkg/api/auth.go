@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -37,6 +38,20 @@ func (h signed) ServeHTTP(w http.ResponseWriter, r *http.Request) { h(w, r) }
 
 // authLimit is auth with a body bound of limit bytes.
 func (s *Server) authLimit(h handler, limit int64) http.Handler {
+	return s.authWith(h, limit, false)
+}
+
+// authSpending is auth for a handler whose effects are all in workflow
+// transactions (workflow.Service.update): the call's nonce is spent in
+// the first of them that commits, beside the call's change, rather than
+// in a transaction of its own before the handler runs (workflow
+// nonce.go). The answer waits for the nonce (spendingWriter): a call
+// whose nonce no transaction of its own recorded has it recorded before
+// its first byte of answer, and a replay gets the replay refusal, never
+// the handler's answer.
+func (s *Server) authSpending(h handler) http.Handler { return s.authWith(h, maxBody, true) }
+
+func (s *Server) authWith(h handler, limit int64, spending bool) http.Handler {
 	return signed(func(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 		if err != nil {
@@ -47,14 +62,33 @@ func (s *Server) authLimit(h handler, limit int64) http.Handler {
 		if r.Method == http.MethodGet {
 			v = s.reading
 		}
+		var nonce *workflow.Nonce
+		if spending && v == s.signed {
+			nonce = &workflow.Nonce{}
+			r = r.WithContext(workflow.WithNonce(r.Context(), nonce))
+		}
 		principal, err := v.Verify(r.Context(), r, body)
 		if err != nil {
 			s.refuseAuth(w, r, err)
 			return
 		}
+		if nonce != nil {
+			sw := &spendingWriter{w: w, s: s, r: r, n: nonce, base: w.Header().Clone()}
+			defer sw.spend()
+			w = sw
+		}
 		// A person the directory disabled is refused every call, even one
-		// signed with a key the policy still lists.
-		if err := s.wf.CheckActive(r.Context(), workflow.Actor(principal)); err != nil {
+		// signed with a key the policy still lists. A call whose answer may
+		// be kept (idempotent) has the kept answer read with the check
+		// (workflow Admit).
+		if key, ok := keptFor(r); ok {
+			kept, err := s.wf.Admit(r.Context(), workflow.Actor(principal), key)
+			if err != nil {
+				s.writeError(w, r, err)
+				return
+			}
+			r = r.WithContext(context.WithValue(r.Context(), admittedKey{}, admitted{kept}))
+		} else if err := s.wf.CheckActive(r.Context(), workflow.Actor(principal)); err != nil {
 			s.writeError(w, r, err)
 			return
 		}
@@ -193,3 +227,62 @@ func headerParam(r *http.Request, name string) string {
 	}
 	return "?"
 }
+
+// spendingWriter holds back a call's answer until its nonce is spent
+// (authSpending): at the first header or byte written, or when the
+// handler returns having written nothing.
+type spendingWriter struct {
+	w    http.ResponseWriter
+	s    *Server
+	r    *http.Request
+	n    *workflow.Nonce
+	base http.Header // the header before the handler ran
+	done bool
+	// refused: the answer was replaced by a refusal; the handler's is
+	// dropped.
+	refused bool
+}
+
+// spend spends the nonce unless the call did, once; a replay, or a
+// failure to record the nonce, replaces the handler's answer.
+func (sw *spendingWriter) spend() {
+	if sw.done {
+		return
+	}
+	sw.done = true
+	err := sw.s.wf.Spend(sw.r.Context(), sw.n)
+	if err == nil {
+		return
+	}
+	h := sw.w.Header()
+	clear(h)
+	for k, v := range sw.base {
+		h[k] = v
+	}
+	switch {
+	case errors.Is(err, workflow.ErrReplay):
+		sw.s.refuseAuth(sw.w, sw.r, apiauth.ErrReplay)
+	default:
+		sw.s.writeError(sw.w, sw.r, fmt.Errorf("apiauth: recording nonce: %w", err))
+	}
+	sw.refused = true
+}
+
+func (sw *spendingWriter) Header() http.Header { return sw.w.Header() }
+
+func (sw *spendingWriter) WriteHeader(status int) {
+	sw.spend()
+	if !sw.refused {
+		sw.w.WriteHeader(status)
+	}
+}
+
+func (sw *spendingWriter) Write(p []byte) (int, error) {
+	sw.spend()
+	if sw.refused {
+		return len(p), nil
+	}
+	return sw.w.Write(p)
+}
+
+func (sw *spendingWriter) Unwrap() http.ResponseWriter { return sw.w }

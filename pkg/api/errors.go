@@ -175,6 +175,13 @@ func countRefusal(code string) {
 // writeError answers with err's kind. Errors of no known kind are
 // internal: logged in full, and answered without detail.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, workflow.ErrReplay) {
+		// The call's nonce was spent by another call (authSpending): the
+		// spendingWriter answers with the replay refusal, counted and
+		// logged as refuseAuth does, at the first byte of any answer.
+		w.WriteHeader(http.StatusUnauthorized)
+		return
+	}
 	for _, k := range errorKinds {
 		if errors.Is(err, k.err) {
 			countRefusal(k.code)

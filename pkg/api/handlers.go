@@ -284,6 +284,9 @@ func (s *Server) issue(w http.ResponseWriter, r *http.Request, actor workflow.Ac
 		s.writeError(w, r, err)
 		return
 	}
+	if answerKept(r) {
+		return // rendered once, in the transaction that kept it
+	}
 	writeJSON(w, http.StatusOK, toWireCert(cert))
 }
 

@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -116,7 +117,10 @@ func (s *Server) idempotent(h handler) handler {
 			return
 		}
 		fp := fingerprint(r, body)
-		kept, err := s.wf.Answered(r.Context(), actor, key)
+		kept, err := answered(r)
+		if err == errNotAdmitted {
+			kept, err = s.wf.Answered(r.Context(), actor, key)
+		}
 		if err != nil {
 			s.writeError(w, r, err)
 			return
@@ -141,7 +145,7 @@ func (s *Server) idempotent(h handler) handler {
 			return status, jsonBody(v), nil
 		}}
 		rec := &recorder{header: http.Header{}}
-		h(rec, r.WithContext(workflow.WithClaim(r.Context(), c)), actor, body)
+		h(rec, r.WithContext(context.WithValue(workflow.WithClaim(r.Context(), c), claimKey{}, c)), actor, body)
 		if kept := c.Kept(); kept != nil {
 			writeKept(w, kept, false)
 			return
@@ -210,4 +214,41 @@ func (r *recorder) writeTo(w http.ResponseWriter) {
 	}
 	w.WriteHeader(r.status)
 	w.Write(r.body.Bytes()) //nolint:errcheck // the client went away
+}
+
+// admitted is the kept answer auth read with the directory check
+// (workflow Admit), for idempotent.
+type admitted struct{ kept *workflow.KeptAnswer }
+
+type admittedKey struct{}
+
+var errNotAdmitted = errors.New("no kept answer read at admission")
+
+// keptFor reports the Idempotency-Key under which a call's kept answer
+// is to be read: one valid key on a call whose answer is kept.
+func keptFor(r *http.Request) (string, bool) {
+	keys := r.Header.Values(apiauth.IdempotencyKeyHeader)
+	if len(keys) != 1 || answers[r.Pattern] == nil || !validKey.MatchString(keys[0]) {
+		return "", false
+	}
+	return keys[0], true
+}
+
+// answered is the kept answer auth read for r; errNotAdmitted if it read
+// none.
+func answered(r *http.Request) (*workflow.KeptAnswer, error) {
+	if a, ok := r.Context().Value(admittedKey{}).(admitted); ok {
+		return a.kept, nil
+	}
+	return nil, errNotAdmitted
+}
+
+type claimKey struct{}
+
+// answerKept reports whether the call's answer is kept already: the
+// idempotent wrapper gives the kept answer, and whatever the handler
+// writes is dropped, so the handler need not render it again.
+func answerKept(r *http.Request) bool {
+	c, _ := r.Context().Value(claimKey{}).(*workflow.Claim)
+	return c != nil && c.Kept() != nil
 }

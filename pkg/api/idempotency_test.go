@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/crypto/ssh"
+
 	"github.com/lockbox-ssh/lockbox/pkg/api"
 	"github.com/lockbox-ssh/lockbox/pkg/apiauth"
 	"github.com/lockbox-ssh/lockbox/pkg/store"
@@ -137,5 +139,31 @@ func TestKeptAnswersAreSealedAtRest(t *testing.T) {
 	}
 	if bytes.Contains(a.Body, []byte("otpauth")) || bytes.Contains(a.Body, []byte("secret")) {
 		t.Fatalf("the kept answer is stored in the clear: %q", a.Body)
+	}
+}
+
+// The kept answer is read with the directory check, and after it: a
+// person the directory disabled since gets the refusal, not the answer
+// kept for them.
+func TestKeptAnswerIsNotGivenToAPersonTheDirectoryDisabled(t *testing.T) {
+	s := newServer(t)
+	grant, err := s.client(t, "user:alice").Submit(ctx, wireHealth())
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := "/v1/requests/" + grant.ID + "/certificate"
+	in := wire.CertificateRequest{PublicKey: string(ssh.MarshalAuthorizedKey(newSigner(t).PublicKey()))}
+	const key = "test-admit-0000000001"
+	if resp, b := keyedCall(t, s, "user:alice", key, "POST", path, in); resp.StatusCode != http.StatusOK {
+		t.Fatalf("first call: %d %s", resp.StatusCode, b)
+	}
+	if err := s.st.Update(ctx, func(tx store.Tx) error {
+		return tx.PutDirectoryUser(&store.DirectoryUser{ID: "u-alice", UserName: "alice", Active: false})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	resp, b := keyedCall(t, s, "user:alice", key, "POST", path, in)
+	if resp.StatusCode != http.StatusForbidden || errorCode(t, b) != "deactivated" || resp.Header.Get(api.ReplayedHeader) != "" {
+		t.Fatalf("sent again once disabled: %d %s; want 403 deactivated", resp.StatusCode, b)
 	}
 }

@@ -38,10 +38,12 @@ type Workflow interface {
 	Sessions(ctx context.Context, actor workflow.Actor, f store.SessionFilter) ([]*store.Session, error)
 	Recording(ctx context.Context, actor workflow.Actor, id string) (io.ReadCloser, *store.Session, error)
 	UseNonce(ctx context.Context, principal, nonce string, expires time.Time) error
+	Spend(ctx context.Context, n *workflow.Nonce) error
 	RecordRefusal(ctx context.Context, actor workflow.Actor, action, subject string, reason error) error
 	CountAnonymousRefusal(source, reason string) (first bool)
 	SetPassword(ctx context.Context, actor workflow.Actor, password string) error
 	Answered(ctx context.Context, actor workflow.Actor, key string) (*workflow.KeptAnswer, error)
+	Admit(ctx context.Context, actor workflow.Actor, key string) (*workflow.KeptAnswer, error)
 	CheckSession(ctx context.Context, actor workflow.Actor, in workflow.SessionCheck) error
 	RecordBastionRefusals(ctx context.Context, actor workflow.Actor, refusals []workflow.BastionRefusal, counts []workflow.RefusalCount) error
 	ReportBreakGlassSession(ctx context.Context, actor workflow.Actor, in workflow.BreakGlassReport) error
@@ -144,8 +146,8 @@ func (s *Server) routes() {
 	s.mux.Handle("POST /v1/requests/{id}/approve", s.auth(s.idempotent(s.approve)))
 	s.mux.Handle("POST /v1/requests/{id}/deny", s.auth(s.idempotent(s.deny)))
 	s.mux.Handle("POST /v1/requests/{id}/revoke", s.auth(s.idempotent(s.revoke)))
-	s.mux.Handle("POST /v1/requests/{id}/certificate", s.auth(s.idempotent(s.certificate)))
-	s.mux.Handle("POST /v1/requests/{id}/hop-certificate", s.auth(s.idempotent(s.hopCertificate)))
+	s.mux.Handle("POST /v1/requests/{id}/certificate", s.authSpending(s.idempotent(s.certificate)))
+	s.mux.Handle("POST /v1/requests/{id}/hop-certificate", s.authSpending(s.idempotent(s.hopCertificate)))
 	s.mux.Handle("GET /v1/audit", s.auth(s.auditLog))
 	s.mux.Handle("GET /v1/audit/verify", s.auth(s.auditVerify))
 	s.mux.Handle("POST /v1/mfa/enroll", s.auth(s.idempotent(s.enrollMFA)))
@@ -195,6 +197,11 @@ func (s *Server) Route(r *http.Request) string {
 type storeNonces struct{ wf Workflow }
 
 func (n storeNonces) Use(ctx context.Context, principal, nonce string, expires time.Time) error {
+	if pending := workflow.NonceOf(ctx); pending != nil && pending.Principal == "" {
+		// Spent by the call's own write, or before its answer (authSpending).
+		pending.Principal, pending.Value, pending.Expires = principal, nonce, expires
+		return nil
+	}
 	err := n.wf.UseNonce(ctx, principal, nonce, expires)
 	if errors.Is(err, store.ErrDuplicate) {
 		return apiauth.ErrReplay

@@ -113,6 +113,60 @@ func (s *Service) Answered(ctx context.Context, actor Actor, key string) (*KeptA
 	if err != nil {
 		return nil, err
 	}
+	return s.openAnswer(actor, key, a)
+}
+
+// Admit is CheckActive and then Answered, as one read (viewEach: on
+// sqlstore, two statements and no transaction): it refuses (and audits)
+// a person the directory deactivated, and otherwise returns the answer
+// kept under actor's key, or nil if there is none.
+func (s *Service) Admit(ctx context.Context, actor Actor, key string) (*KeptAnswer, error) {
+	var why error
+	var a *store.Answer
+	err := s.viewEach(ctx, func(tx store.Tx) (err error) {
+		if actor.IsUser() {
+			if why = checkActive(tx, actor.User()); why != nil {
+				return nil
+			}
+		}
+		a, err = tx.Answer(string(actor), key)
+		if errors.Is(err, store.ErrNotFound) {
+			a = nil
+			return nil
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if why != nil {
+		return nil, s.RecordRefusal(ctx, actor, "auth.refused", actor.User(), why)
+	}
+	if a == nil {
+		return nil, nil
+	}
+	return s.openAnswer(actor, key, a)
+}
+
+// eachViewer is a store that can run reads outside a transaction
+// (sqlstore ViewEach).
+type eachViewer interface {
+	ViewEach(ctx context.Context, fn func(store.Tx) error) error
+}
+
+// viewEach runs fn's reads each on its own if the store can, in one read
+// transaction otherwise. For reads that do not depend on each other: the
+// directory check and the kept answer were two read transactions before
+// they were one, and a kept answer never changes once stored.
+func (s *Service) viewEach(ctx context.Context, fn func(store.Tx) error) error {
+	if v, ok := s.cfg.Store.(eachViewer); ok {
+		return v.ViewEach(ctx, fn)
+	}
+	return s.cfg.Store.View(ctx, fn)
+}
+
+// openAnswer opens a kept answer as stored.
+func (s *Service) openAnswer(actor Actor, key string, a *store.Answer) (*KeptAnswer, error) {
 	body, err := s.cfg.Secrets.Open(a.Body, answerAD(actor, key))
 	if err != nil {
 		return nil, fmt.Errorf("opening the answer kept for %s: %w", actor, err)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/lockbox-ssh/lockbox/pkg/audit"
 	"github.com/lockbox-ssh/lockbox/pkg/metrics"
+	"github.com/lockbox-ssh/lockbox/pkg/policy"
 	"github.com/lockbox-ssh/lockbox/pkg/sshcert"
 	"github.com/lockbox-ssh/lockbox/pkg/store"
 )
@@ -36,12 +37,14 @@ func (s *Service) IssueUserCert(ctx context.Context, actor Actor, id string, pub
 	if err := sshcert.CheckSubjectKey(pub); err != nil {
 		return nil, s.RecordRefusal(ctx, actor, refused, id, fmt.Errorf("%w: %w", ErrBadInput, err))
 	}
-	r, err := s.grantFor(ctx, actor, refused, id)
-	if err != nil {
-		return nil, err
-	}
+	return s.issueRetrying(ctx, actor, refused, id, func(r *store.Request) (*ssh.Certificate, error) {
+		return s.issueUser(ctx, actor, refused, r, pub, code)
+	})
+}
+
+func (s *Service) issueUser(ctx context.Context, actor Actor, refused string, r *store.Request, pub ssh.PublicKey, code StepUp) (*ssh.Certificate, error) {
 	if actor.User() != r.User || !actor.IsUser() {
-		return nil, s.RecordRefusal(ctx, actor, refused, id, fmt.Errorf("%w: %s is %s's grant", ErrForbidden, id, r.User))
+		return nil, s.RecordRefusal(ctx, actor, refused, r.ID, fmt.Errorf("%w: %s is %s's grant", ErrForbidden, r.ID, r.User))
 	}
 	p := s.policy()
 	if err := s.recheckGrant(ctx, actor, refused, p, r); err != nil {
@@ -83,12 +86,15 @@ func (s *Service) IssueHopCert(ctx context.Context, actor Actor, id, resource st
 	if err := sshcert.CheckSubjectKey(pub); err != nil {
 		return nil, s.RecordRefusal(ctx, actor, refused, id, fmt.Errorf("%w: %w", ErrBadInput, err))
 	}
-	r, err := s.grantFor(ctx, actor, refused, id)
-	if err != nil {
-		return nil, err
-	}
+	return s.issueRetrying(ctx, actor, refused, id, func(r *store.Request) (*ssh.Certificate, error) {
+		return s.issueHop(ctx, actor, refused, p, b, r, resource, pub)
+	})
+}
+
+func (s *Service) issueHop(ctx context.Context, actor Actor, refused string, p *policy.Policy, b *policy.Bastion, r *store.Request,
+	resource string, pub ssh.PublicKey) (*ssh.Certificate, error) {
 	if !slices.Contains(r.Resources, resource) {
-		return nil, s.RecordRefusal(ctx, actor, refused, id, fmt.Errorf("%w: %s is not in %s", ErrNotInGrant, resource, id))
+		return nil, s.RecordRefusal(ctx, actor, refused, r.ID, fmt.Errorf("%w: %s is not in %s", ErrNotInGrant, resource, r.ID))
 	}
 	if err := s.recheckGrant(ctx, actor, refused, p, r); err != nil {
 		return nil, err
@@ -117,6 +123,40 @@ func prefixStrings(ps []netip.Prefix) []string {
 		out[i] = p.String()
 	}
 	return out
+}
+
+// errGrantChanged: the grant's locked row is not the copy its certificate
+// was built from (a hint gone stale, or a change between the read and the
+// lock); the issuance starts again from a fresh read.
+var errGrantChanged = errors.New("the grant changed while its certificate was made")
+
+// maxIssueAttempts bounds the fresh reads of one issuance whose grant
+// keeps changing under it.
+const maxIssueAttempts = 3
+
+// issueRetrying runs issue for grant id: first with the grant's hint, if
+// there is a live one (granthint.go), then with fresh reads, while the
+// locked row turns out to differ from the copy issue built on.
+func (s *Service) issueRetrying(ctx context.Context, actor Actor, refused, id string,
+	issue func(r *store.Request) (*ssh.Certificate, error)) (*ssh.Certificate, error) {
+	if r := s.grants.get(id); r != nil && notLive(r, s.now()) == nil {
+		cert, err := issue(r)
+		if !errors.Is(err, errGrantChanged) {
+			return cert, err
+		}
+	}
+	s.grants.drop(id)
+	for range maxIssueAttempts {
+		r, err := s.grantFor(ctx, actor, refused, id)
+		if err != nil {
+			return nil, err
+		}
+		cert, err := issue(r)
+		if !errors.Is(err, errGrantChanged) {
+			return cert, err
+		}
+	}
+	return nil, fmt.Errorf("%w: %s changed %d times while its certificate was made", store.ErrConflict, id, maxIssueAttempts)
 }
 
 // grantFor reads request id and checks that it is a live grant.
@@ -168,7 +208,11 @@ func (s *Service) issue(ctx context.Context, actor Actor, refused string, r *sto
 			return err
 		}
 		if why := notLive(cur, now); why != nil {
+			s.grants.drop(r.ID)
 			return s.refuse(tx, actor, refused, r.ID, why, nil)
+		}
+		if !sameGrant(r, cur) {
+			return errGrantChanged
 		}
 		if code != nil {
 			if err := s.stepUp(tx, actor, refused, cur, *code); err != nil {
@@ -192,6 +236,9 @@ func (s *Service) issue(ctx context.Context, actor Actor, refused string, r *sto
 	})
 	if err != nil {
 		return nil, err
+	}
+	if s.grants.get(r.ID) != r {
+		s.grants.put(r) // it matched the locked row
 	}
 	metrics.Issued.WithLabelValues(string(kind)).Inc()
 	return cert, nil

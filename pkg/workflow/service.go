@@ -94,6 +94,7 @@ type Service struct {
 	keys      atomic.Pointer[Authorities] // the CA keys; SetAuthorities replaces them
 	live      liveCache                   // live output chunks recently read (livecache.go)
 	waits     liveWaits                   // live reads waiting for output, by session (livewait.go)
+	grants    grantHints                  // grants as last issued for (granthint.go)
 }
 
 // New checks cfg and fills its defaults.
@@ -185,11 +186,16 @@ func BastionActor(name string) Actor { return Actor("bastion:" + name) }
 // update runs fn in a store transaction. A refusal returned by fn commits
 // (its audit record must stay) and is then returned to the caller. If the
 // call carries a Claim not yet kept, its answer is kept in the same
-// transaction (see answers.go).
+// transaction (see answers.go); so is its nonce, if the call carries one
+// not yet spent (see nonce.go).
 func (s *Service) update(ctx context.Context, fn func(tx store.Tx) error) error {
 	c := claimOf(ctx)
 	if c != nil && c.kept != nil {
 		c = nil // kept by an earlier transaction of this call
+	}
+	n := NonceOf(ctx)
+	if !n.pending() {
+		n = nil
 	}
 	var refused error
 	var kept *KeptAnswer
@@ -197,6 +203,11 @@ func (s *Service) update(ctx context.Context, fn func(tx store.Tx) error) error 
 		refused, kept = nil, nil
 		if c != nil {
 			c.result = nil
+		}
+		if n != nil {
+			if err := n.use(tx); err != nil {
+				return err
+			}
 		}
 		err := fn(tx)
 		var r refusal
@@ -209,6 +220,9 @@ func (s *Service) update(ctx context.Context, fn func(tx store.Tx) error) error 
 		kept, err = s.keepAnswer(tx, c, refused)
 		return err
 	})
+	if n != nil {
+		err = n.settle(err)
+	}
 	if err != nil {
 		return err
 	}

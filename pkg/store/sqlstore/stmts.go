@@ -80,3 +80,31 @@ func (c cachedTx) QueryRowContext(ctx context.Context, q string, args ...any) *s
 	}
 	return c.tx.QueryRowContext(ctx, q, args...)
 }
+
+// cachedDB runs each query on its own, outside any transaction, through
+// the cache's statements.
+type cachedDB struct {
+	db    *sql.DB
+	cache *stmtCache
+}
+
+func (c cachedDB) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	if st := c.cache.get(q); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
+	return c.db.ExecContext(ctx, q, args...)
+}
+
+func (c cachedDB) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if st := c.cache.get(q); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
+	return c.db.QueryContext(ctx, q, args...)
+}
+
+func (c cachedDB) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	if st := c.cache.get(q); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return c.db.QueryRowContext(ctx, q, args...)
+}
