@@ -24,11 +24,15 @@ import (
 )
 
 // The bastion's garbage collector runs when the heap has grown by half of
-// what it scans (GOGC=50), or by 8 MiB if that is more; GOGC in the
+// what it scans (GOGC=50), or by 8 MiB if that is more, but by no more than
+// it allocated in gcPeriod at the last cycle's rate (8 MiB still the
+// least): many quiet sessions are then collected every few seconds or
+// less often instead of being given half their size again. GOGC in the
 // environment replaces this. See docs/bastion.md.
 const (
 	gcFraction = 0.5
 	gcFloor    = 8 << 20
+	gcPeriod   = 2 * time.Second
 )
 
 func serveCmd() *cobra.Command {
@@ -42,7 +46,7 @@ func serveCmd() *cobra.Command {
 				return err
 			}
 			if os.Getenv("GOGC") == "" {
-				defer gcpace.Start(gcFraction, gcFloor).Stop()
+				defer gcpace.StartWithPeriod(gcFraction, gcFloor, gcPeriod).Stop()
 			}
 			return serve(cmd.Context(), cfg, newLogger(cfg.LogFormat))
 		},

@@ -2,13 +2,18 @@
 // heap, with a floor: after each collection, the next one is due when the
 // heap has grown by max(floor, fraction × the memory the collector scans),
 // where Go's GOGC alone would use a percentage whose floor shrinks with it
-// (4 MiB at the default GOGC=100, 2 MiB at GOGC=50).
+// (4 MiB at the default GOGC=100, 2 MiB at GOGC=50). With a period, the
+// headroom is also no more than what the program allocated in that long
+// at the rate of the last cycle (but never under the floor): a quiet heap
+// is then collected about once a period, or less often, instead of being
+// let grow by the whole fraction first.
 //
 // The bastion needs both ends. With many idle sessions its live heap and
-// stacks are large and quiet, so a small fraction saves memory at little
-// cost; relaying a bulk transfer with few sessions open, it allocates fast
-// (x/crypto copies every packet it reads), and with a small headroom it
-// would collect a hundred times a second.
+// stacks are large and quiet, so a small headroom saves memory at little
+// cost (it allocates slowly, so collections stay rare); relaying a bulk
+// transfer with few sessions open, it allocates fast (x/crypto copies
+// every packet it reads), and with a small headroom it would collect a
+// hundred times a second.
 package gcpace
 
 import (
@@ -18,26 +23,38 @@ import (
 	"runtime/metrics"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // Pacer adjusts GOGC after every collection until Stop.
 type Pacer struct {
 	fraction float64
 	floor    uint64
-	previous int // GOGC before Start
+	period   time.Duration // 0: no bound from the allocation rate
+	previous int           // GOGC before Start
 
-	mu      sync.Mutex // guards samples and stopped, so that Stop is final
+	mu      sync.Mutex // guards the fields below, so that Stop is final
 	samples []metrics.Sample
 	stopped bool
+	quit    chan struct{} // closed by Stop; nil without a period
+	// the allocation counter at the last adjustment, and when it was read
+	allocs  uint64
+	at      time.Time
 	percent atomic.Int64 // the GOGC set last
 }
 
 // Start paces the collector: fraction is the headroom as a share of the
 // scanned memory (0.5 is GOGC=50's), floor the least headroom in bytes.
 // It replaces any GOGC setting until Stop.
-func Start(fraction float64, floor uint64) *Pacer {
-	p := &Pacer{fraction: fraction, floor: floor, samples: []metrics.Sample{
+func Start(fraction float64, floor uint64) *Pacer { return StartWithPeriod(fraction, floor, 0) }
+
+// StartWithPeriod is Start with the headroom also bounded by what the
+// program allocated in period at the rate of the last cycle (see the
+// package comment); the floor still holds.
+func StartWithPeriod(fraction float64, floor uint64, period time.Duration) *Pacer {
+	p := &Pacer{fraction: fraction, floor: floor, period: period, samples: []metrics.Sample{
 		{Name: "/gc/heap/live:bytes"}, {Name: "/gc/scan/stack:bytes"}, {Name: "/gc/scan/globals:bytes"},
+		{Name: "/gc/heap/allocs:bytes"},
 	}}
 	// Until the first collection there is no live heap to go by: the
 	// GOGC in force stays.
@@ -46,7 +63,29 @@ func Start(fraction float64, floor uint64) *Pacer {
 	p.previous = int(gogc[0].Value.Uint64())
 	p.percent.Store(int64(p.previous))
 	p.watch()
+	if period > 0 {
+		p.quit = make(chan struct{})
+		go p.tick()
+	}
 	return p
+}
+
+// tick adjusts once a period too, so that a heap whose allocation slowed
+// down after a busy cycle gets a smaller target without waiting to grow
+// to the busy one first (lowering GOGC below the heap starts a collection).
+func (p *Pacer) tick() {
+	t := time.NewTicker(p.period)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			if !p.adjust() {
+				return
+			}
+		case <-p.quit:
+			return
+		}
+	}
 }
 
 // Stop ends the pacing and restores the GOGC that was in force.
@@ -55,6 +94,9 @@ func (p *Pacer) Stop() {
 	defer p.mu.Unlock()
 	if !p.stopped {
 		p.stopped = true
+		if p.quit != nil {
+			close(p.quit)
+		}
 		debug.SetGCPercent(p.previous)
 	}
 }
@@ -76,8 +118,9 @@ func (p *Pacer) watch() {
 // other tiny objects that could keep it alive.
 type sentinel struct{ _ [16]uint64 }
 
-// adjust sets GOGC for the heap the last collection found, unless the
-// pacer was stopped, and reports whether it did.
+// adjust sets GOGC for the heap the last collection found (and, with a
+// period, the allocation rate since the last adjustment), unless the
+// pacer was stopped, and reports whether it was not.
 func (p *Pacer) adjust() bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -85,8 +128,18 @@ func (p *Pacer) adjust() bool {
 		return false
 	}
 	metrics.Read(p.samples)
+	now := time.Now()
 	live, stack, globals := p.samples[0].Value.Uint64(), p.samples[1].Value.Uint64(), p.samples[2].Value.Uint64()
-	pct := percentFor(live+stack+globals, p.fraction, p.floor)
+	allocs := p.samples[3].Value.Uint64()
+	if live == 0 { // no collection yet: nothing to go by
+		return true
+	}
+	headroom := headroomFor(live+stack+globals, p.fraction, p.floor)
+	if p.period > 0 && !p.at.IsZero() {
+		headroom = boundByRate(headroom, p.floor, allocs-p.allocs, now.Sub(p.at), p.period)
+	}
+	p.allocs, p.at = allocs, now
+	pct := percentOf(live+stack+globals, headroom)
 	debug.SetGCPercent(pct)
 	p.percent.Store(int64(pct))
 	return true
@@ -96,11 +149,30 @@ func (p *Pacer) adjust() bool {
 // fraction × scanned) for scanned bytes of live heap, stacks and globals:
 // Go's target is the live heap plus scanned × GOGC/100.
 func percentFor(scanned uint64, fraction float64, floor uint64) int {
+	return percentOf(scanned, headroomFor(scanned, fraction, floor))
+}
+
+// boundByRate bounds headroom by what is allocated in period at the rate
+// of allocated bytes in elapsed, but not under floor.
+func boundByRate(headroom float64, floor, allocated uint64, elapsed, period time.Duration) float64 {
+	if elapsed <= 0 {
+		return headroom
+	}
+	rate := float64(allocated) / elapsed.Seconds()
+	return min(headroom, max(float64(floor), rate*period.Seconds()))
+}
+
+// headroomFor is max(floor, fraction × scanned).
+func headroomFor(scanned uint64, fraction float64, floor uint64) float64 {
+	return max(float64(floor), fraction*float64(scanned))
+}
+
+// percentOf is the GOGC that gives headroom bytes over scanned bytes.
+func percentOf(scanned uint64, headroom float64) int {
 	if scanned == 0 {
 		scanned = 1
 	}
-	headroom := max(float64(floor), fraction*float64(scanned))
-	return int(min(math.Ceil(100*headroom/float64(scanned)), maxPercent))
+	return int(max(1, min(math.Ceil(100*headroom/float64(scanned)), maxPercent)))
 }
 
 // maxPercent bounds GOGC for a small heap. Go never lets the heap target

@@ -29,6 +29,41 @@ func TestPercentForKeepsTheFloorAndTheFraction(t *testing.T) {
 	}
 }
 
+// With a period, a heap that allocates slowly gets no more headroom than
+// a period's allocation (but the floor), and one that allocates fast
+// keeps the fraction's.
+func TestBoundByRateLimitsTheHeadroomOfAQuietHeap(t *testing.T) {
+	const mib = 1 << 20
+	const period = 2 * time.Second
+	for _, tc := range []struct {
+		name      string
+		allocated uint64 // in a second
+		want      float64
+	}{
+		{"quiet: the floor", 1 * mib, 8 * mib},                 // 2 MiB in a period
+		{"between: a period's allocation", 10 * mib, 20 * mib}, // under the fraction's 48
+		{"busy: the fraction", 100 * mib, 48 * mib},            // 200 MiB in a period
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := boundByRate(headroomFor(96*mib, 0.5, 8*mib), 8*mib, tc.allocated, time.Second, period)
+			if got != tc.want {
+				t.Errorf("headroom %.1f MiB, want %.1f MiB", got/mib, tc.want/mib)
+			}
+		})
+	}
+	if got := boundByRate(48*mib, 8*mib, 0, 0, period); got != 48*mib {
+		t.Errorf("no time elapsed: headroom %.1f MiB, want the fraction's 48", got/mib)
+	}
+}
+
+// percentOf never sets GOGC to 0 (which would collect without pause) or
+// negative (off).
+func TestPercentOfIsAtLeastOne(t *testing.T) {
+	if got := percentOf(1<<40, 1); got != 1 {
+		t.Errorf("percentOf(1 TiB, 1 byte) = %d, want 1", got)
+	}
+}
+
 var keep [][]byte
 
 // After a collection the pacer sets GOGC from what the collector found,
@@ -59,6 +94,26 @@ func TestPacerFollowsTheLiveHeap(t *testing.T) {
 	p.Stop()
 	if got := debugPercent(); got != p.previous {
 		t.Errorf("GOGC after Stop = %d, want %d", got, p.previous)
+	}
+}
+
+// With a period, a large heap that hardly allocates is given the floor as
+// headroom, not half of what is scanned.
+func TestPacerWithAPeriodGivesAQuietHeapTheFloor(t *testing.T) {
+	p := StartWithPeriod(0.5, 8<<20, time.Hour/1000) // 3.6 s
+	defer p.Stop()
+	keep = make([][]byte, 64) // 64 MiB: half of it would be 32 MiB
+	for i := range keep {
+		keep[i] = make([]byte, 1<<20)
+	}
+	defer func() { keep = nil }()
+	deadline := time.Now().Add(10 * time.Second)
+	for p.Percent() > 20 { // the floor on 64 MiB: GOGC=13
+		if time.Now().After(deadline) {
+			t.Fatalf("GOGC still %d with 64 MiB live and little allocated, want about 13", p.Percent())
+		}
+		runtime.GC()
+		time.Sleep(10 * time.Millisecond) // let the cleanup goroutine run
 	}
 }
 
