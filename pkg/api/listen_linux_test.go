@@ -14,16 +14,7 @@ import (
 // A connection that has sent nothing is not handed to the server; once
 // its first bytes arrive it is, with them ready to read.
 func TestListenHandsOverAConnectionOnlyOnceItSends(t *testing.T) {
-	ln, err := api.Listen(ctx, "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	c, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	ln, c := listenAndDial(t)
 	tl := ln.(*net.TCPListener)
 	// The kernel holds a silent connection for 10 seconds; a fraction of
 	// that is enough to see it is held, however slow the machine.
@@ -53,16 +44,7 @@ func TestListenHandsOverAConnectionOnlyOnceItSends(t *testing.T) {
 // Accepted connections keep TCP keepalive with Go's defaults, inherited
 // from the listening socket rather than set on each one.
 func TestListenConnectionsKeepTCPKeepalive(t *testing.T) {
-	ln, err := api.Listen(ctx, "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	c, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	ln, c := listenAndDial(t)
 	if _, err := c.Write([]byte("G")); err != nil {
 		t.Fatal(err)
 	}
@@ -97,4 +79,20 @@ func TestListenConnectionsKeepTCPKeepalive(t *testing.T) {
 			}
 		})
 	}
+}
+
+// listenAndDial listens as the CA does and opens one connection to it.
+func listenAndDial(t *testing.T) (net.Listener, net.Conn) {
+	t.Helper()
+	ln, err := api.Listen(ctx, "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return ln, c
 }
