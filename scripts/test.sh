@@ -16,7 +16,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-say() { printf '\n== %s\n' "$*"; }
+# say prints a phase heading with the seconds since the script started
+# (bash's SECONDS), so a CI log shows where the time goes.
+say() { printf '\n== [%ds] %s\n' "$SECONDS" "$*"; }
 missing=()
 
 as_root() { [ "$(id -u)" = 0 ]; }
@@ -187,4 +189,4 @@ scripts/demo.sh --check
 say "high availability demo"
 LOCKBOX_HA_MYSQL=${LOCKBOX_TEST_MYSQL:-root@tcp(127.0.0.1:3306)/} scripts/ha-demo.sh --check
 
-say "all checks passed"
+say "all checks passed in ${SECONDS}s"
