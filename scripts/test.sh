@@ -153,7 +153,10 @@ say "staticcheck"
 go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 
 say "go test -race"
-go test -race -count=1 -timeout 20m ./...
+# -parallel: only the integration tests call t.Parallel, and they mostly
+# wait on the processes they start, so four at a time on two cores; the
+# timing-sensitive ones stay serial (integration/harness_test.go).
+go test -race -count=1 -timeout 20m -parallel 4 ./...
 
 fuzztime=${LOCKBOX_FUZZTIME:-5s}
 # fuzz_one fuzzes one target. Go 1.26's fuzzing coordinator can fail a
