@@ -14,6 +14,7 @@ import (
 // mark the caller, show what the grant allows with its marks and the
 // window if approved now; --json carries the same in the API's shape.
 func TestCLINamesApproversAndShowsWhatIsGranted(t *testing.T) {
+	t.Parallel()
 	c := startCA(t, "sqlite")
 	id := strings.TrimSpace(c.ok("alice", "request", "--role", "admin", "--resource", "db-1,customer-db", "--duration", "1h",
 		"--reason", "disk full on db-1", "--ticket", "INC-42"))

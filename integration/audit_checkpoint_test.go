@@ -13,6 +13,7 @@ import (
 // intact; against a checkpoint saved earlier it fails, and stock OpenSSH
 // checks that checkpoint with nothing but the CA's audit public key.
 func TestAuditCheckpointCatchesATruncatedLogWithItsHeadRewound(t *testing.T) {
+	t.Parallel()
 	keygen := needTool(t, "ssh-keygen", "openssh-client")
 	engines(t, func(t *testing.T, driver string) {
 		out := t.TempDir()
@@ -74,6 +75,7 @@ func TestAuditCheckpointCatchesATruncatedLogWithItsHeadRewound(t *testing.T) {
 
 // A checkpoint the audit key did not sign is refused, whatever it says.
 func TestAuditVerifyRefusesACheckpointNotSignedByTheAuditKey(t *testing.T) {
+	t.Parallel()
 	keygen := needTool(t, "ssh-keygen", "openssh-client")
 	c := startCA(t, "sqlite")
 	c.ok("alice", "request", "--role", "reader", "--resource", "db-1", "--duration", "1h", "--reason", "x")
@@ -93,6 +95,7 @@ func TestAuditVerifyRefusesACheckpointNotSignedByTheAuditKey(t *testing.T) {
 // A data directory from before the audit key: serve says what to do, and
 // init adds the key without touching the others.
 func TestCAInitAddsTheMissingAuditKeyAndKeepsTheOthers(t *testing.T) {
+	t.Parallel()
 	c := newCA(t, "sqlite")
 	c.writePolicy(nil)
 	userCA, err := os.ReadFile(filepath.Join(c.dir, "user_ca.pub"))

@@ -55,6 +55,7 @@ func freshDataDir(t *testing.T, from string) string {
 // there. Once a checkpoint newer than the backup is signed, restoring it
 // is refused with the reason, and --force restores it, audited as forced.
 func TestBackupUnderLoadRestoresIntoAFreshDataDirectory(t *testing.T) {
+	t.Parallel()
 	checkpoints := t.TempDir()
 	w := newWorld(t, worldOptions{caFlags: []string{"--audit_checkpoint_dir", checkpoints, "--audit_checkpoint_interval", "0"}})
 	b := w.bastion(nil)
@@ -167,6 +168,7 @@ func TestBackupUnderLoadRestoresIntoAFreshDataDirectory(t *testing.T) {
 // database, gives a CA whose audit log verifies and that has the grant and
 // its session.
 func TestMariaDBDumpUnderLoadRestoresTheCA(t *testing.T) {
+	t.Parallel()
 	dumpTool := needTool(t, "mariadb-dump", "mariadb-client")
 	clientTool := needTool(t, "mariadb", "mariadb-client")
 	w := newWorld(t, worldOptions{driver: "mysql"})

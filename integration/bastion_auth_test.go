@@ -7,6 +7,7 @@ import (
 
 // Every login needs both factors, in order, on one connection.
 func TestBastionLoginNeedsCertificateAndTOTP(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, worldOptions{})
 	b := w.bastion(nil) // every login asks for a code
 	w.enroll("alice")
@@ -47,6 +48,7 @@ func TestBastionLoginNeedsCertificateAndTOTP(t *testing.T) {
 
 // Certificates the bastion must not accept, offered by a real client.
 func TestBastionRefusesCertificatesItMustNot(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, worldOptions{})
 	b := w.bastion(nil, "--mfa_remember", "1h")
 	w.enroll("alice")
@@ -76,6 +78,7 @@ func TestBastionRefusesCertificatesItMustNot(t *testing.T) {
 
 // Without the CA nothing new opens, and the user is told why.
 func TestBastionFailsClosedWithoutTheCA(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, worldOptions{})
 	b := w.bastion(nil)
 	w.enroll("alice")

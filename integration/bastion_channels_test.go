@@ -11,6 +11,7 @@ import (
 // Nothing but recorded sessions passes: no forwarding, no agent, no
 // subsystems; and each refusal leaves a trace in the log and the audit.
 func TestBastionRefusesUnrecordedChannels(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, worldOptions{})
 	b := w.bastion(nil, "--mfa_remember", "1h")
 	w.enroll("alice")
@@ -76,6 +77,7 @@ func TestBastionRefusesUnrecordedChannels(t *testing.T) {
 // them, and the certificate's force-command runs them through the command
 // gate on the target.
 func TestReadOnlyRoleRunsOnlyItsCommands(t *testing.T) {
+	t.Parallel()
 	gate := filepath.Join(bin, "lockbox-gate")
 	w := newWorld(t, worldOptions{editPolicy: func(name string, data []byte) []byte {
 		if name == "roles.yaml" {

@@ -54,6 +54,7 @@ func jeaPolicy(patterns []string, gate string, inRole bool) func(name string, da
 // them without a shell. Each attempt either is refused at the bastion or
 // runs as literal words; none runs id, writes a file or expands anything.
 func TestAllowedCommandsAreNeverInterpretedByTheTargetsShell(t *testing.T) {
+	t.Parallel()
 	marks := t.TempDir() // an injection that works leaves a file here
 	gate := filepath.Join(bin, "lockbox-gate")
 	attempts := []struct {

@@ -73,6 +73,7 @@ func (w *world) recordingFileOf(who string) (wire.Session, *recording.Recording,
 
 // The bytes in a recording are the bytes the client received.
 func TestRecordingHoldsExactlyWhatTheClientReceived(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, worldOptions{})
 	b := w.bastion(nil, "--mfa_remember", "1h")
 	w.enroll("alice")
@@ -93,6 +94,7 @@ func TestRecordingHoldsExactlyWhatTheClientReceived(t *testing.T) {
 // Binary output (random bytes) goes into the recording as byte events,
 // between text events, and reads back as exactly what the client received.
 func TestBinaryOutputIsRecordedExactlyAsByteEvents(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, worldOptions{})
 	b := w.bastion(nil, "--mfa_remember", "1h")
 	w.enroll("alice")
@@ -120,6 +122,7 @@ func TestBinaryOutputIsRecordedExactlyAsByteEvents(t *testing.T) {
 
 // Replay never lets a recording talk to the viewer's terminal.
 func TestReplayNeutralisesTerminalEscapes(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, worldOptions{})
 	b := w.bastion(nil, "--mfa_remember", "1h")
 	w.enroll("alice")

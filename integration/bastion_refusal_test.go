@@ -54,6 +54,7 @@ func (w *world) forgeWithHopCA(key string) string {
 // only "not a Lockbox certificate"; every refusal is logged with the
 // certificate's details and reaches the audit log.
 func TestBastionTellsAPersonWhyTheLoginIsRefusedBeforeTheCode(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, worldOptions{})
 	b := w.bastion(nil, "--refusal_report_interval", "1s")
 	w.enroll("alice")

@@ -8,6 +8,7 @@ import (
 // A command through the bastion runs on the target with its output and
 // exit status relayed faithfully.
 func TestCommandsThroughTheBastion(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, worldOptions{})
 	b := w.bastion(nil, "--mfa_remember", "1h")
 	w.enroll("alice")

@@ -16,6 +16,7 @@ var goPackage = regexp.MustCompile(`\b(apiauth|api|client|cli|workflow|store|sql
 
 // Bad usage exits 2 (docs/cli.md), with a message that shows the usage.
 func TestCLIUsageErrorsExitTwo(t *testing.T) {
+	t.Parallel()
 	c := startCA(t, "sqlite")
 	for _, args := range [][]string{
 		{"approve"}, {"approve", "req-a", "req-b"}, {"deny"}, {"deny", "req-aaaaaaaaaaaaaaaa"}, {"revoke"}, {"cert"},
@@ -35,6 +36,7 @@ func TestCLIUsageErrorsExitTwo(t *testing.T) {
 // A user or key the CA does not know is named, with where to look; no Go
 // package names appear in what the CLI prints.
 func TestCLISaysWhichUserAndKeyTheCADidNotKnowAndWhereToLook(t *testing.T) {
+	t.Parallel()
 	c := startCA(t, "sqlite")
 	pub := newKeyFile(t, filepath.Join(c.keys, "nobody"))
 	key, _, _, _, err := ssh.ParseAuthorizedKey([]byte(pub))
@@ -71,6 +73,7 @@ func TestCLISaysWhichUserAndKeyTheCADidNotKnowAndWhereToLook(t *testing.T) {
 // revoke and cert on a request that is still pending say what to do
 // instead: deny to withdraw it, cert --wait to wait for the approval.
 func TestRevokeAndCertOnAPendingRequestSayWhatToDo(t *testing.T) {
+	t.Parallel()
 	c := startCA(t, "sqlite")
 	id := strings.TrimSpace(c.ok("alice", "request", "--role", "reader", "--resource", "db-1", "--duration", "1h", "--reason", "x"))
 	r := c.lockbox("alice", "revoke", id)

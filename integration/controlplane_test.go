@@ -23,6 +23,7 @@ import (
 // A request walks from submission through two approvals to a certificate
 // that OpenSSH reads back exactly as the grant says.
 func TestRequestApproveCertificate(t *testing.T) {
+	t.Parallel()
 	keygen := needTool(t, "ssh-keygen", "openssh-client")
 	engines(t, func(t *testing.T, driver string) {
 		c := startCA(t, driver)
@@ -66,6 +67,7 @@ func TestRequestApproveCertificate(t *testing.T) {
 }
 
 func TestRejectionsExitNonZeroWithTheReason(t *testing.T) {
+	t.Parallel()
 	c := startCA(t, "sqlite")
 	c.refused("out_of_scope", "alice", "request", "--role", "reader", "--resource", "web-1", "--duration", "1h", "--reason", "x")
 	c.refused("ticket_required", "alice", "request", "--role", "admin", "--resource", "db-1", "--duration", "1h", "--reason", "x")
@@ -86,6 +88,7 @@ func TestRejectionsExitNonZeroWithTheReason(t *testing.T) {
 
 // Revoking a grant puts its certificates in the KRL, as OpenSSH reads it.
 func TestRevokedCertificateIsInTheKRL(t *testing.T) {
+	t.Parallel()
 	keygen := needTool(t, "ssh-keygen", "openssh-client")
 	engines(t, func(t *testing.T, driver string) {
 		c := startCA(t, driver)
@@ -121,6 +124,7 @@ func TestRevokedCertificateIsInTheKRL(t *testing.T) {
 // audit verify names the row an attacker with database access changed,
 // deleted or moved.
 func TestAuditVerifyNamesTamperedRows(t *testing.T) {
+	t.Parallel()
 	engines(t, func(t *testing.T, driver string) {
 		tamper := []struct {
 			name string
@@ -166,6 +170,7 @@ func (c *ca) openDB() *sql.DB {
 }
 
 func TestAuditExportAsJSONLines(t *testing.T) {
+	t.Parallel()
 	c := startCA(t, "sqlite")
 	c.ok("alice", "request", "--role", "health", "--resource", "db-1", "--duration", "10m", "--reason", "x")
 	out := c.ok("erin", "--json", "audit", "--since", "1h")
@@ -185,6 +190,7 @@ func TestAuditExportAsJSONLines(t *testing.T) {
 }
 
 func TestMFAEnrollPrintsAnOtpauthURI(t *testing.T) {
+	t.Parallel()
 	c := startCA(t, "sqlite")
 	if out := c.ok("bob", "mfa", "enroll"); !strings.HasPrefix(out, "otpauth://totp/Lockbox:bob?") {
 		t.Fatalf("enroll: %q", out)
@@ -194,6 +200,7 @@ func TestMFAEnrollPrintsAnOtpauthURI(t *testing.T) {
 
 // A policy reload that fails keeps the old policy, and says why.
 func TestBadPolicyReloadKeepsTheOldPolicy(t *testing.T) {
+	t.Parallel()
 	c := startCA(t, "sqlite")
 	bad := filepath.Join(c.policy, "zz-bad.yaml")
 	if err := os.WriteFile(bad, []byte("roles:\n  - name: oops\n    colour: blue\n"), 0o600); err != nil {
@@ -218,6 +225,7 @@ func TestBadPolicyReloadKeepsTheOldPolicy(t *testing.T) {
 // ca sign-host certifies a host key that OpenSSH then reads as a host
 // certificate from the host CA.
 func TestSignHost(t *testing.T) {
+	t.Parallel()
 	keygen := needTool(t, "ssh-keygen", "openssh-client")
 	c := startCA(t, "sqlite")
 	hostKey := filepath.Join(t.TempDir(), "ssh_host_ed25519_key")

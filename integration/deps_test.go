@@ -28,6 +28,7 @@ func deps(t *testing.T, pkg string) []string {
 // Dependencies point one way: leaves import no project package, the
 // workflow knows nothing of its edges, and only cmd/* reads configuration.
 func TestDependenciesPointOneWay(t *testing.T) {
+	t.Parallel()
 	for _, leaf := range []string{"pkg/policy", "pkg/sshcert", "pkg/audit", "pkg/store", "pkg/apiauth", "pkg/totp", "pkg/secretbox", "pkg/wire", "pkg/recording", "pkg/recstore", "pkg/inert", "pkg/tally", "pkg/when", "pkg/notify", "pkg/metrics", "internal/gcpace", "internal/clip", "pkg/sso"} {
 		if d := deps(t, leaf); len(d) > 0 {
 			t.Errorf("leaf %s imports %v", leaf, d)

@@ -18,6 +18,7 @@ import (
 // On both store engines, since the rows' detail must come back byte for
 // byte for their hashes.
 func TestEvidenceBundleOfGrantWithTwoSessionsVerifiesOffline(t *testing.T) {
+	t.Parallel()
 	engines(t, evidenceBundleVerifiesOffline)
 }
 

@@ -2,6 +2,14 @@
 // processes, with a real database (SQLite, and MySQL at 127.0.0.1:3306)
 // and OpenSSH's tools. Missing peers skip, or fail when
 // LOCKBOX_REQUIRE_INTEGRATION=1 (as CI sets).
+//
+// A test that owns all it starts (its processes on ports picked for it,
+// its temporary directories, its own database) calls t.Parallel. A test
+// stays serial, and so runs alone before the parallel ones, when it
+// measures time against a short limit (a timeout, a lease, a certificate
+// or a grant of a few seconds), makes or depends on load, restarts a
+// process on the address it had (another test could take the port
+// meanwhile), or drives Chromium.
 package integration
 
 import (

@@ -128,6 +128,7 @@ func wantAudited(t *testing.T, c *ca, kind string) {
 // after the rotation is signed by the next key and works too, and once the
 // old key is retired its certificate is refused.
 func TestUserCAKeyRotationKeepsSessionsGoingAndRetiresTheOldKey(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, worldOptions{})
 	b := w.bastion(nil, "--mfa_remember", "1h", "--ca_keys_refresh", "300ms")
 	w.enroll("alice")
@@ -174,6 +175,7 @@ func TestUserCAKeyRotationKeepsSessionsGoingAndRetiresTheOldKey(t *testing.T) {
 // time, and a hop certificate of the old key is refused once it is
 // retired.
 func TestHopCAKeyRotationKeepsSessionsGoingAndRetiresTheOldKey(t *testing.T) {
+	t.Parallel()
 	prefix := filepath.Join(t.TempDir(), "target")
 	if err := os.MkdirAll(prefix, 0o755); err != nil {
 		t.Fatal(err)
@@ -243,6 +245,7 @@ func TestHopCAKeyRotationKeepsSessionsGoingAndRetiresTheOldKey(t *testing.T) {
 // presents its own renewed certificate without a restart, to clients that
 // trust both keys (as lockbox ssh writes them) and then the next only.
 func TestHostCAKeyRotationKeepsSessionsGoingAndRetiresTheOldKey(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, worldOptions{})
 	b := w.bastion(nil, "--mfa_remember", "1h", "--ca_keys_refresh", "300ms")
 	w.enroll("alice")

@@ -61,6 +61,7 @@ func watchProc(t *testing.T, ctx context.Context, c *ca, who, id string) (*exec.
 // The watcher, on the other replica, gets exactly the bytes the session
 // wrote, and the watched user is told who watches.
 func TestLiveWatcherOnAnotherReplicaGetsTheSessionsBytes(t *testing.T) {
+	t.Parallel()
 	w, ca2, b := liveWorld(t)
 	_, key := w.grant("alice", "admin", "1h")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -109,6 +110,7 @@ func TestLiveWatcherOnAnotherReplicaGetsTheSessionsBytes(t *testing.T) {
 // A watcher ends the session with a reason: the bastion ends it, the user
 // is told, and the audit log says who.
 func TestWatcherEndsTheSessionFromTheOtherReplica(t *testing.T) {
+	t.Parallel()
 	w, ca2, b := liveWorld(t)
 	_, key := w.grant("alice", "admin", "1h")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -141,6 +143,7 @@ func TestWatcherEndsTheSessionFromTheOtherReplica(t *testing.T) {
 // An engineer who is neither auditor nor approver is refused on every
 // live endpoint the CLI reaches, through either replica.
 func TestEngineerIsRefusedLiveSessions(t *testing.T) {
+	t.Parallel()
 	w, ca2, b := liveWorld(t)
 	_, key := w.grant("alice", "admin", "1h")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)

@@ -48,6 +48,7 @@ func find(lines []map[string]any, msg string, want map[string]string) map[string
 // CA's refusal of a self-approval names the request, the bastion's start
 // and end of a session name the session and its grant.
 func TestJSONLogsCarryRequestAndSessionIDs(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, worldOptions{caFlags: []string{"--log_format", "json"}})
 	b := w.bastion(nil, "--log_format", "json", "--mfa_remember", "1h")
 	w.enroll("alice")

@@ -89,6 +89,7 @@ func (s samples) get(t *testing.T, name string, labels ...string) float64 {
 // approvals, a refused self-approval, a session, a second session refused
 // while the first is open, and the recording's upload, show each of them.
 func TestMetricsCountRequestsApprovalsAndSessions(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, worldOptions{})
 	b := w.bastion(nil, "--mfa_remember", "1h")
 	caURL, bURL := metricsURL(t, w.ca.log), metricsURL(t, b.log)

@@ -9,6 +9,7 @@ import (
 // an office behind one NAT is): alice's wrong codes throttle alice, not
 // bob.
 func TestWrongCodesOfOnePersonDoNotLockOutTheirNeighbours(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, worldOptions{})
 	b := w.bastion(nil)
 	w.enroll("alice")

@@ -20,6 +20,7 @@ import (
 // (a real Mailpit over SMTP) and a signed webhook; the decision reaches
 // the webhook; each arrives once, with a signature the receiver checks.
 func TestNotificationsFromThePolicyReachEmailAndAWebhook(t *testing.T) {
+	t.Parallel()
 	mail := mailpittest.Start(t, mailpittest.Options{})
 	hook := hooktest.Start(t)
 	c := newCA(t, "sqlite")

@@ -15,6 +15,7 @@ import (
 // file and line at ca policy check and at reload (which keeps the old
 // policy); with the secret there, the same policy checks.
 func TestNotificationSecretsAreResolvedAtCheckAndReload(t *testing.T) {
+	t.Parallel()
 	c := startCA(t, "sqlite")
 	const env = "LOCKBOX_TEST_ROUTE_SLACK_URL"
 	os.Unsetenv(env)

@@ -43,6 +43,7 @@ func playWithAsciinema(t *testing.T, asciinema, cast string) string {
 // exactly the sanitised replay, and carries the exec command and the exit
 // status as markers.
 func TestExportedRecordingPlaysInAsciinema(t *testing.T) {
+	t.Parallel()
 	asciinema := needTool(t, "asciinema", "asciinema")
 	needTool(t, "timeout", "coreutils")
 	w := newWorld(t, worldOptions{})
@@ -101,6 +102,7 @@ func TestExportedRecordingPlaysInAsciinema(t *testing.T) {
 // A recording holds the exec command, the signals the client sent and how
 // the command ended, as events of their own, in the order they happened.
 func TestRecordingHoldsExecSignalAndExitEvents(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, worldOptions{})
 	b := w.bastion(nil)
 	w.enroll("alice")

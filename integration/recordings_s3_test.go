@@ -91,6 +91,7 @@ func countOf(list []string, s string) int {
 // database, sharing no filesystem with the first, replays it from there.
 // A recording changed in the bucket is refused by both and audited.
 func TestRecordingsInS3AreSharedByReplicas(t *testing.T) {
+	t.Parallel()
 	srv := versitygwtest.Start(t, versitygwtest.Options{})
 	srv.MakeBucket(t, recordingsBucket)
 	w := newWorld(t, worldOptions{driver: "mysql", caFlags: s3CAConfig(t, srv)})
@@ -198,6 +199,7 @@ func TestTheBastionKeepsRecordingsWhileTheBucketRefusesOrIsDown(t *testing.T) {
 // A bucket the store says does not exist stops the CA at start, saying
 // so; one it cannot reach is a warning and the CA serves.
 func TestTheCAChecksTheRecordingsBucketAtStart(t *testing.T) {
+	t.Parallel()
 	srv := versitygwtest.Start(t, versitygwtest.Options{}) // no bucket made
 	c := newCA(t, "sqlite")
 	c.writePolicy(nil)

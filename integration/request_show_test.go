@@ -15,6 +15,7 @@ import (
 // `lockbox request show ID` tells who approved, when, and with what
 // reason, also once the request is approved (in JSON too).
 func TestRequestShowNamesTheApprovals(t *testing.T) {
+	t.Parallel()
 	c := startCA(t, "sqlite")
 	id := strings.TrimSpace(c.ok("alice", "request", "--role", "admin", "--resource", "db-1", "--duration", "1h",
 		"--reason", "disk full on db-1", "--ticket", "INC-42"))
@@ -47,6 +48,7 @@ func TestRequestShowNamesTheApprovals(t *testing.T) {
 // reload takes alice out of her team, her pending request cannot be
 // approved, and the refusal says what changed. On both store engines.
 func TestApprovalsFollowTheLimitAndTheReloadedPolicy(t *testing.T) {
+	t.Parallel()
 	engines(t, func(t *testing.T, driver string) {
 		c := startCA(t, driver)
 		var ids []string

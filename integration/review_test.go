@@ -33,6 +33,7 @@ const reviewTeam = `teams:
 // the real patch(1) to a copy of the policy directory, passes the real
 // "ca policy check" and removes exactly the memberships marked remove.
 func TestReviewExportPatchRemovesExactlyWhatWasMarked(t *testing.T) {
+	t.Parallel()
 	patchTool := needTool(t, "patch", "patch")
 	c := newCA(t, "sqlite")
 	c.writePolicy(nil)

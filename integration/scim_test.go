@@ -269,6 +269,7 @@ func TestPolicyReloadRemovingAPersonEndsTheirLiveSession(t *testing.T) {
 
 // A token file too short to be a secret refuses the start.
 func TestCAWithAShortSCIMTokenRefusesToStart(t *testing.T) {
+	t.Parallel()
 	c := newCA(t, "sqlite")
 	c.writePolicy(nil)
 	short := filepath.Join(t.TempDir(), "token")

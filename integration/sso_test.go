@@ -207,6 +207,7 @@ func (s *ssoClient) loggedIn(w *ssoWorld) bool {
 }
 
 func TestSSORefusalsAreShownAndAudited(t *testing.T) {
+	t.Parallel()
 	w := newSSOWorld(t)
 	refused := func(t *testing.T, s *ssoClient, u, says string) {
 		t.Helper()
@@ -292,6 +293,7 @@ func TestSSORefusalsAreShownAndAudited(t *testing.T) {
 var ssoCSRF = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 
 func TestSSOWithoutTheProvidersMFAAsksForTheLockboxCodeThroughARealCA(t *testing.T) {
+	t.Parallel()
 	w := newSSOWorld(t)
 	s := newSSOClient(t)
 	// Without a TOTP enrolment the sign-in is refused, saying why.
@@ -329,6 +331,7 @@ func TestSSOWithoutTheProvidersMFAAsksForTheLockboxCodeThroughARealCA(t *testing
 }
 
 func TestCAWithABadSingleSignOnConfigRefusesToStart(t *testing.T) {
+	t.Parallel()
 	c := newCA(t, "sqlite")
 	c.writePolicy(nil)
 	dir := t.TempDir()
@@ -362,6 +365,7 @@ func TestCAWithABadSingleSignOnConfigRefusesToStart(t *testing.T) {
 }
 
 func TestGroupsFromTheIDTokenGiveApproverRightsThroughTheAPI(t *testing.T) {
+	t.Parallel()
 	w := newSSOWorld(t)
 	c := w.ca
 	id := strings.TrimSpace(c.ok("alice", "request", "--role", "admin", "--resource", "db-1", "--duration", "1h",

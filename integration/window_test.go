@@ -28,6 +28,7 @@ const scheduledLead = 30 * time.Second
 // the start the certificate is issued, valid from the start, and the
 // session works.
 func TestScheduledWindowThroughTheBastion(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, worldOptions{})
 	b := w.bastion(nil, "--mfa_remember", "1h")
 	w.enroll("alice")
@@ -103,6 +104,7 @@ func forgeGrantCertificate(t *testing.T, w *world, id string) string {
 // `lockbox approve --duration` shortens the grant; `request show` says
 // so and names each approver's duration.
 func TestApproverShortensTheGrantThroughTheCLI(t *testing.T) {
+	t.Parallel()
 	c := startCA(t, "sqlite")
 	id := strings.TrimSpace(c.ok("alice", "request", "--role", "admin", "--resource", "db-1", "--duration", "2h",
 		"--reason", "disk full on db-1", "--ticket", "INC-42"))
@@ -127,6 +129,7 @@ func TestApproverShortensTheGrantThroughTheCLI(t *testing.T) {
 // A role with step_up_mfa: without a terminal, approve and cert say to
 // give --code; with a current code they work; a code works once.
 func TestStepUpCodeThroughTheCLI(t *testing.T) {
+	t.Parallel()
 	c := newCA(t, "sqlite")
 	c.writePolicy(func(name string, data []byte) []byte {
 		if name == "roles.yaml" {

@@ -16,7 +16,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-say() { printf '\n== %s\n' "$*"; }
+# say prints a phase heading with the seconds since the script started
+# (bash's SECONDS), so a CI log shows where the time goes.
+say() { printf '\n== [%ds] %s\n' "$SECONDS" "$*"; }
 missing=()
 
 as_root() { [ "$(id -u)" = 0 ]; }
@@ -151,7 +153,10 @@ say "staticcheck"
 go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 
 say "go test -race"
-go test -race -count=1 -timeout 20m ./...
+# -parallel: only the integration tests call t.Parallel, and they mostly
+# wait on the processes they start, so four at a time on two cores; the
+# timing-sensitive ones stay serial (integration/harness_test.go).
+go test -race -count=1 -timeout 20m -parallel 4 ./...
 
 fuzztime=${LOCKBOX_FUZZTIME:-5s}
 # fuzz_one fuzzes one target. Go 1.26's fuzzing coordinator can fail a
@@ -187,4 +192,4 @@ scripts/demo.sh --check
 say "high availability demo"
 LOCKBOX_HA_MYSQL=${LOCKBOX_TEST_MYSQL:-root@tcp(127.0.0.1:3306)/} scripts/ha-demo.sh --check
 
-say "all checks passed"
+say "all checks passed in ${SECONDS}s"
