@@ -284,8 +284,10 @@ func (s *Server) issue(w http.ResponseWriter, r *http.Request, actor workflow.Ac
 		s.writeError(w, r, err)
 		return
 	}
-	if answerKept(r) {
-		return // rendered once, in the transaction that kept it
+	if workflow.AnswerKept(r.Context()) {
+		// The idempotent wrapper gives the answer kept (and rendered) in
+		// the transaction, and drops whatever the handler writes.
+		return
 	}
 	writeJSON(w, http.StatusOK, toWireCert(cert))
 }

@@ -2,7 +2,6 @@ package api
 
 import (
 	"bytes"
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -117,8 +116,9 @@ func (s *Server) idempotent(h handler) handler {
 			return
 		}
 		fp := fingerprint(r, body)
-		kept, err := answered(r)
-		if err == errNotAdmitted {
+		kept, ok := admittedAnswer(r)
+		var err error
+		if !ok {
 			kept, err = s.wf.Answered(r.Context(), actor, key)
 		}
 		if err != nil {
@@ -145,7 +145,7 @@ func (s *Server) idempotent(h handler) handler {
 			return status, jsonBody(v), nil
 		}}
 		rec := &recorder{header: http.Header{}}
-		h(rec, r.WithContext(context.WithValue(workflow.WithClaim(r.Context(), c), claimKey{}, c)), actor, body)
+		h(rec, r.WithContext(workflow.WithClaim(r.Context(), c)), actor, body)
 		if kept := c.Kept(); kept != nil {
 			writeKept(w, kept, false)
 			return
@@ -222,8 +222,6 @@ type admitted struct{ kept *workflow.KeptAnswer }
 
 type admittedKey struct{}
 
-var errNotAdmitted = errors.New("no kept answer read at admission")
-
 // keptFor reports the Idempotency-Key under which a call's kept answer
 // is to be read: one valid key on a call whose answer is kept.
 func keptFor(r *http.Request) (string, bool) {
@@ -234,21 +232,9 @@ func keptFor(r *http.Request) (string, bool) {
 	return keys[0], true
 }
 
-// answered is the kept answer auth read for r; errNotAdmitted if it read
-// none.
-func answered(r *http.Request) (*workflow.KeptAnswer, error) {
-	if a, ok := r.Context().Value(admittedKey{}).(admitted); ok {
-		return a.kept, nil
-	}
-	return nil, errNotAdmitted
-}
-
-type claimKey struct{}
-
-// answerKept reports whether the call's answer is kept already: the
-// idempotent wrapper gives the kept answer, and whatever the handler
-// writes is dropped, so the handler need not render it again.
-func answerKept(r *http.Request) bool {
-	c, _ := r.Context().Value(claimKey{}).(*workflow.Claim)
-	return c != nil && c.Kept() != nil
+// admittedAnswer is the kept answer (nil: none) auth read for r with
+// the directory check; false if auth read none.
+func admittedAnswer(r *http.Request) (*workflow.KeptAnswer, bool) {
+	a, ok := r.Context().Value(admittedKey{}).(admitted)
+	return a.kept, ok
 }

@@ -20,7 +20,7 @@ type Live interface {
 	LiveSessions(ctx context.Context, actor workflow.Actor) ([]workflow.LiveSession, error)
 	StartWatch(ctx context.Context, actor workflow.Actor, id, via string) (*store.LiveWatch, error)
 	ReadLive(ctx context.Context, actor workflow.Actor, id, watch string, after int64) (*workflow.LiveRead, error)
-	WaitLive(ctx context.Context, id string, after int64, deadline <-chan time.Time)
+	ReadLiveWaiting(ctx context.Context, actor workflow.Actor, id, watch string, after int64, wait time.Duration) (*workflow.LiveRead, error)
 	StopWatch(ctx context.Context, actor workflow.Actor, id, watch string) error
 	EndWatched(ctx context.Context, actor workflow.Actor, id, reason string) error
 }
@@ -141,31 +141,13 @@ func (s *Server) readLive(w http.ResponseWriter, r *http.Request, actor workflow
 			return
 		}
 	}
-	out, err := s.waitLive(r.Context(), actor, id, watch, after, min(wait, MaxLiveWait))
+	out, err := s.cfg.Live.ReadLiveWaiting(r.Context(), actor, id, watch, after, min(wait, MaxLiveWait))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	s.writeLive(w, id, &wire.LiveOutput{Offset: out.Offset, Data: out.Data, Next: out.Next, Skipped: out.Skipped,
 		Ended: out.Ended, EndReason: out.EndReason, Watchers: out.Watchers})
-}
-
-// waitLive reads, and while there is nothing new, waits (with the
-// session's other waiting reads on this replica, see liveWaits) until the
-// output moves past what it read or wait is over, then reads again.
-func (s *Server) waitLive(ctx context.Context, actor workflow.Actor, id, watch string, after int64, wait time.Duration) (*workflow.LiveRead, error) {
-	l := s.cfg.Live
-	out, err := l.ReadLive(ctx, actor, id, watch, after)
-	if err != nil || len(out.Data) > 0 || out.Skipped > 0 || out.Ended || wait <= 0 {
-		return out, err
-	}
-	deadline := time.NewTimer(wait)
-	defer deadline.Stop()
-	l.WaitLive(ctx, id, out.Next, deadline.C)
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	return l.ReadLive(ctx, actor, id, watch, out.Next)
 }
 
 func (s *Server) stopWatch(w http.ResponseWriter, r *http.Request, actor workflow.Actor, _ []byte) {

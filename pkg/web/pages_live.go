@@ -23,7 +23,7 @@ type Live interface {
 	WatchableLive(ctx context.Context, actor workflow.Actor) ([]workflow.LiveSession, error)
 	StartWatch(ctx context.Context, actor workflow.Actor, id, via string) (*store.LiveWatch, error)
 	ReadLive(ctx context.Context, actor workflow.Actor, id, watch string, after int64) (*workflow.LiveRead, error)
-	WaitLive(ctx context.Context, id string, after int64, deadline <-chan time.Time)
+	ReadLiveWaiting(ctx context.Context, actor workflow.Actor, id, watch string, after int64, wait time.Duration) (*workflow.LiveRead, error)
 	StopWatch(ctx context.Context, actor workflow.Actor, id, watch string) error
 	EndWatched(ctx context.Context, actor workflow.Actor, id, reason string) error
 }
@@ -133,32 +133,13 @@ func (s *Server) readLive(w http.ResponseWriter, r *http.Request, v *viewer) {
 		s.liveError(w, r, fmt.Errorf("%w: a read needs a watch and an offset", workflow.ErrBadInput))
 		return
 	}
-	out, err := s.waitLive(r, v, id, watch, after)
+	out, err := s.cfg.Live.ReadLiveWaiting(r.Context(), v.Actor, id, watch, after, liveWait)
 	if err != nil {
 		s.liveError(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"offset": out.Offset, "data": recording.Sanitize(out.Data), "next": out.Next,
 		"skipped": out.Skipped, "ended": out.Ended, "end_reason": out.EndReason, "watchers": out.Watchers})
-}
-
-// waitLive reads, and while there is nothing new, waits (with the
-// session's other waiting reads on this replica, see workflow.WaitLive)
-// until the output moves past what it read or a second passed, then reads
-// again.
-func (s *Server) waitLive(r *http.Request, v *viewer, id, watch string, after int64) (*workflow.LiveRead, error) {
-	ctx := r.Context()
-	out, err := s.cfg.Live.ReadLive(ctx, v.Actor, id, watch, after)
-	if err != nil || len(out.Data) > 0 || out.Skipped > 0 || out.Ended {
-		return out, err
-	}
-	deadline := time.NewTimer(liveWait)
-	defer deadline.Stop()
-	s.cfg.Live.WaitLive(ctx, id, out.Next, deadline.C)
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	return s.cfg.Live.ReadLive(ctx, v.Actor, id, watch, out.Next)
 }
 
 func (s *Server) stopWatch(w http.ResponseWriter, r *http.Request, v *viewer) {

@@ -61,6 +61,13 @@ func claimOf(ctx context.Context) *Claim {
 	return c
 }
 
+// AnswerKept reports whether the call ctx carries has its answer kept
+// already (rendered in the transaction that kept it).
+func AnswerKept(ctx context.Context) bool {
+	c := claimOf(ctx)
+	return c != nil && c.kept != nil
+}
+
 // Kept returns the answer kept for the call, or nil if the call committed
 // nothing under its key.
 func (c *Claim) Kept() *KeptAnswer { return c.kept }

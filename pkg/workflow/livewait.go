@@ -120,12 +120,22 @@ func (l *liveWaits) look(id string, sw *sessionWait, look func(context.Context, 
 	}
 }
 
-// WaitLive returns once session id's output goes past offset after, as
-// this replica sees it (or a look at the store failed), or at deadline or
-// ctx's end: for a read that found nothing new to wait before it reads
-// again (ReadLive, which checks the right to watch). Every read waiting
-// on a session shares one look at the store every livePoll, and a report
-// to this replica wakes them at once.
-func (s *Service) WaitLive(ctx context.Context, id string, after int64, deadline <-chan time.Time) {
-	s.waits.wait(ctx, id, after, deadline, s.LiveEnd)
+// ReadLiveWaiting is ReadLive, except that a read that finds nothing new
+// waits up to wait for output past it and reads again: until this
+// replica sees the session's output move (or a look at the store fails:
+// the second read tells), or ctx ends. Every read waiting on a session
+// shares one look at the store every livePoll, and a report to this
+// replica wakes them at once.
+func (s *Service) ReadLiveWaiting(ctx context.Context, actor Actor, id, wid string, after int64, wait time.Duration) (*LiveRead, error) {
+	out, err := s.ReadLive(ctx, actor, id, wid, after)
+	if err != nil || len(out.Data) > 0 || out.Skipped > 0 || out.Ended || wait <= 0 {
+		return out, err
+	}
+	deadline := time.NewTimer(wait)
+	defer deadline.Stop()
+	s.waits.wait(ctx, id, out.Next, deadline.C, s.LiveEnd)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return s.ReadLive(ctx, actor, id, wid, out.Next)
 }

@@ -239,7 +239,7 @@ func (w *writer) runBatch(batch []*op) (f fate, errs []error, err error) {
 		sqlTx.Rollback() //nolint:errcheck // the error that matters is err
 		return notCommitted, nil, err
 	}
-	raw := cachedTx{sqlTx, db.wstmts}
+	raw := cachedTx(sqlTx, db.wstmts)
 	t := &tx{ctx: ctx, q: raw, d: db.d}
 	shared := len(batch) > 1
 	lockHead := func() error {

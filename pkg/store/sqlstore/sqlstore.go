@@ -117,7 +117,7 @@ func (db *DB) View(ctx context.Context, fn func(store.Tx) error) error {
 		return unavailable(err)
 	}
 	defer sqlTx.Rollback() //nolint:errcheck // read-only; nothing to keep
-	err = fn(&tx{ctx: ctx, q: cachedTx{sqlTx, db.rstmts}, d: db.d, readOnly: true})
+	err = fn(&tx{ctx: ctx, q: cachedTx(sqlTx, db.rstmts), d: db.d, readOnly: true})
 	if err != nil && !errors.Is(err, store.ErrUnavailable) && (isConnError(err) || ctx.Err() != nil) {
 		return unavailable(err)
 	}
@@ -133,7 +133,7 @@ func (db *DB) ViewEach(ctx context.Context, fn func(store.Tx) error) error {
 	defer func(start time.Time) { readTx.Observe(time.Since(start).Seconds()) }(time.Now())
 	ctx, cancel := context.WithTimeout(ctx, db.timeout)
 	defer cancel()
-	err := fn(&tx{ctx: ctx, q: cachedDB{db.read, db.rstmts}, d: db.d, readOnly: true})
+	err := fn(&tx{ctx: ctx, q: cachedDB(db.read, db.rstmts), d: db.d, readOnly: true})
 	if err != nil && !errors.Is(err, store.ErrUnavailable) && (isConnError(err) || ctx.Err() != nil) {
 		return unavailable(err)
 	}

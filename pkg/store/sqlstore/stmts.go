@@ -53,58 +53,45 @@ func (c *stmtCache) close() {
 	}
 }
 
-// cachedTx runs queries through the cache's statements within one
-// transaction.
-type cachedTx struct {
-	tx    *sql.Tx
+// cached runs queries through the cache's statements: within one
+// transaction (cachedTx) or each on its own, outside any (cachedDB).
+type cached struct {
+	q     querier // the transaction or the pool
 	cache *stmtCache
+	// bind makes a cached statement the transaction's; nil outside one.
+	bind func(context.Context, *sql.Stmt) *sql.Stmt
 }
 
-func (c cachedTx) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	if st := c.cache.get(q); st != nil {
-		return c.tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+func cachedTx(tx *sql.Tx, cache *stmtCache) cached { return cached{tx, cache, tx.StmtContext} }
+
+func cachedDB(db *sql.DB, cache *stmtCache) cached { return cached{db, cache, nil} }
+
+// stmt is the cached statement for q, ready to run, or nil.
+func (c cached) stmt(ctx context.Context, q string) *sql.Stmt {
+	st := c.cache.get(q)
+	if st != nil && c.bind != nil {
+		st = c.bind(ctx, st)
 	}
-	return c.tx.ExecContext(ctx, q, args...)
+	return st
 }
 
-func (c cachedTx) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	if st := c.cache.get(q); st != nil {
-		return c.tx.StmtContext(ctx, st).QueryContext(ctx, args...)
-	}
-	return c.tx.QueryContext(ctx, q, args...)
-}
-
-func (c cachedTx) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
-	if st := c.cache.get(q); st != nil {
-		return c.tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
-	}
-	return c.tx.QueryRowContext(ctx, q, args...)
-}
-
-// cachedDB runs each query on its own, outside any transaction, through
-// the cache's statements.
-type cachedDB struct {
-	db    *sql.DB
-	cache *stmtCache
-}
-
-func (c cachedDB) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	if st := c.cache.get(q); st != nil {
+func (c cached) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	if st := c.stmt(ctx, q); st != nil {
 		return st.ExecContext(ctx, args...)
 	}
-	return c.db.ExecContext(ctx, q, args...)
+	return c.q.ExecContext(ctx, q, args...)
 }
 
-func (c cachedDB) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	if st := c.cache.get(q); st != nil {
+func (c cached) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if st := c.stmt(ctx, q); st != nil {
 		return st.QueryContext(ctx, args...)
 	}
-	return c.db.QueryContext(ctx, q, args...)
+	return c.q.QueryContext(ctx, q, args...)
 }
 
-func (c cachedDB) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
-	if st := c.cache.get(q); st != nil {
+func (c cached) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	if st := c.stmt(ctx, q); st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}
-	return c.db.QueryRowContext(ctx, q, args...)
+	return c.q.QueryRowContext(ctx, q, args...)
 }
