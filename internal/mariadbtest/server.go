@@ -1,6 +1,7 @@
 package mariadbtest
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -196,8 +197,47 @@ func (s *Server) CreateDatabase(name string) (string, error) {
 }
 
 // Stop freezes the server (SIGSTOP): its connections stay open and
-// nothing answers until Continue.
-func (s *Server) Stop() error { return s.signal(syscall.SIGSTOP) }
+// nothing answers until Continue. It returns once every thread of the
+// server has stopped: the signal is delivered asynchronously, and a
+// thread still running could answer a call made right after.
+func (s *Server) Stop() error {
+	if err := s.signal(syscall.SIGSTOP); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	pid := s.cmd.Process.Pid
+	s.mu.Unlock()
+	deadline := time.Now().Add(10 * time.Second)
+	for !allStopped(pid) {
+		if time.Now().After(deadline) {
+			return errors.New("mariadbtest: the server's threads did not all stop within 10s of SIGSTOP")
+		}
+		time.Sleep(time.Millisecond) // polling for a state, not standing in for it
+	}
+	return nil
+}
+
+// allStopped reports whether every thread of process pid is stopped
+// (state T in /proc/PID/task/TID/stat).
+func allStopped(pid int) bool {
+	dir := fmt.Sprintf("/proc/%d/task", pid)
+	tasks, err := os.ReadDir(dir)
+	if err != nil || len(tasks) == 0 {
+		return false
+	}
+	for _, t := range tasks {
+		stat, err := os.ReadFile(filepath.Join(dir, t.Name(), "stat"))
+		if err != nil {
+			return false
+		}
+		// pid (comm) state ...: comm may hold spaces and parentheses.
+		i := bytes.LastIndexByte(stat, ')')
+		if i < 0 || i+2 >= len(stat) || (stat[i+2] != 'T' && stat[i+2] != 't') {
+			return false
+		}
+	}
+	return true
+}
 
 // Continue thaws a stopped server (SIGCONT).
 func (s *Server) Continue() error { return s.signal(syscall.SIGCONT) }
