@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/crypto/ssh"
 
+	"github.com/lockbox-ssh/lockbox/internal/gcpace"
 	"github.com/lockbox-ssh/lockbox/pkg/api"
 	"github.com/lockbox-ssh/lockbox/pkg/apiauth"
 	"github.com/lockbox-ssh/lockbox/pkg/cakeys"
@@ -26,6 +27,9 @@ import (
 	"github.com/lockbox-ssh/lockbox/pkg/workflow"
 )
 
+// serveCmd runs the CA with its garbage collector paced by gcpace
+// (CAFraction, CAFloor): certificate calls make garbage fast on a small
+// live heap. GOGC in the environment replaces this. See docs/benchmarks.md.
 func serveCmd() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "serve [--config ca.yaml]",
@@ -35,6 +39,9 @@ func serveCmd() *cobra.Command {
 			cfg, err := loadConfig(cmd.Flags())
 			if err != nil {
 				return err
+			}
+			if os.Getenv("GOGC") == "" {
+				defer gcpace.Start(gcpace.CAFraction, gcpace.CAFloor).Stop()
 			}
 			return serve(cmd.Context(), cfg, newLogger(cfg.LogFormat))
 		},

@@ -122,3 +122,17 @@ func debugPercent() int {
 	debug.SetGCPercent(old)
 	return old
 }
+
+// The CA's pacing: GOGC=400 (the bound) on a nearly empty heap, the
+// floor on a middling one, GOGC=100 once the heap scans more than it.
+func TestTheCAsPacing(t *testing.T) {
+	const mib = 1 << 20
+	for _, tc := range []struct {
+		scanned uint64
+		want    int
+	}{{2 * mib, maxPercent}, {16 * mib, 200}, {32 * mib, 100}, {256 * mib, 100}} {
+		if got := percentFor(tc.scanned, CAFraction, CAFloor); got != tc.want {
+			t.Errorf("percentFor(%d MiB) = %d, want %d", tc.scanned/mib, got, tc.want)
+		}
+	}
+}
