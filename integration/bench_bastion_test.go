@@ -349,8 +349,15 @@ func BenchmarkBastionVsProxyJump(b *testing.B) {
 	b.Run("connect", f.connect)
 }
 
+// throughput runs p through each path once per iteration, alternating,
+// and reports the median rate of each and their ratio, and the CPU time
+// each path spent per MiB (see pathCPU) and the ratio of those, ProxyJump
+// over bastion: above 1 the bastion's path costs less.
 func (f *pathsFixture) throughput(b *testing.B, name string, p benchPayload) {
 	var viaBastion, viaJump []float64
+	var bastionCPU, jumpCPU pathCPU
+	mib := float64(p.size) / (1 << 20)
+	target := f.target.PID()
 	runs := []func() error{
 		func() error {
 			profiled := make(chan error, 1)
@@ -361,17 +368,24 @@ func (f *pathsFixture) throughput(b *testing.B, name string, p benchPayload) {
 			} else {
 				profiled <- nil
 			}
-			t, err := timeSSH(f.bastionCmd(f.regular, "", p.command), p.size)
-			viaBastion = append(viaBastion, t.mibps())
+			cmd := f.bastionCmd(f.regular, "", p.command)
+			err := bastionCPU.measure(cmd, f.bastion.pid, false, target, mib, func() error {
+				t, err := timeSSH(cmd, p.size)
+				viaBastion = append(viaBastion, t.mibps())
+				return err
+			})
 			if perr := <-profiled; err == nil {
 				err = perr
 			}
 			return err
 		},
 		func() error {
-			t, err := timeSSH(f.proxyJumpCmd(p.command), p.size)
-			viaJump = append(viaJump, t.mibps())
-			return err
+			cmd := f.proxyJumpCmd(p.command)
+			return jumpCPU.measure(cmd, f.jump.PID(), true, target, mib, func() error {
+				t, err := timeSSH(cmd, p.size)
+				viaJump = append(viaJump, t.mibps())
+				return err
+			})
 		},
 	}
 	for i := 0; b.Loop(); i++ {
@@ -385,6 +399,15 @@ func (f *pathsFixture) throughput(b *testing.B, name string, p benchPayload) {
 	b.ReportMetric(median(viaBastion), "bastion-MiB/s")
 	b.ReportMetric(median(viaJump), "proxyjump-MiB/s")
 	b.ReportMetric(median(viaBastion)/median(viaJump), "ratio")
+	b.ReportMetric(bastionCPU.msPerMiB(bastionCPU.total()), "bastion-cpu-ms/MiB")
+	b.ReportMetric(jumpCPU.msPerMiB(jumpCPU.total()), "proxyjump-cpu-ms/MiB")
+	b.ReportMetric(float64(jumpCPU.total())/float64(bastionCPU.total()), "cpu-ratio")
+	b.ReportMetric(bastionCPU.msPerMiB(bastionCPU.middle), "bastion-process-ms/MiB")
+	b.ReportMetric(jumpCPU.msPerMiB(jumpCPU.middle), "jump-sshd-ms/MiB")
+	b.ReportMetric(bastionCPU.msPerMiB(bastionCPU.client), "bastion-client-ms/MiB")
+	b.ReportMetric(jumpCPU.msPerMiB(jumpCPU.client), "proxyjump-client-ms/MiB")
+	b.ReportMetric(bastionCPU.msPerMiB(bastionCPU.target), "bastion-target-ms/MiB")
+	b.ReportMetric(jumpCPU.msPerMiB(jumpCPU.target), "proxyjump-target-ms/MiB")
 }
 
 // connect times `echo ok` four ways: through the bastion with the second

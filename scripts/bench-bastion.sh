@@ -31,9 +31,12 @@ awk -v rounds="$rounds" -v connects="$connects" '
 		for (i = 2; i < NF; i++) if ($(i+1) == unit) return $i
 		return ""
 	}
-	/throughput=text/ { tb = metric("bastion-MiB/s"); tj = metric("proxyjump-MiB/s"); tr = metric("ratio") }
-	/throughput=zeros/ { zb = metric("bastion-MiB/s"); zj = metric("proxyjump-MiB/s"); zr = metric("ratio") }
-	/throughput=random/ { rb = metric("bastion-MiB/s"); rj = metric("proxyjump-MiB/s"); rr = metric("ratio") }
+	/throughput=/ {
+		p = $1; sub(/.*throughput=/, "", p); sub(/-[0-9]+$/, "", p)
+		mb[p] = metric("bastion-MiB/s"); mj[p] = metric("proxyjump-MiB/s"); mr[p] = metric("ratio")
+		cb[p] = metric("bastion-cpu-ms/MiB"); cj[p] = metric("proxyjump-cpu-ms/MiB"); cr2[p] = metric("cpu-ratio")
+		bp[p] = metric("bastion-process-ms/MiB"); js[p] = metric("jump-sshd-ms/MiB")
+	}
 	/\/connect/ {
 		for (k = split("bastion bastion-totp proxyjump direct", v, " "); k > 0; k--) {
 			p50[v[k]] = metric(v[k] "-ms"); p90[v[k]] = metric(v[k] "-p90-ms"); ex[v[k]] = metric(v[k] "-exit-ms")
@@ -45,9 +48,13 @@ awk -v rounds="$rounds" -v connects="$connects" '
 	END {
 		printf "\nThroughput, MiB/s, median of %s rounds (first byte to last)\n", rounds
 		printf "%-34s %10s %10s %8s %8s\n", "payload", "bastion", "ProxyJump", "ratio", "target"
-		printf "%-34s %10.1f %10.1f %7.2fx %8s\n", "256 MiB ASCII text (yes | head)", tb, tj, tr, ">=1.00x"
-		printf "%-34s %10.1f %10.1f %7.2fx %8s\n", "128 MiB zero bytes", zb, zj, zr, ">=1.00x"
-		printf "%-34s %10.1f %10.1f %7.2fx %8s\n", "64 MiB random bytes", rb, rj, rr, ">=0.60x"
+		printf "%-34s %10.1f %10.1f %7.2fx %8s\n", "256 MiB ASCII text (yes | head)", mb["text"], mj["text"], mr["text"], ">=1.00x"
+		printf "%-34s %10.1f %10.1f %7.2fx %8s\n", "128 MiB zero bytes", mb["zeros"], mj["zeros"], mr["zeros"], ">=1.00x"
+		printf "%-34s %10.1f %10.1f %7.2fx %8s\n", "64 MiB random bytes", mb["random"], mj["random"], mr["random"], ">=0.60x"
+		printf "\nCPU time per MiB relayed, all rounds (ssh client + bastion or jump sshd + target sshd and its command)\n"
+		printf "%-34s %10s %10s %8s %10s %10s\n", "payload", "bastion", "ProxyJump", "PJ/bast", "bastion", "jump sshd"
+		split("text zeros random", v, " ")
+		for (k = 1; k <= 3; k++) printf "%-34s %7.2f ms %7.2f ms %7.2fx %7.2f ms %7.2f ms\n", v[k], cb[v[k]], cj[v[k]], cr2[v[k]], bp[v[k]], js[v[k]]
 		printf "\nConnect latency, ms to the first byte of `echo ok`, %s runs each\n", connects
 		printf "%-34s %8s %8s %10s %8s\n", "path", "median", "p90", "ssh exits", "vs PJ"
 		printf "%-34s %8.1f %8.1f %10.1f %7.2fx\n", "bastion, TOTP remembered", p50["bastion"], p90["bastion"], ex["bastion"], cr

@@ -181,6 +181,11 @@ func (s *Server) kill() {
 	<-s.exited
 }
 
+// PID is the process ID of the listening sshd. The per-connection sshd
+// processes are its children: once it has reaped them, their CPU time is in
+// its children's count (cutime and cstime in /proc/PID/stat).
+func (s *Server) PID() int { return s.cmd.Process.Pid }
+
 // Log returns what sshd has logged so far (its -e output, at LogLevel
 // VERBOSE): accepted and refused keys, with reasons.
 func (s *Server) Log() string {

@@ -13,25 +13,27 @@ import (
 // service request) waits for the acknowledgement of the first; a delayed
 // acknowledgement (40 ms on Linux) would add that wait twice to every
 // login. The kernel drops quick-ack mode by itself, hence before each read.
+// Its writes are coalesced (coalesce.go).
 type quickAckConn struct {
-	*net.TCPConn
+	*coalescingConn
+	tcp  *net.TCPConn
 	done atomic.Bool // authenticated: back to the kernel's defaults
 }
 
 func withQuickAck(c net.Conn) net.Conn {
 	if tc, ok := c.(*net.TCPConn); ok {
-		return &quickAckConn{TCPConn: tc}
+		return &quickAckConn{coalescingConn: coalesceWrites(tc), tcp: tc}
 	}
 	return c
 }
 
 func (c *quickAckConn) Read(p []byte) (int, error) {
 	if !c.done.Load() {
-		if raw, err := c.SyscallConn(); err == nil {
+		if raw, err := c.tcp.SyscallConn(); err == nil {
 			raw.Control(func(fd uintptr) { //nolint:errcheck // an optimisation; nothing to do if it fails
 				syscall.SetsockoptInt(int(fd), syscall.IPPROTO_TCP, syscall.TCP_QUICKACK, 1) //nolint:errcheck
 			})
 		}
 	}
-	return c.TCPConn.Read(p)
+	return c.tcp.Read(p)
 }

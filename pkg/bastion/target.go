@@ -56,6 +56,9 @@ func (s *Server) dialTarget(ctx context.Context, grant *wire.SessionGrant, id id
 	if err != nil {
 		return nil, err
 	}
+	if tc, ok := conn.(*net.TCPConn); ok {
+		conn = coalesceWrites(tc)
+	}
 	if dl, ok := cctx.Deadline(); ok {
 		conn.SetDeadline(dl) //nolint:errcheck // the handshake fails on a dead conn anyway
 	}
