@@ -155,9 +155,11 @@ func (s *server) replica(t testing.TB) string {
 	}
 	hs := httptest.NewUnstartedServer(metrics.InstrumentAPI(srv, srv.Route)) // as cmd/ca serves it
 	hs.Listener.Close()
-	if hs.Listener, err = api.Listen(ctx, "127.0.0.1:0"); err != nil {
+	ln, err := api.Listen(ctx, "127.0.0.1:0")
+	if err != nil {
 		t.Fatal(err)
 	}
+	hs.Listener = srv.Guard(ln) // as cmd/ca serves it
 	hs.Start()
 	t.Cleanup(hs.Close)
 	return hs.URL

@@ -115,16 +115,18 @@ func (s *Server) refuseAuth(w http.ResponseWriter, r *http.Request, err error) {
 		s.writeError(w, r, answer)
 		return
 	}
-	s.countAnonymous(r, kindOf(err).code, err)
+	s.countAnonymous(w, r, kindOf(err).code, err)
 	s.writeError(w, r, answer)
 }
 
 // countAnonymous counts the refusal of a call nobody authenticated under
 // its source address and reason, and logs the first of each pair in an
 // interval: the count goes to the audit log once per interval, the
-// metrics count every call, and nothing else is written per call.
-func (s *Server) countAnonymous(r *http.Request, code string, err error) {
+// metrics count every call, and nothing else is written per call. It
+// counts the refusal against the source's penalty budget too (penalise).
+func (s *Server) countAnonymous(w http.ResponseWriter, r *http.Request, code string, err error) {
 	source := sourceAddr(r)
+	s.penalise(w, r, source)
 	if s.wf.CountAnonymousRefusal(source, code) {
 		s.log.Warn("refused a call nobody authenticated; more from this source are counted and audited once per interval",
 			"source", source, "reason", code, "claimed", claimedPrincipal(r), "method", r.Method, "path", r.URL.Path, "err", err)
@@ -150,7 +152,7 @@ var unsignedAnswer = func() []byte {
 // for it: it is counted and answered as refuseAuth would (401
 // unauthenticated), with the answer encoded once.
 func (s *Server) refuseUnsigned(w http.ResponseWriter, r *http.Request) {
-	s.countAnonymous(r, unsignedCode, apiauth.ErrMissing)
+	s.countAnonymous(w, r, unsignedCode, apiauth.ErrMissing)
 	unsignedRefusals.Inc()
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusUnauthorized)

@@ -87,8 +87,14 @@ type Config struct {
 	// HealthTimeout bounds /healthz's question to the database. Default
 	// DefaultHealthTimeout.
 	HealthTimeout time.Duration
-	Clock         func() time.Time
-	Logger        *slog.Logger
+	// Penalties, when set, counts every anonymous refusal against its
+	// source's budget (pkg/penalty): a penalised source's new connections
+	// are refused at accept (serve on Guard's listener) and its anonymous
+	// calls answered with Connection: close. Authenticated calls are
+	// never counted. Nil: no penalties.
+	Penalties Penalties
+	Clock     func() time.Time
+	Logger    *slog.Logger
 }
 
 // Server serves the API. Use it as an http.Handler.

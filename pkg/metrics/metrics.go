@@ -68,6 +68,19 @@ var (
 	// RecordingBytesStored counts the bytes of recordings the CA stored.
 	RecordingBytesStored = ca(prometheus.NewCounter(counter("lockbox_recording_bytes_stored_total",
 		"Bytes of session recordings uploaded by bastions and stored.")))
+	// PenaltiesStarted counts sources penalised for too many anonymous
+	// refusals (pkg/penalty), once per penalty; "deny-all" counts a full
+	// table that refused every source not exempt.
+	PenaltiesStarted = ca(prometheus.NewCounterVec(counter("lockbox_api_penalties_total",
+		"Penalties started: a source over its budget of anonymous refusals (source), or a full table refusing everyone not exempt (deny-all)."), []string{"kind"}))
+	// PenaltyRefusedConnections counts connections closed at accept
+	// because their source was penalised.
+	PenaltyRefusedConnections = ca(prometheus.NewCounter(counter("lockbox_api_penalty_refused_connections_total",
+		"New API connections closed at accept, unanswered, because their source was penalised.")))
+	// PenaltyTableFull counts anonymous refusals that found the penalty
+	// table full (with overflow permissive, their source was not counted).
+	PenaltyTableFull = ca(prometheus.NewCounter(counter("lockbox_api_penalty_table_full_total",
+		"Anonymous refusals whose source the full penalty table could not count.")))
 	// CheckpointsSigned counts audit checkpoints signed by this CA.
 	CheckpointsSigned = ca(prometheus.NewCounter(counter("lockbox_audit_checkpoints_signed_total",
 		"Signed audit checkpoints made by this CA.")))

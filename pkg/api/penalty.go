@@ -1,0 +1,103 @@
+package api
+
+import (
+	"net"
+	"net/http"
+	"net/netip"
+
+	"github.com/lockbox-ssh/lockbox/pkg/metrics"
+	"github.com/lockbox-ssh/lockbox/pkg/penalty"
+)
+
+// Penalties is what the API needs from a per-source penalty table
+// (pkg/penalty's Table): to count an anonymous refusal against its
+// source, and to know at accept whether a source is penalised.
+type Penalties interface {
+	Refused(addr netip.Addr) penalty.Verdict
+	Penalised(addr netip.Addr) bool
+}
+
+// Reasons under which penalties are counted in the anonymous.refused
+// audit rows (workflow CountAnonymousRefusal), beside the refusals' own.
+const (
+	// penaltyStartedCode: the source went over its budget and was
+	// penalised; one per penalty.
+	penaltyStartedCode = "penalty_started"
+	// penalisedConnectionCode: a new connection of a penalised source,
+	// closed at accept.
+	penalisedConnectionCode = "penalised_connection"
+)
+
+// Guard returns ln with the penalised sources' connections refused at
+// accept: closed before a byte of them is read, with no answer (the
+// kernel resets a connection closed with its request unread). Serve the
+// API on the listener it returns. Without Config.Penalties it is ln.
+func (s *Server) Guard(ln net.Listener) net.Listener {
+	if s.cfg.Penalties == nil {
+		return ln
+	}
+	return &guardedListener{Listener: ln, s: s}
+}
+
+type guardedListener struct {
+	net.Listener
+	s *Server
+}
+
+// Accept returns the next connection of a source that is not penalised.
+func (l *guardedListener) Accept() (net.Conn, error) {
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil {
+			return c, err
+		}
+		addr := connAddr(c)
+		if !l.s.cfg.Penalties.Penalised(addr) {
+			return c, nil
+		}
+		c.Close()
+		metrics.PenaltyRefusedConnections.Inc()
+		l.s.wf.CountAnonymousRefusal(addr.String(), penalisedConnectionCode)
+	}
+}
+
+// connAddr is the IP address of c's peer (invalid if it has none).
+func connAddr(c net.Conn) netip.Addr {
+	if a, ok := c.RemoteAddr().(*net.TCPAddr); ok {
+		return a.AddrPort().Addr().Unmap()
+	}
+	ap, _ := netip.ParseAddrPort(c.RemoteAddr().String())
+	return ap.Addr().Unmap()
+}
+
+// penalise counts an anonymous refusal of r against its source. While the
+// source is penalised, the answer closes the connection, so that a caller
+// keeping its connection alive has to open a new one, which is refused at
+// accept. A penalty starting is logged and counted in the source's next
+// anonymous.refused audit row.
+func (s *Server) penalise(w http.ResponseWriter, r *http.Request, source string) {
+	if s.cfg.Penalties == nil {
+		return
+	}
+	ap, _ := netip.ParseAddrPort(r.RemoteAddr)
+	v := s.cfg.Penalties.Refused(ap.Addr())
+	if v.Penalised {
+		w.Header().Set("Connection", "close")
+	}
+	if v.Full {
+		metrics.PenaltyTableFull.Inc()
+	}
+	if !v.Started {
+		return
+	}
+	s.wf.CountAnonymousRefusal(source, penaltyStartedCode)
+	if v.Full {
+		metrics.PenaltiesStarted.WithLabelValues("deny-all").Inc()
+		s.log.Error("the penalty table is full and its overflow is deny-all: new connections of every source not exempt are refused for the penalty's duration",
+			"source", source)
+		return
+	}
+	metrics.PenaltiesStarted.WithLabelValues("source").Inc()
+	s.log.Warn("source penalised: too many calls nobody authenticated; its new connections are refused for the penalty's duration",
+		"source", source, "prefix", v.Source.String())
+}
