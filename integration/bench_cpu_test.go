@@ -4,47 +4,16 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/lockbox-ssh/lockbox/internal/proccpu"
 )
 
 // The CPU time each path of the throughput benchmark spends per MiB
 // relayed. On a shared machine wall-clock throughput moves with the load;
 // with both paths CPU-bound on the same cores, their throughput ratio is
 // about the inverse of their CPU per MiB, which the load moves far less.
-
-// clockTick is the unit of the times in /proc/PID/stat (USER_HZ, 100 on
-// Linux everywhere).
-const clockTick = 10 * time.Millisecond
-
-// processCPU reads /proc/PID/stat: the CPU time pid used itself (user and
-// system) and that of the children it has waited for, with theirs.
-func processCPU(pid int) (self, children time.Duration, err error) {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, 0, err
-	}
-	// The command name, in parentheses, may hold spaces; the fields
-	// after it start at the third (state).
-	i := strings.LastIndexByte(string(data), ')')
-	if i < 0 {
-		return 0, 0, fmt.Errorf("/proc/%d/stat: no command name", pid)
-	}
-	fields := strings.Fields(string(data[i+1:]))
-	if len(fields) < 15 {
-		return 0, 0, fmt.Errorf("/proc/%d/stat: %d fields", pid, len(fields))
-	}
-	var t [4]time.Duration // utime, stime, cutime, cstime: fields 14 to 17
-	for k := range t {
-		v, err := strconv.ParseInt(fields[11+k], 10, 64)
-		if err != nil {
-			return 0, 0, fmt.Errorf("/proc/%d/stat: field %d: %w", pid, 14+k, err)
-		}
-		t[k] = time.Duration(v) * clockTick
-	}
-	return t[0] + t[1], t[2] + t[3], nil
-}
 
 // childrenCPU is the CPU time of pid's children once it has reaped every
 // one of them (sshd reaps its per-connection processes as they exit), or
@@ -65,7 +34,7 @@ func childrenCPU(pid int, timeout time.Duration) (time.Duration, error) {
 		}
 		time.Sleep(5 * time.Millisecond) // polling for the exits; there is nothing to wait on
 	}
-	_, children, err := processCPU(pid)
+	_, children, err := proccpu.Read(pid)
 	return children, err
 }
 
@@ -87,7 +56,7 @@ func (p *pathCPU) measure(cmd *exec.Cmd, middle int, middleForks bool, target in
 		if middleForks {
 			return childrenCPU(middle, 10*time.Second)
 		}
-		self, _, err := processCPU(middle)
+		self, _, err := proccpu.Read(middle)
 		return self, err
 	}
 	m0, err := middleCPU()

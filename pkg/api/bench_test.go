@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lockbox-ssh/lockbox/internal/proccpu"
+
 	"golang.org/x/crypto/ssh"
 
 	"github.com/lockbox-ssh/lockbox/internal/gcpace"
@@ -92,25 +94,14 @@ func mysqlServerCPU(b *testing.B, dsn string) func() time.Duration {
 		b.Logf("database server's CPU left out: %v", err)
 		return nil
 	}
-	stat := "/proc/" + strings.TrimSpace(string(raw)) + "/stat"
+	pid, err := strconv.Atoi(strings.TrimSpace(string(raw)))
+	if err != nil {
+		b.Logf("database server's CPU left out: %s: %v", pidFile, err)
+		return nil
+	}
 	read := func() (time.Duration, error) {
-		s, err := os.ReadFile(stat)
-		if err != nil {
-			return 0, err
-		}
-		// Fields after the command's closing parenthesis: state is
-		// field 3, utime and stime fields 14 and 15, in clock ticks.
-		i := strings.LastIndexByte(string(s), ')')
-		f := strings.Fields(string(s[i+1:]))
-		if len(f) < 13 {
-			return 0, fmt.Errorf("%s: too few fields", stat)
-		}
-		u, err1 := strconv.ParseInt(f[11], 10, 64)
-		k, err2 := strconv.ParseInt(f[12], 10, 64)
-		if err1 != nil || err2 != nil {
-			return 0, fmt.Errorf("%s: bad CPU times", stat)
-		}
-		return time.Duration(u+k) * time.Second / clockTicks, nil
+		self, _, err := proccpu.Read(pid)
+		return self, err
 	}
 	if _, err := read(); err != nil {
 		b.Logf("database server's CPU left out: %v", err)
@@ -124,10 +115,6 @@ func mysqlServerCPU(b *testing.B, dsn string) func() time.Duration {
 		return d
 	}
 }
-
-// clockTicks is USER_HZ, the unit of /proc/PID/stat's CPU times: 100 on
-// every Linux architecture Go supports.
-const clockTicks = 100
 
 // benchIssueOn is benchIssue on the server s.
 func benchIssueOn(b *testing.B, s *server) {
