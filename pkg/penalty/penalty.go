@@ -8,8 +8,9 @@
 // A Table holds at most a fixed number of sources, counted and
 // penalised together; what happens when it is full is the Overflow
 // setting. Exempt sources (bastions, the CA's replicas, an office's NAT)
-// are never counted. Nothing here knows HTTP, the audit log or metrics:
-// the caller records what the Verdicts say.
+// are never counted: those listed in the Config, and those its
+// ExemptFunc exempts at the time. Nothing here knows HTTP, the audit log
+// or metrics: the caller records what the Verdicts say.
 package penalty
 
 import (
@@ -84,7 +85,15 @@ type Config struct {
 	// name its source (an IPv6 host usually has a whole /64).
 	IPv4Prefix, IPv6Prefix int
 	// Exempt sources are never counted or penalised.
-	Exempt   []netip.Prefix
+	Exempt []netip.Prefix
+	// ExemptFunc, if set, is asked too, each time an address outside
+	// Exempt is counted or checked, so that what it exempts may change
+	// while the table lives (the bastions of a policy reloaded). It is
+	// called for every anonymous refusal and, while a penalty is in
+	// force, for every new connection: it must be cheap and safe for
+	// concurrent use. It gets the address unmapped (::ffff:192.0.2.7 as
+	// 192.0.2.7).
+	ExemptFunc func(netip.Addr) bool
 	Overflow Overflow
 	Clock    func() time.Time
 }
@@ -174,7 +183,8 @@ func New(cfg Config) (*Table, error) {
 // Config is the table's configuration, defaults filled in.
 func (t *Table) Config() Config { return t.cfg }
 
-// Exempt reports whether addr is in the exempt list.
+// Exempt reports whether addr is in the exempt list or ExemptFunc
+// exempts it.
 func (t *Table) Exempt(addr netip.Addr) bool {
 	addr = addr.Unmap()
 	for _, p := range t.cfg.Exempt {
@@ -182,7 +192,7 @@ func (t *Table) Exempt(addr netip.Addr) bool {
 			return true
 		}
 	}
-	return false
+	return t.cfg.ExemptFunc != nil && t.cfg.ExemptFunc(addr)
 }
 
 // sourceOf is the prefix addr is counted under.

@@ -225,3 +225,51 @@ func ExampleTable() {
 	// 4 true false
 	// true
 }
+
+// ExemptFunc is asked at each refusal and each check at accept, so that
+// a source it starts exempting (a bastion added by a policy reload) is
+// let in at once, even while penalised, and one it stops exempting is
+// counted from then on.
+func TestExemptFuncIsAskedEachTime(t *testing.T) {
+	var exempt bool
+	var asked []netip.Addr
+	tb, _ := newTable(t, penalty.Config{Budget: 2, ExemptFunc: func(a netip.Addr) bool {
+		asked = append(asked, a)
+		return exempt
+	}})
+	if v := refuse(tb, attacker, 3); !v.Penalised || !tb.Penalised(attacker) {
+		t.Fatalf("3 refusals of a budget of 2, not exempt: %+v, penalised at accept %v; want penalised", v, tb.Penalised(attacker))
+	}
+	exempt = true
+	if tb.Penalised(attacker) {
+		t.Fatal("a penalised source ExemptFunc now exempts is still refused at accept")
+	}
+	if v := refuse(tb, attacker, 10); v.Penalised || v.Started {
+		t.Fatalf("refusals of a source ExemptFunc exempts: %+v, want not counted", v)
+	}
+	exempt = false
+	if !tb.Penalised(attacker) {
+		t.Fatal("a source ExemptFunc no longer exempts is not refused during its penalty")
+	}
+	mapped := netip.MustParseAddr("::ffff:192.0.2.7")
+	asked = nil
+	tb.Penalised(mapped)
+	if len(asked) != 1 || asked[0] != attacker {
+		t.Errorf("ExemptFunc asked about %v for %v, want once about %v", asked, mapped, attacker)
+	}
+}
+
+// The static list is asked first: ExemptFunc is not called for the
+// addresses it holds.
+func TestExemptListNeedsNoExemptFunc(t *testing.T) {
+	calls := 0
+	tb, _ := newTable(t, penalty.Config{Budget: 1, Exempt: []netip.Prefix{netip.MustParsePrefix("192.0.2.0/24")},
+		ExemptFunc: func(netip.Addr) bool { calls++; return false }})
+	if v := refuse(tb, attacker, 5); v.Penalised || calls != 0 {
+		t.Fatalf("a listed source: %+v after 5 refusals, ExemptFunc called %d times; want not penalised, not called", v, calls)
+	}
+	other := netip.MustParseAddr("198.51.100.1")
+	if v := refuse(tb, other, 2); !v.Penalised || calls != 2 {
+		t.Fatalf("an unlisted source: %+v after 2 refusals of a budget of 1, ExemptFunc called %d times; want penalised, called twice", v, calls)
+	}
+}
