@@ -94,8 +94,8 @@ type Config struct {
 	// concurrent use. It gets the address unmapped (::ffff:192.0.2.7 as
 	// 192.0.2.7).
 	ExemptFunc func(netip.Addr) bool
-	Overflow Overflow
-	Clock    func() time.Time
+	Overflow   Overflow
+	Clock      func() time.Time
 }
 
 // Verdict is what one anonymous refusal did to its source.
