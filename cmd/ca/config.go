@@ -25,6 +25,9 @@ type config struct {
 	// AnonymousAuditInterval: refusals of callers nobody authenticated are
 	// audited as one row per source address per interval, with the count.
 	AnonymousAuditInterval time.Duration `mapstructure:"anonymous_audit_interval"`
+	// Penalty: sources refused too often without authenticating have
+	// their new connections refused for a while (penalty.go).
+	Penalty penaltyConfig `mapstructure:"penalty"`
 	// Uploads bounds the recordings received at once.
 	Uploads    uploadsConfig `mapstructure:"uploads"`
 	LeaseTTL   time.Duration `mapstructure:"session_lease_ttl"`
@@ -126,6 +129,7 @@ func defaults(v *viper.Viper) {
 	v.SetDefault("audit_checkpoint.dir", "")
 	v.SetDefault("scim.token_file", "")
 	outboxDefaults(v.SetDefault)
+	penaltyDefaults(v.SetDefault)
 	oidcDefaults(v.SetDefault)
 	v.SetDefault("metrics_listen", "127.0.0.1:9464")
 	v.SetDefault("log_format", "text")
@@ -156,10 +160,12 @@ func loadConfig(flags *pflag.FlagSet) (*config, error) {
 			}
 		}
 	}
-	for key, name := range outboxFlags {
-		if f := flags.Lookup(name); f != nil {
-			if err := v.BindPFlag(key, f); err != nil {
-				return nil, err
+	for _, m := range []map[string]string{outboxFlags, penaltyFlags} {
+		for key, name := range m {
+			if f := flags.Lookup(name); f != nil {
+				if err := v.BindPFlag(key, f); err != nil {
+					return nil, err
+				}
 			}
 		}
 	}
@@ -214,6 +220,9 @@ func loadConfig(flags *pflag.FlagSet) (*config, error) {
 	if err := c.Outbox.check(); err != nil {
 		return nil, err
 	}
+	if _, err := c.Penalty.settings(); err != nil {
+		return nil, err
+	}
 	return &c, nil
 }
 
@@ -244,5 +253,14 @@ func addServeFlags(f *pflag.FlagSet) {
 	f.Int("outbox_max_attempts", 0, "deliveries of a notification before it is dead (default 10)")
 	f.Duration("outbox_backoff_base", 0, "the longest wait after a notification's first failed delivery, doubling after each (default 10s)")
 	f.Duration("outbox_backoff_max", 0, "the longest wait between a notification's deliveries (default 30m)")
+	f.Bool("penalty_enabled", false, "refuse the new connections of a source refused too often without authenticating (default true; --penalty_enabled=false: off)")
+	f.Int("penalty_budget", 0, "anonymous refusals a source may have a penalty_interval before it is penalised (default 100)")
+	f.Duration("penalty_interval", 0, "the interval penalty_budget counts over (default 1m)")
+	f.Duration("penalty_duration", 0, "how long a penalised source's new connections are refused (default 30s)")
+	f.Int("penalty_max_sources", 0, "sources the penalty table holds at most (default 65536)")
+	f.String("penalty_overflow", "", "what a full penalty table does with a new source: permissive (default: not counted) or deny-all (every source not exempt is refused for penalty_duration)")
+	f.Int("penalty_ipv4_prefix", 0, "leading bits of an IPv4 address that are one source (default 32)")
+	f.Int("penalty_ipv6_prefix", 0, "leading bits of an IPv6 address that are one source (default 64)")
+	f.StringSlice("penalty_exempt", nil, "CIDRs never penalised, besides the policy's bastions' egress (default 127.0.0.1/32,::1/128; replaces the default)")
 	f.Duration("grant_ending_notice", 0, "how long before a grant ends that grant.ending_soon is queued (default 5m)")
 }

@@ -135,10 +135,23 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	srv, err := api.New(api.Config{
+	penalties, err := penaltyTable(cfg.Penalty, holder)
+	if err != nil {
+		return err
+	}
+	acfg := api.Config{
 		Workflow: svc, Keys: registeredKeys(holder), Authorities: svc.Authorities, AuditKey: keys.audit.PublicKey(), Checkpoints: checkpoints, Reviews: svc, Notifications: svc, Live: svc, Ping: db.Ping, StoreTimeout: cfg.Store.Timeout, Logger: log,
 		MaxUploads: cfg.Uploads.MaxConcurrent, MaxUploadBytes: cfg.Uploads.MaxBytes,
-	})
+	}
+	if penalties != nil { // not a typed nil: Guard and penalise test for none
+		acfg.Penalties = penalties
+		pc := penalties.Config()
+		log.Info("per-source penalties on", "budget", pc.Budget, "interval", pc.Interval.String(), "duration", pc.Duration.String(),
+			"max_sources", pc.MaxSources, "overflow", pc.Overflow.String(), "exempt", fmt.Sprint(pc.Exempt), "bastions_exempt", true)
+	} else {
+		log.Warn("per-source penalties off (penalty.enabled: false): a flood of anonymous calls is refused call by call")
+	}
+	srv, err := api.New(acfg)
 	if err != nil {
 		return err
 	}
@@ -146,6 +159,7 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	ln = srv.Guard(ln) // a penalised source's new connections are closed at accept
 	directory, err := scimEndpoint(svc, cfg, log)
 	if err != nil {
 		return err
