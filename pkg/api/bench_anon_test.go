@@ -1,7 +1,6 @@
 package api_test
 
 import (
-	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -67,7 +66,7 @@ func benchAnonymous(b *testing.B, url string, reuse bool) {
 	spread := time.Duration(calls) * time.Millisecond
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), floodEnv+"="+strings.Join([]string{url + "/v1/whoami",
-		strconv.Itoa(calls), "8", spread.String(), strconv.FormatBool(reuse)}, " "))
+		strconv.Itoa(calls), "8", spread.String(), strconv.FormatBool(reuse), "-"}, " "))
 	var out strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, os.Stderr
 	// The flood process stops when its standard input ends: keep it open
@@ -85,10 +84,11 @@ func benchAnonymous(b *testing.B, url string, reuse bool) {
 	}
 	ca := processCPU(b) - c0
 	b.StopTimer()
-	var n, refused int64
-	if _, err := fmt.Sscan(out.String(), &n, &refused); err != nil || n == 0 || refused != n {
-		b.Fatalf("flood process said %q; want every call answered 401", out.String())
+	r, err := parseFloodResult(out.String())
+	if err != nil || r.Attempts == 0 || r.Refused != r.Attempts {
+		b.Fatalf("flood process said %q (%v); want every call answered 401", out.String(), err)
 	}
+	n := r.Refused
 	flood := cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 	b.ReportMetric(float64(ca.Microseconds())/float64(n), "ca-cpu-us/call")
 	b.ReportMetric(float64(flood.Microseconds())/float64(n), "flood-cpu-us/call")

@@ -3,6 +3,7 @@ package api_test
 import (
 	"database/sql"
 	"fmt"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,6 +21,8 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/lockbox-ssh/lockbox/internal/gcpace"
+	"github.com/lockbox-ssh/lockbox/pkg/api"
+	"github.com/lockbox-ssh/lockbox/pkg/penalty"
 	"github.com/lockbox-ssh/lockbox/pkg/store"
 	"github.com/lockbox-ssh/lockbox/pkg/store/sqlstore"
 	"github.com/lockbox-ssh/lockbox/pkg/store/storetest"
@@ -212,27 +215,71 @@ func BenchmarkOpenSSHKeygenSign(b *testing.B) {
 // anonymous calls beside it (unsigned GET /v1/whoami, as curl sends them,
 // from 8 clients, spread evenly over the phase at the pace the quiet phase
 // before it ran), b.N certificates a phase, three rounds of quiet then
-// flood in the same run. It reports both rates, their ratio, the
-// anonymous calls answered (all must be 401) and the audit rows the flood
-// added once flushed; and, as a figure other work on the machine does not
-// move, the CPU time the flood cost per call (the flood process's and the
-// CA's extra) and the ratio that leaves issuance if it is bound by CPU
-// (cpu-ratio). The flood comes from another process (floodProcess); its
-// clients reuse their connections (keepalive) or open one per call, as
-// curl does (new-connections). Run it with -benchtime=10000x.
+// flood in the same run. The flood comes from another process
+// (floodProcess) and another source, 127.0.0.2, than the issuance
+// clients, which call from 127.0.0.1 as a bastion would: exempt from
+// penalties, as ca serve exempts loopback and the policy's bastions by
+// default. Its clients reuse their connections (keepalive) or open one
+// per call, as curl does (new-connections); the CA penalises the flood's
+// source as ca serve does by default (penalty=on: pkg/penalty's defaults,
+// a budget of 100 refusals a minute, then its new connections closed at
+// accept for 30s) or not at all (penalty=off), for comparison in the same
+// run.
+//
+// It reports both rates and their ratio; the flood's attempts, those
+// answered 401 (anon-401) and those whose connection was closed before an
+// answer (anon-closed: refused at accept), which must add up to the
+// attempts, with nothing else answered; the audit rows the flood added
+// once flushed (one per source per flush, at most one a round); and, as a
+// figure other work on the machine does not move, the CPU time the flood
+// cost per attempt (the flood process's and the CA's extra, and each
+// alone: flooder-cpu-us/call, ca-cpu-us/call) and the ratio that leaves
+// issuance if it is bound by CPU (cpu-ratio; ca-cpu-ratio counting only
+// the CA's extra, as if the flood ran on the attacker's machines, as it
+// would). Run it with -benchtime=10000x.
 func BenchmarkIssueBesideAnonymousFlood(b *testing.B) {
-	b.Run("keepalive", func(b *testing.B) { benchFlood(b, true) })
-	b.Run("new-connections", func(b *testing.B) { benchFlood(b, false) })
+	for _, conns := range []struct {
+		name  string
+		reuse bool
+	}{{"keepalive", true}, {"new-connections", false}} {
+		for _, penalties := range []bool{false, true} {
+			name := conns.name + "/penalty=off"
+			if penalties {
+				name = conns.name + "/penalty=on"
+			}
+			b.Run(name, func(b *testing.B) { benchFlood(b, conns.reuse, penalties) })
+		}
+	}
 }
 
-func benchFlood(b *testing.B, reuse bool) {
+// floodSource is the address the flood comes from: on Linux all of
+// 127/8 reaches the server's 127.0.0.1, from a source loopback's
+// exemption does not cover.
+const floodSource = "127.0.0.2"
+
+// servePenalties is the penalty table ca serve keeps by default: the
+// package's defaults, loopback exempt.
+func servePenalties(b *testing.B) *penalty.Table {
+	t, err := penalty.New(penalty.Config{Exempt: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32"), netip.MustParsePrefix("::1/128")}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return t
+}
+
+func benchFlood(b *testing.B, reuse, penalties bool) {
 	const floodCalls, floodClients, rounds = 10000, 8, 3
 	st, err := sqlstore.OpenSQLite(filepath.Join(b.TempDir(), "lockbox.db"), sqlstore.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer st.Close()
-	s := newServerOn(b, st)
+	var edit func(*api.Config)
+	if penalties {
+		table := servePenalties(b)
+		edit = func(c *api.Config) { c.Penalties = table }
+	}
+	s := newServerOn(b, st, edit)
 	req, err := s.client(b, "user:alice").Submit(ctx, wireHealth())
 	if err != nil {
 		b.Fatal(err)
@@ -261,14 +308,15 @@ func benchFlood(b *testing.B, reuse bool) {
 		wg.Wait()
 		return time.Since(t0)
 	}
-	// flood sends floodCalls anonymous calls spread over about d from
+	// flood attempts floodCalls anonymous calls spread over about d from
 	// another process (as an attacker's would be: its allocations and
-	// garbage collection are not the CA's), until stop closes.
-	var sent, floodCPU atomic.Int64 // floodCPU: the flood processes' CPU time, ns
+	// garbage collection are not the CA's) and source, until stop closes.
+	var total floodResult
+	var floodCPU atomic.Int64 // the flood processes' CPU time, ns
 	flood := func(d time.Duration, stop chan struct{}) *sync.WaitGroup {
 		cmd := exec.Command(os.Args[0], "-test.run=^$")
 		cmd.Env = append(os.Environ(), floodEnv+"="+strings.Join([]string{s.url + "/v1/whoami",
-			strconv.Itoa(floodCalls), strconv.Itoa(floodClients), d.String(), strconv.FormatBool(reuse)}, " "))
+			strconv.Itoa(floodCalls), strconv.Itoa(floodClients), d.String(), strconv.FormatBool(reuse), floodSource}, " "))
 		var out strings.Builder
 		cmd.Stdout, cmd.Stderr = &out, os.Stderr
 		stdin, err := cmd.StdinPipe()
@@ -287,14 +335,20 @@ func benchFlood(b *testing.B, reuse bool) {
 			if err := cmd.Wait(); err != nil {
 				b.Errorf("flood process: %v", err)
 			}
-			var n, refused int64
-			if _, err := fmt.Sscan(out.String(), &n, &refused); err != nil {
-				b.Errorf("flood process said %q", out.String())
+			r, err := parseFloodResult(out.String())
+			if err != nil {
+				b.Error(err)
 			}
-			if refused != n {
-				b.Errorf("%d of %d anonymous calls were answered 401", refused, n)
+			if r.Refused+r.Closed != r.Attempts || r.Other != 0 {
+				b.Errorf("of %d anonymous calls, %d were answered 401 and %d closed before an answer, %d otherwise; want each answered 401 or closed",
+					r.Attempts, r.Refused, r.Closed, r.Other)
 			}
-			sent.Add(refused)
+			if !penalties && r.Closed != 0 {
+				b.Errorf("without penalties, %d of %d anonymous calls were closed before an answer", r.Closed, r.Attempts)
+			}
+			total.Attempts += r.Attempts
+			total.Refused += r.Refused
+			total.Closed += r.Closed
 			floodCPU.Add(int64(cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()))
 		}()
 		return &wg
@@ -327,21 +381,41 @@ func benchFlood(b *testing.B, reuse bool) {
 		}
 	}
 	b.StopTimer()
+	// One source, one flush a round: at most one anonymous.refused row a
+	// round, whatever the number of calls or penalties.
+	if rows > rounds {
+		b.Errorf("the flood added %d audit rows in %d rounds; want at most one a round", rows, rounds)
+	}
+	// Past its budget (and the calls its clients had in flight), the
+	// flood's source is penalised and its new connections closed.
+	if penalties && total.Refused > penalty.DefaultBudget+floodClients && total.Closed == 0 {
+		b.Errorf("with penalties on, %d of the flood's calls were answered 401 and none closed at accept", total.Refused)
+	}
 	q, f := float64(rounds*b.N)/quiet.Seconds(), float64(rounds*b.N)/flooded.Seconds()
 	b.ReportMetric(q, "quiet-certs/s")
 	b.ReportMetric(f, "flood-certs/s")
 	b.ReportMetric(f/q, "ratio")
-	b.ReportMetric(float64(sent.Load()), "anon-calls")
+	b.ReportMetric(float64(total.Attempts), "anon-attempts")
+	b.ReportMetric(float64(total.Refused), "anon-401")
+	b.ReportMetric(float64(total.Closed), "anon-closed")
 	b.ReportMetric(float64(rows), "flood-audit-rows")
 	// What the flood cost in CPU time, whatever else the machine ran: the
 	// CA's (and issuance clients') extra CPU in the flooded phases plus the
-	// flood processes', per anonymous call; and the ratio issuance would
-	// get if it were bound by CPU alone.
+	// flood processes', per anonymous call attempted; and the ratio
+	// issuance would get if it were bound by CPU alone.
 	extra := floodedCPU - quietCPU + time.Duration(floodCPU.Load())
-	if n := sent.Load(); n > 0 {
+	if n := total.Attempts; n > 0 {
 		b.ReportMetric(float64(extra.Microseconds())/float64(n), "flood-cpu-us/call")
+		// The same, split: the CA's side (with the issuance clients'
+		// extra, and the kernel's work on this process's behalf) and the
+		// flood process's.
+		b.ReportMetric(float64((floodedCPU-quietCPU).Microseconds())/float64(n), "ca-cpu-us/call")
+		b.ReportMetric(float64(time.Duration(floodCPU.Load()).Microseconds())/float64(n), "flooder-cpu-us/call")
 	}
 	b.ReportMetric(float64(quietCPU)/float64(quietCPU+extra), "cpu-ratio")
+	// And the ratio if the flood's clients ran on the attacker's machines,
+	// as they would: only the CA's extra CPU counted.
+	b.ReportMetric(float64(quietCPU)/float64(floodedCPU), "ca-cpu-ratio")
 }
 
 // processCPU is the CPU time (user and system) this process has used.
