@@ -85,6 +85,25 @@ func TestPenaltyKeysAreConfigurable(t *testing.T) {
 	if c, err = loadWith(t, "", "--penalty_enabled=false"); err != nil || c.Penalty.Enabled {
 		t.Fatalf("--penalty_enabled=false: %v, enabled %v", err, c != nil && c.Penalty.Enabled)
 	}
+	// The exempt list, comma-separated, from a flag and from the
+	// environment; each replaces the default.
+	for _, tc := range []struct {
+		env  string
+		args []string
+	}{{"", []string{"--penalty_exempt", "10.1.0.0/16,::1/128"}}, {"10.1.0.0/16,::1/128", nil}} {
+		t.Setenv("LOCKBOX_PENALTY_EXEMPT", tc.env)
+		if tc.env == "" {
+			os.Unsetenv("LOCKBOX_PENALTY_EXEMPT")
+		}
+		c, err := loadWith(t, "", tc.args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pc, err := c.Penalty.settings()
+		if err != nil || len(pc.Exempt) != 2 || pc.Exempt[0] != netip.MustParsePrefix("10.1.0.0/16") || pc.Exempt[1] != netip.MustParsePrefix("::1/128") {
+			t.Errorf("exempt from env %q, flags %v: %v, %v; want 10.1.0.0/16 and ::1/128", tc.env, tc.args, pc.Exempt, err)
+		}
+	}
 }
 
 // A bad value is refused at start, with the key it is under.
