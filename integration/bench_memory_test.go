@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"golang.org/x/crypto/ssh"
+
+	"github.com/lockbox-ssh/lockbox/internal/proccpu"
 )
 
 // idleSessions is how many sessions BenchmarkBastionIdleSessionMemory holds
@@ -27,8 +29,10 @@ const idleSessions = 1000
 // open through the bastion (recording on) to an in-process target and
 // send nothing. VmRSS of the `bastion serve` process is read once the
 // bastion has served a few sessions and has none open, at 500 sessions,
-// and at 1,000, each time after it stopped falling. It runs once whatever
-// b.N is.
+// and at 1,000, each time after it stopped falling; then the bastion's CPU
+// time per second over 20 s with every session open (idle-cpu-ms/s: the
+// heartbeats, live reports and collections of 1,000 idle sessions). It
+// runs once whatever b.N is.
 //
 // With LOCKBOX_BENCH_PROFILES=DIR set, the bastion serves its profiles and
 // the benchmark saves its heap and goroutine profiles with every session
@@ -81,6 +85,7 @@ func BenchmarkBastionIdleSessionMemory(b *testing.B) {
 	rest := open(users[idleSessions/2:])
 	waitUntil(b, time.Minute, "every shell", func() bool { return target.shells.Load() == idleSessions })
 	full := settledRSS(b, bst.pid)
+	idleCPU := cpuRate(b, bst.pid, idleCPUWindow)
 	if profiles != "" {
 		for query, file := range map[string]string{"heap": "heap.pb.gz", "goroutine?debug=1": "goroutine.txt", "heap?debug=1": "heap.txt"} {
 			if err := saveProfile(pprofAddr, query, filepath.Join(profiles, file)); err != nil {
@@ -93,10 +98,32 @@ func BenchmarkBastionIdleSessionMemory(b *testing.B) {
 	b.ReportMetric(float64(full)/1024, "rss-full-MiB")
 	b.ReportMetric(float64(full-base)/idleSessions, "KiB/session")
 	b.ReportMetric(float64(full-mid)/(idleSessions-idleSessions/2), "marginal-KiB/session")
+	b.ReportMetric(idleCPU, "idle-cpu-ms/s")
 
 	for _, cl := range append(half, rest...) {
 		cl.Close()
 	}
+}
+
+// idleCPUWindow is how long the idle bastion's CPU time is measured with
+// every session open (heartbeats, live reports, garbage collection).
+const idleCPUWindow = 20 * time.Second
+
+// cpuRate is the CPU time pid spends per second of wall time over window,
+// in milliseconds.
+func cpuRate(tb testing.TB, pid int, window time.Duration) float64 {
+	tb.Helper()
+	before, _, err := proccpu.Read(pid)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	start := time.Now()
+	time.Sleep(window) // the measurement's window, not synchronisation
+	after, _, err := proccpu.Read(pid)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return float64((after - before).Milliseconds()) / time.Since(start).Seconds()
 }
 
 // freeLoopbackAddr returns a loopback address with a port that was free
