@@ -37,7 +37,10 @@ const idleSessions = 1000
 // With LOCKBOX_BENCH_PROFILES=DIR set, the bastion serves its profiles and
 // the benchmark saves its heap and goroutine profiles with every session
 // open into DIR (heap.pb.gz, goroutine.txt, and heap.txt, which ends with
-// runtime.MemStats), for `go tool pprof`.
+// runtime.MemStats), for `go tool pprof`, and the heap profiles again at
+// the end of the idle CPU window (heap-idle.pb.gz, heap-idle.txt; `go tool
+// pprof -sample_index alloc_space -base heap.pb.gz heap-idle.pb.gz` shows
+// what idle sessions allocate).
 func BenchmarkBastionIdleSessionMemory(b *testing.B) {
 	const warmup = 10
 	c := initBenchCA(b)
@@ -85,9 +88,19 @@ func BenchmarkBastionIdleSessionMemory(b *testing.B) {
 	rest := open(users[idleSessions/2:])
 	waitUntil(b, time.Minute, "every shell", func() bool { return target.shells.Load() == idleSessions })
 	full := settledRSS(b, bst.pid)
-	idleCPU := cpuRate(b, bst.pid, idleCPUWindow)
 	if profiles != "" {
 		for query, file := range map[string]string{"heap": "heap.pb.gz", "goroutine?debug=1": "goroutine.txt", "heap?debug=1": "heap.txt"} {
+			if err := saveProfile(pprofAddr, query, filepath.Join(profiles, file)); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	idleCPU := cpuRate(b, bst.pid, idleCPUWindow)
+	if profiles != "" {
+		// again at the end of the idle window: the difference in
+		// runtime.MemStats is what 1,000 idle sessions allocate and
+		// how often they are collected
+		for query, file := range map[string]string{"heap": "heap-idle.pb.gz", "heap?debug=1": "heap-idle.txt"} {
 			if err := saveProfile(pprofAddr, query, filepath.Join(profiles, file)); err != nil {
 				b.Fatal(err)
 			}
