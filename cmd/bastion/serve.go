@@ -25,16 +25,14 @@ import (
 
 // The bastion's garbage collector runs when the heap has grown by half of
 // what it scans (GOGC=50), or by 8 MiB if that is more, but by no more than
-// it allocated in gcPeriod at the last cycle's rate (1 MiB the least):
-// many quiet sessions are then collected about every gcPeriod instead of
-// being given half their size again, and a bastion that allocates 8 MiB in
-// gcPeriod or more is paced as with the 8 MiB floor alone. GOGC in the
+// it allocated in gcPeriod at the last cycle's rate (8 MiB still the
+// least): many quiet sessions are then collected every few seconds or
+// less often instead of being given half their size again. GOGC in the
 // environment replaces this. See docs/bastion.md.
 const (
-	gcFraction   = 0.5
-	gcFloor      = 8 << 20
-	gcQuietFloor = 1 << 20
-	gcPeriod     = 2 * time.Second
+	gcFraction = 0.5
+	gcFloor    = 8 << 20
+	gcPeriod   = 2 * time.Second
 )
 
 func serveCmd() *cobra.Command {
@@ -48,7 +46,7 @@ func serveCmd() *cobra.Command {
 				return err
 			}
 			if os.Getenv("GOGC") == "" {
-				defer gcpace.StartWithPeriod(gcFraction, gcFloor, gcQuietFloor, gcPeriod).Stop()
+				defer gcpace.StartWithPeriod(gcFraction, gcFloor, gcPeriod).Stop()
 			}
 			return serve(cmd.Context(), cfg, newLogger(cfg.LogFormat))
 		},

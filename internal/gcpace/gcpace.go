@@ -4,11 +4,9 @@
 // where Go's GOGC alone would use a percentage whose floor shrinks with it
 // (4 MiB at the default GOGC=100, 2 MiB at GOGC=50). With a period, the
 // headroom is also no more than what the program allocated in that long
-// at the rate of the last cycle (but never under a quiet floor, at most
-// the floor): a quiet heap is then collected about once a period, or less
-// often, instead of being let grow by the whole fraction first. A program
-// that allocates at least a floor's worth in a period is paced as with the
-// floor alone: the quiet floor costs it no collections.
+// at the rate of the last cycle (but never under the floor): a quiet heap
+// is then collected about once a period, or less often, instead of being
+// let grow by the whole fraction first.
 //
 // The bastion needs both ends. With many idle sessions its live heap and
 // stacks are large and quiet, so a small headroom saves memory at little
@@ -32,7 +30,6 @@ import (
 type Pacer struct {
 	fraction float64
 	floor    uint64
-	quiet    uint64        // the least headroom the rate bound leaves
 	period   time.Duration // 0: no bound from the allocation rate
 	previous int           // GOGC before Start
 
@@ -49,14 +46,13 @@ type Pacer struct {
 // Start paces the collector: fraction is the headroom as a share of the
 // scanned memory (0.5 is GOGC=50's), floor the least headroom in bytes.
 // It replaces any GOGC setting until Stop.
-func Start(fraction float64, floor uint64) *Pacer { return StartWithPeriod(fraction, floor, floor, 0) }
+func Start(fraction float64, floor uint64) *Pacer { return StartWithPeriod(fraction, floor, 0) }
 
 // StartWithPeriod is Start with the headroom also bounded by what the
-// program allocated in period at the rate of the last cycle, but not under
-// quietFloor (see the package comment); a quietFloor over floor counts as
-// floor.
-func StartWithPeriod(fraction float64, floor, quietFloor uint64, period time.Duration) *Pacer {
-	p := &Pacer{fraction: fraction, floor: floor, quiet: min(quietFloor, floor), period: period, samples: []metrics.Sample{
+// program allocated in period at the rate of the last cycle (see the
+// package comment); the floor still holds.
+func StartWithPeriod(fraction float64, floor uint64, period time.Duration) *Pacer {
+	p := &Pacer{fraction: fraction, floor: floor, period: period, samples: []metrics.Sample{
 		{Name: "/gc/heap/live:bytes"}, {Name: "/gc/scan/stack:bytes"}, {Name: "/gc/scan/globals:bytes"},
 		{Name: "/gc/heap/allocs:bytes"},
 	}}
@@ -140,7 +136,7 @@ func (p *Pacer) adjust() bool {
 	}
 	headroom := headroomFor(live+stack+globals, p.fraction, p.floor)
 	if p.period > 0 && !p.at.IsZero() {
-		headroom = boundByRate(headroom, p.quiet, allocs-p.allocs, now.Sub(p.at), p.period)
+		headroom = boundByRate(headroom, p.floor, allocs-p.allocs, now.Sub(p.at), p.period)
 	}
 	p.allocs, p.at = allocs, now
 	pct := percentOf(live+stack+globals, headroom)
@@ -157,7 +153,7 @@ func percentFor(scanned uint64, fraction float64, floor uint64) int {
 }
 
 // boundByRate bounds headroom by what is allocated in period at the rate
-// of allocated bytes in elapsed, but not under floor (the quiet floor).
+// of allocated bytes in elapsed, but not under floor.
 func boundByRate(headroom float64, floor, allocated uint64, elapsed, period time.Duration) float64 {
 	if elapsed <= 0 {
 		return headroom

@@ -51,26 +51,6 @@ func TestBoundByRateLimitsTheHeadroomOfAQuietHeap(t *testing.T) {
 			}
 		})
 	}
-	// A quiet floor under the floor lowers the headroom of a quiet heap
-	// only: one that allocates the floor in a period or more keeps what
-	// the floor gives it.
-	for _, tc := range []struct {
-		name      string
-		allocated uint64 // in a second
-		want      float64
-	}{
-		{"quiet: a period's allocation", 1 * mib, 2 * mib},
-		{"quieter: the quiet floor", 1 << 18, 1 * mib},
-		{"a floor's worth: as without", 4 * mib, 8 * mib},
-		{"busy: the fraction", 100 * mib, 48 * mib},
-	} {
-		t.Run("quiet floor/"+tc.name, func(t *testing.T) {
-			got := boundByRate(headroomFor(96*mib, 0.5, 8*mib), 1*mib, tc.allocated, time.Second, period)
-			if got != tc.want {
-				t.Errorf("headroom %.2f MiB, want %.2f MiB", got/mib, tc.want/mib)
-			}
-		})
-	}
 	if got := boundByRate(48*mib, 8*mib, 0, 0, period); got != 48*mib {
 		t.Errorf("no time elapsed: headroom %.1f MiB, want the fraction's 48", got/mib)
 	}
@@ -120,7 +100,7 @@ func TestPacerFollowsTheLiveHeap(t *testing.T) {
 // With a period, a large heap that hardly allocates is given the floor as
 // headroom, not half of what is scanned.
 func TestPacerWithAPeriodGivesAQuietHeapTheFloor(t *testing.T) {
-	p := StartWithPeriod(0.5, 8<<20, 8<<20, time.Hour/1000) // 3.6 s
+	p := StartWithPeriod(0.5, 8<<20, time.Hour/1000) // 3.6 s
 	defer p.Stop()
 	keep = make([][]byte, 64) // 64 MiB: half of it would be 32 MiB
 	for i := range keep {
@@ -131,25 +111,6 @@ func TestPacerWithAPeriodGivesAQuietHeapTheFloor(t *testing.T) {
 	for p.Percent() > 20 { // the floor on 64 MiB: GOGC=13
 		if time.Now().After(deadline) {
 			t.Fatalf("GOGC still %d with 64 MiB live and little allocated, want about 13", p.Percent())
-		}
-		runtime.GC()
-		time.Sleep(10 * time.Millisecond) // let the cleanup goroutine run
-	}
-}
-
-// With a quiet floor, the same heap is given that floor instead.
-func TestPacerWithAQuietFloorGivesAQuietHeapLess(t *testing.T) {
-	p := StartWithPeriod(0.5, 8<<20, 1<<20, time.Hour/1000)
-	defer p.Stop()
-	keep = make([][]byte, 64)
-	for i := range keep {
-		keep[i] = make([]byte, 1<<20)
-	}
-	defer func() { keep = nil }()
-	deadline := time.Now().Add(10 * time.Second)
-	for p.Percent() > 4 { // 1 MiB on 64 MiB: GOGC=2
-		if time.Now().After(deadline) {
-			t.Fatalf("GOGC still %d with 64 MiB live and little allocated, want about 2", p.Percent())
 		}
 		runtime.GC()
 		time.Sleep(10 * time.Millisecond) // let the cleanup goroutine run
