@@ -37,19 +37,25 @@ type session struct {
 	// in the order it is to be done (the last added first), as their
 	// defers would: a session that gets to its relay is relayed on a
 	// goroutine of its own, which does them (see handleSession).
-	undo []func()
-	out  outcome // how the session ended, for the steps in undo
+	undo    []func()
+	undoBuf [12]func() // undo's first array: as many steps as a relayed session leaves
+	out     outcome    // how the session ended, for the steps in undo
 }
 
 // later has f done once the session ends, before the steps added earlier.
-func (x *session) later(f func()) { x.undo = append(x.undo, f) }
+func (x *session) later(f func()) {
+	if x.undo == nil {
+		x.undo = x.undoBuf[:0]
+	}
+	x.undo = append(x.undo, f)
+}
 
 // unwind does what later was given, the last first.
 func (x *session) unwind() {
 	for i := len(x.undo) - 1; i >= 0; i-- {
 		x.undo[i]()
 	}
-	x.undo = nil
+	x.undo, x.undoBuf = nil, [len(x.undoBuf)]func(){}
 }
 
 // refused reports a refused request of this session if it is forwarding
