@@ -9,7 +9,7 @@
 // let grow by the whole fraction first. And with a period, once a busy
 // spell ends (a period in which the program allocated the floor or more,
 // then one in which it did not), the memory the heap freed is given back
-// to the operating system at once, at most once every releaseEvery: Go's
+// to the operating system at once, at most once every 10 s: Go's
 // scavenger would keep several MiB of it resident.
 //
 // The bastion needs both ends. With many idle sessions its live heap and
@@ -101,7 +101,7 @@ func (p *Pacer) tick() {
 // releaseEvery bounds how often the memory freed after a busy spell is
 // given back: each time costs a collection, and the pages are faulted in
 // again as the heap grows back.
-const releaseEvery = 30 * time.Second
+const releaseEvery = 10 * time.Second
 
 // spells tells, one period at a time, when a busy spell has ended.
 type spells struct {
