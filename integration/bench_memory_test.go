@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"golang.org/x/crypto/ssh"
+
+	"github.com/lockbox-ssh/lockbox/internal/proccpu"
 )
 
 // idleSessions is how many sessions BenchmarkBastionIdleSessionMemory holds
@@ -27,13 +29,18 @@ const idleSessions = 1000
 // open through the bastion (recording on) to an in-process target and
 // send nothing. VmRSS of the `bastion serve` process is read once the
 // bastion has served a few sessions and has none open, at 500 sessions,
-// and at 1,000, each time after it stopped falling. It runs once whatever
-// b.N is.
+// and at 1,000, each time after it stopped falling; then the bastion's CPU
+// time per second over 20 s with every session open (idle-cpu-ms/s: the
+// heartbeats, live reports and collections of 1,000 idle sessions). It
+// runs once whatever b.N is.
 //
 // With LOCKBOX_BENCH_PROFILES=DIR set, the bastion serves its profiles and
 // the benchmark saves its heap and goroutine profiles with every session
 // open into DIR (heap.pb.gz, goroutine.txt, and heap.txt, which ends with
-// runtime.MemStats), for `go tool pprof`.
+// runtime.MemStats), for `go tool pprof`, and the heap profiles again at
+// the end of the idle CPU window (heap-idle.pb.gz, heap-idle.txt; `go tool
+// pprof -sample_index alloc_space -base heap.pb.gz heap-idle.pb.gz` shows
+// what idle sessions allocate).
 func BenchmarkBastionIdleSessionMemory(b *testing.B) {
 	const warmup = 10
 	c := initBenchCA(b)
@@ -88,15 +95,85 @@ func BenchmarkBastionIdleSessionMemory(b *testing.B) {
 			}
 		}
 	}
+	if profiles != "" {
+		reportProfileFigures(b, profiles, idleSessions)
+	}
+	idleCPU := cpuRate(b, bst.pid, idleCPUWindow)
+	if profiles != "" {
+		// again at the end of the idle window: the difference in
+		// runtime.MemStats is what 1,000 idle sessions allocate and
+		// how often they are collected
+		for query, file := range map[string]string{"heap": "heap-idle.pb.gz", "heap?debug=1": "heap-idle.txt"} {
+			if err := saveProfile(pprofAddr, query, filepath.Join(profiles, file)); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
 	b.ReportMetric(0, "ns/op")
 	b.ReportMetric(float64(base)/1024, "base-MiB")
 	b.ReportMetric(float64(full)/1024, "rss-full-MiB")
 	b.ReportMetric(float64(full-base)/idleSessions, "KiB/session")
 	b.ReportMetric(float64(full-mid)/(idleSessions-idleSessions/2), "marginal-KiB/session")
+	b.ReportMetric(idleCPU, "idle-cpu-ms/s")
 
 	for _, cl := range append(half, rest...) {
 		cl.Close()
 	}
+}
+
+// reportProfileFigures reports, from the profiles saved in dir, the parts
+// of an idle session's memory that do not move from run to run: its
+// goroutines and their stacks (runtime.MemStats' StackInuse, all
+// goroutines over sessions). It fails if a session is still relayed
+// under the frames that opened it (which keep its stack at 8 KiB).
+func reportProfileFigures(b *testing.B, dir string, sessions int) {
+	b.Helper()
+	goroutines, err := os.ReadFile(filepath.Join(dir, "goroutine.txt"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	var total int
+	if _, err := fmt.Sscanf(string(goroutines), "goroutine profile: total %d", &total); err != nil {
+		b.Fatalf("goroutine.txt: %v", err)
+	}
+	if strings.Contains(string(goroutines), "bastion.(*session).begin") {
+		b.Errorf("an idle session is relayed under the frames that opened it:\n%s", goroutines)
+	}
+	heap, err := os.ReadFile(filepath.Join(dir, "heap.txt"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	var stack int64
+	for line := range strings.Lines(string(heap)) {
+		if v, ok := strings.CutPrefix(line, "# Stack = "); ok {
+			if _, err := fmt.Sscanf(v, "%d", &stack); err != nil {
+				b.Fatalf("heap.txt: %q: %v", line, err)
+			}
+		}
+	}
+	b.ReportMetric(float64(total)/float64(sessions), "goroutines/session")
+	b.ReportMetric(float64(stack)/1024/float64(sessions), "stack-KiB/session")
+}
+
+// idleCPUWindow is how long the idle bastion's CPU time is measured with
+// every session open (heartbeats, live reports, garbage collection).
+const idleCPUWindow = 20 * time.Second
+
+// cpuRate is the CPU time pid spends per second of wall time over window,
+// in milliseconds.
+func cpuRate(tb testing.TB, pid int, window time.Duration) float64 {
+	tb.Helper()
+	before, _, err := proccpu.Read(pid)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	start := time.Now()
+	time.Sleep(window) // the measurement's window, not synchronisation
+	after, _, err := proccpu.Read(pid)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return float64((after - before).Milliseconds()) / time.Since(start).Seconds()
 }
 
 // freeLoopbackAddr returns a loopback address with a port that was free

@@ -6,7 +6,11 @@
 // headroom is also no more than what the program allocated in that long
 // at the rate of the last cycle (but never under the floor): a quiet heap
 // is then collected about once a period, or less often, instead of being
-// let grow by the whole fraction first.
+// let grow by the whole fraction first. And with a period, once a busy
+// spell ends (a period in which the program allocated the floor or more,
+// then one in which it did not), the memory the heap freed is given back
+// to the operating system at once, at most once every 10 s: Go's
+// scavenger would keep several MiB of it resident.
 //
 // The bastion needs both ends. With many idle sessions its live heap and
 // stacks are large and quiet, so a small headroom saves memory at little
@@ -76,16 +80,52 @@ func StartWithPeriod(fraction float64, floor uint64, period time.Duration) *Pace
 func (p *Pacer) tick() {
 	t := time.NewTicker(p.period)
 	defer t.Stop()
+	allocs := []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}}
+	var spell spells
 	for {
 		select {
-		case <-t.C:
+		case now := <-t.C:
 			if !p.adjust() {
 				return
+			}
+			metrics.Read(allocs)
+			if spell.ended(allocs[0].Value.Uint64(), now, p.floor) {
+				debug.FreeOSMemory()
 			}
 		case <-p.quit:
 			return
 		}
 	}
+}
+
+// releaseEvery bounds how often the memory freed after a busy spell is
+// given back: each time costs a collection, and the pages are faulted in
+// again as the heap grows back.
+const releaseEvery = 10 * time.Second
+
+// spells tells, one period at a time, when a busy spell has ended.
+type spells struct {
+	allocs   uint64    // the allocation counter at the last period's end
+	busy     bool      // a period since the last release allocated the floor or more
+	released time.Time // the last time a spell's end was reported
+}
+
+// ended takes the allocation counter at the end of a period and reports
+// whether a busy spell has just ended: this period allocated less than
+// floor, one before it (since the last report) allocated more, and the
+// last report is releaseEvery old.
+func (s *spells) ended(allocs uint64, now time.Time, floor uint64) bool {
+	allocated := allocs - s.allocs
+	s.allocs = allocs
+	if allocated >= floor {
+		s.busy = true
+		return false
+	}
+	if !s.busy || now.Sub(s.released) < releaseEvery {
+		return false
+	}
+	s.busy, s.released = false, now
+	return true
 }
 
 // Stop ends the pacing and restores the GOGC that was in force.

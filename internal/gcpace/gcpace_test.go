@@ -117,6 +117,39 @@ func TestPacerWithAPeriodGivesAQuietHeapTheFloor(t *testing.T) {
 	}
 }
 
+// Memory is given back once a busy spell ends, not while the program stays
+// busy or stays quiet, and not more often than releaseEvery.
+func TestSpellsEndOnceTheProgramGoesQuiet(t *testing.T) {
+	const mib = 1 << 20
+	const floor = 8 * mib
+	t0 := time.Unix(1e9, 0)
+	var s spells
+	var allocs uint64
+	step := func(allocated uint64, at time.Duration) bool {
+		allocs += allocated
+		return s.ended(allocs, t0.Add(at), floor)
+	}
+	for i, tc := range []struct {
+		name      string
+		allocated uint64
+		at        time.Duration
+		want      bool
+	}{
+		{"busy", 100 * mib, 2 * time.Second, false},
+		{"still busy", floor, 4 * time.Second, false},
+		{"quiet after busy: ended", 1 * mib, 6 * time.Second, true},
+		{"quiet again", 1 * mib, 8 * time.Second, false},
+		{"busy", 50 * mib, 10 * time.Second, false},
+		{"quiet, too soon after the last", 0, 12 * time.Second, false},
+		{"still quiet, releaseEvery later: ended", 0, 6*time.Second + releaseEvery, true},
+		{"quiet", 0, 8*time.Second + releaseEvery, false},
+	} {
+		if got := step(tc.allocated, tc.at); got != tc.want {
+			t.Errorf("period %d (%s): ended = %v, want %v", i, tc.name, got, tc.want)
+		}
+	}
+}
+
 func debugPercent() int {
 	old := debug.SetGCPercent(100)
 	debug.SetGCPercent(old)

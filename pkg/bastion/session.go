@@ -32,6 +32,30 @@ type session struct {
 	guard *connGuard
 
 	held []*ssh.Request // refused requests to report once sid is known
+
+	// What the functions that open the session leave to do once it ends,
+	// in the order it is to be done (the last added first), as their
+	// defers would: a session that gets to its relay is relayed on a
+	// goroutine of its own, which does them (see handleSession).
+	undo    []func()
+	undoBuf [12]func() // undo's first array: as many steps as a relayed session leaves
+	out     outcome    // how the session ended, for the steps in undo
+}
+
+// later has f done once the session ends, before the steps added earlier.
+func (x *session) later(f func()) {
+	if x.undo == nil {
+		x.undo = x.undoBuf[:0]
+	}
+	x.undo = append(x.undo, f)
+}
+
+// unwind does what later was given, the last first.
+func (x *session) unwind() {
+	for i := len(x.undo) - 1; i >= 0; i-- {
+		x.undo[i]()
+	}
+	x.undo, x.undoBuf = nil, [len(x.undoBuf)]func(){}
 }
 
 // refused reports a refused request of this session if it is forwarding
@@ -84,18 +108,37 @@ func (s *Server) handleSession(_ *gl.Server, conn *ssh.ServerConn, nc ssh.NewCha
 		return
 	}
 	s.handlers.Add(1)
-	defer s.handlers.Done()
 	g, _ := ctx.Value(guardKey).(*connGuard)
 	g.sessionOpened()
-	defer g.sessionClosed()
 	ch, reqs, err := nc.Accept()
 	if err != nil {
+		g.sessionClosed()
+		s.handlers.Done()
 		return
 	}
-	defer ch.Close()
 	sess := &session{srv: s, id: id, ch: ch, reqs: reqs, addr: conn.RemoteAddr(), connDone: ctx.Done(), guard: g}
-	defer sess.flushRefused()
-	sess.setup()
+	sess.later(s.handlers.Done)
+	sess.later(g.sessionClosed)
+	sess.later(func() { ch.Close() })
+	sess.later(sess.flushRefused)
+	relay := sess.setup()
+	if relay == nil {
+		sess.unwind()
+		return
+	}
+	// The relay goes on on a goroutine of its own and this one ends. Go
+	// keeps a goroutine's stack at the size it needed, halving it only
+	// while less than a quarter of it is in use: opening a session leaves
+	// about 3 KiB of frames under the relay on this goroutine, which then
+	// keeps an 8 KiB stack for the session's life; the relay alone keeps
+	// 4 KiB (see docs/benchmarks.md).
+	go sess.relayed(relay)
+}
+
+// relayed relays the session and does what was left for its end.
+func (x *session) relayed(relay func() outcome) {
+	x.out = relay()
+	x.unwind()
 }
 
 func reply(req *ssh.Request, ok bool) {
@@ -106,8 +149,10 @@ func reply(req *ssh.Request, ok bool) {
 
 // setup reads requests until the client asks for a shell or a command.
 // A terminal is granted at once when the certificate permits one (the
-// role is interactive), so clients that wait for that answer go on.
-func (x *session) setup() {
+// role is interactive), so clients that wait for that answer go on. It
+// returns the relay of the session once it is open (nil: the session
+// ended, or was never opened).
+func (x *session) setup() func() outcome {
 	timer := time.NewTimer(setupTimeout)
 	defer timer.Stop()
 	for {
@@ -117,10 +162,10 @@ func (x *session) setup() {
 		case req, ok = <-x.reqs:
 		case <-timer.C:
 			fmt.Fprintf(x.ch.Stderr(), "lockbox: no shell or command requested in time\r\n")
-			return
+			return nil
 		}
 		if !ok {
-			return
+			return nil
 		}
 		switch req.Type {
 		case "pty-req":
@@ -138,8 +183,7 @@ func (x *session) setup() {
 			reply(req, good && x.pty != nil)
 		case "shell":
 			x.start = req
-			x.begin("")
-			return
+			return x.begin("")
 		case "exec":
 			cmd, good := parseExec(req.Payload)
 			if !good {
@@ -147,8 +191,7 @@ func (x *session) setup() {
 				continue
 			}
 			x.start = req
-			x.begin(cmd)
-			return
+			return x.begin(cmd)
 		default:
 			// env, subsystem (sftp), auth-agent-req, x11-req, signals
 			// before a session: none of them is relayed, so none is
@@ -198,7 +241,7 @@ func (x *session) cut(ctx context.Context) outcome {
 // still being dialled, the relay running) ends it at once and frees the
 // user's lease; the end is recorded before the client learns it, so that
 // its next login is never refused as a second session.
-func (x *session) begin(command string) {
+func (x *session) begin(command string) func() outcome {
 	s := x.srv
 	var left sync.Once // the client went while the session was being opened
 	watch := watchClient(x.reqs, x.connDone, func() { left.Do(func() { s.leaving.add(x.id.User) }) })
@@ -208,12 +251,12 @@ func (x *session) begin(command string) {
 		left.Do(func() { s.leaving.add(x.id.User) })
 		s.leaving.done(x.id.User)
 	})
-	defer settled()
+	x.later(settled)
 	if s.draining.Load() {
 		watch.stop()
 		metrics.SessionsEnded.WithLabelValues("refused").Inc()
 		x.fail(reasonDraining)
-		return
+		return nil
 	}
 	ctx, cancel := context.WithTimeout(s.ctx, 15*time.Second)
 	var grant *wire.SessionGrant
@@ -236,12 +279,12 @@ func (x *session) begin(command string) {
 		} else {
 			x.fail(userMessage(err))
 		}
-		return
+		return nil
 	}
 	x.sid, x.end = grant.SessionID, s.newEnding(grant.SessionID)
 	x.flushRefused()
 	x.guard.setSession(x.sid)
-	defer x.guard.setSession("")
+	x.later(func() { x.guard.setSession("") })
 	life, end := context.WithCancelCause(s.ctx)
 	tell := func(msg string) { fmt.Fprintf(x.ch.Stderr(), "\r\nlockbox: %s\r\n", msg) }
 	s.reg.add(grant.SessionID, end, tell)
@@ -249,14 +292,26 @@ func (x *session) begin(command string) {
 	if notice := s.drainNotice.Load(); notice != nil { // opened as the drain began
 		go tell(*notice)
 	}
-	defer s.reg.remove(grant.SessionID)
+	x.later(func() { s.reg.remove(grant.SessionID) })
 	watch.whenGone(func() {
 		end(errors.New(reasonClientGone))
 		x.end.record(reasonClientGone, nil)
 	})
 	s.log.Info("session started", "session", grant.SessionID, "request", x.id.RequestID, "user", x.id.User, "resource", x.id.Resource,
 		"role", x.id.Role, "client", x.addr.String())
-	out := x.run(life, end, grant, command, watch)
+	x.later(func() { x.finish(grant, end, settled) })
+	out, relay := x.run(life, end, grant, command, watch)
+	if relay != nil {
+		return relay
+	}
+	x.out = out
+	return nil
+}
+
+// finish records how the session ended (x.out), tells the client, and
+// uploads the recording, once everything run opened is closed.
+func (x *session) finish(grant *wire.SessionGrant, end context.CancelCauseFunc, settled func()) {
+	s, out := x.srv, x.out
 	end(errors.New(out.reason))
 	x.end.record(out.reason, out.status)
 	s.log.Info("session ended", "session", grant.SessionID, "request", x.id.RequestID, "user", x.id.User, "reason", out.reason)
@@ -273,19 +328,21 @@ func (x *session) begin(command string) {
 	}
 }
 
-// run records and relays the session and returns how it ended. It stops
-// the client watch once the relay can take over.
-func (x *session) run(ctx context.Context, end context.CancelCauseFunc, grant *wire.SessionGrant, command string, watch *clientWatch) outcome {
+// run opens the recording, the target and its session, and returns the
+// relay of the session once it runs there, or how the session ended if it
+// never did. What it opened is closed once the session ends (later). It
+// stops the client watch once the relay can take over.
+func (x *session) run(ctx context.Context, end context.CancelCauseFunc, grant *wire.SessionGrant, command string, watch *clientWatch) (outcome, func() outcome) {
 	s := x.srv
 	stopWatch := sync.OnceValues(watch.stop)
-	defer stopWatch()
+	x.later(func() { stopWatch() })
 	usePty := x.pty != nil && grant.Interactive
 	rec, err := s.cfg.Spool.Create(grant.SessionID, x.header(grant, command, usePty), recording.WriterOptions{FlushEvery: s.cfg.FlushEvery})
 	if err != nil {
 		s.log.Error("cannot record; refusing the session", "session", grant.SessionID, "err", err)
-		return x.notOpened("the session cannot be recorded (" + recordingTrouble(err) + "), so it is not opened")
+		return x.notOpened("the session cannot be recorded (" + recordingTrouble(err) + "), so it is not opened"), nil
 	}
-	defer rec.Close()
+	x.later(func() { rec.Close() })
 	if x.id.glass != nil {
 		fmt.Fprint(x.ch.Stderr(), breakGlassBanner(x.id))
 		rec.Marker("BREAK-GLASS session: " + x.id.User + ", reason: " + x.id.glass.Reason) //nolint:errcheck // the header has the session too
@@ -294,22 +351,22 @@ func (x *session) run(ctx context.Context, end context.CancelCauseFunc, grant *w
 	onFreshStack(func() { target, err = s.dialTarget(ctx, grant, x.id) })
 	if err != nil {
 		if ctx.Err() != nil {
-			return x.cut(ctx)
+			return x.cut(ctx), nil
 		}
 		s.log.Warn("cannot reach target", "session", grant.SessionID, "resource", x.id.Resource, "err", err)
-		return x.notOpened(fmt.Sprintf("cannot reach %s", x.id.Resource))
+		return x.notOpened(fmt.Sprintf("cannot reach %s", x.id.Resource)), nil
 	}
-	defer target.Close()
+	x.later(func() { target.Close() })
 	stopRefusing := target.refuseUntil()
 	tch, treqs, err := target.OpenChannel("session", nil)
 	if err != nil {
 		if ctx.Err() != nil {
-			return x.cut(ctx)
+			return x.cut(ctx), nil
 		}
 		s.log.Warn("the target refused the session channel", "session", grant.SessionID, "err", err)
-		return x.notOpened(fmt.Sprintf("%s refused the session", x.id.Resource))
+		return x.notOpened(fmt.Sprintf("%s refused the session", x.id.Resource)), nil
 	}
-	defer tch.Close()
+	x.later(func() { tch.Close() })
 	targetPty := false
 	if usePty {
 		// The client was given a terminal; a target that refuses one
@@ -321,7 +378,7 @@ func (x *session) run(ctx context.Context, end context.CancelCauseFunc, grant *w
 		exec, err := execCommand(grant, command)
 		if err != nil {
 			s.log.Error("the CA's command for the target is unusable; refusing the session", "session", grant.SessionID, "err", err)
-			return x.notOpened("the command cannot be sent safely, so it is not run")
+			return x.notOpened("the command cannot be sent safely, so it is not run"), nil
 		}
 		startType, payload = "exec", ssh.Marshal(execRequest{Command: exec})
 		// The command is recorded as an event of its own when it starts,
@@ -329,27 +386,29 @@ func (x *session) run(ctx context.Context, end context.CancelCauseFunc, grant *w
 		// runs nothing (fail closed).
 		if err := rec.Exec(command); err != nil {
 			s.log.Error("the recording failed; not running the command", "session", grant.SessionID, "err", err)
-			return x.notOpened("the recording failed, so the command is not run")
+			return x.notOpened("the recording failed, so the command is not run"), nil
 		}
 	}
 	if ok, err := tch.SendRequest(startType, true, payload); err != nil || !ok {
 		if ctx.Err() != nil {
-			return x.cut(ctx)
+			return x.cut(ctx), nil
 		}
-		return x.notOpened(fmt.Sprintf("%s refused the %s", x.id.Resource, startType))
+		return x.notOpened(fmt.Sprintf("%s refused the %s", x.id.Resource, startType)), nil
 	}
 	queued, gone := stopWatch()
 	if gone {
-		return ended(reasonClientGone)
+		return ended(reasonClientGone), nil
 	}
 	if ctx.Err() != nil {
-		return x.cut(ctx)
+		return x.cut(ctx), nil
 	}
 	reply(x.start, true)
 	stopRefusing() // the relay's request loop answers the target now
-	out := x.relay(ctx, end, rec, target, tch, treqs, grant, targetPty, queued)
-	rec.Marker("session ended: " + out.reason) //nolint:errcheck // best effort: the session has ended anyway
-	return out
+	return outcome{}, func() outcome {
+		out := x.relay(ctx, end, rec, target, tch, treqs, grant, targetPty, queued)
+		rec.Marker("session ended: " + out.reason) //nolint:errcheck // best effort: the session has ended anyway
+		return out
+	}
 }
 
 func (x *session) header(grant *wire.SessionGrant, command string, usePty bool) recording.Header {
