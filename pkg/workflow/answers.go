@@ -123,31 +123,26 @@ func (s *Service) Answered(ctx context.Context, actor Actor, key string) (*KeptA
 	return s.openAnswer(actor, key, a)
 }
 
-// Admit is CheckActive and then Answered, as one read (viewEach: on
-// sqlstore, two statements and no transaction): it refuses (and audits)
-// a person the directory deactivated, and otherwise returns the answer
-// kept under actor's key, or nil if there is none.
+// Admit is CheckActive and then Answered, as one statement (store
+// Admission, outside a transaction where the store can: viewEach): it
+// refuses (and audits) a person the directory deactivated, and otherwise
+// returns the answer kept under actor's key, or nil if there is none.
 func (s *Service) Admit(ctx context.Context, actor Actor, key string) (*KeptAnswer, error) {
-	var why error
+	var user string
+	if actor.IsUser() {
+		user = actor.User()
+	}
+	var disabled bool
 	var a *store.Answer
 	err := s.viewEach(ctx, func(tx store.Tx) (err error) {
-		if actor.IsUser() {
-			if why = checkActive(tx, actor.User()); why != nil {
-				return nil
-			}
-		}
-		a, err = tx.Answer(string(actor), key)
-		if errors.Is(err, store.ErrNotFound) {
-			a = nil
-			return nil
-		}
+		disabled, a, err = tx.Admission(user, string(actor), key)
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	if why != nil {
-		return nil, s.RecordRefusal(ctx, actor, "auth.refused", actor.User(), why)
+	if disabled {
+		return nil, s.RecordRefusal(ctx, actor, "auth.refused", user, errDeactivated(user))
 	}
 	if a == nil {
 		return nil, nil
@@ -162,9 +157,8 @@ type eachViewer interface {
 }
 
 // viewEach runs fn's reads each on its own if the store can, in one read
-// transaction otherwise. For reads that do not depend on each other: the
-// directory check and the kept answer were two read transactions before
-// they were one, and a kept answer never changes once stored.
+// transaction otherwise. For a single read (Admit, CheckActive), or reads
+// that do not depend on each other.
 func (s *Service) viewEach(ctx context.Context, fn func(store.Tx) error) error {
 	if v, ok := s.cfg.Store.(eachViewer); ok {
 		return v.ViewEach(ctx, fn)
