@@ -195,13 +195,16 @@ func (s *Service) issue(ctx context.Context, actor Actor, refused string, r *sto
 	if err := sshcert.Sign(cert, ca, s.cfg.Rand); err != nil {
 		return nil, fmt.Errorf("signing the certificate for %s: %w", r.ID, err)
 	}
+	// The certificate's text, made once for its audit record and its kept
+	// answer, and outside the store's writer, which runs the transaction.
+	issued := &IssuedCert{Cert: cert, AuthorizedKey: ssh.MarshalAuthorizedKey(cert)}
 	rec := &store.Certificate{
 		Serial: serial, Kind: kind, RequestID: r.ID, User: r.User, Bastion: actor.Bastion(), KeyID: spec.KeyID,
 		Principals: spec.Principals, Fingerprint: ssh.FingerprintSHA256(pub),
 		ValidAfter: spec.ValidAfter, ValidBefore: spec.ValidBefore,
 	}
 	err = s.update(ctx, func(tx store.Tx) error {
-		setResult(ctx, cert)
+		setResult(ctx, issued)
 		now := s.now()
 		cur, err := tx.LockRequest(r.ID)
 		if err != nil {
@@ -231,7 +234,7 @@ func (s *Service) issue(ctx context.Context, actor Actor, refused string, r *sto
 				"source_address": spec.SourceAddress, "permit_pty": spec.PermitPTY,
 				// The certificate itself, so that evidence of the grant can
 				// show it checks against the CA's public key.
-				"certificate": strings.TrimSpace(string(ssh.MarshalAuthorizedKey(cert))),
+				"certificate": strings.TrimSpace(string(issued.AuthorizedKey)),
 			}})
 	})
 	if err != nil {
@@ -242,6 +245,14 @@ func (s *Service) issue(ctx context.Context, actor Actor, refused string, r *sto
 	}
 	metrics.Issued.WithLabelValues(string(kind)).Inc()
 	return cert, nil
+}
+
+// IssuedCert is what an issuance gives a kept answer to render (Claim
+// Render): the certificate, and its text in authorized_keys form as
+// ssh.MarshalAuthorizedKey makes it.
+type IssuedCert struct {
+	Cert          *ssh.Certificate
+	AuthorizedKey []byte
 }
 
 // IssueHostCert signs a host certificate (for the bastion or a target) with
