@@ -40,6 +40,15 @@ type Claim struct {
 
 	result any         // set by the method, inside its transaction
 	kept   *KeptAnswer // once the transaction that kept it has committed
+	pre    *prepared   // the answer to result pre.result (prepareAnswer)
+}
+
+// prepared is an answer rendered and sealed before the call's
+// transaction, for the result the method expects to set in it.
+type prepared struct {
+	result       any
+	status       int
+	body, sealed []byte
 }
 
 // KeptAnswer is an answer as it was first given.
@@ -84,17 +93,42 @@ func setResult(ctx context.Context, v any) {
 // that cost a query to build.
 func wantsResult(ctx context.Context) bool { return claimOf(ctx) != nil }
 
+// prepareAnswer renders and seals, before the call's transaction (and so
+// outside the store's writer), the answer its claim (if any) keeps if the
+// transaction sets result v (setResult) and refuses nothing; keepAnswer
+// renders any other outcome in the transaction as before. v must be a
+// pointer: keepAnswer compares it with the result set.
+func (s *Service) prepareAnswer(ctx context.Context, v any) error {
+	c := claimOf(ctx)
+	if c == nil || c.kept != nil {
+		return nil
+	}
+	status, body, err := c.Render(v, nil)
+	if err != nil {
+		return fmt.Errorf("rendering the answer to keep: %w", err)
+	}
+	c.pre = &prepared{result: v, status: status, body: body, sealed: s.cfg.Secrets.Seal(body, answerAD(c.Actor, c.Key))}
+	return nil
+}
+
 // keepAnswer stores the claim's answer in tx; ErrKeyTaken if the key is
 // taken, which undoes the call's changes.
 func (s *Service) keepAnswer(tx store.Tx, c *Claim, refused error) (*KeptAnswer, error) {
 	actor := c.Actor
-	status, body, err := c.Render(c.result, refused)
-	if err != nil {
-		return nil, fmt.Errorf("rendering the answer to keep: %w", err)
+	var status int
+	var body, sealed []byte
+	if p := c.pre; p != nil && refused == nil && p.result == c.result {
+		status, body, sealed = p.status, p.body, p.sealed
+	} else {
+		var err error
+		if status, body, err = c.Render(c.result, refused); err != nil {
+			return nil, fmt.Errorf("rendering the answer to keep: %w", err)
+		}
+		sealed = s.cfg.Secrets.Seal(body, answerAD(actor, c.Key))
 	}
 	now := s.now()
-	err = tx.KeepAnswer(&store.Answer{Principal: string(actor), Key: c.Key, Fingerprint: c.Fingerprint, Status: status,
-		Body: s.cfg.Secrets.Seal(body, answerAD(actor, c.Key)), Created: now, Expires: now.Add(s.cfg.AnswerTTL)})
+	err := tx.KeepAnswer(&store.Answer{Principal: string(actor), Key: c.Key, Fingerprint: c.Fingerprint, Status: status,
+		Body: sealed, Created: now, Expires: now.Add(s.cfg.AnswerTTL)})
 	if errors.Is(err, store.ErrDuplicate) {
 		return nil, ErrKeyTaken
 	}

@@ -203,6 +203,24 @@ func (s *Service) issue(ctx context.Context, actor Actor, refused string, r *sto
 		Principals: spec.Principals, Fingerprint: ssh.FingerprintSHA256(pub),
 		ValidAfter: spec.ValidAfter, ValidBefore: spec.ValidBefore,
 	}
+	// The audit record's detail and the answer to keep are made before the
+	// transaction too: neither depends on what it reads, and the writer
+	// runs one transaction at a time.
+	detail, err := audit.EncodeDetail(map[string]any{
+		"serial": fmt.Sprint(serial), "key_id": spec.KeyID, "principals": spec.Principals,
+		"valid_after": spec.ValidAfter.UTC(), "valid_before": spec.ValidBefore.UTC(),
+		"fingerprint": rec.Fingerprint, "force_command": spec.ForceCommand,
+		"source_address": spec.SourceAddress, "permit_pty": spec.PermitPTY,
+		// The certificate itself, so that evidence of the grant can
+		// show it checks against the CA's public key.
+		"certificate": strings.TrimSpace(string(issued.AuthorizedKey)),
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := s.prepareAnswer(ctx, issued); err != nil {
+		return nil, err
+	}
 	err = s.update(ctx, func(tx store.Tx) error {
 		setResult(ctx, issued)
 		now := s.now()
@@ -226,16 +244,7 @@ func (s *Service) issue(ctx context.Context, actor Actor, refused string, r *sto
 		if err := tx.AddCertificate(rec); err != nil {
 			return err
 		}
-		return record(tx, audit.Event{Time: now, Actor: string(actor), Action: string(kind) + "cert.issued", Subject: r.ID,
-			Detail: map[string]any{
-				"serial": fmt.Sprint(serial), "key_id": spec.KeyID, "principals": spec.Principals,
-				"valid_after": spec.ValidAfter.UTC(), "valid_before": spec.ValidBefore.UTC(),
-				"fingerprint": rec.Fingerprint, "force_command": spec.ForceCommand,
-				"source_address": spec.SourceAddress, "permit_pty": spec.PermitPTY,
-				// The certificate itself, so that evidence of the grant can
-				// show it checks against the CA's public key.
-				"certificate": strings.TrimSpace(string(issued.AuthorizedKey)),
-			}})
+		return recordEncoded(tx, audit.Event{Time: now, Actor: string(actor), Action: string(kind) + "cert.issued", Subject: r.ID}, detail)
 	})
 	if err != nil {
 		return nil, err
