@@ -20,9 +20,12 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
+	dto "github.com/prometheus/client_model/go"
+
 	"github.com/lockbox-ssh/lockbox/internal/gcpace"
 	"github.com/lockbox-ssh/lockbox/pkg/api"
 	"github.com/lockbox-ssh/lockbox/pkg/penalty"
+	"github.com/lockbox-ssh/lockbox/pkg/metrics"
 	"github.com/lockbox-ssh/lockbox/pkg/store"
 	"github.com/lockbox-ssh/lockbox/pkg/store/sqlstore"
 	"github.com/lockbox-ssh/lockbox/pkg/store/storetest"
@@ -65,8 +68,14 @@ func benchIssue(b *testing.B, st store.Store, serverCPU func() time.Duration) {
 	if serverCPU != nil {
 		d0 = serverCPU()
 	}
+	n0, t0 := storeBatches(b)
 	benchIssueOn(b, newServerOn(b, st))
 	c1 := processCPU(b)
+	if n1, t1 := storeBatches(b); t1 > t0 {
+		// Changes per write transaction: group commit's batch, which sets
+		// how many commits (and fsyncs) a certificate shares.
+		b.ReportMetric((n1-n0)/float64(t1-t0), "changes/commit")
+	}
 	// The metrics include the setup (one request, 64 keys), a few
 	// milliseconds: negligible beside thousands of certificates.
 	b.ReportMetric(float64((c1-c0).Microseconds())/float64(b.N), "cpu-us/cert")
@@ -75,6 +84,16 @@ func benchIssue(b *testing.B, st store.Store, serverCPU func() time.Duration) {
 		b.ReportMetric(float64(db.Microseconds())/float64(b.N), "db-cpu-us/cert")
 		b.ReportMetric(float64((c1-c0+db).Microseconds())/float64(b.N), "all-cpu-us/cert")
 	}
+}
+
+// storeBatches reads the store's batch-size histogram (metrics
+// StoreBatch): the changes written and the write transactions.
+func storeBatches(b *testing.B) (changes float64, commits uint64) {
+	var m dto.Metric
+	if err := metrics.StoreBatch.Write(&m); err != nil {
+		b.Fatal(err)
+	}
+	return m.GetHistogram().GetSampleSum(), m.GetHistogram().GetSampleCount()
 }
 
 // mysqlServerCPU returns a function reading the CPU time (user and system)

@@ -90,8 +90,14 @@ func nonNil(l []string) []string {
 }
 
 func toWireCert(c *ssh.Certificate) wire.Certificate {
+	return toWireCertText(c, ssh.MarshalAuthorizedKey(c))
+}
+
+// toWireCertText is toWireCert with the certificate's text (in
+// authorized_keys form) made already.
+func toWireCertText(c *ssh.Certificate, text []byte) wire.Certificate {
 	return wire.Certificate{
-		Certificate: string(ssh.MarshalAuthorizedKey(c)), Serial: strconv.FormatUint(c.Serial, 10),
+		Certificate: string(text), Serial: strconv.FormatUint(c.Serial, 10),
 		KeyID: c.KeyId, Principals: c.ValidPrincipals,
 		ValidAfter: time.Unix(int64(c.ValidAfter), 0).UTC(), ValidBefore: time.Unix(int64(c.ValidBefore), 0).UTC(),
 	}

@@ -10,8 +10,6 @@ import (
 	"net/http"
 	"regexp"
 
-	"golang.org/x/crypto/ssh"
-
 	"github.com/lockbox-ssh/lockbox/pkg/apiauth"
 	"github.com/lockbox-ssh/lockbox/pkg/store"
 	"github.com/lockbox-ssh/lockbox/pkg/wire"
@@ -83,11 +81,11 @@ func viewAnswer(v any) (int, any, error) {
 }
 
 func certAnswer(v any) (int, any, error) {
-	c, ok := v.(*ssh.Certificate)
+	c, ok := v.(*workflow.IssuedCert)
 	if !ok {
 		return 0, nil, resultType(ok, v)
 	}
-	return http.StatusOK, toWireCert(c), nil
+	return http.StatusOK, toWireCertText(c.Cert, c.AuthorizedKey), nil
 }
 
 func noContent(any) (int, any, error) { return http.StatusNoContent, nil, nil }

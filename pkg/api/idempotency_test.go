@@ -167,3 +167,41 @@ func TestKeptAnswerIsNotGivenToAPersonTheDirectoryDisabled(t *testing.T) {
 		t.Fatalf("sent again once disabled: %d %s; want 403 deactivated", resp.StatusCode, b)
 	}
 }
+
+// A certificate call whose grant is found revoked only under its row lock
+// (another replica revoked it; this one still holds the grant as its last
+// issuance found it) keeps the refusal, not the certificate's answer made
+// before the transaction: sent again with its key, it gets the refusal.
+func TestCertificateRefusedUnderTheLockKeepsTheRefusal(t *testing.T) {
+	s := newServer(t)
+	grant, err := s.client(t, "user:alice").Submit(ctx, wireHealth())
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := "/v1/requests/" + grant.ID + "/certificate"
+	in := wire.CertificateRequest{PublicKey: string(ssh.MarshalAuthorizedKey(newSigner(t).PublicKey()))}
+	if resp, b := keyedCall(t, s, "user:alice", "test-locked-000000001", "POST", path, in); resp.StatusCode != http.StatusOK {
+		t.Fatalf("first certificate: %d %s", resp.StatusCode, b)
+	}
+	if err := s.st.Update(ctx, func(tx store.Tx) error {
+		g, err := tx.LockRequest(grant.ID)
+		if err != nil {
+			return err
+		}
+		prev := g.State
+		g.State = store.Revoked
+		return tx.UpdateRequest(g, prev)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	const key = "test-locked-000000002"
+	first, b1 := keyedCall(t, s, "user:alice", key, "POST", path, in)
+	again, b2 := keyedCall(t, s, "user:alice", key, "POST", path, in)
+	if first.StatusCode == http.StatusOK || bytes.Contains(b1, []byte("cert-v01")) {
+		t.Fatalf("a grant revoked under the lock: %d %s; want a refusal", first.StatusCode, b1)
+	}
+	if again.StatusCode != first.StatusCode || !bytes.Equal(b1, b2) || again.Header.Get(api.ReplayedHeader) != "true" {
+		t.Fatalf("sent again: %d %s (replayed %q); want the kept refusal %d %s",
+			again.StatusCode, b2, again.Header.Get(api.ReplayedHeader), first.StatusCode, b1)
+	}
+}

@@ -42,13 +42,29 @@ var Genesis = make([]byte, HashSize)
 // hash. The time is kept to the microsecond, which both store engines hold
 // exactly.
 func Seal(prevSeq int64, prevHash []byte, e Event) (Record, error) {
-	detail := []byte("{}")
-	if len(e.Detail) > 0 {
-		var err error
-		if detail, err = json.Marshal(e.Detail); err != nil {
-			return Record{}, fmt.Errorf("encoding audit detail: %w", err)
-		}
+	detail, err := EncodeDetail(e.Detail)
+	if err != nil {
+		return Record{}, err
 	}
+	return SealEncoded(prevSeq, prevHash, e, detail), nil
+}
+
+// EncodeDetail is the JSON of an event's detail as Seal stores it.
+func EncodeDetail(d map[string]any) ([]byte, error) {
+	if len(d) == 0 {
+		return []byte("{}"), nil
+	}
+	detail, err := json.Marshal(d)
+	if err != nil {
+		return nil, fmt.Errorf("encoding audit detail: %w", err)
+	}
+	return detail, nil
+}
+
+// SealEncoded is Seal with e's detail encoded already (EncodeDetail), for
+// a caller that encodes it before it holds the head of the chain; e.Detail
+// is not read.
+func SealEncoded(prevSeq int64, prevHash []byte, e Event, detail []byte) Record {
 	r := Record{
 		Seq:      prevSeq + 1,
 		Time:     e.Time.UTC().Truncate(time.Microsecond),
@@ -59,7 +75,7 @@ func Seal(prevSeq int64, prevHash []byte, e Event) (Record, error) {
 		PrevHash: append([]byte(nil), prevHash...),
 	}
 	r.Hash = r.computeHash()
-	return r, nil
+	return r
 }
 
 // computeHash hashes every field but Hash, each length-prefixed, so no two

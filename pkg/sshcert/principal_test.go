@@ -2,11 +2,15 @@ package sshcert
 
 import (
 	"bytes"
+	"crypto/ed25519"
 	"crypto/elliptic"
 	"errors"
 	"io"
+	"reflect"
 	"strings"
 	"testing"
+
+	"golang.org/x/crypto/ssh"
 )
 
 func TestPrincipalJoinsRoleAndResource(t *testing.T) {
@@ -102,5 +106,38 @@ func TestCheckSubjectKey(t *testing.T) {
 				t.Errorf("CheckSubjectKey() = %v, want ErrBadSubjectKey", err)
 			}
 		})
+	}
+}
+
+// An Ed25519 key of x/crypto's own type is taken without the round trip
+// through its wire form, and comes out as that round trip gives it: equal,
+// of the same type, and a copy (a later change to the caller's bytes does
+// not reach the certificate).
+func TestCanonicalEd25519KeyIsACopyOfTheSameKey(t *testing.T) {
+	raw := make(ed25519.PublicKey, ed25519.PublicKeySize)
+	for i := range raw {
+		raw[i] = byte(i + 1)
+	}
+	pub, err := ssh.NewPublicKey(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := canonicalKey(pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := ssh.ParsePublicKey(pub.Marshal())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got.Marshal(), want.Marshal()) || reflect.TypeOf(got) != reflect.TypeOf(want) {
+		t.Fatalf("canonical key %T %x; want %T %x", got, got.Marshal(), want, want.Marshal())
+	}
+	raw[0] ^= 0xff
+	if !bytes.Equal(got.Marshal(), want.Marshal()) {
+		t.Fatal("the canonical key shares the caller's bytes")
+	}
+	if _, err := canonicalKey(fakeKey{ssh.KeyAlgoED25519}); err == nil {
+		t.Fatal("a PublicKey of another type claiming ssh-ed25519, with a malformed blob, was taken")
 	}
 }

@@ -1,8 +1,11 @@
 package sshcert
 
 import (
+	"bytes"
+	"crypto/ed25519"
 	"crypto/rsa"
 	"fmt"
+	"reflect"
 
 	"golang.org/x/crypto/ssh"
 )
@@ -35,6 +38,9 @@ func canonicalKey(pub ssh.PublicKey) (ssh.PublicKey, error) {
 	if _, ok := pub.(*ssh.Certificate); ok {
 		return nil, errorString("a certificate cannot be certified")
 	}
+	if key, ok := ownEd25519(pub); ok {
+		return key, nil
+	}
 	key, err := ssh.ParsePublicKey(pub.Marshal())
 	if err != nil {
 		return nil, errorString("malformed key")
@@ -49,6 +55,39 @@ func canonicalKey(pub ssh.PublicKey) (ssh.PublicKey, error) {
 	default:
 		return nil, errorString(fmt.Sprintf("key type %q not allowed", key.Type()))
 	}
+}
+
+// ed25519Type is x/crypto's own type of an Ed25519 public key.
+var ed25519Type = func() reflect.Type {
+	k, err := ssh.NewPublicKey(make(ed25519.PublicKey, ed25519.PublicKeySize))
+	if err != nil {
+		panic(err) // a constant value
+	}
+	return reflect.TypeOf(k)
+}()
+
+// ownEd25519 is canonicalKey for the commonest key, without the round trip
+// through the wire form (x/crypto marshals by reflection): a value of
+// x/crypto's own (unexported) Ed25519 type, whose bytes are all its wire
+// form holds and which parsing checks only for their size, is copied
+// after the same check.
+func ownEd25519(pub ssh.PublicKey) (ssh.PublicKey, bool) {
+	if reflect.TypeOf(pub) != ed25519Type {
+		return nil, false
+	}
+	ck, ok := pub.(ssh.CryptoPublicKey)
+	if !ok {
+		return nil, false
+	}
+	raw, ok := ck.CryptoPublicKey().(ed25519.PublicKey)
+	if !ok || len(raw) != ed25519.PublicKeySize {
+		return nil, false
+	}
+	key, err := ssh.NewPublicKey(ed25519.PublicKey(bytes.Clone(raw)))
+	if err != nil {
+		return nil, false
+	}
+	return key, true
 }
 
 func checkRSASize(key ssh.PublicKey) error {

@@ -23,6 +23,11 @@ type AnswerTx interface {
 	// Answer returns the answer kept under principal's key; ErrNotFound
 	// if there is none.
 	Answer(principal, key string) (*Answer, error)
+	// Admission reads, as one statement, what a signed call is admitted
+	// on: whether the directory disables userName (it lists the name, in
+	// any case, as inactive or deleted; false if userName is "" or not
+	// listed), and the answer kept under principal's key (nil if none).
+	Admission(userName, principal, key string) (disabled bool, kept *Answer, err error)
 	// KeepAnswer stores a; ErrDuplicate if principal's key is taken.
 	KeepAnswer(a *Answer) error
 	// PruneAnswers deletes answers that expired before now.

@@ -40,6 +40,15 @@ type Claim struct {
 
 	result any         // set by the method, inside its transaction
 	kept   *KeptAnswer // once the transaction that kept it has committed
+	pre    *prepared   // the answer to result pre.result (prepareAnswer)
+}
+
+// prepared is an answer rendered and sealed before the call's
+// transaction, for the result the method expects to set in it.
+type prepared struct {
+	result       any
+	status       int
+	body, sealed []byte
 }
 
 // KeptAnswer is an answer as it was first given.
@@ -84,17 +93,42 @@ func setResult(ctx context.Context, v any) {
 // that cost a query to build.
 func wantsResult(ctx context.Context) bool { return claimOf(ctx) != nil }
 
+// prepareAnswer renders and seals, before the call's transaction (and so
+// outside the store's writer), the answer its claim (if any) keeps if the
+// transaction sets result v (setResult) and refuses nothing; keepAnswer
+// renders any other outcome in the transaction as before. v must be a
+// pointer: keepAnswer compares it with the result set.
+func (s *Service) prepareAnswer(ctx context.Context, v any) error {
+	c := claimOf(ctx)
+	if c == nil || c.kept != nil {
+		return nil
+	}
+	status, body, err := c.Render(v, nil)
+	if err != nil {
+		return fmt.Errorf("rendering the answer to keep: %w", err)
+	}
+	c.pre = &prepared{result: v, status: status, body: body, sealed: s.cfg.Secrets.Seal(body, answerAD(c.Actor, c.Key))}
+	return nil
+}
+
 // keepAnswer stores the claim's answer in tx; ErrKeyTaken if the key is
 // taken, which undoes the call's changes.
 func (s *Service) keepAnswer(tx store.Tx, c *Claim, refused error) (*KeptAnswer, error) {
 	actor := c.Actor
-	status, body, err := c.Render(c.result, refused)
-	if err != nil {
-		return nil, fmt.Errorf("rendering the answer to keep: %w", err)
+	var status int
+	var body, sealed []byte
+	if p := c.pre; p != nil && refused == nil && p.result == c.result {
+		status, body, sealed = p.status, p.body, p.sealed
+	} else {
+		var err error
+		if status, body, err = c.Render(c.result, refused); err != nil {
+			return nil, fmt.Errorf("rendering the answer to keep: %w", err)
+		}
+		sealed = s.cfg.Secrets.Seal(body, answerAD(actor, c.Key))
 	}
 	now := s.now()
-	err = tx.KeepAnswer(&store.Answer{Principal: string(actor), Key: c.Key, Fingerprint: c.Fingerprint, Status: status,
-		Body: s.cfg.Secrets.Seal(body, answerAD(actor, c.Key)), Created: now, Expires: now.Add(s.cfg.AnswerTTL)})
+	err := tx.KeepAnswer(&store.Answer{Principal: string(actor), Key: c.Key, Fingerprint: c.Fingerprint, Status: status,
+		Body: sealed, Created: now, Expires: now.Add(s.cfg.AnswerTTL)})
 	if errors.Is(err, store.ErrDuplicate) {
 		return nil, ErrKeyTaken
 	}
@@ -123,31 +157,26 @@ func (s *Service) Answered(ctx context.Context, actor Actor, key string) (*KeptA
 	return s.openAnswer(actor, key, a)
 }
 
-// Admit is CheckActive and then Answered, as one read (viewEach: on
-// sqlstore, two statements and no transaction): it refuses (and audits)
-// a person the directory deactivated, and otherwise returns the answer
-// kept under actor's key, or nil if there is none.
+// Admit is CheckActive and then Answered, as one statement (store
+// Admission, outside a transaction where the store can: viewEach): it
+// refuses (and audits) a person the directory deactivated, and otherwise
+// returns the answer kept under actor's key, or nil if there is none.
 func (s *Service) Admit(ctx context.Context, actor Actor, key string) (*KeptAnswer, error) {
-	var why error
+	var user string
+	if actor.IsUser() {
+		user = actor.User()
+	}
+	var disabled bool
 	var a *store.Answer
 	err := s.viewEach(ctx, func(tx store.Tx) (err error) {
-		if actor.IsUser() {
-			if why = checkActive(tx, actor.User()); why != nil {
-				return nil
-			}
-		}
-		a, err = tx.Answer(string(actor), key)
-		if errors.Is(err, store.ErrNotFound) {
-			a = nil
-			return nil
-		}
+		disabled, a, err = tx.Admission(user, string(actor), key)
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	if why != nil {
-		return nil, s.RecordRefusal(ctx, actor, "auth.refused", actor.User(), why)
+	if disabled {
+		return nil, s.RecordRefusal(ctx, actor, "auth.refused", user, errDeactivated(user))
 	}
 	if a == nil {
 		return nil, nil
@@ -162,9 +191,8 @@ type eachViewer interface {
 }
 
 // viewEach runs fn's reads each on its own if the store can, in one read
-// transaction otherwise. For reads that do not depend on each other: the
-// directory check and the kept answer were two read transactions before
-// they were one, and a kept answer never changes once stored.
+// transaction otherwise. For a single read (Admit, CheckActive), or reads
+// that do not depend on each other.
 func (s *Service) viewEach(ctx context.Context, fn func(store.Tx) error) error {
 	if v, ok := s.cfg.Store.(eachViewer); ok {
 		return v.ViewEach(ctx, fn)

@@ -104,9 +104,14 @@ func checkActive(tx store.Tx, user string) error {
 		return err
 	}
 	if !u.Active || u.Deleted {
-		return fmt.Errorf("%w: %s is disabled in the organisation's directory; ask an administrator of the directory", ErrDeactivated, user)
+		return errDeactivated(user)
 	}
 	return nil
+}
+
+// errDeactivated is the refusal of user, whom the directory disabled.
+func errDeactivated(user string) error {
+	return fmt.Errorf("%w: %s is disabled in the organisation's directory; ask an administrator of the directory", ErrDeactivated, user)
 }
 
 // CheckActive refuses a person the directory has deactivated: the API
@@ -117,7 +122,7 @@ func (s *Service) CheckActive(ctx context.Context, actor Actor) error {
 		return nil
 	}
 	var why error
-	if err := s.cfg.Store.View(ctx, func(tx store.Tx) error {
+	if err := s.viewEach(ctx, func(tx store.Tx) error {
 		why = checkActive(tx, actor.User())
 		return nil
 	}); err != nil {

@@ -195,13 +195,34 @@ func (s *Service) issue(ctx context.Context, actor Actor, refused string, r *sto
 	if err := sshcert.Sign(cert, ca, s.cfg.Rand); err != nil {
 		return nil, fmt.Errorf("signing the certificate for %s: %w", r.ID, err)
 	}
+	// The certificate's text, made once for its audit record and its kept
+	// answer, and outside the store's writer, which runs the transaction.
+	issued := &IssuedCert{Cert: cert, AuthorizedKey: ssh.MarshalAuthorizedKey(cert)}
 	rec := &store.Certificate{
 		Serial: serial, Kind: kind, RequestID: r.ID, User: r.User, Bastion: actor.Bastion(), KeyID: spec.KeyID,
 		Principals: spec.Principals, Fingerprint: ssh.FingerprintSHA256(pub),
 		ValidAfter: spec.ValidAfter, ValidBefore: spec.ValidBefore,
 	}
+	// The audit record's detail and the answer to keep are made before the
+	// transaction too: neither depends on what it reads, and the writer
+	// runs one transaction at a time.
+	detail, err := audit.EncodeDetail(map[string]any{
+		"serial": fmt.Sprint(serial), "key_id": spec.KeyID, "principals": spec.Principals,
+		"valid_after": spec.ValidAfter.UTC(), "valid_before": spec.ValidBefore.UTC(),
+		"fingerprint": rec.Fingerprint, "force_command": spec.ForceCommand,
+		"source_address": spec.SourceAddress, "permit_pty": spec.PermitPTY,
+		// The certificate itself, so that evidence of the grant can
+		// show it checks against the CA's public key.
+		"certificate": strings.TrimSpace(string(issued.AuthorizedKey)),
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := s.prepareAnswer(ctx, issued); err != nil {
+		return nil, err
+	}
 	err = s.update(ctx, func(tx store.Tx) error {
-		setResult(ctx, cert)
+		setResult(ctx, issued)
 		now := s.now()
 		cur, err := tx.LockRequest(r.ID)
 		if err != nil {
@@ -223,16 +244,7 @@ func (s *Service) issue(ctx context.Context, actor Actor, refused string, r *sto
 		if err := tx.AddCertificate(rec); err != nil {
 			return err
 		}
-		return record(tx, audit.Event{Time: now, Actor: string(actor), Action: string(kind) + "cert.issued", Subject: r.ID,
-			Detail: map[string]any{
-				"serial": fmt.Sprint(serial), "key_id": spec.KeyID, "principals": spec.Principals,
-				"valid_after": spec.ValidAfter.UTC(), "valid_before": spec.ValidBefore.UTC(),
-				"fingerprint": rec.Fingerprint, "force_command": spec.ForceCommand,
-				"source_address": spec.SourceAddress, "permit_pty": spec.PermitPTY,
-				// The certificate itself, so that evidence of the grant can
-				// show it checks against the CA's public key.
-				"certificate": strings.TrimSpace(string(ssh.MarshalAuthorizedKey(cert))),
-			}})
+		return recordEncoded(tx, audit.Event{Time: now, Actor: string(actor), Action: string(kind) + "cert.issued", Subject: r.ID}, detail)
 	})
 	if err != nil {
 		return nil, err
@@ -242,6 +254,14 @@ func (s *Service) issue(ctx context.Context, actor Actor, refused string, r *sto
 	}
 	metrics.Issued.WithLabelValues(string(kind)).Inc()
 	return cert, nil
+}
+
+// IssuedCert is what an issuance gives a kept answer to render (Claim
+// Render): the certificate, and its text in authorized_keys form as
+// ssh.MarshalAuthorizedKey makes it.
+type IssuedCert struct {
+	Cert          *ssh.Certificate
+	AuthorizedKey []byte
 }
 
 // IssueHostCert signs a host certificate (for the bastion or a target) with

@@ -234,6 +234,17 @@ func (s *Service) update(ctx context.Context, fn func(tx store.Tx) error) error 
 
 // record appends an audit event inside tx.
 func record(tx store.Tx, e audit.Event) error {
+	detail, err := audit.EncodeDetail(e.Detail)
+	if err != nil {
+		return err
+	}
+	return recordEncoded(tx, e, detail)
+}
+
+// recordEncoded is record with e's detail encoded already
+// (audit.EncodeDetail), before the transaction: its encoding is then not
+// part of the store's writer's work.
+func recordEncoded(tx store.Tx, e audit.Event, detail []byte) error {
 	seq, hash, err := tx.AuditHead()
 	if err != nil {
 		return err
@@ -241,10 +252,7 @@ func record(tx store.Tx, e audit.Event) error {
 	if hash == nil {
 		hash = audit.Genesis
 	}
-	r, err := audit.Seal(seq, hash, e)
-	if err != nil {
-		return err
-	}
+	r := audit.SealEncoded(seq, hash, e, detail)
 	return tx.AppendAudit(store.AuditRecord{Seq: r.Seq, Time: r.Time, Actor: r.Actor, Action: r.Action,
 		Subject: r.Subject, Detail: r.Detail, PrevHash: r.PrevHash, Hash: r.Hash})
 }

@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/lockbox-ssh/lockbox/pkg/store"
@@ -21,6 +22,22 @@ func (t *tx) Answer(principal, key string) (*store.Answer, error) {
 	}
 	a.Created, a.Expires = fromUS(created), fromUS(expires)
 	return &a, nil
+}
+
+func (t *tx) Admission(userName, principal, key string) (bool, *store.Answer, error) {
+	var active, deleted, status, created, expires sql.NullInt64
+	var fingerprint, body []byte
+	err := t.q.QueryRowContext(t.ctx, qAdmission, strings.ToLower(userName), principal, key).
+		Scan(&active, &deleted, &fingerprint, &status, &body, &created, &expires)
+	if err != nil {
+		return false, nil, fmt.Errorf("reading the admission of %s: %w", principal, err)
+	}
+	disabled := userName != "" && active.Valid && (active.Int64 == 0 || deleted.Int64 != 0)
+	if !status.Valid {
+		return disabled, nil, nil
+	}
+	return disabled, &store.Answer{Principal: principal, Key: key, Fingerprint: fingerprint, Status: int(status.Int64), Body: body,
+		Created: fromUS(created.Int64), Expires: fromUS(expires.Int64)}, nil
 }
 
 func (t *tx) KeepAnswer(a *store.Answer) error {

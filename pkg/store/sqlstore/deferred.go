@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/lockbox-ssh/lockbox/pkg/store"
@@ -38,12 +39,18 @@ type appendTable struct {
 	// prefix is "INSERT INTO name (columns) VALUES ", row one group of
 	// placeholders.
 	prefix, row string
+	inserts     map[int]string // insert(n) for each chunk size
 }
 
 func newAppendTable(name string, keyCols int, columns ...string) *appendTable {
-	return &appendTable{name: name, columns: columns, keyCols: keyCols,
+	a := &appendTable{name: name, columns: columns, keyCols: keyCols,
 		prefix: "INSERT INTO " + name + " (" + strings.Join(columns, ", ") + ") VALUES ",
 		row:    "(" + placeholders(len(columns)) + ")"}
+	a.inserts = map[int]string{}
+	for _, n := range chunkSizes() {
+		a.inserts[n] = a.build(n)
+	}
+	return a
 }
 
 var (
@@ -56,12 +63,49 @@ var (
 )
 
 // maxRowsPerInsert bounds one multi-row INSERT. Held rows are written in
-// chunks of powers of two up to it, so that a few prepared statements per
-// table serve every batch size.
-const maxRowsPerInsert = 64
+// one INSERT of exactly their number up to exactRowsPerInsert, the size of
+// most batches, and beyond it in chunks of powers of two up to
+// maxRowsPerInsert and a last exact one, so that a few prepared statements
+// per table serve every batch size, and a batch of up to
+// exactRowsPerInsert issuances writes each table with one statement.
+const (
+	maxRowsPerInsert   = 64
+	exactRowsPerInsert = 16
+)
+
+// chunkSizes are the sizes of the multi-row INSERTs chunk chooses.
+func chunkSizes() []int {
+	var out []int
+	for n := 1; n <= exactRowsPerInsert; n++ {
+		out = append(out, n)
+	}
+	for n := 2 * exactRowsPerInsert; n <= maxRowsPerInsert; n *= 2 {
+		out = append(out, n)
+	}
+	return out
+}
+
+// chunk is how many of n held rows of a table the next INSERT writes.
+func chunk(n int) int {
+	if n <= exactRowsPerInsert {
+		return n
+	}
+	c := exactRowsPerInsert
+	for c*2 <= min(n, maxRowsPerInsert) {
+		c *= 2
+	}
+	return c
+}
 
 // insert is the statement that inserts n rows into a.
 func (a *appendTable) insert(n int) string {
+	if q, ok := a.inserts[n]; ok {
+		return q
+	}
+	return a.build(n)
+}
+
+func (a *appendTable) build(n int) string {
 	return a.prefix + strings.TrimSuffix(strings.Repeat(a.row+",", n), ",")
 }
 
@@ -69,7 +113,7 @@ func (a *appendTable) insert(n int) string {
 func appendQueries() []string {
 	var out []string
 	for _, a := range appendTables {
-		for n := 1; n <= maxRowsPerInsert; n *= 2 {
+		for _, n := range chunkSizes() {
 			out = append(out, a.insert(n))
 		}
 	}
@@ -83,9 +127,18 @@ type heldRow struct {
 
 func (r heldRow) key() string {
 	var b strings.Builder
+	b.Grow(64)
 	b.WriteString(r.table.name)
 	for _, v := range r.args[:r.table.keyCols] {
-		fmt.Fprintf(&b, "\x00%v", v)
+		b.WriteByte(0)
+		switch v := v.(type) { // the key columns' types, without fmt
+		case string:
+			b.WriteString(v)
+		case int64:
+			b.WriteString(strconv.FormatInt(v, 10))
+		default:
+			fmt.Fprintf(&b, "%v", v)
+		}
 	}
 	return b.String()
 }
@@ -202,10 +255,7 @@ func (d *deferred) write(ctx context.Context, q querier, rows []heldRow, seq int
 			}
 		}
 		for n > 0 {
-			chunk := 1
-			for chunk*2 <= min(n, maxRowsPerInsert) {
-				chunk *= 2
-			}
+			chunk := chunk(n)
 			if _, err := q.ExecContext(ctx, a.insert(chunk), args[:chunk*len(a.columns)]...); err != nil {
 				return fmt.Errorf("writing %d rows to %s: %w", chunk, a.name, err)
 			}

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -295,5 +296,37 @@ func TestUpdatesSharingATransactionReadTheRequestAsLeft(t *testing.T) {
 				t.Fatal(err)
 			}
 		})
+	}
+}
+
+// A batch's held rows of one table are written in one INSERT of exactly
+// their number up to exactRowsPerInsert, and beyond it in few INSERTs,
+// each of a size prepared at open.
+func TestHeldRowsAreWrittenInFewPreparedInserts(t *testing.T) {
+	prepared := map[string]bool{}
+	for _, q := range appendQueries() {
+		prepared[q] = true
+	}
+	for n := 1; n <= 3*maxRowsPerInsert; n++ {
+		statements := 0
+		for left := n; left > 0; statements++ {
+			c := chunk(left)
+			if c < 1 || c > left || c > maxRowsPerInsert {
+				t.Fatalf("%d rows: a chunk of %d of the %d left", n, c, left)
+			}
+			if !prepared[certTable.insert(c)] {
+				t.Fatalf("%d rows: the INSERT of %d rows is not prepared at open", n, c)
+			}
+			left -= c
+		}
+		if n <= exactRowsPerInsert && statements != 1 {
+			t.Errorf("%d rows written in %d INSERTs; want 1", n, statements)
+		}
+		if limit := (n+maxRowsPerInsert-1)/maxRowsPerInsert + 3; statements > limit {
+			t.Errorf("%d rows written in %d INSERTs; want at most %d", n, statements, limit)
+		}
+	}
+	if got, want := strings.Count(certTable.insert(5), "("), 5+1; got != want {
+		t.Errorf("the INSERT of 5 rows has %d groups of parentheses: %s", got, certTable.insert(5))
 	}
 }

@@ -38,10 +38,17 @@ func writeQueries(d dialect) []string {
 var (
 	qDirectoryUserByName = `SELECT ` + directoryUserColumns + ` FROM directory_users WHERE username = ?`
 	qSelectAnswer        = `SELECT fingerprint, status, body, created_us, expires_us FROM answers WHERE principal = ? AND idem_key = ?`
+	// qAdmission is both as one statement (tx.Admission): one row whatever
+	// is found, as each join matches at most one row (unique username;
+	// primary key principal, idem_key).
+	qAdmission = `SELECT d.active, d.deleted, a.fingerprint, a.status, a.body, a.created_us, a.expires_us
+		FROM (SELECT 1 AS one) AS o
+		LEFT JOIN directory_users AS d ON d.username = ?
+		LEFT JOIN answers AS a ON a.principal = ? AND a.idem_key = ?`
 )
 
 // readQueries are prepared on the read pool at open.
-var readQueries = []string{qSelectRequest, qSelectApprovals, qAuditHead, qCountOpen, qDirectoryUserByName, qSelectAnswer,
+var readQueries = []string{qSelectRequest, qSelectApprovals, qAuditHead, qCountOpen, qDirectoryUserByName, qSelectAnswer, qAdmission,
 	qSelectSession, qLiveChunks, qLiveSpans, qLiveState, qLiveWatch, qLiveWatchesOf}
 
 // qSelectSession reads a session: every live read checks it.

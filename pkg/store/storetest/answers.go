@@ -39,3 +39,52 @@ func testAnswers(t *testing.T, s store.Store) {
 		t.Fatalf("the live answer changed: %+v", got)
 	}
 }
+
+// Admission says, in one read, whether the directory disables a user
+// (listed by name in any case, inactive or deleted) and which answer is
+// kept under the caller's key; neither depends on the other.
+func testAdmission(t *testing.T, s store.Store) {
+	users := []*store.DirectoryUser{
+		{ID: "u-1", UserName: "alice", Active: true, Created: t0, Modified: t0, Version: 1},
+		{ID: "u-2", UserName: "bob", Active: false, Created: t0, Modified: t0, Version: 1},
+		{ID: "u-3", UserName: "carol", Active: true, Deleted: true, Created: t0, Modified: t0, Version: 1},
+	}
+	kept := &store.Answer{Principal: "user:bob", Key: "k-1", Fingerprint: []byte{9, 8}, Status: 201,
+		Body: []byte("sealed\x00answer"), Created: t0, Expires: t0.Add(time.Hour)}
+	mustUpdate(t, s, func(tx store.Tx) error {
+		for _, u := range users {
+			if err := tx.PutDirectoryUser(u); err != nil {
+				return err
+			}
+		}
+		return tx.KeepAnswer(kept)
+	})
+	for _, c := range []struct {
+		user, principal, key string
+		disabled             bool
+		kept                 *store.Answer
+	}{
+		{"alice", "user:alice", "k-1", false, nil},
+		{"ALICE", "user:alice", "k-1", false, nil},
+		{"dave", "user:dave", "k-1", false, nil},
+		{"", "bastion:b1", "k-1", false, nil},
+		{"bob", "user:bob", "k-1", true, kept},
+		{"Bob", "user:bob", "k-2", true, nil},
+		{"carol", "user:carol", "k-1", true, nil},
+		{"", "user:bob", "k-1", false, kept},
+		{"alice", "user:bob", "k-1", false, kept},
+	} {
+		var disabled bool
+		var got *store.Answer
+		mustView(t, s, func(tx store.Tx) (err error) {
+			disabled, got, err = tx.Admission(c.user, c.principal, c.key)
+			return err
+		})
+		if disabled != c.disabled {
+			t.Errorf("Admission(%q, %q, %q): disabled %v, want %v", c.user, c.principal, c.key, disabled, c.disabled)
+		}
+		if diff := cmp.Diff(c.kept, got); diff != "" {
+			t.Errorf("Admission(%q, %q, %q): kept answer (-want +got):\n%s", c.user, c.principal, c.key, diff)
+		}
+	}
+}

@@ -52,6 +52,7 @@ func Run(t *testing.T, o Opener) {
 		{"WebSessionsTouchExpireAndDelete", testWebSessions},
 		{"SSOPendingTakenOnceAndPruned", testSSOPending},
 		{"AnswersAreKeptOncePerKeyUntilTheyExpire", testAnswers},
+		{"AdmissionReadsDirectoryAndKeptAnswerAtOnce", testAdmission},
 		{"WindowStartAndEscalationRoundTrip", testWindowFieldsRoundTrip},
 		{"ApprovalDurationRoundTrips", testApprovalDurationRoundTrips},
 		{"EscalateBeforeSelectsDueEscalations", testEscalateBeforeSelectsDueEscalations},
