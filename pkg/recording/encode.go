@@ -97,10 +97,7 @@ func appendText(dst, p []byte) ([]byte, int) {
 			n += copy(out[n:], p[i:j])
 			i = j
 		case !mayLead(b):
-			j := i + 1
-			for j < len(p) && p[j] == b {
-				j++
-			}
+			j := i + runLength(p[i:])
 			if b < utf8.RuneSelf && j-i >= runLen {
 				return dst[:len(dst)+n], i
 			}
@@ -126,6 +123,24 @@ func appendText(dst, p []byte) ([]byte, int) {
 		}
 	}
 	return dst[:len(dst)+n], len(p)
+}
+
+// runLength returns how many times p's first byte repeats at its start,
+// comparing eight bytes at a time (a run of zeros is as long as the
+// output that holds it, up to a whole read of 128 KiB).
+func runLength(p []byte) int {
+	const ones = 0x0101010101010101
+	pat := ones * uint64(p[0])
+	n := 1
+	for ; n+8 <= len(p); n += 8 {
+		if x := binary.LittleEndian.Uint64(p[n:]) ^ pat; x != 0 {
+			return n + bits.TrailingZeros64(x)/8
+		}
+	}
+	for n < len(p) && p[n] == p[0] {
+		n++
+	}
+	return n
 }
 
 // plainRun returns how many bytes at the start of p are plain. It tests

@@ -299,15 +299,6 @@ func (w *Writer) endEvent() error {
 	return w.err
 }
 
-// runLength returns how many times p's first byte repeats at its start.
-func runLength(p []byte) int {
-	n := 1
-	for n < len(p) && p[n] == p[0] {
-		n++
-	}
-	return n
-}
-
 // writeRuns writes reps runs of runLen copies of b, as members.
 // w.mu must be held.
 func (w *Writer) writeRuns(b byte, reps int) {
