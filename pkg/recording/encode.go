@@ -93,9 +93,11 @@ func appendText(dst, p []byte) ([]byte, int) {
 		b := p[i]
 		switch {
 		case plain[b]:
-			j := i + 1 + plainRun(p[i+1:])
-			n += copy(out[n:], p[i:j])
-			i = j
+			// out holds six bytes for each of p[:i] and eight more, so
+			// a word written past the run still fits.
+			k := copyPlain(out[n:], p[i:])
+			n += k
+			i += k
 		case !mayLead(b):
 			j := i + runLength(p[i:])
 			if b < utf8.RuneSelf && j-i >= runLen {
@@ -149,13 +151,9 @@ func runLength(p []byte) int {
 // after one that fails them, never before, so the first flagged byte is
 // the first that is not plain.)
 func plainRun(p []byte) int {
-	const ones, tops = 0x0101010101010101, 0x8080808080808080
 	i := 0
 	for ; i+8 <= len(p); i += 8 {
-		x := binary.LittleEndian.Uint64(p[i:])
-		quote, backslash := x^(ones*'"'), x^(ones*'\\')
-		bad := x&tops | (x-ones*0x20)&^x&tops | (quote-ones)&^quote&tops | (backslash-ones)&^backslash&tops
-		if bad != 0 {
+		if bad := notPlain(binary.LittleEndian.Uint64(p[i:])); bad != 0 {
 			return i + bits.TrailingZeros64(bad)/8
 		}
 	}
@@ -163,6 +161,36 @@ func plainRun(p []byte) int {
 		i++
 	}
 	return i
+}
+
+// copyPlain copies the plain bytes at the start of p to out, a word at a
+// time as it tests them (one pass over the text instead of a test and a
+// copy), and returns how many there were. out must have room for
+// len(p)+8 bytes: the word holding the first byte that is not plain is
+// written too, and overwritten by what follows.
+func copyPlain(out, p []byte) int {
+	i := 0
+	for ; i+8 <= len(p); i += 8 {
+		x := binary.LittleEndian.Uint64(p[i:])
+		binary.LittleEndian.PutUint64(out[i:], x)
+		if bad := notPlain(x); bad != 0 {
+			return i + bits.TrailingZeros64(bad)/8
+		}
+	}
+	for i < len(p) && plain[p[i]] {
+		out[i] = p[i]
+		i++
+	}
+	return i
+}
+
+// notPlain flags the bytes of x (little-endian) that are not plain: the
+// top bit of each is set in the result, and the lowest flagged byte is
+// the first that is not plain.
+func notPlain(x uint64) uint64 {
+	const ones, tops = 0x0101010101010101, 0x8080808080808080
+	quote, backslash := x^(ones*'"'), x^(ones*'\\')
+	return x&tops | (x-ones*0x20)&^x&tops | (quote-ones)&^quote&tops | (backslash-ones)&^backslash&tops
 }
 
 func appendEscapedASCII(dst []byte, b byte) []byte {
