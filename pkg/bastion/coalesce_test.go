@@ -137,14 +137,14 @@ func bulkOverSSH(t *testing.T, coalesce bool, packets int, data []byte) (writes 
 // shows the two writes, so the test can tell.
 func TestRelayedPacketLeavesInOneWrite(t *testing.T) {
 	const packets = 64
-	data := bytes.Repeat([]byte("lockbox relays this line. "), bigBuf/26+1)[:bigBuf]
+	data := bytes.Repeat([]byte("lockbox relays this line. "), fullPacket/26+1)[:fullPacket]
 	want := bytes.Repeat(data, packets)
 	count := func(writes []int) (held, whole int) {
 		for _, n := range writes {
 			switch {
 			case n == cryptoWriteBuffer:
 				held++
-			case n > bigBuf:
+			case n > fullPacket:
 				whole++
 			}
 		}

@@ -13,12 +13,36 @@ import (
 
 var recordedBytes = metrics.RecordedBytes
 
-// bigBuf is the size of the buffers that carry bulk data.
-const bigBuf = 32 << 10
+// bigBuf is the size of the buffers that carry bulk data: four of the
+// target's packets (fullPacket), so that when output arrives faster than
+// the client takes it, one read, one write to the client and one recorded
+// event carry what has queued up instead of one of each per packet.
+const bigBuf = 4 * fullPacket
 
-// bufs holds bulk buffers shared by all sessions: an idle session holds
-// none of them.
-var bufs = sync.Pool{New: func() any { b := make([]byte, bigBuf); return &b }}
+// fullPacket is the most data one channel packet carries to the bastion:
+// x/crypto/ssh offers its peers a maximum packet of 32 KiB, and sshd
+// sends bulk output in packets of exactly that.
+const fullPacket = 32 << 10
+
+// smallBuf is the size of the buffer a pump reads into while data
+// trickles, and of the pooled copies it records of those reads.
+const smallBuf = 512
+
+// bufs holds bulk buffers shared by all sessions, and smallBufs the
+// copies of small reads: an idle session holds none of them.
+var (
+	bufs      = sync.Pool{New: func() any { b := make([]byte, bigBuf); return &b }}
+	smallBufs = sync.Pool{New: func() any { b := make([]byte, smallBuf); return &b }}
+)
+
+// putBuf returns a chunk's buffer to the pool it came from.
+func putBuf(b *[]byte) {
+	if len(*b) == bigBuf {
+		bufs.Put(b)
+	} else {
+		smallBufs.Put(b)
+	}
+}
 
 // recorder writes a session's recording off the relay's path: the relay
 // hands it chunks in order over a short queue and goes on relaying, so
@@ -100,7 +124,7 @@ func (r *recorder) write(c chunk) {
 		err = nil // a name the client or target made up: not recorded, not a failure
 	}
 	if c.buf != nil {
-		bufs.Put(c.buf)
+		putBuf(c.buf)
 	}
 	if err != nil && r.failed.CompareAndSwap(false, true) {
 		r.fail(err)
@@ -142,7 +166,7 @@ func (r *recorder) send(c chunk) {
 	defer r.mu.Unlock()
 	if r.closed {
 		if c.buf != nil {
-			bufs.Put(c.buf)
+			putBuf(c.buf)
 		}
 		return
 	}
@@ -163,11 +187,16 @@ func (r *recorder) close() {
 
 // pump copies src to dst, recording each chunk as kind, until src ends or
 // dst fails. It reads into a small buffer of its own while data trickles
-// (an idle session holds only that), and into pooled bulk buffers while
-// reads keep filling them.
+// (an idle session holds only that), and into pooled bulk buffers from a
+// read that filled the small buffer for as long as the data read since
+// then ends on a full packet: then more is likely queued behind it, and
+// the next read takes all of that, up to bigBuf. A read that ends a
+// burst ends in a packet that is not full, and the pump goes back to the
+// small buffer before it waits.
 func pump(dst interface{ Write([]byte) (int, error) }, src interface{ Read([]byte) (int, error) }, rec *recorder, kind byte, onRead func()) error {
-	small := make([]byte, 512)
+	small := make([]byte, smallBuf)
 	bulk := false
+	run := 0 // bytes read since the small buffer last filled, while bulk
 	for {
 		var buf *[]byte
 		var n int
@@ -178,7 +207,7 @@ func pump(dst interface{ Write([]byte) (int, error) }, src interface{ Read([]byt
 		} else {
 			n, err = src.Read(small)
 			if n > 0 {
-				buf = bufs.Get().(*[]byte)
+				buf = smallBufs.Get().(*[]byte)
 				copy(*buf, small[:n])
 			}
 		}
@@ -186,15 +215,20 @@ func pump(dst interface{ Write([]byte) (int, error) }, src interface{ Read([]byt
 			if onRead != nil {
 				onRead()
 			}
-			full := n == len(small) || n == bigBuf
+			if bulk {
+				run += n
+				bulk = run%fullPacket == 0
+			} else {
+				run = n
+				bulk = n == len(small)
+			}
 			if _, werr := dst.Write((*buf)[:n]); werr != nil {
-				bufs.Put(buf)
+				putBuf(buf)
 				return werr
 			}
 			rec.data(kind, buf, n)
-			bulk = full
 		} else if buf != nil {
-			bufs.Put(buf)
+			putBuf(buf)
 		}
 		if err != nil {
 			return err

@@ -256,3 +256,25 @@ func TestWriterCodesIncompressibleOutputCheaply(t *testing.T) {
 		})
 	}
 }
+
+// runLength, which compares eight bytes at a time, counts a run as a
+// byte-by-byte scan does, wherever the run ends.
+func TestRunLengthCountsEveryRepeat(t *testing.T) {
+	for _, b := range []byte{0, 0x1b, 0xff} {
+		for size := 1; size <= 40; size++ {
+			for end := 1; end <= size; end++ {
+				p := bytes.Repeat([]byte{b}, size)
+				if end < size {
+					p[end] = b ^ 0x80
+				}
+				want := 1
+				for want < len(p) && p[want] == p[0] {
+					want++
+				}
+				if got := runLength(p); got != want {
+					t.Fatalf("runLength of %d bytes %#x, the first other at %d: %d, want %d", size, b, end, got, want)
+				}
+			}
+		}
+	}
+}

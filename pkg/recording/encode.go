@@ -93,14 +93,13 @@ func appendText(dst, p []byte) ([]byte, int) {
 		b := p[i]
 		switch {
 		case plain[b]:
-			j := i + 1 + plainRun(p[i+1:])
-			n += copy(out[n:], p[i:j])
-			i = j
+			// out holds six bytes for each of p[:i] and eight more, so
+			// a word written past the run still fits.
+			k := copyPlain(out[n:], p[i:])
+			n += k
+			i += k
 		case !mayLead(b):
-			j := i + 1
-			for j < len(p) && p[j] == b {
-				j++
-			}
+			j := i + runLength(p[i:])
 			if b < utf8.RuneSelf && j-i >= runLen {
 				return dst[:len(dst)+n], i
 			}
@@ -128,19 +127,33 @@ func appendText(dst, p []byte) ([]byte, int) {
 	return dst[:len(dst)+n], len(p)
 }
 
+// runLength returns how many times p's first byte repeats at its start,
+// comparing eight bytes at a time (a run of zeros is as long as the
+// output that holds it, up to a whole read of 128 KiB).
+func runLength(p []byte) int {
+	const ones = 0x0101010101010101
+	pat := ones * uint64(p[0])
+	n := 1
+	for ; n+8 <= len(p); n += 8 {
+		if x := binary.LittleEndian.Uint64(p[n:]) ^ pat; x != 0 {
+			return n + bits.TrailingZeros64(x)/8
+		}
+	}
+	for n < len(p) && p[n] == p[0] {
+		n++
+	}
+	return n
+}
+
 // plainRun returns how many bytes at the start of p are plain. It tests
 // eight bytes at a time: a byte is not plain if its top bit is set, if it
 // is below 0x20, or if it is '"' or '\\'. (The tests can also flag a byte
 // after one that fails them, never before, so the first flagged byte is
 // the first that is not plain.)
 func plainRun(p []byte) int {
-	const ones, tops = 0x0101010101010101, 0x8080808080808080
 	i := 0
 	for ; i+8 <= len(p); i += 8 {
-		x := binary.LittleEndian.Uint64(p[i:])
-		quote, backslash := x^(ones*'"'), x^(ones*'\\')
-		bad := x&tops | (x-ones*0x20)&^x&tops | (quote-ones)&^quote&tops | (backslash-ones)&^backslash&tops
-		if bad != 0 {
+		if bad := notPlain(binary.LittleEndian.Uint64(p[i:])); bad != 0 {
 			return i + bits.TrailingZeros64(bad)/8
 		}
 	}
@@ -148,6 +161,36 @@ func plainRun(p []byte) int {
 		i++
 	}
 	return i
+}
+
+// copyPlain copies the plain bytes at the start of p to out, a word at a
+// time as it tests them (one pass over the text instead of a test and a
+// copy), and returns how many there were. out must have room for
+// len(p)+8 bytes: the word holding the first byte that is not plain is
+// written too, and overwritten by what follows.
+func copyPlain(out, p []byte) int {
+	i := 0
+	for ; i+8 <= len(p); i += 8 {
+		x := binary.LittleEndian.Uint64(p[i:])
+		binary.LittleEndian.PutUint64(out[i:], x)
+		if bad := notPlain(x); bad != 0 {
+			return i + bits.TrailingZeros64(bad)/8
+		}
+	}
+	for i < len(p) && plain[p[i]] {
+		out[i] = p[i]
+		i++
+	}
+	return i
+}
+
+// notPlain flags the bytes of x (little-endian) that are not plain: the
+// top bit of each is set in the result, and the lowest flagged byte is
+// the first that is not plain.
+func notPlain(x uint64) uint64 {
+	const ones, tops = 0x0101010101010101, 0x8080808080808080
+	quote, backslash := x^(ones*'"'), x^(ones*'\\')
+	return x&tops | (x-ones*0x20)&^x&tops | (quote-ones)&^quote&tops | (backslash-ones)&^backslash&tops
 }
 
 func appendEscapedASCII(dst []byte, b byte) []byte {

@@ -244,12 +244,13 @@ func (w *Writer) event(kind byte, data []byte) error {
 	if err := w.beginEvent(kind); err != nil {
 		return err
 	}
-	for {
+	for len(data) > 0 {
+		piece := data[:min(len(data), encodePiece)]
 		var n int
-		*w.pending, n = appendText(*w.pending, data)
+		*w.pending, n = appendText(*w.pending, piece)
 		data = data[n:]
-		if len(data) == 0 {
-			break
+		if n == len(piece) {
+			continue
 		}
 		reps := runLength(data) / runLen
 		w.compress()
@@ -258,6 +259,12 @@ func (w *Writer) event(kind byte, data []byte) error {
 	}
 	return w.endEvent()
 }
+
+// encodePiece is how much of an event's data is encoded at a time:
+// appendText reserves room for the worst case (six bytes for each), and
+// the pending buffer, which stays pooled up to four members' worth,
+// should not grow past that for one event of a bulk read (128 KiB).
+const encodePiece = 32 << 10
 
 // bytesEvent appends one event of data as base64 (kind "O" or "I"), for
 // output that is mostly not text: JSON would write most of its bytes as
@@ -297,15 +304,6 @@ func (w *Writer) endEvent() error {
 		w.compress()
 	}
 	return w.err
-}
-
-// runLength returns how many times p's first byte repeats at its start.
-func runLength(p []byte) int {
-	n := 1
-	for n < len(p) && p[n] == p[0] {
-		n++
-	}
-	return n
 }
 
 // writeRuns writes reps runs of runLen copies of b, as members.

@@ -388,3 +388,34 @@ func TestWriterWritesBinaryOutputAsByteEvents(t *testing.T) {
 		t.Errorf("last event %q of %d bytes, want the input", last.Kind, len(last.Data))
 	}
 }
+
+// One event of a bulk read (128 KiB) is encoded a piece at a time, so the
+// pending buffer stays small enough to go back to the pool between
+// flushes, and the event reads back whole.
+func TestBulkEventKeepsThePendingBufferPoolable(t *testing.T) {
+	var file bytes.Buffer
+	w, err := NewWriter(discardFile{&file}, testHeader(), WriterOptions{FlushEvery: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	chunk := bytes.Repeat([]byte("lockbox bench: the quick brown fox\n"), 4<<10)[:128<<10]
+	if err := w.Output(chunk); err != nil {
+		t.Fatal(err)
+	}
+	w.mu.Lock()
+	held := cap(*w.pending)
+	w.mu.Unlock()
+	if held > 4*memberSize {
+		t.Errorf("the pending buffer grew to %d bytes for one event of %d, over the %d that go back to the pool", held, len(chunk), 4*memberSize)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	rec, err := Read(&file, 1<<30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := Output(rec); !bytes.Equal(got, chunk) {
+		t.Errorf("read back %d bytes of output, want the %d written", len(got), len(chunk))
+	}
+}
