@@ -159,7 +159,7 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	ln = srv.Guard(ln) // a penalised source's new connections are closed at accept
+	ln = srv.Guard(ln)           // a penalised source's new connections are closed at accept
 	var guard anonymousPenalties // nil with penalties off: the web form and SCIM test for none
 	if penalties != nil {
 		guard = srv // the web form and SCIM count their anonymous refusals in the API's table
