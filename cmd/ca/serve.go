@@ -159,10 +159,13 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	ln = srv.Guard(ln)           // a penalised source's new connections are closed at accept
-	var guard anonymousPenalties // nil with penalties off: the web form and SCIM test for none
+	ln = srv.Guard(ln) // a penalised source's new connections are closed at accept
+
+	// The web form and SCIM count their anonymous refusals in the API's
+	// table; nil with penalties off (they test for none).
+	var guard anonymousPenalties
 	if penalties != nil {
-		guard = srv // the web form and SCIM count their anonymous refusals in the API's table
+		guard = srv
 	}
 	directory, err := scimEndpoint(svc, cfg, guard, log)
 	if err != nil {
