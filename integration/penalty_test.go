@@ -80,3 +80,35 @@ func TestCAServePenalisesAFloodingSourceNotAnExemptOne(t *testing.T) {
 		t.Errorf("the CA's log does not say a source was penalised:\n%s", c.log.String())
 	}
 }
+
+// The web form's anonymous refusals count in the same budget: forged
+// login forms from 127.0.0.2 get it penalised on the whole listener, the
+// API included.
+func TestCAServePenalisesAFloodOfForgedLoginForms(t *testing.T) {
+	t.Parallel()
+	c := newCA(t, "sqlite")
+	c.writePolicy(nil)
+	c.start("--penalty_budget", "3", "--penalty_interval", "1h", "--penalty_duration", "1h")
+	addr := strings.TrimPrefix(c.url, "http://")
+	body := "user=carol&password=guess&code=000000"
+	for i := 1; i <= 4; i++ {
+		d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP("127.0.0.2")}, Timeout: 5 * time.Second}
+		conn, err := d.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conn.SetDeadline(time.Now().Add(10 * time.Second)) //nolint:errcheck // a TCP connection
+		fmt.Fprintf(conn, "POST /ui/login HTTP/1.1\r\nHost: %s\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: %d\r\n\r\n%s", addr, len(body), body)
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		conn.Close()
+		if err != nil || resp.StatusCode != http.StatusForbidden {
+			t.Fatalf("forged login %d from 127.0.0.2 (budget 3): %v, %v; want 403", i, resp, err)
+		}
+		if resp.Close != (i == 4) {
+			t.Fatalf("forged login %d: Connection: close %v; want close only on the 4th", i, resp.Close)
+		}
+	}
+	if status, _, err := anonymousCall(t, addr, "127.0.0.2"); err == nil {
+		t.Fatalf("a new connection of the penalised 127.0.0.2 answered %d; want it closed before an answer", status)
+	}
+}

@@ -15,7 +15,7 @@ import (
 
 // scimEndpoint builds the SCIM endpoint when scim.token_file is set; a
 // token file that is missing, unreadable or short refuses the start.
-func scimEndpoint(svc *workflow.Service, cfg *config, log *slog.Logger) (http.Handler, error) {
+func scimEndpoint(svc *workflow.Service, cfg *config, penalties anonymousPenalties, log *slog.Logger) (http.Handler, error) {
 	if cfg.SCIM.TokenFile == "" {
 		return nil, nil
 	}
@@ -23,7 +23,8 @@ func scimEndpoint(svc *workflow.Service, cfg *config, log *slog.Logger) (http.Ha
 	if err != nil {
 		return nil, fmt.Errorf("scim.token_file: %w", err)
 	}
-	h, err := scim.New(scim.Config{Directory: svc, Token: bytes.TrimSpace(data), StoreTimeout: cfg.Store.Timeout, Logger: log})
+	h, err := scim.New(scim.Config{Directory: svc, Token: bytes.TrimSpace(data), StoreTimeout: cfg.Store.Timeout, Logger: log,
+		Penalties: penalties})
 	if err != nil {
 		return nil, fmt.Errorf("scim.token_file %s: %w", cfg.SCIM.TokenFile, err)
 	}

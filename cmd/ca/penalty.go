@@ -131,3 +131,11 @@ func bastionEgress(h *policy.Holder) func(netip.Addr) bool {
 		return false
 	}
 }
+
+// anonymousPenalties is what the web form and the SCIM endpoint count
+// their anonymous refusals in (web.Penalties and scim.Penalties): the API
+// server's Penalise, so every refusal on the guarded listener shares the
+// source's one budget.
+type anonymousPenalties interface {
+	Penalise(addr netip.Addr, source string) (penalised bool)
+}

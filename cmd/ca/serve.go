@@ -160,11 +160,18 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 		return err
 	}
 	ln = srv.Guard(ln) // a penalised source's new connections are closed at accept
-	directory, err := scimEndpoint(svc, cfg, log)
+
+	// The web form and SCIM count their anonymous refusals in the API's
+	// table; nil with penalties off (they test for none).
+	var guard anonymousPenalties
+	if penalties != nil {
+		guard = srv
+	}
+	directory, err := scimEndpoint(svc, cfg, guard, log)
 	if err != nil {
 		return err
 	}
-	handler, err := withWeb(srv, directory, svc, cfg, log)
+	handler, err := withWeb(srv, directory, svc, cfg, guard, log)
 	if err != nil {
 		return err
 	}
@@ -283,7 +290,7 @@ func every(ctx context.Context, interval time.Duration, fn func()) {
 
 // withWeb mounts the web form under /ui/ beside the API, and sends / there,
 // and the SCIM endpoint under /scim/v2/ if there is one.
-func withWeb(apiHandler, directory http.Handler, svc *workflow.Service, cfg *config, log *slog.Logger) (http.Handler, error) {
+func withWeb(apiHandler, directory http.Handler, svc *workflow.Service, cfg *config, penalties anonymousPenalties, log *slog.Logger) (http.Handler, error) {
 	if !cfg.Web.Enabled && directory == nil {
 		return apiHandler, nil
 	}
@@ -296,7 +303,7 @@ func withWeb(apiHandler, directory http.Handler, svc *workflow.Service, cfg *con
 		return mux, nil
 	}
 	wcfg := web.Config{Workflow: svc, Reviews: svc, Notifications: svc, Live: svc, Secure: cfg.TLSCert != "" || cfg.Web.SecureCookies,
-		IdleTimeout: cfg.Web.IdleTimeout, MaxAge: cfg.Web.MaxAge, Logger: log, NoPasswordLogin: !cfg.Web.PasswordLogin}
+		IdleTimeout: cfg.Web.IdleTimeout, MaxAge: cfg.Web.MaxAge, Logger: log, NoPasswordLogin: !cfg.Web.PasswordLogin, Penalties: penalties}
 	sc, err := ssoClient(cfg.OIDC)
 	if err != nil {
 		return nil, err

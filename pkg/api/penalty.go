@@ -73,31 +73,43 @@ func connAddr(c net.Conn) netip.Addr {
 // penalise counts an anonymous refusal of r against its source. While the
 // source is penalised, the answer closes the connection, so that a caller
 // keeping its connection alive has to open a new one, which is refused at
-// accept. A penalty starting is logged and counted in the source's next
-// anonymous.refused audit row.
+// accept.
 func (s *Server) penalise(w http.ResponseWriter, r *http.Request, source string) {
-	if s.cfg.Penalties == nil {
-		return
-	}
 	ap, _ := netip.ParseAddrPort(r.RemoteAddr)
-	v := s.cfg.Penalties.Refused(ap.Addr())
-	if v.Penalised {
+	if s.Penalise(ap.Addr(), source) {
 		w.Header().Set("Connection", "close")
 	}
+}
+
+// Penalise counts a refusal of a caller nobody authenticated, from addr
+// (logged as source), against its source's budget in Config.Penalties,
+// and reports whether the source is penalised now: the answer should then
+// close its connection. The web form and the SCIM endpoint, served on the
+// listener Guard returns, count their anonymous refusals here, so that a
+// source's refusals anywhere on it share one budget. A penalty starting is
+// logged, counted in the metrics and in the source's next
+// anonymous.refused audit row. Without Config.Penalties it counts nothing
+// and reports false.
+func (s *Server) Penalise(addr netip.Addr, source string) (penalised bool) {
+	if s.cfg.Penalties == nil {
+		return false
+	}
+	v := s.cfg.Penalties.Refused(addr)
 	if v.Full {
 		metrics.PenaltyTableFull.Inc()
 	}
 	if !v.Started {
-		return
+		return v.Penalised
 	}
 	s.wf.CountAnonymousRefusal(source, penaltyStartedCode)
 	if v.Full {
 		metrics.PenaltiesStarted.WithLabelValues("deny-all").Inc()
 		s.log.Error("the penalty table is full and its overflow is deny-all: new connections of every source not exempt are refused for the penalty's duration",
 			"source", source)
-		return
+		return v.Penalised
 	}
 	metrics.PenaltiesStarted.WithLabelValues("source").Inc()
 	s.log.Warn("source penalised: too many calls nobody authenticated; its new connections are refused for the penalty's duration",
 		"source", source, "prefix", v.Source.String())
+	return v.Penalised
 }

@@ -30,6 +30,7 @@
 // The caller authenticates with a bearer token (compared in constant
 // time). Nothing of a call is read or stored before that; refusals of
 // unauthenticated callers are counted per source address and audited
-// once per interval (workflow.CountAnonymousRefusal); refusals of the
+// once per interval (workflow.CountAnonymousRefusal), and count against
+// the source's penalty budget (Config.Penalties); refusals of the
 // directory itself are audited one by one. Bodies are bounded.
 package scim

@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -44,6 +45,13 @@ func newSigner(t *testing.T) ssh.Signer {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
+	return newEnvWith(t, nil, nil)
+}
+
+// newEnvWith is newEnv with the Config changed by change and the
+// listener wrapped by wrap (either may be nil).
+func newEnvWith(t *testing.T, change func(*scim.Config), wrap func(net.Listener) net.Listener) *env {
+	t.Helper()
 	pol, err := policy.LoadDir(filepath.Join("..", "..", "policy"))
 	if err != nil {
 		t.Fatal(err)
@@ -62,11 +70,19 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := scim.New(scim.Config{Directory: svc, Token: []byte(token)})
+	cfg := scim.Config{Directory: svc, Token: []byte(token)}
+	if change != nil {
+		change(&cfg)
+	}
+	h, err := scim.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(h)
+	srv := httptest.NewUnstartedServer(h)
+	if wrap != nil {
+		srv.Listener = wrap(srv.Listener)
+	}
+	srv.Start()
 	t.Cleanup(srv.Close)
 	return &env{t: t, srv: srv, svc: svc, st: st}
 }

@@ -11,6 +11,7 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -52,6 +53,18 @@ type Config struct {
 	// MaxBody bounds a request body. Default DefaultMaxBody.
 	MaxBody int64
 	Logger  *slog.Logger
+	// Penalties, when set, counts every call refused for its bearer token
+	// against its source's penalty budget.
+	Penalties Penalties
+}
+
+// Penalties counts a refusal of a caller nobody authenticated against its
+// source's per-source penalty budget: cmd/ca passes the API server
+// (api.Server.Penalise), whose guarded listener the endpoint shares, so a
+// source over its budget has its new connections refused at accept.
+// Penalise reports whether the source is penalised now.
+type Penalties interface {
+	Penalise(addr netip.Addr, source string) (penalised bool)
 }
 
 // MinTokenLength is the shortest bearer token accepted, in bytes.
@@ -120,6 +133,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	if !s.authenticated(r) {
 		source := sourceAddr(r)
+		s.penalise(w, r, source)
 		if s.dir.CountAnonymousRefusal(source, "scim_token") {
 			s.log.Warn("refused a SCIM call without the right bearer token; more from this source are counted and audited once per interval",
 				"source", source, "method", r.Method, "path", r.URL.Path)
@@ -144,6 +158,19 @@ func (s *Server) authenticated(r *http.Request) bool {
 	}
 	got := sha256.Sum256([]byte(strings.TrimSpace(token)))
 	return subtle.ConstantTimeCompare(got[:], s.token[:]) == 1
+}
+
+// penalise counts a call refused for its token against its source. While
+// the source is penalised the answer closes the connection, so a caller
+// keeping it alive has to open a new one, which is refused at accept.
+func (s *Server) penalise(w http.ResponseWriter, r *http.Request, source string) {
+	if s.cfg.Penalties == nil {
+		return
+	}
+	ap, _ := netip.ParseAddrPort(r.RemoteAddr)
+	if s.cfg.Penalties.Penalise(ap.Addr(), source) {
+		w.Header().Set("Connection", "close")
+	}
 }
 
 func sourceAddr(r *http.Request) string {

@@ -38,7 +38,7 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 // throttles failures per account and per address.
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	if s.cfg.NoPasswordLogin {
-		s.countAnonymous(r, "web_password_off", errPasswordOff)
+		s.countAnonymous(w, r, "web_password_off", errPasswordOff)
 		s.errorPage(w, r, nil, http.StatusForbidden, "Logging in with a password is turned off here: sign in through your identity provider.")
 		return
 	}
@@ -60,6 +60,9 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		if status == http.StatusInternalServerError || status == http.StatusServiceUnavailable {
 			s.fail(w, r, nil, err)
 			return
+		}
+		if !errors.Is(err, workflow.ErrDeactivated) {
+			s.penalise(w, r) // the workflow audited the failure
 		}
 		switch {
 		case errors.Is(err, workflow.ErrDeactivated):

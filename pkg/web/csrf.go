@@ -33,7 +33,7 @@ func (s *Server) checkFormToken(r *http.Request, want string) bool {
 // anonymous refusals for anyone else.
 func (s *Server) refuseForgery(w http.ResponseWriter, r *http.Request, v *viewer) {
 	if v == nil {
-		s.countAnonymous(r, "web_form_token", errForgery)
+		s.countAnonymous(w, r, "web_form_token", errForgery)
 	} else if err := s.wf.RecordRefusal(r.Context(), v.Actor, "web.csrf.refused", r.Method+" "+r.URL.Path, errForgery); err != nil && !errors.Is(err, errForgery) {
 		s.log.Error("auditing a refused form", "err", err)
 	}
@@ -42,8 +42,17 @@ func (s *Server) refuseForgery(w http.ResponseWriter, r *http.Request, v *viewer
 
 // countAnonymous counts a refusal of a caller without a web session
 // under its address (audited once per interval with the count, see
-// workflow.FlushAnonymousRefusals) and logs the first of each interval.
-func (s *Server) countAnonymous(r *http.Request, reason string, err error) {
+// workflow.FlushAnonymousRefusals), logs the first of each interval, and
+// counts it against the source's penalty budget (penalise). Call it before
+// the answer's header is written.
+func (s *Server) countAnonymous(w http.ResponseWriter, r *http.Request, reason string, err error) {
+	s.penalise(w, r)
+	s.noteAnonymous(r, reason, err)
+}
+
+// noteAnonymous is countAnonymous without the penalty, for a refusal that
+// is not the caller's doing.
+func (s *Server) noteAnonymous(r *http.Request, reason string, err error) {
 	if s.wf.CountAnonymousRefusal(clientIP(r), reason) {
 		s.log.Warn("refused a form nobody logged in sent; more from this address are counted and audited once per interval",
 			"source", clientIP(r), "reason", reason, "path", r.URL.Path, "err", err)

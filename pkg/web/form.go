@@ -43,7 +43,7 @@ func parseForm(w http.ResponseWriter, r *http.Request) error {
 // viewer when there is one, else counted under the address.
 func (s *Server) refuseForm(w http.ResponseWriter, r *http.Request, v *viewer, err error) {
 	if v == nil {
-		s.countAnonymous(r, "web_bad_form", err)
+		s.countAnonymous(w, r, "web_bad_form", err)
 	} else {
 		if aerr := s.wf.RecordRefusal(r.Context(), v.Actor, "web.input.refused", r.Method+" "+r.URL.Path, err); aerr != nil && !errors.Is(aerr, errBadForm) {
 			s.log.Error("auditing a refused form", "err", aerr)

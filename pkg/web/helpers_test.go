@@ -178,6 +178,7 @@ type response struct {
 	status int
 	header http.Header
 	body   string
+	close  bool // the server closes the connection after the answer
 }
 
 func (b *browser) do(method, path string, form url.Values) response {
@@ -202,7 +203,7 @@ func (b *browser) do(method, path string, form url.Values) response {
 	}
 	defer res.Body.Close()
 	data, _ := io.ReadAll(res.Body)
-	return response{res.StatusCode, res.Header, string(data)}
+	return response{res.StatusCode, res.Header, string(data), res.Close}
 }
 
 func (b *browser) get(path string) response { return b.do(http.MethodGet, path, nil) }

@@ -79,6 +79,11 @@ type Config struct {
 	// Live, when set, shows running sessions live to those who may watch
 	// them (pages_live.go).
 	Live Live
+	// Penalties, when set, counts every refusal of a caller without a web
+	// session (a form without its token or unreadable, a failed login or
+	// code, a sign-in the identity provider's answer did not carry, a POST
+	// after the session ended) against its source's penalty budget.
+	Penalties Penalties
 	// Clock tells the pages what time it is (whether a grant is live or
 	// still scheduled); default time.Now. Give the workflow's clock.
 	Clock func() time.Time

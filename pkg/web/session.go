@@ -74,6 +74,7 @@ func (s *Server) authed(h authedHandler) http.Handler {
 				http.Redirect(w, r, "/ui/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 				return
 			}
+			s.countAnonymous(w, r, "web_session", err)
 			s.errorPage(w, r, nil, http.StatusForbidden, "Your session ended, so nothing was changed. Log in and try again.")
 			return
 		}

@@ -127,8 +127,11 @@ func (s *Server) ssoCode(w http.ResponseWriter, r *http.Request) {
 	wl, err := s.wf.SSOCode(r.Context(), workflow.SSOCodeInput{Pending: pending, Code: strings.TrimSpace(r.PostForm.Get("code")),
 		Addr: clientIP(r), Idle: s.cfg.IdleTimeout, Absolute: s.cfg.MaxAge})
 	if err != nil {
-		if errors.Is(err, workflow.ErrSSOPending) {
-			s.countAnonymous(r, "sso_pending", err)
+		switch {
+		case errors.Is(err, workflow.ErrSSOPending):
+			s.countAnonymous(w, r, "sso_pending", err)
+		case errors.Is(err, workflow.ErrLoginFailed):
+			s.penalise(w, r) // the workflow audited the failure
 		}
 		s.refuseSSOLogin(w, r, err)
 		return
@@ -151,7 +154,12 @@ func (s *Server) signedIn(w http.ResponseWriter, r *http.Request, token, next st
 // reason (audited as anonymous.refused once per interval) and logged.
 func (s *Server) refuseSSO(w http.ResponseWriter, r *http.Request, err error) {
 	reason := sso.Reason(err)
-	s.countAnonymous(r, "sso_"+reason, err)
+	if reason == "unreachable" {
+		// The provider is down: not the caller's doing, so not penalised.
+		s.noteAnonymous(r, "sso_"+reason, err)
+	} else {
+		s.countAnonymous(w, r, "sso_"+reason, err)
+	}
 	status, msg := http.StatusForbidden, ssoMessages[reason]
 	switch reason {
 	case "unreachable":
