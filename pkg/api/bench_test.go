@@ -24,8 +24,8 @@ import (
 
 	"github.com/lockbox-ssh/lockbox/internal/gcpace"
 	"github.com/lockbox-ssh/lockbox/pkg/api"
-	"github.com/lockbox-ssh/lockbox/pkg/penalty"
 	"github.com/lockbox-ssh/lockbox/pkg/metrics"
+	"github.com/lockbox-ssh/lockbox/pkg/penalty"
 	"github.com/lockbox-ssh/lockbox/pkg/store"
 	"github.com/lockbox-ssh/lockbox/pkg/store/sqlstore"
 	"github.com/lockbox-ssh/lockbox/pkg/store/storetest"
