@@ -6,53 +6,16 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/netip"
 	"net/url"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/lockbox-ssh/lockbox/internal/penaltytest"
 	"github.com/lockbox-ssh/lockbox/pkg/penalty"
 	"github.com/lockbox-ssh/lockbox/pkg/scim"
 )
-
-// tablePenalties counts the endpoint's refusals in a penalty table, as
-// the API server does for cmd/ca, and keeps the sources they named.
-type tablePenalties struct {
-	t       *penalty.Table
-	mu      sync.Mutex
-	sources map[string]int
-}
-
-func (p *tablePenalties) Penalise(addr netip.Addr, source string) bool {
-	p.mu.Lock()
-	p.sources[source]++
-	p.mu.Unlock()
-	return p.t.Refused(addr).Penalised
-}
-
-// guardedListener closes a penalised source's connections at accept, as
-// the API server's Guard does.
-type guardedListener struct {
-	net.Listener
-	t *penalty.Table
-}
-
-func (l guardedListener) Accept() (net.Conn, error) {
-	for {
-		c, err := l.Listener.Accept()
-		if err != nil {
-			return c, err
-		}
-		ap, _ := netip.ParseAddrPort(c.RemoteAddr().String())
-		if !l.t.Penalised(ap.Addr().Unmap()) {
-			return c, nil
-		}
-		c.Close()
-	}
-}
 
 type rawConn struct {
 	net.Conn
@@ -104,9 +67,9 @@ func TestCallsWithAWrongTokenPenaliseTheirSource(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &tablePenalties{t: tb, sources: map[string]int{}}
+	p := penaltytest.NewRecorder(tb)
 	e := newEnvWith(t, func(c *scim.Config) { c.Penalties = p },
-		func(ln net.Listener) net.Listener { return guardedListener{Listener: ln, t: tb} })
+		func(ln net.Listener) net.Listener { return penaltytest.Listener{Listener: ln, T: tb} })
 	c := dialFrom(t, "127.0.0.2", e.srv.URL)
 	for i := range budget + 1 {
 		resp, err := c.get("Bearer wrong")
@@ -134,9 +97,8 @@ func TestCallsWithAWrongTokenPenaliseTheirSource(t *testing.T) {
 	if err != nil || resp.StatusCode != http.StatusOK {
 		t.Fatalf("the directory from another address: %v %v", resp, err)
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.sources["127.0.0.2"] != budget+1 || len(p.sources) != 1 {
-		t.Fatalf("refusals counted by source: %v, want %d under 127.0.0.2", p.sources, budget+1)
+	sources := p.Sources()
+	if sources["127.0.0.2"] != budget+1 || len(sources) != 1 {
+		t.Fatalf("refusals counted by source: %v, want %d under 127.0.0.2", sources, budget+1)
 	}
 }

@@ -12,11 +12,11 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/lockbox-ssh/lockbox/internal/penaltytest"
 	"github.com/lockbox-ssh/lockbox/pkg/penalty"
 	"github.com/lockbox-ssh/lockbox/pkg/web"
 )
@@ -28,56 +28,20 @@ var (
 	bystander   = netip.MustParseAddr("127.0.0.1")
 )
 
-// tablePenalties counts the pages' anonymous refusals in a penalty table,
-// as the API server does for cmd/ca, and keeps the sources they named.
-type tablePenalties struct {
-	t       *penalty.Table
-	mu      sync.Mutex
-	sources map[string]int
-}
-
-func (p *tablePenalties) Penalise(addr netip.Addr, source string) bool {
-	p.mu.Lock()
-	p.sources[source]++
-	p.mu.Unlock()
-	return p.t.Refused(addr).Penalised
-}
-
-// guardedListener closes a penalised source's connections at accept, as
-// the API server's Guard does.
-type guardedListener struct {
-	net.Listener
-	t *penalty.Table
-}
-
-func (l guardedListener) Accept() (net.Conn, error) {
-	for {
-		c, err := l.Listener.Accept()
-		if err != nil {
-			return c, err
-		}
-		ap, _ := netip.ParseAddrPort(c.RemoteAddr().String())
-		if !l.t.Penalised(ap.Addr().Unmap()) {
-			return c, nil
-		}
-		c.Close()
-	}
-}
-
 // newPenalisingFixture serves the pages on a guarded listener, their
 // anonymous refusals counted against a budget of budget a minute.
-func newPenalisingFixture(t *testing.T, cfg web.Config, budget int) (*fixture, *tablePenalties) {
+func newPenalisingFixture(t *testing.T, cfg web.Config, budget int) (*fixture, *penaltytest.Recorder) {
 	t.Helper()
 	tb, err := penalty.New(penalty.Config{Budget: budget, Interval: time.Minute, Duration: time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &tablePenalties{t: tb, sources: map[string]int{}}
+	p := penaltytest.NewRecorder(tb)
 	cfg.Penalties = p
 	f := newFixture(t, cfg)
 	f.srv.Close()
 	f.srv = httptest.NewUnstartedServer(f.srv.Config.Handler)
-	f.srv.Listener = guardedListener{Listener: f.srv.Listener, t: tb}
+	f.srv.Listener = penaltytest.Listener{Listener: f.srv.Listener, T: tb}
 	f.srv.Start()
 	t.Cleanup(f.srv.Close)
 	return f, p
@@ -179,10 +143,9 @@ func TestForgedFormsPenaliseTheirSource(t *testing.T) {
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("the other source's login page: %d", resp.StatusCode)
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.sources["127.0.0.2"] != budget+1 || len(p.sources) != 1 {
-		t.Fatalf("refusals counted by source: %v, want %d under 127.0.0.2", p.sources, budget+1)
+	sources := p.Sources()
+	if sources["127.0.0.2"] != budget+1 || len(sources) != 1 {
+		t.Fatalf("refusals counted by source: %v, want %d under 127.0.0.2", sources, budget+1)
 	}
 }
 
@@ -209,9 +172,8 @@ func TestFailedLoginsPenaliseTheirSource(t *testing.T) {
 	if !closedAtAccept(t, dialFrom(t, flooderAddr, f.srv.URL)) {
 		t.Fatal("the penalised source's new connection was served")
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.sources["127.0.0.2"] != budget+1 {
-		t.Fatalf("refusals counted by source: %v, want %d under 127.0.0.2", p.sources, budget+1)
+	sources := p.Sources()
+	if sources["127.0.0.2"] != budget+1 {
+		t.Fatalf("refusals counted by source: %v, want %d under 127.0.0.2", sources, budget+1)
 	}
 }
