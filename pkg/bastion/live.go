@@ -23,7 +23,8 @@ import (
 
 // LiveReporter is what the bastion needs from the CA for live view; a
 // ControlPlane that also implements it (as *client.Client does) turns
-// live view on.
+// live view on. ReportLive must not keep r, or anything in it, once it
+// returns: the bastion reuses the report's memory for the next one.
 type LiveReporter interface {
 	ReportLive(ctx context.Context, r wire.LiveReport) (map[string]wire.LiveFeedAnswer, error)
 }
@@ -153,10 +154,10 @@ func (l *liveFeeds) remove(id string) {
 	l.mu.Unlock()
 }
 
-func (l *liveFeeds) all() []*liveFeed {
+// all appends the running sessions' feeds to out.
+func (l *liveFeeds) all(out []*liveFeed) []*liveFeed {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	out := make([]*liveFeed, 0, len(l.feeds))
 	for _, f := range l.feeds {
 		out = append(out, f)
 	}
@@ -193,20 +194,26 @@ func (s *Server) finishLive(f *liveFeed) {
 func (s *Server) liveReports(ctx context.Context) {
 	t := time.NewTicker(s.cfg.LiveInterval)
 	defer t.Stop()
+	var feeds []*liveFeed // reused: an idle bastion sends reports and little else
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
-		s.reportLive(ctx)
+		feeds = s.reportLive(ctx, feeds)
 	}
 }
 
-func (s *Server) reportLive(ctx context.Context) {
-	if feeds := s.live.all(); len(feeds) > 0 {
+// reportLive reports every running session's feed, gathered into the
+// space of feeds, and returns feeds emptied for the next report.
+func (s *Server) reportLive(ctx context.Context, feeds []*liveFeed) []*liveFeed {
+	feeds = s.live.all(feeds[:0])
+	if len(feeds) > 0 {
 		s.sendLive(ctx, feeds, false)
 	}
+	clear(feeds) // hold no ended session's feed until the next report
+	return feeds[:0]
 }
 
 // sendLive reports feeds, one report at a time (so that the CA receives
@@ -216,8 +223,19 @@ func (s *Server) sendLive(ctx context.Context, feeds []*liveFeed, last bool) {
 	s.liveMu.Lock()
 	defer s.liveMu.Unlock()
 	now := s.cfg.Clock()
-	var report wire.LiveReport
-	byID := map[string]*liveFeed{}
+	// The report and its index are reused from report to report (under
+	// liveMu), and emptied after each, so that they hold no output.
+	report := wire.LiveReport{Sessions: s.liveSent[:0]}
+	byID := s.liveByID
+	if byID == nil {
+		byID = map[string]*liveFeed{}
+		s.liveByID = byID
+	}
+	defer func() {
+		clear(report.Sessions)
+		s.liveSent = report.Sessions[:0]
+		clear(byID)
+	}()
 	room := liveReportBytes
 	for _, f := range feeds {
 		// Each session gets at least its share of the report.

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/lockbox-ssh/lockbox/pkg/recording"
+	"github.com/lockbox-ssh/lockbox/pkg/wire"
 )
 
 // Config is what a Server needs. New checks it once.
@@ -92,8 +93,10 @@ type Server struct {
 	// live view: nil reporter when the CA client does not report
 	reporter   LiveReporter
 	live       liveFeeds
-	liveMu     sync.Mutex // one live report at a time; guards liveWarned
+	liveMu     sync.Mutex // one live report at a time; guards liveWarned, liveSent and liveByID
 	liveWarned time.Time
+	liveSent   []wire.LiveFeed             // the last report's sessions, emptied: reused
+	liveByID   map[string]*liveFeed        // the last report's index, emptied: reused
 	trust      atomic.Pointer[authorities] // the CA keys; SetAuthorities replaces them
 	stop       context.CancelFunc
 	ctx        context.Context
