@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	jsonv2 "github.com/go-json-experiment/json"
@@ -116,10 +117,13 @@ func (c *Client) send(req *http.Request, out any) error {
 	}
 	defer resp.Body.Close()
 	limit := int64(maxAnswer)
-	if _, raw := out.(*[]byte); raw && resp.StatusCode < 300 {
+	_, raw := out.(*[]byte)
+	if raw && resp.StatusCode < 300 {
 		limit = maxRawAnswer
 	}
-	data, err := readAnswer(resp, limit)
+	buf := answerBuffer(raw)
+	defer putAnswerBuffer(buf, raw)
+	data, err := readAnswer(buf, resp, limit)
 	if err != nil {
 		return &sendError{fmt.Errorf("reading the answer: %w", err)}
 	}
@@ -155,13 +159,38 @@ func (c *Client) send(req *http.Request, out any) error {
 // readAnswer reads up to limit+1 bytes of resp's body, into a buffer of
 // the size the answer announces (rather than one grown and copied over
 // and over: a live read's answer is up to 350 KiB).
-func readAnswer(resp *http.Response, limit int64) ([]byte, error) {
-	var buf bytes.Buffer
+func readAnswer(buf *bytes.Buffer, resp *http.Response, limit int64) ([]byte, error) {
 	if n := resp.ContentLength; n > 0 && n <= limit {
 		buf.Grow(int(n) + bytes.MinRead)
 	}
 	_, err := buf.ReadFrom(io.LimitReader(resp.Body, limit+1))
 	return buf.Bytes(), err
+}
+
+// answerBuffers holds the buffers JSON answers are read into, which are
+// decoded (copied) before send returns: a bastion sends the CA a live
+// report five times a second and a heartbeat every two, each answered
+// with an entry for every session it runs. A raw answer (*[]byte) is the
+// caller's, so it gets a buffer of its own.
+var answerBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// maxPooledAnswer bounds the buffers kept for reuse: a rare large answer
+// (an audit chain, a live read) is not kept until the next collection.
+const maxPooledAnswer = 1 << 20
+
+func answerBuffer(raw bool) *bytes.Buffer {
+	if raw {
+		return new(bytes.Buffer)
+	}
+	return answerBuffers.Get().(*bytes.Buffer)
+}
+
+func putAnswerBuffer(b *bytes.Buffer, raw bool) {
+	if raw || b.Cap() > maxPooledAnswer {
+		return
+	}
+	b.Reset()
+	answerBuffers.Put(b)
 }
 
 // onePass asks send to decode the answer into v in one pass over it
