@@ -114,11 +114,14 @@ func (w *writer) run(maxBatch int) {
 			return
 		}
 		batch = append(batch[:0], first)
-		// Callers that are runnable now (their certificate signed, say)
-		// reach the queue before the batch closes, rather than wait for
-		// the next commit: more Updates per commit and fsync when the
-		// CPUs are busy, and nothing to wait for when they are not.
-		runtime.Gosched()
+		if db.d.yieldBeforeBatch() {
+			// Callers that are runnable now (their certificate signed,
+			// say) reach the queue before the batch closes, rather than
+			// wait for the next commit: more Updates per commit and fsync
+			// when the CPUs are busy, and nothing to wait for when they
+			// are not.
+			runtime.Gosched()
+		}
 	fill:
 		for len(batch) < maxBatch {
 			select {
