@@ -69,8 +69,16 @@ func benchIssue(b *testing.B, st store.Store, serverCPU func() time.Duration) {
 		d0 = serverCPU()
 	}
 	n0, t0 := storeBatches(b)
+	io0, ioOK := processIO()
 	benchIssueOn(b, newServerOn(b, st))
 	c1 := processCPU(b)
+	if io1, ok := processIO(); ioOK && ok {
+		// Read and write system calls (files and sockets: the store's
+		// pages and fsyncs, and the HTTP calls) and bytes written.
+		for i, k := range []string{"syscr", "syscw", "wbytes"} {
+			b.ReportMetric(float64(io1[i]-io0[i])/float64(b.N), k+"/cert")
+		}
+	}
 	if n1, t1 := storeBatches(b); t1 > t0 {
 		// Changes per write transaction: group commit's batch, which sets
 		// how many commits (and fsyncs) a certificate shares.
@@ -444,4 +452,30 @@ func processCPU(b *testing.B) time.Duration {
 		b.Fatal(err)
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// processIO reads this process's read and write system calls and bytes
+// written (syscr, syscw and wchar of /proc/self/io); ok is false where
+// there is no such file.
+func processIO() (v [3]int64, ok bool) {
+	raw, err := os.ReadFile("/proc/self/io")
+	if err != nil {
+		return v, false
+	}
+	want := map[string]int{"syscr:": 0, "syscw:": 1, "wchar:": 2}
+	found := 0
+	for _, l := range strings.Split(string(raw), "\n") {
+		f := strings.Fields(l)
+		if len(f) != 2 {
+			continue
+		}
+		i, named := want[f[0]]
+		n, err := strconv.ParseInt(f[1], 10, 64)
+		if !named || err != nil {
+			continue
+		}
+		v[i] = n
+		found++
+	}
+	return v, found == len(want)
 }
