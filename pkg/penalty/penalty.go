@@ -224,6 +224,13 @@ func (t *Table) Penalised(addr netip.Addr) bool {
 	return e != nil && now.Before(e.until)
 }
 
+// InForce reports whether a penalty may be in force now: false once the
+// last penalty known has ended. It costs one atomic load and a reading of
+// the clock.
+func (t *Table) InForce() bool {
+	return t.cfg.Clock().UnixNano() < t.lastEnd.Load()
+}
+
 // Refused counts one anonymous refusal of a call from addr and says
 // whether its source is (now) penalised.
 func (t *Table) Refused(addr netip.Addr) Verdict {

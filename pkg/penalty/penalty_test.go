@@ -59,6 +59,28 @@ func TestSourceOverItsBudgetIsPenalisedOnce(t *testing.T) {
 	}
 }
 
+// InForce is false until a penalty starts, true while it lasts, and
+// false again once it has ended: it is what the API's listener asks
+// before it accepts connections by hand.
+func TestInForceWhileAPenaltyLasts(t *testing.T) {
+	tb, c := newTable(t, penalty.Config{Budget: 1, Duration: 30 * time.Second})
+	if refuse(tb, attacker, 1); tb.InForce() {
+		t.Fatal("in force before any penalty")
+	}
+	tb.Refused(attacker)
+	if !tb.InForce() {
+		t.Fatal("not in force once a penalty started")
+	}
+	c.advance(30*time.Second - time.Nanosecond)
+	if !tb.InForce() {
+		t.Fatal("not in force before the penalty's 30s")
+	}
+	c.advance(time.Nanosecond)
+	if tb.InForce() {
+		t.Fatal("still in force once the penalty ended")
+	}
+}
+
 func TestPenaltyEndsAfterItsDuration(t *testing.T) {
 	tb, c := newTable(t, penalty.Config{Budget: 1, Duration: 30 * time.Second})
 	refuse(tb, attacker, 2)
