@@ -1,6 +1,7 @@
 package recording
 
 import (
+	"bytes"
 	"encoding/binary"
 	"math/bits"
 	"slices"
@@ -146,16 +147,25 @@ func appendText(dst, p []byte) ([]byte, int) {
 	return dst[:len(dst)+n], len(p)
 }
 
-// runLength returns how many times p's first byte repeats at its start,
-// comparing eight bytes at a time (a run of zeros is as long as the
-// output that holds it, up to a whole read of 128 KiB).
+// runLength returns how many times p's first byte repeats at its start
+// (a run of zeros is as long as the output that holds it, up to a whole
+// read of 128 KiB). It compares eight bytes at a time, and once the run
+// is runBlock bytes long, whole blocks against the run's start with
+// bytes.Equal, which compares with vector instructions: where a block
+// differs, the word loop finds the first byte that does.
 func runLength(p []byte) int {
 	const ones = 0x0101010101010101
 	pat := ones * uint64(p[0])
 	n := 1
-	for ; n+8 <= len(p); n += 8 {
+	for n+8 <= len(p) {
 		if x := binary.LittleEndian.Uint64(p[n:]) ^ pat; x != 0 {
 			return n + bits.TrailingZeros64(x)/8
+		}
+		n += 8
+		if n >= runBlock {
+			for n+runBlock <= len(p) && bytes.Equal(p[n:n+runBlock], p[:runBlock]) {
+				n += runBlock
+			}
 		}
 	}
 	for n < len(p) && p[n] == p[0] {
@@ -163,6 +173,9 @@ func runLength(p []byte) int {
 	}
 	return n
 }
+
+// runBlock is how many bytes runLength compares at once in a long run.
+const runBlock = 256
 
 // notPlain flags the bytes of x (little-endian) that are not plain: the
 // top bit of each is set in the result, and the lowest flagged byte is
