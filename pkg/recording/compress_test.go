@@ -260,8 +260,18 @@ func TestWriterCodesIncompressibleOutputCheaply(t *testing.T) {
 // runLength, which compares eight bytes at a time, counts a run as a
 // byte-by-byte scan does, wherever the run ends.
 func TestRunLengthCountsEveryRepeat(t *testing.T) {
+	var sizes []int
+	for size := 1; size <= 40; size++ {
+		sizes = append(sizes, size)
+	}
+	// Around the blocks runLength compares whole.
+	for _, size := range []int{runBlock, 2 * runBlock, 4 * runBlock} {
+		for d := -9; d <= 9; d++ {
+			sizes = append(sizes, size+d)
+		}
+	}
 	for _, b := range []byte{0, 0x1b, 0xff} {
-		for size := 1; size <= 40; size++ {
+		for _, size := range sizes {
 			for end := 1; end <= size; end++ {
 				p := bytes.Repeat([]byte{b}, size)
 				if end < size {

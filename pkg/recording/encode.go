@@ -1,6 +1,7 @@
 package recording
 
 import (
+	"bytes"
 	"encoding/binary"
 	"math/bits"
 	"slices"
@@ -83,21 +84,40 @@ const runLen = 8192
 //
 // It is on the path of every byte a session relays, so it reserves the
 // worst case (six bytes per input byte, as \u0000) once and writes by
-// index; printable runs are copied whole, and a run of one escaped byte is
-// written by doubling copies.
+// index, in one loop: printable bytes are tested and copied eight at a
+// time, and a lone escaped ASCII byte (a line feed in text) is written
+// without leaving that loop; a run of one escaped byte is written by
+// doubling copies.
 func appendText(dst, p []byte) ([]byte, int) {
 	dst = slices.Grow(dst, 6*len(p)+len(escape{}.seq))
 	out := dst[len(dst):cap(dst)]
-	n := 0
-	for i := 0; i < len(p); {
+	n, i := 0, 0
+	for i < len(p) {
+		// out holds six bytes for each of p[:i] and eight more, so a
+		// word written past the plain bytes still fits.
+		for i+8 <= len(p) {
+			x := binary.LittleEndian.Uint64(p[i:])
+			binary.LittleEndian.PutUint64(out[n:], x)
+			if bad := notPlain(x); bad != 0 {
+				k := bits.TrailingZeros64(bad) / 8
+				i, n = i+k, n+k
+				break
+			}
+			i, n = i+8, n+8
+		}
+		for i < len(p) && plain[p[i]] {
+			out[n] = p[i]
+			i, n = i+1, n+1
+		}
+		if i == len(p) {
+			break
+		}
 		b := p[i]
 		switch {
-		case plain[b]:
-			// out holds six bytes for each of p[:i] and eight more, so
-			// a word written past the run still fits.
-			k := copyPlain(out[n:], p[i:])
-			n += k
-			i += k
+		case b < utf8.RuneSelf && (i+1 == len(p) || p[i+1] != b):
+			*(*[8]byte)(out[n:]) = escapes[b].seq
+			n += escapes[b].len
+			i++
 		case !mayLead(b):
 			j := i + runLength(p[i:])
 			if b < utf8.RuneSelf && j-i >= runLen {
@@ -127,16 +147,25 @@ func appendText(dst, p []byte) ([]byte, int) {
 	return dst[:len(dst)+n], len(p)
 }
 
-// runLength returns how many times p's first byte repeats at its start,
-// comparing eight bytes at a time (a run of zeros is as long as the
-// output that holds it, up to a whole read of 128 KiB).
+// runLength returns how many times p's first byte repeats at its start
+// (a run of zeros is as long as the output that holds it, up to a whole
+// read of 128 KiB). It compares eight bytes at a time, and once the run
+// is runBlock bytes long, whole blocks against the run's start with
+// bytes.Equal, which compares with vector instructions: where a block
+// differs, the word loop finds the first byte that does.
 func runLength(p []byte) int {
 	const ones = 0x0101010101010101
 	pat := ones * uint64(p[0])
 	n := 1
-	for ; n+8 <= len(p); n += 8 {
+	for n+8 <= len(p) {
 		if x := binary.LittleEndian.Uint64(p[n:]) ^ pat; x != 0 {
 			return n + bits.TrailingZeros64(x)/8
+		}
+		n += 8
+		if n >= runBlock {
+			for n+runBlock <= len(p) && bytes.Equal(p[n:n+runBlock], p[:runBlock]) {
+				n += runBlock
+			}
 		}
 	}
 	for n < len(p) && p[n] == p[0] {
@@ -145,52 +174,22 @@ func runLength(p []byte) int {
 	return n
 }
 
-// plainRun returns how many bytes at the start of p are plain. It tests
-// eight bytes at a time: a byte is not plain if its top bit is set, if it
-// is below 0x20, or if it is '"' or '\\'. (The tests can also flag a byte
-// after one that fails them, never before, so the first flagged byte is
-// the first that is not plain.)
-func plainRun(p []byte) int {
-	i := 0
-	for ; i+8 <= len(p); i += 8 {
-		if bad := notPlain(binary.LittleEndian.Uint64(p[i:])); bad != 0 {
-			return i + bits.TrailingZeros64(bad)/8
-		}
-	}
-	for i < len(p) && plain[p[i]] {
-		i++
-	}
-	return i
-}
-
-// copyPlain copies the plain bytes at the start of p to out, a word at a
-// time as it tests them (one pass over the text instead of a test and a
-// copy), and returns how many there were. out must have room for
-// len(p)+8 bytes: the word holding the first byte that is not plain is
-// written too, and overwritten by what follows.
-func copyPlain(out, p []byte) int {
-	i := 0
-	for ; i+8 <= len(p); i += 8 {
-		x := binary.LittleEndian.Uint64(p[i:])
-		binary.LittleEndian.PutUint64(out[i:], x)
-		if bad := notPlain(x); bad != 0 {
-			return i + bits.TrailingZeros64(bad)/8
-		}
-	}
-	for i < len(p) && plain[p[i]] {
-		out[i] = p[i]
-		i++
-	}
-	return i
-}
+// runBlock is how many bytes runLength compares at once in a long run.
+const runBlock = 256
 
 // notPlain flags the bytes of x (little-endian) that are not plain: the
 // top bit of each is set in the result, and the lowest flagged byte is
-// the first that is not plain.
+// the first that is not plain. Two tests cover the four cases, each
+// flagging a byte whose top bit is set (v|v-c has it when v has it):
+// x^0x02 maps the control characters (0x00-0x1F) onto themselves and '"'
+// (0x22) onto 0x20, the only bytes it leaves below 0x21; x^'\\' is zero
+// only for a backslash, and v-1 has the top bit set for a zero. A
+// subtraction borrows only from a byte below its bound, a flagged one, so
+// it can flag a byte after the first flagged one, never before.
 func notPlain(x uint64) uint64 {
 	const ones, tops = 0x0101010101010101, 0x8080808080808080
-	quote, backslash := x^(ones*'"'), x^(ones*'\\')
-	return x&tops | (x-ones*0x20)&^x&tops | (quote-ones)&^quote&tops | (backslash-ones)&^backslash&tops
+	low, backslash := x^(ones*0x02), x^(ones*'\\')
+	return (low | (low - ones*0x21) | backslash | (backslash - ones)) & tops
 }
 
 func appendEscapedASCII(dst []byte, b byte) []byte {
