@@ -28,6 +28,7 @@ import (
 // process writes its CPU profile (the path, a dot and its process ID).
 const (
 	floodEnv        = "LOCKBOX_BENCH_FLOOD"
+	floodCPUEnv     = "LOCKBOX_BENCH_FLOOD_CPU" // the one CPU the flood process runs on, if set
 	floodProfileEnv = "LOCKBOX_BENCH_FLOOD_CPUPROFILE"
 )
 
@@ -100,6 +101,16 @@ func floodProcess(spec string) int {
 		return 2
 	}
 	runtime.GOMAXPROCS(1)
+	if v := os.Getenv(floodCPUEnv); v != "" {
+		cpu, err := strconv.Atoi(v)
+		if err == nil {
+			_, err = pinProcess(cpu)
+		}
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "flood: %s=%q: %v\n", floodCPUEnv, v, err)
+			return 2
+		}
+	}
 	if path := os.Getenv(floodProfileEnv); path != "" {
 		pf, err := os.Create(path + "." + strconv.Itoa(os.Getpid()))
 		if err != nil {
