@@ -12,10 +12,17 @@ import (
 )
 
 // anonymousCall sends one unsigned GET /v1/whoami to the CA at addr on a
-// new connection from the local address from, and returns the answer's
-// status and whether it closes the connection, or the error that ended the connection
-// before a status line.
+// new connection from the local address from (see rawCall).
 func anonymousCall(t *testing.T, addr, from string) (status int, closes bool, err error) {
+	t.Helper()
+	return rawCall(t, addr, from, fmt.Sprintf("GET /v1/whoami HTTP/1.1\r\nHost: %s\r\n\r\n", addr))
+}
+
+// rawCall sends request, as it is, to addr on a new connection from the
+// local address from, and returns the answer's status and whether it
+// closes the connection, or the error that ended the connection before
+// a status line.
+func rawCall(t *testing.T, addr, from, request string) (status int, closes bool, err error) {
 	t.Helper()
 	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}, Timeout: 5 * time.Second}
 	conn, err := d.Dial("tcp", addr)
@@ -26,7 +33,7 @@ func anonymousCall(t *testing.T, addr, from string) (status int, closes bool, er
 	if err := conn.SetDeadline(time.Now().Add(10 * time.Second)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := fmt.Fprintf(conn, "GET /v1/whoami HTTP/1.1\r\nHost: %s\r\n\r\n", addr); err != nil {
+	if _, err := io.WriteString(conn, request); err != nil {
 		return 0, false, err
 	}
 	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
@@ -91,21 +98,14 @@ func TestCAServePenalisesAFloodOfForgedLoginForms(t *testing.T) {
 	c.start("--penalty_budget", "3", "--penalty_interval", "1h", "--penalty_duration", "1h")
 	addr := strings.TrimPrefix(c.url, "http://")
 	body := "user=carol&password=guess&code=000000"
+	form := fmt.Sprintf("POST /ui/login HTTP/1.1\r\nHost: %s\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: %d\r\n\r\n%s", addr, len(body), body)
 	for i := 1; i <= 4; i++ {
-		d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP("127.0.0.2")}, Timeout: 5 * time.Second}
-		conn, err := d.Dial("tcp", addr)
-		if err != nil {
-			t.Fatal(err)
+		status, closes, err := rawCall(t, addr, "127.0.0.2", form)
+		if err != nil || status != http.StatusForbidden {
+			t.Fatalf("forged login %d from 127.0.0.2 (budget 3): %d, %v; want 403", i, status, err)
 		}
-		conn.SetDeadline(time.Now().Add(10 * time.Second)) //nolint:errcheck // a TCP connection
-		fmt.Fprintf(conn, "POST /ui/login HTTP/1.1\r\nHost: %s\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: %d\r\n\r\n%s", addr, len(body), body)
-		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
-		conn.Close()
-		if err != nil || resp.StatusCode != http.StatusForbidden {
-			t.Fatalf("forged login %d from 127.0.0.2 (budget 3): %v, %v; want 403", i, resp, err)
-		}
-		if resp.Close != (i == 4) {
-			t.Fatalf("forged login %d: Connection: close %v; want close only on the 4th", i, resp.Close)
+		if closes != (i == 4) {
+			t.Fatalf("forged login %d: Connection: close %v; want close only on the 4th", i, closes)
 		}
 	}
 	if status, _, err := anonymousCall(t, addr, "127.0.0.2"); err == nil {

@@ -16,6 +16,19 @@ import (
 	"github.com/lockbox-ssh/lockbox/pkg/wire"
 )
 
+// certificateCall submits alice's health request, granted at once, and
+// returns its ID, the path of its certificate call and a body for that
+// call with a fresh key.
+func certificateCall(t *testing.T, s *server) (grantID, path string, in wire.CertificateRequest) {
+	t.Helper()
+	grant, err := s.client(t, "user:alice").Submit(ctx, wireHealth())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return grant.ID, "/v1/requests/" + grant.ID + "/certificate",
+		wire.CertificateRequest{PublicKey: string(ssh.MarshalAuthorizedKey(newSigner(t).PublicKey()))}
+}
+
 // keyedCall sends a signed call with an Idempotency-Key.
 func keyedCall(t *testing.T, s *server, principal, key, method, path string, body any) (*http.Response, []byte) {
 	t.Helper()
@@ -147,12 +160,7 @@ func TestKeptAnswersAreSealedAtRest(t *testing.T) {
 // kept for them.
 func TestKeptAnswerIsNotGivenToAPersonTheDirectoryDisabled(t *testing.T) {
 	s := newServer(t)
-	grant, err := s.client(t, "user:alice").Submit(ctx, wireHealth())
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := "/v1/requests/" + grant.ID + "/certificate"
-	in := wire.CertificateRequest{PublicKey: string(ssh.MarshalAuthorizedKey(newSigner(t).PublicKey()))}
+	_, path, in := certificateCall(t, s)
 	const key = "test-admit-0000000001"
 	if resp, b := keyedCall(t, s, "user:alice", key, "POST", path, in); resp.StatusCode != http.StatusOK {
 		t.Fatalf("first call: %d %s", resp.StatusCode, b)
@@ -174,17 +182,12 @@ func TestKeptAnswerIsNotGivenToAPersonTheDirectoryDisabled(t *testing.T) {
 // before the transaction: sent again with its key, it gets the refusal.
 func TestCertificateRefusedUnderTheLockKeepsTheRefusal(t *testing.T) {
 	s := newServer(t)
-	grant, err := s.client(t, "user:alice").Submit(ctx, wireHealth())
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := "/v1/requests/" + grant.ID + "/certificate"
-	in := wire.CertificateRequest{PublicKey: string(ssh.MarshalAuthorizedKey(newSigner(t).PublicKey()))}
+	grantID, path, in := certificateCall(t, s)
 	if resp, b := keyedCall(t, s, "user:alice", "test-locked-000000001", "POST", path, in); resp.StatusCode != http.StatusOK {
 		t.Fatalf("first certificate: %d %s", resp.StatusCode, b)
 	}
 	if err := s.st.Update(ctx, func(tx store.Tx) error {
-		g, err := tx.LockRequest(grant.ID)
+		g, err := tx.LockRequest(grantID)
 		if err != nil {
 			return err
 		}

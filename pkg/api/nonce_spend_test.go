@@ -9,8 +9,6 @@ import (
 	"sync"
 	"testing"
 
-	"golang.org/x/crypto/ssh"
-
 	"github.com/lockbox-ssh/lockbox/pkg/api"
 	"github.com/lockbox-ssh/lockbox/pkg/apiauth"
 	"github.com/lockbox-ssh/lockbox/pkg/store/sqlstore"
@@ -24,12 +22,8 @@ import (
 // second certificate, and is not shown the first answer.
 func TestCertificateCallsNonceIsSpentWithTheIssuanceOrBeforeTheAnswer(t *testing.T) {
 	s := newServer(t)
-	grant, err := s.client(t, "user:alice").Submit(ctx, wireHealth())
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := "/v1/requests/" + grant.ID + "/certificate"
-	body, _ := json.Marshal(wire.CertificateRequest{PublicKey: string(ssh.MarshalAuthorizedKey(newSigner(t).PublicKey()))})
+	_, path, in := certificateCall(t, s)
+	body, _ := json.Marshal(in)
 	type call struct{ auth, key string }
 	sign := func(key string) call {
 		req, _ := http.NewRequest(http.MethodPost, s.url+path, bytes.NewReader(body))
@@ -118,12 +112,8 @@ func TestCertificateCallSentSeveralTimesAtOnceIssuesOnce(t *testing.T) {
 }
 
 func certificateCallSentAtOnce(t *testing.T, s *server) {
-	grant, err := s.client(t, "user:alice").Submit(ctx, wireHealth())
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := "/v1/requests/" + grant.ID + "/certificate"
-	body, _ := json.Marshal(wire.CertificateRequest{PublicKey: string(ssh.MarshalAuthorizedKey(newSigner(t).PublicKey()))})
+	_, path, in := certificateCall(t, s)
+	body, _ := json.Marshal(in)
 	req, _ := http.NewRequest(http.MethodPost, s.url+path, bytes.NewReader(body))
 	if err := (&apiauth.Signer{Principal: "user:alice", Key: s.keys["user:alice"]}).Sign(req, body); err != nil {
 		t.Fatal(err)

@@ -4,10 +4,8 @@ import (
 	"bytes"
 	"io"
 	"os"
-	"path/filepath"
 	"slices"
 	"testing"
-	"time"
 
 	"github.com/lockbox-ssh/lockbox/pkg/recording"
 )
@@ -41,15 +39,7 @@ func (r *scriptedReader) Read(p []byte) (int, error) {
 // ends on a full packet, and goes back to the small buffer after the read
 // that ends a burst; what it relays and records is what it read.
 func TestPumpStaysOnBulkReadsWhileDataEndsOnFullPackets(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "rec.cast.gz")
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := recording.NewWriter(f, recording.Header{Width: 80, Height: 24}, recording.WriterOptions{FlushEvery: time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
+	path, w := newTestRecording(t)
 	rec := newRecorder(w, func(err error) { t.Error(err) })
 	src := &scriptedReader{sizes: []int{
 		100,                   // trickle: small

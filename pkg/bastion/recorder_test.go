@@ -18,18 +18,26 @@ func chunkOf(s string) (*[]byte, int) {
 	return buf, copy(*buf, s)
 }
 
-// The recorder writes what the pumps hand it, each pump's chunks in order,
-// with a goroutine only while chunks are queued: an idle session has none.
-func TestRecorderRunsOnlyWhileChunksAreQueued(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "rec.cast.gz")
+// newTestRecording makes an 80x24 recording in a file of its own, at
+// path, flushed only when it closes.
+func newTestRecording(t *testing.T) (path string, w *recording.Writer) {
+	t.Helper()
+	path = filepath.Join(t.TempDir(), "rec.cast.gz")
 	f, err := os.Create(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, err := recording.NewWriter(f, recording.Header{Width: 80, Height: 24}, recording.WriterOptions{FlushEvery: time.Hour})
+	w, err = recording.NewWriter(f, recording.Header{Width: 80, Height: 24}, recording.WriterOptions{FlushEvery: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return path, w
+}
+
+// The recorder writes what the pumps hand it, each pump's chunks in order,
+// with a goroutine only while chunks are queued: an idle session has none.
+func TestRecorderRunsOnlyWhileChunksAreQueued(t *testing.T) {
+	path, w := newTestRecording(t)
 	r := newRecorder(w, func(err error) { t.Errorf("recording failed: %v", err) })
 
 	for round := range 3 {
