@@ -35,14 +35,24 @@ type coalescingConn struct {
 	held  *[]byte     // a pooled buffer while a write is held
 	timer *time.Timer // sends a held write after coalesceDelay
 	err   error       // the error of a held write sent by the timer
+
+	// Reads (readbuf.go), by x/crypto's reader goroutine alone.
+	tryRead   func([]byte) (int, error) // reads what is queued without waiting; nil: no read buffering
+	rb        *readBuf                  // a pooled buffer while it holds unread bytes
+	streaming bool                      // the last read filled its slice or found data queued
 }
 
 var heldBufs = sync.Pool{New: func() any { b := make([]byte, cryptoWriteBuffer); return &b }}
 
 // coalesceWrites wraps c, a TCP connection x/crypto/ssh will use: the
-// held bytes and the next write leave in one writev.
+// held bytes and the next write leave in one writev, and while data is
+// streaming reads take what has queued (readbuf.go).
 func coalesceWrites(c *net.TCPConn) *coalescingConn {
-	return &coalescingConn{Conn: c, writev: func(b net.Buffers) (int64, error) { return b.WriteTo(c) }}
+	cc := &coalescingConn{Conn: c, writev: func(b net.Buffers) (int64, error) { return b.WriteTo(c) }}
+	if rc, err := c.SyscallConn(); err == nil {
+		cc.tryRead = tryReadRaw(rc)
+	}
+	return cc
 }
 
 func (c *coalescingConn) Write(p []byte) (int, error) {

@@ -13,7 +13,8 @@ import (
 // service request) waits for the acknowledgement of the first; a delayed
 // acknowledgement (40 ms on Linux) would add that wait twice to every
 // login. The kernel drops quick-ack mode by itself, hence before each read.
-// Its writes are coalesced (coalesce.go).
+// Its writes are coalesced (coalesce.go) and its reads buffered while
+// data streams (readbuf.go).
 type quickAckConn struct {
 	*coalescingConn
 	tcp  *net.TCPConn
@@ -35,5 +36,5 @@ func (c *quickAckConn) Read(p []byte) (int, error) {
 			})
 		}
 	}
-	return c.tcp.Read(p)
+	return c.coalescingConn.Read(p)
 }
