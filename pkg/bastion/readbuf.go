@@ -9,6 +9,11 @@ import (
 // streaming: four of the 32 KiB packets sshd sends bulk output in.
 const readBufSize = 128 << 10
 
+// minStreamingRead is the smallest read that, filling its slice, starts
+// streaming: x/crypto reads the version line a byte at a time, and the
+// first read of each bulk packet is a fill of its 4 KiB buffer.
+const minStreamingRead = 1024
+
 // x/crypto/ssh reads each packet through a 4,096-byte bufio.Reader: the
 // length prefix with a fill of that buffer, then the rest of a 32 KiB
 // packet straight into its own slice, two reads of the socket (and often
@@ -16,8 +21,8 @@ const readBufSize = 128 << 10
 // socket into a pooled readBuf instead and serves x/crypto's reads from
 // it, so that one read carries what has queued, up to four packets.
 //
-// Streaming starts with a read that filled the caller's slice (more is
-// probably queued) and lasts while a read into the pooled buffer, which
+// Streaming starts with a read of at least minStreamingRead bytes that
+// filled the caller's slice (more is probably queued) and lasts while a read into the pooled buffer, which
 // never waits, finds data. Nothing queued: the buffer goes back to the
 // pool and the read waits in the caller's slice, as it would without
 // this, so a connection holds the buffer only while it has unread bytes
@@ -74,6 +79,6 @@ func (c *coalescingConn) Read(p []byte) (int, error) {
 		c.streaming = false
 	}
 	n, err := c.Conn.Read(p)
-	c.streaming = err == nil && n > 0 && n == len(p)
+	c.streaming = err == nil && n >= minStreamingRead && n == len(p)
 	return n, err
 }
