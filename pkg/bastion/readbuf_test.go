@@ -116,6 +116,9 @@ func queuedReads(t *testing.T, buffered bool, packets int, data []byte) (reads i
 		}
 		try := tryReadRaw(rc)
 		cc.tryRead = func(p []byte) (int, error) {
+			if counted.armed.Load() {
+				<-counted.gate
+			}
 			counted.reads.Add(1)
 			return try(p)
 		}
