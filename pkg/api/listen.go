@@ -35,5 +35,10 @@ const (
 //     accepted connection.
 func Listen(ctx context.Context, addr string) (net.Listener, error) {
 	lc := net.ListenConfig{Control: controlListener, KeepAlive: perConnKeepAlive}
+	// Go makes listeners Multipath TCP by default on Linux (since Go
+	// 1.24): every plain TCP client is then served through an MPTCP
+	// socket that falls back to TCP. The API gains nothing from several
+	// paths, so it listens on plain TCP.
+	lc.SetMultipathTCP(false)
 	return lc.Listen(ctx, "tcp", addr)
 }
