@@ -2,8 +2,6 @@ package bastion
 
 import (
 	"bytes"
-	"crypto/ed25519"
-	"crypto/rand"
 	"io"
 	"net"
 	"sync"
@@ -37,14 +35,7 @@ func (c *loggedConn) log(n int) {
 // what an x/crypto client read.
 func bulkOverSSH(t *testing.T, coalesce bool, packets int, data []byte) (writes []int, got []byte) {
 	t.Helper()
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	hostKey, err := ssh.NewSignerFromKey(priv)
-	if err != nil {
-		t.Fatal(err)
-	}
+	hostKey := newKey(t)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -2,8 +2,6 @@ package bastion
 
 import (
 	"bytes"
-	"crypto/ed25519"
-	"crypto/rand"
 	"io"
 	"net"
 	"os"
@@ -22,14 +20,7 @@ import (
 // client's.
 func sshChannelPair(tb testing.TB) (server, client ssh.Channel) {
 	tb.Helper()
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	hostKey, err := ssh.NewSignerFromKey(priv)
-	if err != nil {
-		tb.Fatal(err)
-	}
+	hostKey := newKey(tb)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		tb.Fatal(err)

@@ -3,8 +3,6 @@ package bastion
 import (
 	"bytes"
 	"context"
-	"crypto/ed25519"
-	"crypto/rand"
 	"io"
 	"net"
 	"sync/atomic"
@@ -40,14 +38,7 @@ func (c *countedConn) Read(p []byte) (int, error) {
 // buffered, the reads of what is queued) the client makes for them.
 func queuedReads(t *testing.T, buffered bool, packets int, data []byte) (reads int64, got []byte) {
 	t.Helper()
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	hostKey, err := ssh.NewSignerFromKey(priv)
-	if err != nil {
-		t.Fatal(err)
-	}
+	hostKey := newKey(t)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
